@@ -1,0 +1,65 @@
+using Amazon.SQS;
+using AsyncMcp.Client;
+using AsyncMcp.Wire;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.Aws.Sqs;
+
+/// <summary>
+/// A client transport for <see cref="McpClient.CreateAsync"/> that sends requests to a server's SQS request
+/// queue and receives replies from the client's own response queue.
+/// </summary>
+/// <example>
+/// <code>
+/// var transport = new SqsClientTransport(sqs, new SqsClientTransportOptions
+/// {
+///     ServerRequestQueueUrl = requestQueueUrl,
+///     ResponseQueueUrl = responseQueueUrl,
+/// });
+/// await using var client = await McpClient.CreateAsync(transport);
+/// </code>
+/// </example>
+public sealed class SqsClientTransport : IClientTransport
+{
+    private readonly IAmazonSQS _sqs;
+    private readonly SqsClientTransportOptions _options;
+    private readonly ILoggerFactory? _loggerFactory;
+
+    /// <summary>Creates the transport.</summary>
+    /// <param name="sqs">The SQS client; not disposed by this transport.</param>
+    /// <param name="options">The transport settings; validated here.</param>
+    /// <param name="loggerFactory">The logger factory.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public SqsClientTransport(IAmazonSQS sqs, SqsClientTransportOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(sqs);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _sqs = sqs;
+        _options = options;
+        _loggerFactory = loggerFactory;
+    }
+
+    /// <inheritdoc />
+    public string Name => _options.Name;
+
+    /// <inheritdoc />
+    public Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        var transport = new AsyncMcpClientSessionTransport(
+            _options.Name,
+            new SqsMessageSource(_sqs, _options.ResponseQueueUrl, _options.WaitTime, _options.VisibilityTimeout),
+            new SqsMessageSink(_sqs, _options.MaxMessageBytes),
+            _options.ServerRequestQueueUrl,
+            _options.ResponseQueueUrl,
+            ReplyAddressConvention.SqsResponseQueue,
+            _options,
+            _options.ReceiveBatchSize,
+            SqsErrors.IsFatalForClient,
+            _loggerFactory);
+        transport.Start();
+        return Task.FromResult<ITransport>(transport);
+    }
+}

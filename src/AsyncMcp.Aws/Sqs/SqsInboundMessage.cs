@@ -1,0 +1,73 @@
+using Amazon.SQS;
+using Amazon.SQS.Model;
+using AsyncMcp.Messaging;
+
+namespace AsyncMcp.Aws.Sqs;
+
+/// <summary>One received SQS message, acknowledged by deleting it and released by setting its visibility to zero.</summary>
+internal sealed class SqsInboundMessage(
+    IAmazonSQS sqs,
+    string queueUrl,
+    string messageId,
+    string receiptHandle,
+    string body,
+    IReadOnlyDictionary<string, string> attributes,
+    int receiveCount) : IInboundMessage
+{
+    public string MessageId { get; } = messageId;
+
+    public string Body { get; } = body;
+
+    public IReadOnlyDictionary<string, string> Attributes { get; } = attributes;
+
+    public int ReceiveCount { get; } = receiveCount;
+
+    public string ReceiptHandle { get; } = receiptHandle;
+
+    public async Task CompleteAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await sqs.DeleteMessageAsync(new DeleteMessageRequest { QueueUrl = queueUrl, ReceiptHandle = ReceiptHandle }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonSQSException ex) when (ex is not QueueDoesNotExistException)
+        {
+            throw SqsErrors.Wrap("DeleteMessage", queueUrl, ex);
+        }
+    }
+
+    public async Task ReleaseAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await sqs.ChangeMessageVisibilityAsync(new ChangeMessageVisibilityRequest { QueueUrl = queueUrl, ReceiptHandle = ReceiptHandle, VisibilityTimeout = 0 }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ReceiptHandleIsInvalidException)
+        {
+            // Already visible again or gone: nothing to release.
+        }
+        catch (AmazonSQSException ex)
+        {
+            throw SqsErrors.Wrap("ChangeMessageVisibility", queueUrl, ex);
+        }
+    }
+
+    public async Task<bool> ExtendAsync(TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await sqs.ChangeMessageVisibilityAsync(
+                new ChangeMessageVisibilityRequest { QueueUrl = queueUrl, ReceiptHandle = ReceiptHandle, VisibilityTimeout = (int)Math.Ceiling(duration.TotalSeconds) },
+                cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is ReceiptHandleIsInvalidException or MessageNotInflightException)
+        {
+            return false;
+        }
+        catch (AmazonSQSException ex)
+        {
+            throw SqsErrors.Wrap("ChangeMessageVisibility", queueUrl, ex);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Amazon.SQS;
+using Amazon.SQS.Model;
+using AsyncMcp.Messaging;
+using AsyncMcp.Wire;
+
+namespace AsyncMcp.Aws.Sqs;
+
+/// <summary>
+/// Sends messages to SQS queues by URL. Checks each message against the destination queue's own
+/// <c>MaximumMessageSize</c> (read once per queue) so that an oversized message fails with a clear
+/// <see cref="MessageTooLargeException"/> before it reaches the broker.
+/// </summary>
+internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes) : IMessageSink
+{
+    /// <summary>The SQS limit when a queue's own limit cannot be read.</summary>
+    public const int DefaultMaxMessageBytes = 262_144;
+
+    private const string StringType = "String";
+    private const string NumberType = "Number";
+
+    private readonly ConcurrentDictionary<string, Task<int>> _queueLimits = new(StringComparer.Ordinal);
+
+    public async Task SendAsync(string address, OutboundMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(address);
+        ArgumentNullException.ThrowIfNull(message);
+
+        var attributes = new Dictionary<string, MessageAttributeValue>(message.Attributes.Count, StringComparer.Ordinal);
+        var size = Encoding.UTF8.GetByteCount(message.Body);
+        foreach (var attribute in message.Attributes)
+        {
+            var type = attribute.Key == WireAttributes.Timestamp ? NumberType : StringType;
+            attributes[attribute.Key] = new MessageAttributeValue { DataType = type, StringValue = attribute.Value };
+            size += Encoding.UTF8.GetByteCount(attribute.Key) + type.Length + Encoding.UTF8.GetByteCount(attribute.Value);
+        }
+
+        var limit = await GetLimitAsync(address, cancellationToken).ConfigureAwait(false);
+        if (size > limit)
+        {
+            throw new MessageTooLargeException(size, limit);
+        }
+
+        var request = new SendMessageRequest { QueueUrl = address, MessageBody = message.Body, MessageAttributes = attributes };
+        if (address.EndsWith(".fifo", StringComparison.Ordinal))
+        {
+            request.MessageGroupId = message.OrderingKey ?? "default";
+            request.MessageDeduplicationId = Guid.NewGuid().ToString("N");
+        }
+
+        try
+        {
+            await sqs.SendMessageAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonSQSException ex)
+        {
+            throw SqsErrors.Wrap("SendMessage", address, ex);
+        }
+    }
+
+    private Task<int> GetLimitAsync(string queueUrl, CancellationToken cancellationToken)
+    {
+        var task = _queueLimits.GetOrAdd(queueUrl, url => ReadLimitAsync(url, CancellationToken.None));
+        if (task.IsFaulted || task.IsCanceled)
+        {
+            _queueLimits.TryRemove(new KeyValuePair<string, Task<int>>(queueUrl, task));
+        }
+
+        return task.WaitAsync(cancellationToken);
+    }
+
+    private async Task<int> ReadLimitAsync(string queueUrl, CancellationToken cancellationToken)
+    {
+        var queueLimit = DefaultMaxMessageBytes;
+        try
+        {
+            var response = await sqs.GetQueueAttributesAsync(
+                new GetQueueAttributesRequest { QueueUrl = queueUrl, AttributeNames = ["MaximumMessageSize"] },
+                cancellationToken).ConfigureAwait(false);
+            if (response.Attributes is { } values &&
+                values.TryGetValue("MaximumMessageSize", out var text) &&
+                int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed))
+            {
+                queueLimit = parsed;
+            }
+        }
+        catch (QueueDoesNotExistException ex)
+        {
+            throw SqsErrors.Wrap("GetQueueAttributes", queueUrl, ex);
+        }
+        catch (AmazonSQSException)
+        {
+            // Without permission to read attributes, fall back to the classic SQS limit.
+        }
+
+        return maxMessageBytes is { } configured ? Math.Min(configured, queueLimit) : queueLimit;
+    }
+}

@@ -1,0 +1,92 @@
+using Amazon.SQS;
+using Amazon.SQS.Model;
+using AsyncMcp.Messaging;
+
+namespace AsyncMcp.Aws.Sqs;
+
+/// <summary>Long-polls one SQS queue, unwrapping SNS envelopes so that both raw and enveloped delivery work.</summary>
+internal sealed class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan waitTime, TimeSpan visibilityTimeout) : IMessageSource
+{
+    private static readonly List<string> s_allAttributes = ["All"];
+    private static readonly List<string> s_systemAttributes = ["ApproximateReceiveCount"];
+
+    public string Description => queueUrl;
+
+    public TimeSpan LeaseDuration => visibilityTimeout;
+
+    public async Task<IReadOnlyList<IInboundMessage>> ReceiveAsync(int maxMessages, CancellationToken cancellationToken)
+    {
+        ReceiveMessageResponse response;
+        try
+        {
+            response = await sqs.ReceiveMessageAsync(
+                new ReceiveMessageRequest
+                {
+                    QueueUrl = queueUrl,
+                    MaxNumberOfMessages = Math.Clamp(maxMessages, 1, 10),
+                    WaitTimeSeconds = (int)waitTime.TotalSeconds,
+                    VisibilityTimeout = (int)Math.Ceiling(visibilityTimeout.TotalSeconds),
+                    MessageAttributeNames = s_allAttributes,
+                    MessageSystemAttributeNames = s_systemAttributes,
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (AmazonSQSException ex)
+        {
+            throw new AsyncMcpTransportException($"SQS ReceiveMessage on {queueUrl} failed: {ex.Message}", SqsErrors.IsTransient(ex), ex);
+        }
+
+        if (response.Messages is not { Count: > 0 } messages)
+        {
+            return [];
+        }
+
+        var result = new IInboundMessage[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            result[i] = Convert(messages[i]);
+        }
+
+        return result;
+    }
+
+    private SqsInboundMessage Convert(Message message)
+    {
+        var body = message.Body ?? string.Empty;
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (SnsEnvelope.TryUnwrap(body, out var payload, out var envelopeAttributes))
+        {
+            body = payload;
+            foreach (var attribute in envelopeAttributes)
+            {
+                attributes[attribute.Key] = attribute.Value;
+            }
+        }
+
+        // With raw delivery the attributes are SQS attributes; when a name is in both places, the SQS one wins.
+        if (message.MessageAttributes is { } sqsAttributes)
+        {
+            foreach (var attribute in sqsAttributes)
+            {
+                if (attribute.Value.StringValue is { } value)
+                {
+                    attributes[attribute.Key] = value;
+                }
+            }
+        }
+
+        var receiveCount = 1;
+        if (message.Attributes is { } system &&
+            system.TryGetValue("ApproximateReceiveCount", out var countText) &&
+            int.TryParse(countText, System.Globalization.CultureInfo.InvariantCulture, out var count))
+        {
+            receiveCount = count;
+        }
+
+        return new SqsInboundMessage(sqs, queueUrl, message.MessageId ?? string.Empty, message.ReceiptHandle ?? string.Empty, body, attributes, receiveCount);
+    }
+}

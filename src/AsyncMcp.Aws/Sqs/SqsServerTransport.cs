@@ -1,0 +1,99 @@
+using Amazon.SQS;
+using Amazon.SQS.Model;
+using AsyncMcp.Messaging;
+using AsyncMcp.Server;
+using AsyncMcp.Wire;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Server;
+
+namespace AsyncMcp.Aws.Sqs;
+
+/// <summary>
+/// Serves MCP over SQS: receives every client's requests from one request queue, runs one
+/// <see cref="McpServer"/> per session, and sends each reply to the queue its client named.
+/// </summary>
+/// <remarks>
+/// Use it directly, or through <c>services.AddMcpServer().WithSqsServerTransport(...)</c> in a host. The MCP SDK
+/// runs one session per transport; this class is the multiplexer that gives each client its own session.
+/// </remarks>
+public sealed class SqsServerTransport : IAsyncDisposable
+{
+    private readonly IAmazonSQS _sqs;
+    private readonly SqsServerTransportOptions _options;
+    private readonly McpQueueServer _server;
+    private int _disposed;
+
+    /// <summary>Creates the transport; <see cref="StartAsync"/> begins serving.</summary>
+    /// <param name="sqs">The SQS client; not disposed by this transport.</param>
+    /// <param name="options">The transport settings; validated here.</param>
+    /// <param name="serverOptions">The MCP server's options (tools, prompts, resources).</param>
+    /// <param name="loggerFactory">The logger factory.</param>
+    /// <param name="services">The service provider for tool dependencies.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public SqsServerTransport(
+        IAmazonSQS sqs,
+        SqsServerTransportOptions options,
+        McpServerOptions serverOptions,
+        ILoggerFactory? loggerFactory = null,
+        IServiceProvider? services = null)
+    {
+        ArgumentNullException.ThrowIfNull(sqs);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(serverOptions);
+        options.Validate();
+
+        _sqs = sqs;
+        _options = options;
+        _server = new McpQueueServer(
+            new SqsMessageSource(sqs, options.RequestQueueUrl, options.WaitTime, options.VisibilityTimeout),
+            new SqsMessageSink(sqs, options.MaxMessageBytes),
+            ReplyAddressConvention.SqsResponseQueue,
+            options,
+            options.ReceiveBatchSize,
+            serverOptions,
+            loggerFactory,
+            services);
+    }
+
+    /// <summary>The session router, for its counters (sessions, requests in flight).</summary>
+    public McpSessionRouter Router => _server.Router;
+
+    /// <summary>Checks that the request queue exists, then starts receiving.</summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>A task that completes once the server is receiving.</returns>
+    /// <exception cref="AsyncMcpTransportException">The request queue does not exist or cannot be reached.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _sqs.GetQueueAttributesAsync(
+                new GetQueueAttributesRequest { QueueUrl = _options.RequestQueueUrl, AttributeNames = ["QueueArn"] },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonSQSException ex)
+        {
+            throw new AsyncMcpTransportException(
+                $"{nameof(SqsServerTransportOptions)}.{nameof(SqsServerTransportOptions.RequestQueueUrl)} '{_options.RequestQueueUrl}' cannot be used: {ex.Message}",
+                SqsErrors.IsTransient(ex),
+                ex);
+        }
+
+        _server.Start();
+    }
+
+    /// <summary>
+    /// Stops receiving at once (cancelling a long poll in flight), waits for requests in flight up to
+    /// <see cref="AsyncMcpServerTransportOptions.ShutdownDrainTimeout"/>, returns unfinished requests to the
+    /// queue and closes every session. Safe to call more than once.
+    /// </summary>
+    /// <returns>A task that completes when the server has stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _server.DisposeAsync().ConfigureAwait(false);
+    }
+}

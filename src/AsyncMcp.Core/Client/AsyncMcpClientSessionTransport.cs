@@ -1,0 +1,322 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using AsyncMcp.Messaging;
+using AsyncMcp.Wire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.Client;
+
+/// <summary>
+/// The client side of one MCP connection over a queue-like transport: sends to the server's address with the
+/// wire attributes, receives from the client's own reply address, and keeps only the replies meant for it.
+/// </summary>
+/// <remarks>
+/// Replies that carry another client's <see cref="WireAttributes.ClientId"/> or another session's
+/// <see cref="WireAttributes.SessionId"/> are handed back to the broker untouched (made visible again), never
+/// deleted, so that several clients can share one reply queue.
+/// </remarks>
+public sealed partial class AsyncMcpClientSessionTransport : TransportBase
+{
+    private const string PerRequestProtocolVersionKey = "io.modelcontextprotocol/protocolVersion";
+
+    private readonly IMessageSink _sink;
+    private readonly string _serverAddress;
+    private readonly string _replyAddress;
+    private readonly ReplyAddressConvention _convention;
+    private readonly AsyncMcpClientTransportOptions _options;
+    private readonly ReceiveLoop _loop;
+    private readonly ILogger _logger;
+    private readonly BackgroundOperations _acks = new();
+    private readonly Lock _gate = new();
+    private RequestId? _initializeId;
+    private string? _protocolVersion;
+    private int _disposed;
+
+    /// <summary>Creates the transport; <see cref="Start"/> begins receiving.</summary>
+    /// <param name="name">A name for logs.</param>
+    /// <param name="replySource">The client's own reply queue.</param>
+    /// <param name="sink">Sends to the server.</param>
+    /// <param name="serverAddress">The server's request address.</param>
+    /// <param name="replyAddress">The client's reply address, as the server should send to it.</param>
+    /// <param name="convention">Where requests carry the reply address.</param>
+    /// <param name="options">The client options; validated here.</param>
+    /// <param name="receiveBatchSize">The most replies to receive at once.</param>
+    /// <param name="isFatalReceiveError">Tells receive errors that cannot recover (a reply queue that does not exist) from passing ones.</param>
+    /// <param name="loggerFactory">The logger factory.</param>
+    public AsyncMcpClientSessionTransport(
+        string name,
+        IMessageSource replySource,
+        IMessageSink sink,
+        string serverAddress,
+        string replyAddress,
+        ReplyAddressConvention convention,
+        AsyncMcpClientTransportOptions options,
+        int receiveBatchSize,
+        Func<Exception, bool>? isFatalReceiveError,
+        ILoggerFactory? loggerFactory)
+        : base(name, loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(replySource);
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentException.ThrowIfNullOrEmpty(serverAddress);
+        ArgumentException.ThrowIfNullOrEmpty(replyAddress);
+        ArgumentNullException.ThrowIfNull(convention);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+
+        _sink = sink;
+        _serverAddress = serverAddress;
+        _replyAddress = replyAddress;
+        _convention = convention;
+        _options = options;
+        _logger = loggerFactory?.CreateLogger<AsyncMcpClientSessionTransport>() ?? NullLogger<AsyncMcpClientSessionTransport>.Instance;
+        _loop = new ReceiveLoop(replySource, HandleReplyAsync, receiveBatchSize, limiter: null, isFatalReceiveError, loggerFactory?.CreateLogger<ReceiveLoop>());
+    }
+
+    /// <summary>This client's id.</summary>
+    public string ClientId => _options.ClientId;
+
+    /// <summary>The protocol revision in use, once known.</summary>
+    public string? ProtocolVersion => _protocolVersion;
+
+    /// <summary>Starts receiving replies.</summary>
+    public void Start()
+    {
+        SetConnected();
+        _loop.Start();
+        _ = WatchReceiveLoopAsync();
+    }
+
+    /// <inheritdoc />
+    public override async Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (!IsConnected)
+        {
+            throw new IOException("The transport is closed.");
+        }
+
+        if (message is JsonRpcRequest request)
+        {
+            if (_options.InitializeOnlyServer && request.Method == RequestMethods.ServerDiscover)
+            {
+                // An initialize-only server would drop this silently and the SDK would wait out its probe timeout.
+                await WriteMessageAsync(
+                    JsonRpcErrors.Create(
+                        request.Id,
+                        McpErrorCode.MethodNotFound,
+                        "The server is configured as initialize-only; server/discover was answered by the client transport.",
+                        "initialize_only_server"),
+                    cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            if (request.Method == RequestMethods.Initialize)
+            {
+                lock (_gate)
+                {
+                    _initializeId = request.Id;
+                }
+            }
+            else if (ReadPerRequestProtocolVersion(request) is { } perRequestVersion)
+            {
+                _protocolVersion = perRequestVersion;
+            }
+
+            _convention.Write(request, _replyAddress);
+        }
+
+        await _sink.SendAsync(_serverAddress, BuildOutbound(message), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Tells the server to close the session (when one was established), stops receiving at once, and completes
+    /// the message channel. Safe to call more than once; never throws.
+    /// </summary>
+    /// <returns>A task that completes when the transport is closed.</returns>
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_options.CloseSessionOnDispose && SessionId is not null && IsConnected)
+        {
+            using var timeout = new CancellationTokenSource(_options.CloseTimeout);
+            try
+            {
+                var close = new JsonRpcNotification { Method = WireMethods.SessionClose };
+                await _sink.SendAsync(_serverAddress, BuildOutbound(close), timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogCloseFailed(SessionId, ex);
+            }
+        }
+
+        await _loop.DisposeAsync().ConfigureAwait(false);
+        await _acks.WaitAsync(_options.CloseTimeout).ConfigureAwait(false);
+        SetDisconnected();
+    }
+
+    private OutboundMessage BuildOutbound(JsonRpcMessage message)
+    {
+        var attributes = new Dictionary<string, string>(8 + _options.MessageAttributes.Count, StringComparer.Ordinal);
+        foreach (var extra in _options.MessageAttributes)
+        {
+            attributes[extra.Key] = extra.Value;
+        }
+
+        attributes[WireAttributes.MessageType] = WireAttributes.JsonRpcMessageType;
+        attributes[WireAttributes.Timestamp] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        attributes[WireAttributes.ClientId] = _options.ClientId;
+        if (SessionId is { } sessionId)
+        {
+            attributes[WireAttributes.SessionId] = sessionId;
+        }
+
+        if (_protocolVersion is { } version)
+        {
+            attributes[WireAttributes.ProtocolVersion] = version;
+        }
+
+        switch (message)
+        {
+            case JsonRpcRequest request:
+                attributes[WireAttributes.RequestId] = request.Id.ToString();
+                attributes[WireAttributes.Method] = request.Method;
+                break;
+            case JsonRpcNotification notification:
+                attributes[WireAttributes.Method] = notification.Method;
+                break;
+        }
+
+        return new OutboundMessage(JsonRpcCodec.Serialize(message), attributes, SessionId ?? _options.ClientId);
+    }
+
+    private async Task HandleReplyAsync(IInboundMessage message, CancellationToken cancellationToken)
+    {
+        message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
+        message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
+
+        var forAnotherClient = !string.IsNullOrEmpty(clientId) && clientId != _options.ClientId;
+        var forAnotherSession = !string.IsNullOrEmpty(sessionId) && SessionId is not null && sessionId != SessionId;
+        if (forAnotherClient || forAnotherSession)
+        {
+            // Someone else's reply on a shared queue: give it back untouched for its owner to receive.
+            LogNotOurs(message.MessageId, clientId ?? "(none)", sessionId ?? "(none)");
+            _acks.Run(() => ReleaseQuietlyAsync(message));
+            return;
+        }
+
+        var decoded = JsonRpcCodec.Decode(message.Body);
+        if (!decoded.IsSuccess)
+        {
+            LogUndecodableReply(message.MessageId, decoded.Error!);
+            _acks.Run(() => CompleteQuietlyAsync(message));
+            return;
+        }
+
+        var rpc = decoded.Message!;
+        if (!string.IsNullOrEmpty(sessionId) && SessionId is null)
+        {
+            // The session id arrives with the first response (the answer to initialize).
+            SessionId = sessionId;
+            LogSessionEstablished(sessionId);
+        }
+
+        if (rpc is JsonRpcResponse response)
+        {
+            CaptureNegotiatedVersion(response);
+        }
+
+        await WriteMessageAsync(rpc, cancellationToken).ConfigureAwait(false);
+        _acks.Run(() => CompleteQuietlyAsync(message));
+    }
+
+    private void CaptureNegotiatedVersion(JsonRpcResponse response)
+    {
+        lock (_gate)
+        {
+            if (_initializeId is not { } id || response.Id != id)
+            {
+                return;
+            }
+
+            _initializeId = null;
+        }
+
+        if (response.Result is JsonObject result && result["protocolVersion"] is JsonValue value && value.TryGetValue<string>(out var version))
+        {
+            _protocolVersion = version;
+        }
+    }
+
+    private static string? ReadPerRequestProtocolVersion(JsonRpcRequest request) =>
+        request.Params is JsonObject parameters &&
+        parameters["_meta"] is JsonObject meta &&
+        meta[PerRequestProtocolVersionKey] is JsonValue value &&
+        value.TryGetValue<string>(out var version) ? version : null;
+
+    private async Task WatchReceiveLoopAsync()
+    {
+        try
+        {
+            await _loop.Completion.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The reply queue is gone or unreadable: fail the connection so callers get an error instead of waiting forever.
+            SetDisconnected(new ClientTransportClosedException(new AsyncMcpClientCompletionDetails
+            {
+                Exception = ex,
+                ReplyAddress = _replyAddress,
+                SessionId = SessionId,
+            }));
+        }
+    }
+
+    private async Task CompleteQuietlyAsync(IInboundMessage message)
+    {
+        try
+        {
+            await message.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogAckFailed(message.MessageId, ex);
+        }
+    }
+
+    private async Task ReleaseQuietlyAsync(IInboundMessage message)
+    {
+        try
+        {
+            await message.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogAckFailed(message.MessageId, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} established.")]
+    private partial void LogSessionEstablished(string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Trace, Message = "Reply {MessageId} is for client {ClientId} / session {SessionId}, not this one; handed back to the queue.")]
+    private partial void LogNotOurs(string messageId, string clientId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reply {MessageId} is not a JSON-RPC message and was discarded: {Error}")]
+    private partial void LogUndecodableReply(string messageId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Acknowledging reply {MessageId} failed.")]
+    private partial void LogAckFailed(string messageId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telling the server to close session {SessionId} failed; it will expire on the server's idle timeout.")]
+    private partial void LogCloseFailed(string sessionId, Exception exception);
+}

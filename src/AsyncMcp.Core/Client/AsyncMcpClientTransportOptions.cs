@@ -1,0 +1,60 @@
+using AsyncMcp.Wire;
+
+namespace AsyncMcp.Client;
+
+/// <summary>Settings every AsyncMcp client transport shares.</summary>
+public abstract class AsyncMcpClientTransportOptions
+{
+    /// <summary>This client's id, sent on every message. Must be unique among clients that share a reply queue. Default: a new random id.</summary>
+    public string ClientId { get; set; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>
+    /// Set when the server only knows the <c>initialize</c> handshake (as Python asyncmcp servers do): the
+    /// transport then answers the SDK's <c>server/discover</c> probe itself, so the client falls back to
+    /// <c>initialize</c> at once instead of waiting out the probe timeout. Default <see langword="false"/>.
+    /// </summary>
+    public bool InitializeOnlyServer { get; set; }
+
+    /// <summary>Whether disposing the client tells the server to close its session. Default <see langword="true"/>.</summary>
+    public bool CloseSessionOnDispose { get; set; } = true;
+
+    /// <summary>How long disposing waits for the close message to be sent. Default 5 seconds.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Extra string attributes sent on every message, for routing or tracing. Names may not be ones AsyncMcp sets.</summary>
+    public IDictionary<string, string> MessageAttributes { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Checks the settings, throwing an exception that names the first bad option.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public virtual void Validate()
+    {
+        var name = GetType().Name;
+        if (string.IsNullOrWhiteSpace(ClientId))
+        {
+            throw new ArgumentException($"{name}.{nameof(ClientId)} must not be empty.");
+        }
+
+        if (CloseTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{name}.{nameof(CloseTimeout)} must not be negative (was {CloseTimeout}).");
+        }
+
+        foreach (var attribute in MessageAttributes ?? new Dictionary<string, string>())
+        {
+            if (string.IsNullOrWhiteSpace(attribute.Key))
+            {
+                throw new ArgumentException($"{name}.{nameof(MessageAttributes)} has an attribute with an empty name.");
+            }
+
+            if (WireAttributes.Reserved.Contains(attribute.Key))
+            {
+                throw new ArgumentException($"{name}.{nameof(MessageAttributes)} may not set '{attribute.Key}': AsyncMcp sets it itself.");
+            }
+
+            if (attribute.Value is null)
+            {
+                throw new ArgumentException($"{name}.{nameof(MessageAttributes)}['{attribute.Key}'] has no value.");
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+namespace AsyncMcp.Messaging;
+
+/// <summary>A broker operation failed. <see cref="IsTransient"/> says whether trying again may succeed.</summary>
+public class AsyncMcpTransportException : IOException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What failed.</param>
+    /// <param name="isTransient">Whether trying again may succeed.</param>
+    /// <param name="innerException">The broker client's exception.</param>
+    public AsyncMcpTransportException(string message, bool isTransient, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        IsTransient = isTransient;
+    }
+
+    /// <summary>Whether trying again may succeed (throttling, a timeout, a 5xx, a lost connection).</summary>
+    public bool IsTransient { get; }
+}
+
+/// <summary>A message is larger than the broker accepts. Trying again cannot succeed.</summary>
+public sealed class MessageTooLargeException : AsyncMcpTransportException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="actualBytes">The size of the message.</param>
+    /// <param name="maxBytes">The broker's limit.</param>
+    public MessageTooLargeException(int actualBytes, int maxBytes)
+        : base($"The message is {actualBytes} bytes, more than the {maxBytes} bytes the broker accepts.", isTransient: false)
+    {
+        ActualBytes = actualBytes;
+        MaxBytes = maxBytes;
+    }
+
+    /// <summary>The size of the message in bytes.</summary>
+    public int ActualBytes { get; }
+
+    /// <summary>The broker's limit in bytes.</summary>
+    public int MaxBytes { get; }
+}

@@ -1,0 +1,58 @@
+namespace AsyncMcp.Server;
+
+/// <summary>
+/// Settings every AsyncMcp server transport shares: how many sessions and requests it takes on, how long an
+/// idle session lives, and how long shutdown waits for requests in flight.
+/// </summary>
+public abstract class AsyncMcpServerTransportOptions
+{
+    /// <summary>The MCP protocol revisions the server accepts in a <c>ProtocolVersion</c> attribute.</summary>
+    public static IReadOnlyList<string> DefaultSupportedProtocolVersions { get; } =
+        ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
+
+    /// <summary>The most sessions (including per-client contexts of session-less requests) held at once. Default 10,000.</summary>
+    public int MaxSessions { get; set; } = 10_000;
+
+    /// <summary>How long a session may go without a message before it is closed. Default 30 minutes.</summary>
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The most requests in flight at once; the server stops receiving at this many. Default 100.</summary>
+    public int MaxConcurrentRequests { get; set; } = 100;
+
+    /// <summary>How long disposing the server waits for requests in flight to finish. Default 10 seconds.</summary>
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The protocol revisions accepted in the <c>ProtocolVersion</c> attribute. Default <see cref="DefaultSupportedProtocolVersions"/>.</summary>
+    public IList<string> SupportedProtocolVersions { get; set; } = [.. DefaultSupportedProtocolVersions];
+
+    /// <summary>Checks the settings, throwing an exception that names the first bad option.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public virtual void Validate()
+    {
+        var name = GetType().Name;
+        if (MaxSessions < 1)
+        {
+            throw new ArgumentException($"{name}.{nameof(MaxSessions)} must be at least 1 (was {MaxSessions}).");
+        }
+
+        if (SessionIdleTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{name}.{nameof(SessionIdleTimeout)} must be positive (was {SessionIdleTimeout}).");
+        }
+
+        if (MaxConcurrentRequests < 1)
+        {
+            throw new ArgumentException($"{name}.{nameof(MaxConcurrentRequests)} must be at least 1 (was {MaxConcurrentRequests}).");
+        }
+
+        if (ShutdownDrainTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{name}.{nameof(ShutdownDrainTimeout)} must not be negative (was {ShutdownDrainTimeout}).");
+        }
+
+        if (SupportedProtocolVersions is null || SupportedProtocolVersions.Count == 0)
+        {
+            throw new ArgumentException($"{name}.{nameof(SupportedProtocolVersions)} must name at least one protocol revision.");
+        }
+    }
+}

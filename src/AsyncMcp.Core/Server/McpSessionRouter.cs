@@ -1,0 +1,687 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using AsyncMcp.Messaging;
+using AsyncMcp.Wire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace AsyncMcp.Server;
+
+/// <summary>
+/// Serves many MCP clients from one inbound stream of messages: creates one <see cref="McpServer"/> per session,
+/// routes each message to its session, sends every answer to the right reply address, and answers bad input
+/// with a JSON-RPC error instead of failing.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Protocol revision 2025-11-25 and earlier: <c>initialize</c> opens a session with a server-minted id; later
+/// messages carry it in the <see cref="WireAttributes.SessionId"/> attribute. Revision 2026-07-28: requests
+/// carry no session; each names its own reply address and is served by a per-client context (keyed by the
+/// <see cref="WireAttributes.ClientId"/> attribute) so that JSON-RPC ids of different clients never collide.
+/// </para>
+/// <para>
+/// A request's broker message is completed (removed from the broker) only after its answer has been handed to
+/// the broker; until then it counts against <see cref="AsyncMcpServerTransportOptions.MaxConcurrentRequests"/>
+/// and its lease is renewed.
+/// </para>
+/// </remarks>
+public sealed partial class McpSessionRouter : IAsyncDisposable
+{
+    private const string ClientKeyPrefix = "client:";
+    private const string ReplyKeyPrefix = "reply:";
+
+    private readonly ConcurrentDictionary<string, RoutedSession> _sessions = new(StringComparer.Ordinal);
+    private readonly object _sessionGate = new();
+    private readonly IMessageSink _sink;
+    private readonly ReplyAddressConvention _convention;
+    private readonly AsyncMcpServerTransportOptions _options;
+    private readonly McpServerOptions _serverOptions;
+    private readonly ILoggerFactory? _loggerFactory;
+    private readonly IServiceProvider? _services;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan? _leaseDuration;
+    private readonly ILogger _logger;
+    private readonly PendingRequests _pending;
+    private readonly HashSet<string> _supportedVersions;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _maintenance;
+    private int _disposed;
+
+    /// <summary>Creates a router.</summary>
+    /// <param name="sink">Sends replies.</param>
+    /// <param name="convention">Where requests carry their reply address.</param>
+    /// <param name="options">Session and back-pressure settings; validated here.</param>
+    /// <param name="serverOptions">The MCP server's options (tools, prompts, resources), shared by every session.</param>
+    /// <param name="leaseDuration">How long the broker keeps a received message invisible, so leases can be renewed; <see langword="null"/> for sources without leases.</param>
+    /// <param name="loggerFactory">The logger factory.</param>
+    /// <param name="services">The service provider the MCP servers resolve tool dependencies from.</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> by default.</param>
+    public McpSessionRouter(
+        IMessageSink sink,
+        ReplyAddressConvention convention,
+        AsyncMcpServerTransportOptions options,
+        McpServerOptions serverOptions,
+        TimeSpan? leaseDuration = null,
+        ILoggerFactory? loggerFactory = null,
+        IServiceProvider? services = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(convention);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(serverOptions);
+        options.Validate();
+
+        _sink = sink;
+        _convention = convention;
+        _options = options;
+        _serverOptions = serverOptions;
+        _leaseDuration = leaseDuration;
+        _loggerFactory = loggerFactory;
+        _services = services;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = loggerFactory?.CreateLogger<McpSessionRouter>() ?? NullLogger<McpSessionRouter>.Instance;
+        Limiter = new InFlightLimiter(options.MaxConcurrentRequests);
+        _pending = new PendingRequests(Limiter);
+        _supportedVersions = new HashSet<string>(options.SupportedProtocolVersions, StringComparer.Ordinal);
+    }
+
+    /// <summary>Counts requests in flight; a receive loop waits on it before taking more work.</summary>
+    public InFlightLimiter Limiter { get; }
+
+    /// <summary>The sessions held now, including per-client contexts of session-less requests.</summary>
+    public int SessionCount => _sessions.Count;
+
+    /// <summary>The requests received and not yet answered.</summary>
+    public int PendingRequestCount => _pending.Count;
+
+    /// <summary>Starts the background work: lease renewal and idle-session expiry.</summary>
+    public void Start()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        _maintenance ??= Task.Run(() => RunMaintenanceAsync(_stopping.Token));
+    }
+
+    /// <summary>Handles one inbound message. Returns once the message has been routed (not once it has been answered).</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="cancellationToken">Cancels routing.</param>
+    /// <returns>A task that completes when the message has been routed or answered with an error.</returns>
+    public async Task HandleAsync(IInboundMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
+        message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
+
+        var decoded = JsonRpcCodec.Decode(message.Body);
+        if (!decoded.IsSuccess)
+        {
+            await RejectUndecodableAsync(message, decoded, sessionId, clientId, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var rpc = decoded.Message!;
+        if (rpc is JsonRpcRequest versionedRequest &&
+            message.Attributes.TryGetValue(WireAttributes.ProtocolVersion, out var version) &&
+            !_supportedVersions.Contains(version))
+        {
+            var error = JsonRpcErrors.Create(
+                versionedRequest.Id,
+                McpErrorCode.UnsupportedProtocolVersion,
+                $"Protocol version '{version}' is not supported; this server supports {string.Join(", ", _options.SupportedProtocolVersions)}.",
+                ErrorReasons.UnsupportedProtocolVersion);
+            await RejectAsync(message, error, ReplyAddressFor(versionedRequest, sessionId), sessionId, clientId, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (rpc is JsonRpcRequest { Method: RequestMethods.Initialize } initialize)
+        {
+            await HandleInitializeAsync(message, initialize, clientId, cancellationToken).ConfigureAwait(false);
+        }
+        else if (!string.IsNullOrEmpty(sessionId))
+        {
+            await HandleSessionMessageAsync(message, rpc, sessionId, clientId, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await HandleSessionlessMessageAsync(message, rpc, clientId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until no request is in flight, or <paramref name="timeout"/> passes.</summary>
+    /// <param name="timeout">How long to wait at most.</param>
+    /// <returns><see langword="true"/> if every request finished in time.</returns>
+    public async Task<bool> DrainAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await Limiter.WaitForDrainAsync(cts.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Drains requests in flight up to <see cref="AsyncMcpServerTransportOptions.ShutdownDrainTimeout"/>, hands the
+    /// messages of unfinished requests back to the broker, and closes every session. Never throws.
+    /// </summary>
+    /// <returns>A task that completes when everything is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        var drained = await DrainAsync(_options.ShutdownDrainTimeout).ConfigureAwait(false);
+        if (!drained)
+        {
+            LogDrainTimedOut(_pending.Count, _options.ShutdownDrainTimeout.TotalSeconds);
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_maintenance is not null)
+        {
+            await _maintenance.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        // Unfinished requests go back to the broker now rather than when their lease ends, so another server takes them.
+        foreach (var pending in _pending.Snapshot.ToArray())
+        {
+            if (_pending.Remove(pending.SessionKey, pending.Id) is { } inbound)
+            {
+                await SafeAsync(() => inbound.ReleaseAsync(CancellationToken.None), inbound.MessageId, "release").ConfigureAwait(false);
+            }
+        }
+
+        foreach (var session in _sessions.Values.ToArray())
+        {
+            await CloseSessionAsync(session, "server shutting down").ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task HandleInitializeAsync(IInboundMessage message, JsonRpcRequest request, string? clientId, CancellationToken cancellationToken)
+    {
+        var replyAddress = _convention.Read(request);
+        if (replyAddress is null)
+        {
+            LogMissingReplyAddress(message.MessageId, request.Method, _convention.MetaKey);
+            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            return;
+        }
+
+        // The server mints the id; any SessionId the client put on an initialize is ignored (no session fixation).
+        var sessionId = Guid.NewGuid().ToString("N");
+        var session = TryCreateSession(sessionId, sessionId, clientId, replyAddress);
+        if (session is null)
+        {
+            var error = JsonRpcErrors.Create(
+                request.Id,
+                McpErrorCode.InvalidRequest,
+                $"The server already holds its maximum of {_options.MaxSessions} sessions; try again later.",
+                ErrorReasons.SessionLimitReached);
+            await RejectAsync(message, error, replyAddress, null, clientId, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        LogSessionCreated(sessionId, clientId ?? "(none)");
+        await DeliverRequestAsync(session, message, request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task HandleSessionMessageAsync(IInboundMessage message, JsonRpcMessage rpc, string sessionId, string? clientId, CancellationToken cancellationToken)
+    {
+        if (!_sessions.TryGetValue(sessionId, out var session) || session.IsClosed)
+        {
+            if (rpc is JsonRpcRequest request)
+            {
+                var error = JsonRpcErrors.Create(
+                    request.Id,
+                    McpErrorCode.InvalidRequest,
+                    $"Session '{sessionId}' is unknown or has expired; start a new session with initialize.",
+                    ErrorReasons.SessionNotFound);
+                await RejectAsync(message, error, _convention.Read(request), sessionId, clientId, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                LogUnknownSession(message.MessageId, sessionId, DescribeKind(rpc));
+                await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        session.Touch(_time.GetUtcNow());
+        if (rpc is JsonRpcNotification { Method: WireMethods.SessionClose })
+        {
+            await CloseSessionAsync(session, "closed by the client").ConfigureAwait(false);
+            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            return;
+        }
+
+        if (rpc is JsonRpcRequest sessionRequest)
+        {
+            await DeliverRequestAsync(session, message, sessionRequest, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await session.Transport.DeliverAsync(rpc, cancellationToken).ConfigureAwait(false);
+            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+        }
+    }
+
+    private async Task HandleSessionlessMessageAsync(IInboundMessage message, JsonRpcMessage rpc, string? clientId, CancellationToken cancellationToken)
+    {
+        if (rpc is JsonRpcRequest request)
+        {
+            var replyAddress = _convention.Read(request);
+            if (replyAddress is null)
+            {
+                LogMissingReplyAddress(message.MessageId, request.Method, _convention.MetaKey);
+                await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+                return;
+            }
+
+            var key = string.IsNullOrEmpty(clientId) ? ReplyKeyPrefix + replyAddress : ClientKeyPrefix + clientId;
+            if (!_sessions.TryGetValue(key, out var context) || context.IsClosed)
+            {
+                context = TryCreateSession(key, null, clientId, replyAddress);
+                if (context is null)
+                {
+                    var error = JsonRpcErrors.Create(
+                        request.Id,
+                        McpErrorCode.InvalidRequest,
+                        $"The server already serves its maximum of {_options.MaxSessions} sessions and clients; try again later.",
+                        ErrorReasons.SessionLimitReached);
+                    await RejectAsync(message, error, replyAddress, null, clientId, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            context.ReplyAddress = replyAddress;
+            context.Touch(_time.GetUtcNow());
+            var target = context;
+            request.Context ??= new JsonRpcMessageContext();
+            request.Context.RelatedTransport = new ReplyTransport((reply, address, ct) => SendAsync(target, reply, address, ct), replyAddress);
+            await DeliverRequestAsync(context, message, request, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // A notification or response without a session belongs to the per-client context of session-less requests
+        // (a cancellation, for example). Without one it has nowhere to go.
+        if (!string.IsNullOrEmpty(clientId) && _sessions.TryGetValue(ClientKeyPrefix + clientId, out var owner) && !owner.IsClosed)
+        {
+            owner.Touch(_time.GetUtcNow());
+            await owner.Transport.DeliverAsync(rpc, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            LogUnroutable(message.MessageId, DescribeKind(rpc), clientId ?? "(none)");
+        }
+
+        await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+    }
+
+    private async Task DeliverRequestAsync(RoutedSession session, IInboundMessage message, JsonRpcRequest request, CancellationToken cancellationToken)
+    {
+        var leaseExpires = _leaseDuration is { } lease ? _time.GetUtcNow() + lease : DateTimeOffset.MaxValue;
+        if (!_pending.TryAdd(session.Key, request.Id, message, leaseExpires))
+        {
+            // The same request is already being handled (the broker delivered it twice): run it once.
+            LogDuplicateInFlight(message.MessageId, session.Key, request.Id);
+            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            return;
+        }
+
+        await session.Transport.DeliverAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private RoutedSession? TryCreateSession(string key, string? sessionId, string? clientId, string replyAddress)
+    {
+        lock (_sessionGate)
+        {
+            if (_sessions.TryGetValue(key, out var existing) && !existing.IsClosed)
+            {
+                return existing;
+            }
+
+            if (_sessions.Count >= _options.MaxSessions)
+            {
+                LogSessionLimitReached(_options.MaxSessions);
+                return null;
+            }
+
+            var session = new RoutedSession(key, sessionId, clientId, replyAddress, _time.GetUtcNow());
+            session.Transport = new RoutedServerTransport(
+                sessionId is null ? $"asyncmcp-client-{clientId}" : $"asyncmcp-session-{sessionId}",
+                sessionId,
+                (message, ct) => SendAsync(session, message, null, ct),
+                _loggerFactory);
+            session.Server = McpServer.Create(session.Transport, _serverOptions, _loggerFactory, _services);
+            _sessions[key] = session;
+            session.RunTask = RunSessionAsync(session);
+            return session;
+        }
+    }
+
+    private async Task RunSessionAsync(RoutedSession session)
+    {
+        try
+        {
+            await session.Server.RunAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogSessionFaulted(session.Key, ex);
+        }
+    }
+
+    private async Task SendAsync(RoutedSession session, JsonRpcMessage message, string? address, CancellationToken cancellationToken)
+    {
+        address ??= session.ReplyAddress;
+        var answeredId = message switch
+        {
+            JsonRpcResponse response => response.Id,
+            JsonRpcError error => error.Id,
+            _ => (RequestId?)null,
+        };
+
+        if (address is null)
+        {
+            LogNoReplyAddress(session.Key, DescribeKind(message));
+            if (answeredId is { } lostId)
+            {
+                Abandon(session.Key, lostId);
+            }
+
+            throw new IOException($"Session '{session.Key}' has no reply address.");
+        }
+
+        try
+        {
+            try
+            {
+                await _sink.SendAsync(address, BuildOutbound(message, session), cancellationToken).ConfigureAwait(false);
+            }
+            catch (MessageTooLargeException tooLarge) when (message is JsonRpcResponse response)
+            {
+                LogResponseTooLarge(session.Key, response.Id, tooLarge.ActualBytes, tooLarge.MaxBytes);
+                var error = JsonRpcErrors.Create(
+                    response.Id,
+                    McpErrorCode.InternalError,
+                    $"The response is {tooLarge.ActualBytes} bytes, more than the {tooLarge.MaxBytes} bytes the transport can carry.",
+                    ErrorReasons.PayloadTooLarge);
+                await _sink.SendAsync(address, BuildOutbound(error, session), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (answeredId is { } failedId && ex is not OperationCanceledException)
+        {
+            LogAnswerSendFailed(session.Key, failedId, address, ex);
+            Abandon(session.Key, failedId);
+            throw;
+        }
+
+        if (answeredId is { } id && _pending.Remove(session.Key, id) is { } inbound)
+        {
+            await SafeAsync(() => inbound.CompleteAsync(CancellationToken.None), inbound.MessageId, "complete").ConfigureAwait(false);
+        }
+    }
+
+    private OutboundMessage BuildOutbound(JsonRpcMessage message, RoutedSession? session)
+    {
+        var attributes = new Dictionary<string, string>(6, StringComparer.Ordinal)
+        {
+            [WireAttributes.MessageType] = WireAttributes.JsonRpcMessageType,
+            [WireAttributes.Timestamp] = _time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+        };
+
+        if (session?.SessionId is { } sessionId)
+        {
+            attributes[WireAttributes.SessionId] = sessionId;
+        }
+
+        if (session?.ClientId is { } clientId)
+        {
+            attributes[WireAttributes.ClientId] = clientId;
+        }
+
+        switch (message)
+        {
+            case JsonRpcRequest request:
+                attributes[WireAttributes.RequestId] = request.Id.ToString();
+                attributes[WireAttributes.Method] = request.Method;
+                break;
+            case JsonRpcNotification notification:
+                attributes[WireAttributes.Method] = notification.Method;
+                break;
+        }
+
+        return new OutboundMessage(JsonRpcCodec.Serialize(message), attributes, session?.Key);
+    }
+
+    private async Task RejectUndecodableAsync(IInboundMessage message, DecodeResult decoded, string? sessionId, string? clientId, CancellationToken cancellationToken)
+    {
+        var reason = decoded.ErrorCode == McpErrorCode.ParseError ? ErrorReasons.ParseError : ErrorReasons.InvalidMessage;
+        var error = JsonRpcErrors.Create(decoded.Id, decoded.ErrorCode, decoded.Error!, reason);
+        string? replyAddress = null;
+        if (!string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var session))
+        {
+            replyAddress = session.ReplyAddress;
+        }
+
+        await RejectAsync(message, error, replyAddress, sessionId, clientId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends an error for a message that will not be processed, or logs it when there is nowhere to send it, then completes the message.</summary>
+    private async Task RejectAsync(IInboundMessage message, JsonRpcError error, string? replyAddress, string? sessionId, string? clientId, CancellationToken cancellationToken)
+    {
+        LogRejected(message.MessageId, error.Error.Code, error.Error.Message, replyAddress ?? "(none: logged only)");
+        if (replyAddress is not null)
+        {
+            var replySession = !string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var known)
+                ? known
+                : new RoutedSession(string.Empty, null, clientId, replyAddress, _time.GetUtcNow());
+            try
+            {
+                await _sink.SendAsync(replyAddress, BuildOutbound(error, replySession), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogErrorReplyFailed(message.MessageId, replyAddress, ex);
+            }
+        }
+
+        await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+    }
+
+    private string? ReplyAddressFor(JsonRpcRequest request, string? sessionId) =>
+        _convention.Read(request) ??
+        (!string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var session) ? session.ReplyAddress : null);
+
+    private void Abandon(string sessionKey, RequestId id)
+    {
+        if (_pending.Remove(sessionKey, id) is { } inbound)
+        {
+            // Not completed: the broker delivers it again once its lease ends, which also spaces out the retry.
+            LogAbandoned(inbound.MessageId, sessionKey, id);
+        }
+    }
+
+    private async Task CloseSessionAsync(RoutedSession session, string reason)
+    {
+        if (!session.TryMarkClosed())
+        {
+            return;
+        }
+
+        _sessions.TryRemove(new KeyValuePair<string, RoutedSession>(session.Key, session));
+        LogSessionClosed(session.Key, reason);
+        try
+        {
+            await session.Transport.DisposeAsync().ConfigureAwait(false);
+            await session.Server.DisposeAsync().ConfigureAwait(false);
+            await session.RunTask.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogSessionFaulted(session.Key, ex);
+        }
+    }
+
+    private async Task RunMaintenanceAsync(CancellationToken cancellationToken)
+    {
+        var period = TimeSpan.FromSeconds(1);
+        if (_leaseDuration is { } lease && lease / 4 < period)
+        {
+            period = lease / 4;
+        }
+
+        if (_options.SessionIdleTimeout / 4 < period)
+        {
+            period = _options.SessionIdleTimeout / 4;
+        }
+
+        using var timer = new PeriodicTimer(period < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : period, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await RenewLeasesAsync(cancellationToken).ConfigureAwait(false);
+                await ExpireIdleSessionsAsync().ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+
+    private async Task RenewLeasesAsync(CancellationToken cancellationToken)
+    {
+        if (_leaseDuration is not { } lease)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        foreach (var pending in _pending.Snapshot)
+        {
+            // Renew at about 70% of the lease, so a slow tool is never redelivered while it runs.
+            if (pending.LeaseLost || pending.LeaseExpires - now > lease * 0.3)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (await pending.Message.ExtendAsync(lease, cancellationToken).ConfigureAwait(false))
+                {
+                    pending.LeaseExpires = _time.GetUtcNow() + lease;
+                }
+                else
+                {
+                    pending.LeaseLost = true;
+                    LogLeaseLost(pending.Message.MessageId, pending.SessionKey, pending.Id);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogLeaseRenewalFailed(pending.Message.MessageId, ex);
+            }
+        }
+    }
+
+    private async Task ExpireIdleSessionsAsync()
+    {
+        var cutoff = _time.GetUtcNow() - _options.SessionIdleTimeout;
+        foreach (var session in _sessions.Values)
+        {
+            if (session.LastActivity < cutoff && !_pending.HasAny(session.Key))
+            {
+                await CloseSessionAsync(session, "idle timeout").ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task SafeAsync(Func<Task> action, string messageId, string operation)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogBrokerOperationFailed(operation, messageId, ex);
+        }
+    }
+
+    private static string DescribeKind(JsonRpcMessage message) => message switch
+    {
+        JsonRpcRequest request => $"request '{request.Method}'",
+        JsonRpcNotification notification => $"notification '{notification.Method}'",
+        JsonRpcResponse => "response",
+        JsonRpcError => "error response",
+        _ => "message",
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} created for client {ClientId}.")]
+    private partial void LogSessionCreated(string sessionId, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionKey} closed: {Reason}.")]
+    private partial void LogSessionClosed(string sessionKey, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionKey} failed.")]
+    private partial void LogSessionFaulted(string sessionKey, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Method} names no reply address (params._meta.{MetaKey}); nothing can be sent back, so it is dropped.")]
+    private partial void LogMissingReplyAddress(string messageId, string method, string metaKey);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Kind} for unknown or expired session {SessionId} dropped.")]
+    private partial void LogUnknownSession(string messageId, string sessionId, string kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Kind} without a session from client {ClientId} has no context to go to; dropped.")]
+    private partial void LogUnroutable(string messageId, string kind, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} rejected with error {Code} ({Error}); reply sent to {ReplyAddress}.")]
+    private partial void LogRejected(string messageId, int code, string error, string replyAddress);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId}: the error reply to {ReplyAddress} could not be sent.")]
+    private partial void LogErrorReplyFailed(string messageId, string replyAddress, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The server holds its maximum of {MaxSessions} sessions; a new session was refused.")]
+    private partial void LogSessionLimitReached(int maxSessions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} is already in flight; the duplicate is not run again.")]
+    private partial void LogDuplicateInFlight(string messageId, string sessionKey, RequestId requestId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionKey}: the answer to request {RequestId} could not be sent to {ReplyAddress}.")]
+    private partial void LogAnswerSendFailed(string sessionKey, RequestId requestId, string replyAddress, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionKey}: the response to request {RequestId} is {ActualBytes} bytes, over the limit of {MaxBytes}; an error is sent instead.")]
+    private partial void LogResponseTooLarge(string sessionKey, RequestId requestId, int actualBytes, int maxBytes);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionKey} has no reply address for a {Kind}.")]
+    private partial void LogNoReplyAddress(string sessionKey, string kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (request {RequestId} of {SessionKey}) was not answered; it is left for the broker to deliver again.")]
+    private partial void LogAbandoned(string messageId, string sessionKey, RequestId requestId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (request {RequestId} of {SessionKey}): its lease could not be renewed, so the broker may deliver it again.")]
+    private partial void LogLeaseLost(string messageId, string sessionKey, RequestId requestId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Renewing the lease of message {MessageId} failed; trying again on the next tick.")]
+    private partial void LogLeaseRenewalFailed(string messageId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Broker operation '{Operation}' on message {MessageId} failed.")]
+    private partial void LogBrokerOperationFailed(string operation, string messageId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} requests were still in flight after {Seconds:F1} s; their messages go back to the broker.")]
+    private partial void LogDrainTimedOut(int count, double seconds);
+}

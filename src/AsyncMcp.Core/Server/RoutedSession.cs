@@ -1,0 +1,44 @@
+using ModelContextProtocol.Server;
+
+namespace AsyncMcp.Server;
+
+/// <summary>One server-side MCP session held by the router: the SDK server, its transport and where it replies.</summary>
+internal sealed class RoutedSession
+{
+    private long _lastActivityTicks;
+    private int _closed;
+
+    public RoutedSession(string key, string? sessionId, string? clientId, string? replyAddress, DateTimeOffset now)
+    {
+        Key = key;
+        SessionId = sessionId;
+        ClientId = clientId;
+        ReplyAddress = replyAddress;
+        _lastActivityTicks = now.UtcTicks;
+    }
+
+    /// <summary>The routing key: the session id, or a client key for the per-client context of session-less requests.</summary>
+    public string Key { get; }
+
+    /// <summary>The server-minted session id; <see langword="null"/> for session-less (2026-07-28) traffic.</summary>
+    public string? SessionId { get; }
+
+    public string? ClientId { get; }
+
+    /// <summary>Where messages that answer no particular request go.</summary>
+    public string? ReplyAddress { get; set; }
+
+    public RoutedServerTransport Transport { get; set; } = null!;
+
+    public McpServer Server { get; set; } = null!;
+
+    public Task RunTask { get; set; } = Task.CompletedTask;
+
+    public DateTimeOffset LastActivity => new(Interlocked.Read(ref _lastActivityTicks), TimeSpan.Zero);
+
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    public void Touch(DateTimeOffset now) => Interlocked.Exchange(ref _lastActivityTicks, now.UtcTicks);
+
+    public bool TryMarkClosed() => Interlocked.Exchange(ref _closed, 1) == 0;
+}

@@ -1,0 +1,75 @@
+using System.Text.Json.Nodes;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.Wire;
+
+/// <summary>
+/// Builds the JSON-RPC errors AsyncMcp sends for bad input. Codes are the standard negative JSON-RPC codes;
+/// <c>error.data.reason</c> carries one of the <see cref="ErrorReasons"/> so that programs can tell the cases apart.
+/// </summary>
+public static class JsonRpcErrors
+{
+    /// <summary>Creates an error response.</summary>
+    /// <param name="id">The id of the request, or <c>default</c> (JSON <c>null</c>) when it is unknown.</param>
+    /// <param name="code">The JSON-RPC error code.</param>
+    /// <param name="message">A message a person can act on.</param>
+    /// <param name="reason">A stable machine-readable reason, one of <see cref="ErrorReasons"/>.</param>
+    /// <returns>The error message.</returns>
+    public static JsonRpcError Create(RequestId id, McpErrorCode code, string message, string reason) => new()
+    {
+        Id = id,
+        Error = new JsonRpcErrorDetail
+        {
+            Code = (int)code,
+            Message = message,
+            Data = new JsonObject { ["reason"] = reason },
+        },
+    };
+
+    /// <summary>Reads <c>error.data.reason</c> from an error, if it has one.</summary>
+    /// <param name="error">The error.</param>
+    /// <returns>The reason, or <see langword="null"/>.</returns>
+    public static string? ReadReason(JsonRpcError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error.Error.Data switch
+        {
+            JsonObject obj when obj["reason"] is JsonValue v && v.TryGetValue<string>(out var r) => r,
+            System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Object } element
+                when element.TryGetProperty("reason", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String => r.GetString(),
+            _ => null,
+        };
+    }
+}
+
+/// <summary>Values of <c>error.data.reason</c> in errors produced by AsyncMcp transports.</summary>
+public static class ErrorReasons
+{
+    /// <summary>The body was not valid JSON.</summary>
+    public const string ParseError = "parse_error";
+
+    /// <summary>The body was JSON but not a single JSON-RPC 2.0 message.</summary>
+    public const string InvalidMessage = "invalid_message";
+
+    /// <summary>The message named a session the server does not have (never created, closed or expired).</summary>
+    public const string SessionNotFound = "session_not_found";
+
+    /// <summary>A request that needs a reply address named none.</summary>
+    public const string MissingReplyAddress = "missing_reply_address";
+
+    /// <summary>The server has as many sessions as it is configured to allow.</summary>
+    public const string SessionLimitReached = "session_limit_reached";
+
+    /// <summary>The message declared a protocol revision the server does not speak.</summary>
+    public const string UnsupportedProtocolVersion = "unsupported_protocol_version";
+
+    /// <summary>The answer was larger than the transport can carry.</summary>
+    public const string PayloadTooLarge = "payload_too_large";
+
+    /// <summary>The transport could not deliver a message.</summary>
+    public const string DeliveryFailed = "delivery_failed";
+
+    /// <summary>The server that held the session went away.</summary>
+    public const string SessionLost = "session_lost";
+}

@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.Wire;
+
+/// <summary>
+/// Where, inside a JSON-RPC request, a transport's reply address travels: a key of <c>params._meta</c>
+/// (asyncmcp <c>main</c>) and, when serving, an older top-level parameter (asyncmcp 0.2.1).
+/// </summary>
+/// <param name="MetaKey">The key under <c>params._meta</c>, for example <c>responseQueueUrl</c>.</param>
+/// <param name="LegacyParameterName">The older key directly under <c>params</c>, or <see langword="null"/>.</param>
+public sealed record ReplyAddressConvention(string MetaKey, string? LegacyParameterName)
+{
+    /// <summary>SQS: <c>_meta.responseQueueUrl</c>, formerly <c>params.response_queue_url</c>.</summary>
+    public static ReplyAddressConvention SqsResponseQueue { get; } = new("responseQueueUrl", "response_queue_url");
+
+    /// <summary>SNS+SQS: <c>_meta.clientTopicArn</c>, formerly <c>params.client_topic_arn</c>.</summary>
+    public static ReplyAddressConvention SnsClientTopic { get; } = new("clientTopicArn", "client_topic_arn");
+
+    /// <summary>Webhooks: <c>_meta.webhookUrl</c>.</summary>
+    public static ReplyAddressConvention Webhook { get; } = new("webhookUrl", null);
+
+    /// <summary>Reads the reply address from a request, preferring the <c>_meta</c> form.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>The address, or <see langword="null"/> when the request names none.</returns>
+    public string? Read(JsonRpcRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Params is not JsonObject parameters)
+        {
+            return null;
+        }
+
+        if (parameters["_meta"] is JsonObject meta && TryGetString(meta, MetaKey, out var address))
+        {
+            return address;
+        }
+
+        return LegacyParameterName is not null && TryGetString(parameters, LegacyParameterName, out var legacy) ? legacy : null;
+    }
+
+    /// <summary>Writes the reply address into <c>params._meta</c>, creating <c>params</c> and <c>_meta</c> as needed.</summary>
+    /// <param name="request">The request to change.</param>
+    /// <param name="address">The reply address.</param>
+    public void Write(JsonRpcRequest request, string address)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(address);
+        if (request.Params is not JsonObject parameters)
+        {
+            parameters = [];
+            request.Params = parameters;
+        }
+
+        if (parameters["_meta"] is not JsonObject meta)
+        {
+            meta = [];
+            parameters["_meta"] = meta;
+        }
+
+        meta[MetaKey] = address;
+    }
+
+    private static bool TryGetString(JsonObject node, string key, out string value)
+    {
+        if (node.TryGetPropertyValue(key, out var property) &&
+            property is JsonValue jsonValue &&
+            jsonValue.TryGetValue<string>(out var text) &&
+            !string.IsNullOrWhiteSpace(text))
+        {
+            value = text;
+            return true;
+        }
+
+        value = string.Empty;
+        return false;
+    }
+}
