@@ -404,6 +404,18 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             throw new IOException($"Session '{session.Key}' has no reply address.");
         }
 
+        if (message is JsonRpcNotification)
+        {
+            await session.TrackNotificationSend(() => _sink.SendAsync(address, BuildOutbound(message, session), cancellationToken)).ConfigureAwait(false);
+            return;
+        }
+
+        if (answeredId is not null)
+        {
+            // Keep "progress before the result it precedes": the SDK calls us for the notice first, but both sends run at once.
+            await session.WaitForEarlierNotificationsAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         try
         {
             try

@@ -5,7 +5,9 @@ namespace AsyncMcp.Server;
 /// <summary>One server-side MCP session held by the router: the SDK server, its transport and where it replies.</summary>
 internal sealed class RoutedSession
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Task> _notificationSends = new();
     private long _lastActivityTicks;
+    private long _sendSequence;
     private int _closed;
 
     public RoutedSession(string key, string? sessionId, string? clientId, string? replyAddress, DateTimeOffset now)
@@ -37,6 +39,41 @@ internal sealed class RoutedSession
     public DateTimeOffset LastActivity => new(Interlocked.Read(ref _lastActivityTicks), TimeSpan.Zero);
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>
+    /// Sends a notification, remembering it until the broker has it, so that a later response can wait for it:
+    /// the SDK reports progress fire-and-forget, yet a progress notice must reach the client before the result it precedes.
+    /// </summary>
+    public Task TrackNotificationSend(Func<Task> send)
+    {
+        var sequence = Interlocked.Increment(ref _sendSequence);
+        var task = send();
+        if (!task.IsCompleted)
+        {
+            _notificationSends[sequence] = task;
+            _ = task.ContinueWith(
+                (_, state) => _notificationSends.TryRemove((long)state!, out var _),
+                sequence,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+
+        return task;
+    }
+
+    /// <summary>Waits until every notification send that started before now has reached the broker (or failed).</summary>
+    public Task WaitForEarlierNotificationsAsync()
+    {
+        if (_notificationSends.IsEmpty)
+        {
+            return Task.CompletedTask;
+        }
+
+        var upTo = Interlocked.Read(ref _sendSequence);
+        var earlier = _notificationSends.Where(pair => pair.Key <= upTo).Select(pair => pair.Value).ToArray();
+        return earlier.Length == 0 ? Task.CompletedTask : Task.WhenAll(earlier);
+    }
 
     public void Touch(DateTimeOffset now) => Interlocked.Exchange(ref _lastActivityTicks, now.UtcTicks);
 

@@ -1,0 +1,34 @@
+using Amazon.SQS;
+using AsyncMcp.Testing;
+
+[assembly: AssemblyFixture(typeof(AsyncMcp.Aws.Tests.EmulatorFixture))]
+
+namespace AsyncMcp.Aws.Tests;
+
+/// <summary>One fauxqs emulator for the test assembly; every test uses queues of its own.</summary>
+public sealed class EmulatorFixture : IAsyncLifetime
+{
+    private FauxqsEmulator? _emulator;
+
+    public FauxqsEmulator Emulator => _emulator ?? throw new InvalidOperationException("The emulator has not started.");
+
+    public IAmazonSQS Sqs { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _emulator = await FauxqsEmulator.StartAsync();
+        Sqs = _emulator.CreateSqsClient();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Sqs?.Dispose();
+        if (_emulator is not null)
+        {
+            await _emulator.DisposeAsync();
+        }
+    }
+
+    public Task<string> CreateQueueAsync(string prefix, Dictionary<string, string>? attributes = null) =>
+        Emulator.CreateQueueAsync(Sqs, FauxqsEmulator.UniqueName(prefix), attributes);
+}

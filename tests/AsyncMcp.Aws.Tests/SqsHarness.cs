@@ -1,0 +1,68 @@
+using Amazon.SQS;
+using AsyncMcp.Aws.Sqs;
+using AsyncMcp.Testing;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Server;
+
+namespace AsyncMcp.Aws.Tests;
+
+/// <summary>A real <see cref="McpServer"/> served over SQS on the emulator, with helpers to connect real clients.</summary>
+public sealed class SqsHarness : IAsyncDisposable
+{
+    private readonly EmulatorFixture _fixture;
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private SqsHarness(EmulatorFixture fixture, string requestQueueUrl, SqsServerTransport server, TestServerState state)
+    {
+        _fixture = fixture;
+        RequestQueueUrl = requestQueueUrl;
+        Server = server;
+        State = state;
+    }
+
+    public string RequestQueueUrl { get; }
+
+    public SqsServerTransport Server { get; }
+
+    public TestServerState State { get; }
+
+    public IAmazonSQS Sqs => _fixture.Sqs;
+
+    public static ILoggerFactory LoggerFactory { get; } = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
+
+    public static async Task<SqsHarness> StartAsync(EmulatorFixture fixture, Action<SqsServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null)
+    {
+        var requestQueueUrl = await fixture.CreateQueueAsync("req");
+        var state = new TestServerState();
+        var options = new SqsServerTransportOptions { RequestQueueUrl = requestQueueUrl, WaitTime = TimeSpan.FromSeconds(20) };
+        configure?.Invoke(options);
+        var server = new SqsServerTransport(fixture.Sqs, options, serverOptions ?? TestMcpServer.CreateOptions(state), LoggerFactory);
+        await server.StartAsync();
+        return new SqsHarness(fixture, requestQueueUrl, server, state);
+    }
+
+    public Task<string> CreateResponseQueueAsync(Dictionary<string, string>? attributes = null) => _fixture.CreateQueueAsync("resp", attributes);
+
+    public async Task<McpClient> ConnectAsync(string? protocolVersion, string? responseQueueUrl = null, Action<SqsClientTransportOptions>? configure = null, McpClientOptions? clientOptions = null)
+    {
+        responseQueueUrl ??= await CreateResponseQueueAsync();
+        var options = new SqsClientTransportOptions { ServerRequestQueueUrl = RequestQueueUrl, ResponseQueueUrl = responseQueueUrl };
+        configure?.Invoke(options);
+        clientOptions ??= new McpClientOptions();
+        clientOptions.ProtocolVersion = protocolVersion;
+        var client = await McpClient.CreateAsync(new SqsClientTransport(Sqs, options, LoggerFactory), clientOptions, LoggerFactory);
+        _owned.Add(client);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var owned in _owned)
+        {
+            await owned.DisposeAsync();
+        }
+
+        await Server.DisposeAsync();
+    }
+}
