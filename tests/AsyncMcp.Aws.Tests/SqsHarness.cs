@@ -31,16 +31,22 @@ public sealed class SqsHarness : IAsyncDisposable
 
     public static ILoggerFactory LoggerFactory { get; } = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
 
+    public CollectingLoggerProvider Logs { get; private init; } = null!;
+
     public static async Task<SqsHarness> StartAsync(EmulatorFixture fixture, Action<SqsServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null)
     {
+        var logs = new CollectingLoggerProvider(LogLevel.Information);
+        var serverLoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(logs));
         var requestQueueUrl = await fixture.CreateQueueAsync("req");
         var state = new TestServerState();
         var options = new SqsServerTransportOptions { RequestQueueUrl = requestQueueUrl, WaitTime = TimeSpan.FromSeconds(20) };
         configure?.Invoke(options);
-        var server = new SqsServerTransport(fixture.Sqs, options, serverOptions ?? TestMcpServer.CreateOptions(state), LoggerFactory);
+        var server = new SqsServerTransport(fixture.Sqs, options, serverOptions ?? TestMcpServer.CreateOptions(state), serverLoggerFactory);
         await server.StartAsync();
-        return new SqsHarness(fixture, requestQueueUrl, server, state);
+        return new SqsHarness(fixture, requestQueueUrl, server, state) { Logs = logs };
     }
+
+    public RawSqsPeer CreateRawPeer(string responseQueueUrl) => new(Sqs, RequestQueueUrl, responseQueueUrl);
 
     public Task<string> CreateResponseQueueAsync(Dictionary<string, string>? attributes = null) => _fixture.CreateQueueAsync("resp", attributes);
 
