@@ -1,5 +1,7 @@
 using Amazon.SQS;
+using Amazon.SQS.Model;
 using AsyncMcp.Client;
+using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
@@ -46,8 +48,24 @@ public sealed class SqsClientTransport : IClientTransport
     public string Name => _options.Name;
 
     /// <inheritdoc />
-    public Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
+    /// <exception cref="AsyncMcpTransportException">The response queue does not exist or cannot be reached.</exception>
+    public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
     {
+        try
+        {
+            // Fail now, naming the option, rather than leave the first request waiting for a reply that cannot arrive.
+            await _sqs.GetQueueAttributesAsync(
+                new GetQueueAttributesRequest { QueueUrl = _options.ResponseQueueUrl, AttributeNames = ["QueueArn"] },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonSQSException ex)
+        {
+            throw new AsyncMcpTransportException(
+                $"{nameof(SqsClientTransportOptions)}.{nameof(SqsClientTransportOptions.ResponseQueueUrl)} '{_options.ResponseQueueUrl}' cannot be used: {ex.Message}",
+                SqsErrors.IsTransient(ex),
+                ex);
+        }
+
         var transport = new AsyncMcpClientSessionTransport(
             _options.Name,
             new SqsMessageSource(_sqs, _options.ResponseQueueUrl, _options.WaitTime, _options.VisibilityTimeout),
@@ -60,6 +78,6 @@ public sealed class SqsClientTransport : IClientTransport
             SqsErrors.IsFatalForClient,
             _loggerFactory);
         transport.Start();
-        return Task.FromResult<ITransport>(transport);
+        return transport;
     }
 }

@@ -30,7 +30,8 @@ internal static class SqsErrors
     /// <summary>A receive error that retrying cannot fix for a client: its reply queue does not exist.</summary>
     public static bool IsFatalForClient(Exception exception) =>
         exception is QueueDoesNotExistException ||
-        (exception is AmazonServiceException { ErrorCode: "AWS.SimpleQueueService.NonExistentQueue" or "QueueDoesNotExist" });
+        exception is AmazonServiceException { ErrorCode: "AWS.SimpleQueueService.NonExistentQueue" or "QueueDoesNotExist" } ||
+        (exception.InnerException is { } inner && IsFatalForClient(inner));
 
     public static AsyncMcpTransportException Wrap(string operation, string queueUrl, Exception exception) =>
         new($"SQS {operation} on {queueUrl} failed: {exception.Message}", IsTransient(exception), exception);
