@@ -79,9 +79,9 @@ public sealed partial class ReceiveLoop : IAsyncDisposable
             {
                 await _loop.ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or AsyncMcpTransportException or IOException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // Already reported through Completion.
+                // Already logged and reported through Completion; stopping never throws.
             }
         }
     }

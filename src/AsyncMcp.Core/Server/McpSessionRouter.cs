@@ -32,6 +32,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 {
     private const string ClientKeyPrefix = "client:";
     private const string ReplyKeyPrefix = "reply:";
+    private static readonly TimeSpan s_sessionStopTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<string, RoutedSession> _sessions = new(StringComparer.Ordinal);
     private readonly object _sessionGate = new();
@@ -538,8 +539,15 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         try
         {
             await session.Transport.DisposeAsync().ConfigureAwait(false);
-            await session.Server.DisposeAsync().ConfigureAwait(false);
-            await session.RunTask.ConfigureAwait(false);
+
+            // Disposing the SDK server cancels its handlers and waits for them; a tool that ignores cancellation
+            // must not hold up shutdown or the close of other sessions forever.
+            var stopped = Task.WhenAll(session.Server.DisposeAsync().AsTask(), session.RunTask);
+            await stopped.WaitAsync(s_sessionStopTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogSessionStopTimedOut(session.Key, s_sessionStopTimeout.TotalSeconds);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -648,6 +656,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionKey} closed: {Reason}.")]
     private partial void LogSessionClosed(string sessionKey, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionKey}: handlers still running {Seconds:F0} s after cancellation (a tool ignoring its CancellationToken?); the session is abandoned.")]
+    private partial void LogSessionStopTimedOut(string sessionKey, double seconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionKey} failed.")]
     private partial void LogSessionFaulted(string sessionKey, Exception exception);

@@ -1,0 +1,202 @@
+using System.Text.Json.Nodes;
+using AsyncMcp.Messaging;
+using AsyncMcp.Server;
+using AsyncMcp.Wire;
+using ModelContextProtocol.Server;
+
+namespace AsyncMcp.Core.Tests;
+
+/// <summary>The router's delivery bookkeeping, with an in-memory broker.</summary>
+public sealed class McpSessionRouterTests
+{
+    private sealed class Options : AsyncMcpServerTransportOptions;
+
+    private static readonly TaskCompletionSource s_never = new();
+
+    private static (McpSessionRouter Router, FakeSink Sink, TaskCompletionSource Gate, Func<int> Runs) Create(TimeSpan? lease = null, Action<Options>? configure = null)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var runs = 0;
+        var serverOptions = new McpServerOptions { ToolCollection = [] };
+        serverOptions.ToolCollection.Add(McpServerTool.Create(async () => { Interlocked.Increment(ref runs); await gate.Task; return "ok"; }, new() { Name = "wait" }));
+        serverOptions.ToolCollection.Add(McpServerTool.Create(() => "pong", new() { Name = "fast" }));
+        var options = new Options();
+        configure?.Invoke(options);
+        var sink = new FakeSink();
+        var router = new McpSessionRouter(sink, ReplyAddressConvention.SqsResponseQueue, options, serverOptions, lease);
+        router.Start();
+        return (router, sink, gate, () => Volatile.Read(ref runs));
+    }
+
+    private static FakeInboundMessage Initialize(string replyTo = "reply-q", string clientId = "c1") => new(
+        RawInitialize(replyTo),
+        new() { [WireAttributes.ClientId] = clientId });
+
+    private static string RawInitialize(string replyTo) => new JsonObject
+    {
+        ["jsonrpc"] = "2.0",
+        ["id"] = 1,
+        ["method"] = "initialize",
+        ["params"] = new JsonObject
+        {
+            ["protocolVersion"] = "2025-11-25",
+            ["capabilities"] = new JsonObject(),
+            ["clientInfo"] = new JsonObject { ["name"] = "t", ["version"] = "1" },
+            ["_meta"] = new JsonObject { ["responseQueueUrl"] = replyTo },
+        },
+    }.ToJsonString();
+
+    private static FakeInboundMessage Call(string sessionId, int id, string tool) => new(
+        "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool + "\",\"arguments\":{}}}",
+        new() { [WireAttributes.SessionId] = sessionId, [WireAttributes.ClientId] = "c1" });
+
+    private static async Task<string> OpenSessionAsync(McpSessionRouter router, FakeSink sink)
+    {
+        var init = Initialize();
+        await router.HandleAsync(init);
+        var (address, reply) = await sink.NextAsync();
+        Assert.Equal("reply-q", address);
+        await init.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
+        var sessionId = reply.Attributes[WireAttributes.SessionId];
+        await router.HandleAsync(new FakeInboundMessage("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", new() { [WireAttributes.SessionId] = sessionId }));
+        return sessionId;
+    }
+
+    [Fact]
+    public async Task A_request_message_is_completed_only_after_its_answer_reached_the_broker()
+    {
+        var (router, sink, gate, runs) = Create();
+        await using var _ = router;
+        var sessionId = await OpenSessionAsync(router, sink);
+
+        var call = Call(sessionId, 2, "wait");
+        await router.HandleAsync(call);
+        while (runs() == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(0, call.Completions);
+        Assert.Equal(1, router.PendingRequestCount);
+
+        gate.SetResult();
+        var (_, answer) = await sink.NextAsync();
+        Assert.Contains("\"id\":2", answer.Body, StringComparison.Ordinal);
+        Assert.Equal("c1", answer.Attributes[WireAttributes.ClientId]);
+        await call.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, router.PendingRequestCount);
+    }
+
+    [Fact]
+    public async Task A_request_whose_answer_cannot_be_sent_is_left_for_redelivery()
+    {
+        var (router, sink, _, _) = Create();
+        await using var _ = router;
+        var sessionId = await OpenSessionAsync(router, sink);
+        sink.Fail = m => m.Body.Contains("pong", StringComparison.Ordinal) ? new AsyncMcpTransportException("broker down", isTransient: true) : null;
+
+        var call = Call(sessionId, 3, "fast");
+        await router.HandleAsync(call);
+
+        while (router.PendingRequestCount != 0)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(0, call.Completions);
+    }
+
+    [Fact]
+    public async Task A_duplicate_of_a_request_in_flight_is_not_run_again()
+    {
+        var (router, sink, gate, runs) = Create();
+        await using var _ = router;
+        var sessionId = await OpenSessionAsync(router, sink);
+
+        var first = Call(sessionId, 4, "wait");
+        var copy = Call(sessionId, 4, "wait");
+        await router.HandleAsync(first);
+        while (runs() == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        await router.HandleAsync(copy);
+        await copy.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
+        gate.SetResult();
+        await first.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(1, runs());
+    }
+
+    [Fact]
+    public async Task Leases_of_long_requests_are_renewed_while_they_run()
+    {
+        var (router, sink, gate, _) = Create(lease: TimeSpan.FromMilliseconds(400));
+        await using var _ = router;
+        var sessionId = await OpenSessionAsync(router, sink);
+
+        var call = Call(sessionId, 5, "wait");
+        await router.HandleAsync(call);
+        while (Volatile.Read(ref call.Extensions) < 2)
+        {
+            await Task.Delay(20);
+        }
+
+        gate.SetResult();
+        await call.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task A_close_message_ends_the_session()
+    {
+        var (router, sink, _, _) = Create();
+        await using var _ = router;
+        var sessionId = await OpenSessionAsync(router, sink);
+        Assert.Equal(1, router.SessionCount);
+
+        var close = new FakeInboundMessage($$"""{"jsonrpc":"2.0","method":"{{WireMethods.SessionClose}}"}""", new() { [WireAttributes.SessionId] = sessionId });
+        await router.HandleAsync(close);
+
+        Assert.Equal(0, router.SessionCount);
+        Assert.Equal(1, close.Completions);
+    }
+
+    [Fact]
+    public async Task Sessionless_requests_are_answered_at_their_own_reply_address()
+    {
+        var (router, sink, _, _) = Create();
+        await using var _ = router;
+        var request = new FakeInboundMessage(
+            """{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"fast","arguments":{},"_meta":{"responseQueueUrl":"per-request-q","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}""",
+            new() { [WireAttributes.ClientId] = "stateless-client" });
+
+        await router.HandleAsync(request);
+        var (address, answer) = await sink.NextAsync();
+
+        Assert.Equal("per-request-q", address);
+        Assert.Contains("pong", answer.Body, StringComparison.Ordinal);
+        Assert.False(answer.Attributes.ContainsKey(WireAttributes.SessionId));
+        Assert.Equal("stateless-client", answer.Attributes[WireAttributes.ClientId]);
+        await request.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Shutdown_hands_unfinished_requests_back_to_the_broker()
+    {
+        var (router, sink, _, runs) = Create(configure: o => o.ShutdownDrainTimeout = TimeSpan.FromMilliseconds(100));
+        var sessionId = await OpenSessionAsync(router, sink);
+        var call = Call(sessionId, 6, "wait");
+        await router.HandleAsync(call);
+        while (runs() == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        await router.DisposeAsync();
+
+        Assert.Equal(1, call.Releases);
+        Assert.Equal(0, call.Completions);
+        Assert.Equal(0, router.SessionCount);
+    }
+}
