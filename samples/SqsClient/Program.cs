@@ -1,0 +1,50 @@
+// An ordinary McpClient that reaches an MCP server over SQS: lists its tools, then calls a long-running tool
+// and prints its progress as it arrives.
+//
+// Configuration (environment):
+//   AWS_ENDPOINT_URL          SQS endpoint; unset for real AWS
+//   AWS_REGION                region (default us-east-1 with an endpoint)
+//   ASYNCMCP_REQUEST_QUEUE    the server's request queue name (default mcp-requests)
+//   ASYNCMCP_RESPONSE_QUEUE   this client's response queue name (default mcp-responses); created if missing
+using AsyncMcp.Aws.Sqs;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+var endpoint = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
+var region = Environment.GetEnvironmentVariable("AWS_REGION");
+var requestQueueName = Environment.GetEnvironmentVariable("ASYNCMCP_REQUEST_QUEUE") ?? "mcp-requests";
+var responseQueueName = Environment.GetEnvironmentVariable("ASYNCMCP_RESPONSE_QUEUE") ?? "mcp-responses";
+
+using var sqs = SqsClientFactory.Create(endpoint, region);
+var provisioner = new SqsQueueProvisioner(sqs);
+var requestQueue = await provisioner.EnsureQueueAsync(requestQueueName, new SqsQueueSettings { MaxReceiveCount = 5 });
+var responseQueue = await provisioner.EnsureQueueAsync(responseQueueName);
+
+var transport = new SqsClientTransport(sqs, new SqsClientTransportOptions
+{
+    ServerRequestQueueUrl = requestQueue.QueueUrl,
+    ResponseQueueUrl = responseQueue.QueueUrl,
+});
+await using var client = await McpClient.CreateAsync(transport);
+Console.WriteLine($"Connected to {client.ServerInfo?.Name} over SQS (protocol {client.NegotiatedProtocolVersion}).");
+
+Console.WriteLine("Tools:");
+foreach (var tool in await client.ListToolsAsync())
+{
+    Console.WriteLine($"  {tool.Name,-18} {tool.Description}");
+}
+
+Console.WriteLine("Calling long_running_job:");
+var result = await client.CallToolAsync(
+    "long_running_job",
+    new Dictionary<string, object?> { ["steps"] = 5, ["stepMilliseconds"] = 400 },
+    new ConsoleProgress());
+Console.WriteLine($"Result: {string.Join(" ", result.Content.OfType<TextContentBlock>().Select(c => c.Text))}");
+
+/// <summary>Prints each progress notification as it arrives.</summary>
+internal sealed class ConsoleProgress : IProgress<ProgressNotificationValue>
+{
+    public void Report(ProgressNotificationValue value) =>
+        Console.WriteLine($"  progress {value.Progress}/{value.Total}: {value.Message}");
+}
