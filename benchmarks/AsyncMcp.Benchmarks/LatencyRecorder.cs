@@ -1,0 +1,46 @@
+using System.Diagnostics;
+
+namespace AsyncMcp.Benchmarks;
+
+/// <summary>Runs a round trip from several concurrent callers and reports percentiles and throughput.</summary>
+internal static class LatencyRecorder
+{
+    public static async Task<LatencyResult> MeasureAsync(Func<int, Task> roundTrip, int concurrency, int totalCalls, int warmupCalls)
+    {
+        await RunAsync(roundTrip, concurrency, warmupCalls, null);
+        var samples = new double[totalCalls];
+        var stopwatch = Stopwatch.StartNew();
+        await RunAsync(roundTrip, concurrency, totalCalls, samples);
+        stopwatch.Stop();
+        Array.Sort(samples);
+        return new LatencyResult(
+            concurrency,
+            totalCalls,
+            Percentile(samples, 0.50),
+            Percentile(samples, 0.99),
+            totalCalls / stopwatch.Elapsed.TotalSeconds);
+    }
+
+    private static async Task RunAsync(Func<int, Task> roundTrip, int concurrency, int calls, double[]? samples)
+    {
+        var next = -1;
+        var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < calls)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await roundTrip(index);
+                if (samples is not null)
+                {
+                    samples[index] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                }
+            }
+        }));
+        await Task.WhenAll(workers);
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+}
+
+internal sealed record LatencyResult(int Concurrency, int Calls, double P50Ms, double P99Ms, double PerSecond);

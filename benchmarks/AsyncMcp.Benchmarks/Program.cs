@@ -1,0 +1,158 @@
+// Measures the SQS transport against a raw two-hop SQS echo on the same emulator, in one run, and prints a
+// Markdown report (also written to the file named by --output, if given). Run it with scripts/bench.sh.
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Amazon.SQS;
+using Amazon.SQS.Model;
+using AsyncMcp.Aws.Sqs;
+using AsyncMcp.Benchmarks;
+using AsyncMcp.Testing;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+var output = args.SkipWhile(a => a != "--output").Skip(1).FirstOrDefault();
+var quick = args.Contains("--quick");
+var report = new StringBuilder();
+void Line(string text = "")
+{
+    Console.WriteLine(text);
+    report.AppendLine(text);
+}
+
+await using var emulator = await FauxqsEmulator.StartAsync();
+using var sqs = emulator.CreateSqsClient();
+Task<string> Queue(string prefix) => emulator.CreateQueueAsync(sqs, FauxqsEmulator.UniqueName(prefix));
+
+var levels = quick
+    ? new[] { (1, 50), (8, 200), (64, 640) }
+    : new[] { (1, 400), (8, 1600), (64, 6400) };
+
+Line($"Run: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}; fauxqs 2.4.1 on Node 22 (loopback).");
+Line();
+Line("### tools/call `echo` round trip over SQS vs. a raw two-hop SQS echo");
+Line();
+Line("| concurrency | calls | raw echo p50 | raw p99 | raw calls/s | AsyncMcp 2025-11-25 p50 | p99 | calls/s | AsyncMcp 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+
+var serverOptions = TestMcpServer.CreateOptions();
+foreach (var (concurrency, calls) in levels)
+{
+    var warmup = Math.Max(20, calls / 10);
+
+    LatencyResult raw;
+    await using (var echo = new RawSqsEcho(sqs, await Queue("raw-req"), await Queue("raw-resp")))
+    {
+        raw = await LatencyRecorder.MeasureAsync(echo.RoundTripAsync, concurrency, calls, warmup);
+    }
+
+    var november = await MeasureTransportAsync("2025-11-25", concurrency, calls, warmup);
+    var july = await MeasureTransportAsync(null, concurrency, calls, warmup);
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"| {concurrency} | {calls} | {raw.P50Ms:F2} ms | {raw.P99Ms:F2} ms | {raw.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {november.P50Ms / raw.P50Ms:F2}× / {july.P50Ms / raw.P50Ms:F2}× | {november.PerSecond / raw.PerSecond:F2}× / {july.PerSecond / raw.PerSecond:F2}× |"));
+}
+
+Line();
+Line("### Memory per idle session (1,000 sessions open)");
+Line();
+{
+    var requestQueue = await Queue("mem-req");
+    var responseQueue = await Queue("mem-resp");
+    await using var server = new SqsServerTransport(sqs, new SqsServerTransportOptions { RequestQueueUrl = requestQueue }, serverOptions);
+    await server.StartAsync();
+    var before = SettledManagedMemory();
+    const int sessions = 1000;
+    for (var batch = 0; batch < sessions / 10; batch++)
+    {
+        await sqs.SendMessageBatchAsync(new SendMessageBatchRequest
+        {
+            QueueUrl = requestQueue,
+            Entries = [.. Enumerable.Range(0, 10).Select(i => new SendMessageBatchRequestEntry
+            {
+                Id = i.ToString(CultureInfo.InvariantCulture),
+                MessageBody = InitializeBody(responseQueue),
+                MessageAttributes = new() { ["MessageType"] = new() { DataType = "String", StringValue = "jsonrpc" }, ["ClientId"] = new() { DataType = "String", StringValue = $"mem-{batch}-{i}" } },
+            })],
+        });
+    }
+
+    var wait = Stopwatch.StartNew();
+    while (server.Router.SessionCount < sessions && wait.Elapsed < TimeSpan.FromMinutes(2))
+    {
+        await Task.Delay(50);
+    }
+
+    while (server.Router.PendingRequestCount > 0 && wait.Elapsed < TimeSpan.FromMinutes(2))
+    {
+        await Task.Delay(50);
+    }
+
+    var after = SettledManagedMemory();
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"{server.Router.SessionCount} sessions: managed heap grew by {(after - before) / 1024.0 / 1024.0:F1} MiB, **{(after - before) / (double)server.Router.SessionCount / 1024.0:F1} KiB per idle session** (GC.GetTotalMemory after full collections; includes the SDK's McpServer per session)."));
+}
+
+Line();
+Line("### Disposing a server whose 20 s long poll is in flight");
+Line();
+{
+    var timings = new List<double>();
+    for (var i = 0; i < 5; i++)
+    {
+        var server = new SqsServerTransport(sqs, new SqsServerTransportOptions { RequestQueueUrl = await Queue("dispose"), WaitTime = TimeSpan.FromSeconds(20) }, serverOptions);
+        await server.StartAsync();
+        await Task.Delay(1000); // let the receive loop settle into its long poll
+        var stopwatch = Stopwatch.StartNew();
+        await server.DisposeAsync();
+        timings.Add(stopwatch.Elapsed.TotalMilliseconds);
+    }
+
+    timings.Sort();
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"5 runs: median **{timings[2]:F1} ms**, max {timings[^1]:F1} ms (target: under 500 ms)."));
+}
+
+if (output is not null)
+{
+    await File.WriteAllTextAsync(output, report.ToString());
+}
+
+async Task<LatencyResult> MeasureTransportAsync(string? protocol, int concurrency, int calls, int warmup)
+{
+    var requestQueue = await Queue("bench-req");
+    var responseQueue = await Queue("bench-resp");
+    await using var server = new SqsServerTransport(sqs, new SqsServerTransportOptions { RequestQueueUrl = requestQueue, MaxConcurrentRequests = 128 }, serverOptions);
+    await server.StartAsync();
+    await using var client = await McpClient.CreateAsync(
+        new SqsClientTransport(sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueue, ResponseQueueUrl = responseQueue }),
+        new McpClientOptions { ProtocolVersion = protocol });
+    var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
+    return await LatencyRecorder.MeasureAsync(
+        async _ =>
+        {
+            var result = await client.CallToolAsync("echo", arguments);
+            if (result.Content is not [TextContentBlock { Text: "Echo: hello" }])
+            {
+                throw new InvalidOperationException("wrong answer");
+            }
+        },
+        concurrency,
+        calls,
+        warmup);
+}
+
+static long SettledManagedMemory()
+{
+    for (var i = 0; i < 3; i++)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+    }
+
+    return GC.GetTotalMemory(forceFullCollection: true);
+}
+
+static string InitializeBody(string responseQueue) =>
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"bench\",\"version\":\"1\"},\"_meta\":{\"responseQueueUrl\":\"" + responseQueue + "\"}}}";

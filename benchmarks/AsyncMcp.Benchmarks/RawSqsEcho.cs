@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Amazon.SQS;
+using Amazon.SQS.Model;
+
+namespace AsyncMcp.Benchmarks;
+
+/// <summary>
+/// The baseline: a plain request→worker→reply echo over two SQS queues with the same AWS SDK and emulator,
+/// one receive loop per queue (as the transport has), correlation by a message attribute.
+/// </summary>
+internal sealed class RawSqsEcho : IAsyncDisposable
+{
+    private readonly IAmazonSQS _sqs;
+    private readonly string _requestQueue;
+    private readonly string _replyQueue;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<string>> _waiting = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _worker;
+    private readonly Task _replies;
+
+    public RawSqsEcho(IAmazonSQS sqs, string requestQueue, string replyQueue)
+    {
+        _sqs = sqs;
+        _requestQueue = requestQueue;
+        _replyQueue = replyQueue;
+        _worker = Task.Run(WorkerAsync);
+        _replies = Task.Run(RepliesAsync);
+    }
+
+    public async Task RoundTripAsync(int index)
+    {
+        var id = index.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N");
+        var reply = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _waiting[id] = reply;
+        await _sqs.SendMessageAsync(new SendMessageRequest
+        {
+            QueueUrl = _requestQueue,
+            MessageBody = "{\"message\":\"hello\"}",
+            MessageAttributes = new() { ["CorrelationId"] = new() { DataType = "String", StringValue = id } },
+        });
+        await reply.Task;
+    }
+
+    private async Task WorkerAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            ReceiveMessageResponse received;
+            try
+            {
+                received = await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = _requestQueue, MaxNumberOfMessages = 10, WaitTimeSeconds = 20, MessageAttributeNames = ["All"] }, _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            await Task.WhenAll((received.Messages ?? []).Select(async m =>
+            {
+                await _sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = _replyQueue, MessageBody = m.Body, MessageAttributes = new() { ["CorrelationId"] = m.MessageAttributes["CorrelationId"] } });
+                await _sqs.DeleteMessageAsync(_requestQueue, m.ReceiptHandle);
+            }));
+        }
+    }
+
+    private async Task RepliesAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            ReceiveMessageResponse received;
+            try
+            {
+                received = await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = _replyQueue, MaxNumberOfMessages = 10, WaitTimeSeconds = 20, MessageAttributeNames = ["All"] }, _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            foreach (var m in received.Messages ?? [])
+            {
+                if (_waiting.TryRemove(m.MessageAttributes["CorrelationId"].StringValue, out var waiter))
+                {
+                    waiter.TrySetResult(m.Body);
+                }
+
+                _ = _sqs.DeleteMessageAsync(_replyQueue, m.ReceiptHandle);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAll(_worker, _replies);
+        _stop.Dispose();
+    }
+}

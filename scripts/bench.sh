@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the benchmarks on the local emulator and writes a Markdown report to artifacts/benchmarks.md.
+# Pass --quick for a short smoke run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install.sh
+mkdir -p artifacts
+dotnet run --project benchmarks/AsyncMcp.Benchmarks -c Release --no-restore -- --output artifacts/benchmarks.md "$@"
