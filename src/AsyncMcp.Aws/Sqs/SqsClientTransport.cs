@@ -1,5 +1,4 @@
 using Amazon.SQS;
-using Amazon.SQS.Model;
 using AsyncMcp.Client;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
@@ -51,20 +50,12 @@ public sealed class SqsClientTransport : IClientTransport
     /// <exception cref="AsyncMcpTransportException">The response queue does not exist or cannot be reached.</exception>
     public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
     {
-        try
-        {
-            // Fail now, naming the option, rather than leave the first request waiting for a reply that cannot arrive.
-            await _sqs.GetQueueAttributesAsync(
-                new GetQueueAttributesRequest { QueueUrl = _options.ResponseQueueUrl, AttributeNames = ["QueueArn"] },
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonSQSException ex)
-        {
-            throw new AsyncMcpTransportException(
-                $"{nameof(SqsClientTransportOptions)}.{nameof(SqsClientTransportOptions.ResponseQueueUrl)} '{_options.ResponseQueueUrl}' cannot be used: {ex.Message}",
-                SqsErrors.IsTransient(ex),
-                ex);
-        }
+        // Fail now, naming the option, rather than leave the first request waiting for a reply that cannot arrive.
+        await SqsQueueCheck.EnsureExistsAsync(
+            _sqs,
+            _options.ResponseQueueUrl,
+            $"{nameof(SqsClientTransportOptions)}.{nameof(SqsClientTransportOptions.ResponseQueueUrl)}",
+            cancellationToken).ConfigureAwait(false);
 
         var transport = new AsyncMcpClientSessionTransport(
             _options.Name,

@@ -1,5 +1,4 @@
 using Amazon.SQS;
-using Amazon.SQS.Model;
 using AsyncMcp.Messaging;
 using AsyncMcp.Server;
 using AsyncMcp.Wire;
@@ -64,20 +63,11 @@ public sealed class SqsServerTransport : IAsyncDisposable
     /// <exception cref="AsyncMcpTransportException">The request queue does not exist or cannot be reached.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        try
-        {
-            await _sqs.GetQueueAttributesAsync(
-                new GetQueueAttributesRequest { QueueUrl = _options.RequestQueueUrl, AttributeNames = ["QueueArn"] },
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonSQSException ex)
-        {
-            throw new AsyncMcpTransportException(
-                $"{nameof(SqsServerTransportOptions)}.{nameof(SqsServerTransportOptions.RequestQueueUrl)} '{_options.RequestQueueUrl}' cannot be used: {ex.Message}",
-                SqsErrors.IsTransient(ex),
-                ex);
-        }
-
+        await SqsQueueCheck.EnsureExistsAsync(
+            _sqs,
+            _options.RequestQueueUrl,
+            $"{nameof(SqsServerTransportOptions)}.{nameof(SqsServerTransportOptions.RequestQueueUrl)}",
+            cancellationToken).ConfigureAwait(false);
         _server.Start();
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
@@ -164,40 +163,14 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
         SetDisconnected();
     }
 
-    private OutboundMessage BuildOutbound(JsonRpcMessage message)
-    {
-        var attributes = new Dictionary<string, string>(8 + _options.MessageAttributes.Count, StringComparer.Ordinal);
-        foreach (var extra in _options.MessageAttributes)
-        {
-            attributes[extra.Key] = extra.Value;
-        }
-
-        attributes[WireAttributes.MessageType] = WireAttributes.JsonRpcMessageType;
-        attributes[WireAttributes.Timestamp] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        attributes[WireAttributes.ClientId] = _options.ClientId;
-        if (SessionId is { } sessionId)
-        {
-            attributes[WireAttributes.SessionId] = sessionId;
-        }
-
-        if (_protocolVersion is { } version)
-        {
-            attributes[WireAttributes.ProtocolVersion] = version;
-        }
-
-        switch (message)
-        {
-            case JsonRpcRequest request:
-                attributes[WireAttributes.RequestId] = request.Id.ToString();
-                attributes[WireAttributes.Method] = request.Method;
-                break;
-            case JsonRpcNotification notification:
-                attributes[WireAttributes.Method] = notification.Method;
-                break;
-        }
-
-        return new OutboundMessage(JsonRpcCodec.Serialize(message), attributes, SessionId ?? _options.ClientId);
-    }
+    private OutboundMessage BuildOutbound(JsonRpcMessage message) => OutboundMessageFactory.Create(
+        message,
+        DateTimeOffset.UtcNow,
+        SessionId,
+        _options.ClientId,
+        _protocolVersion,
+        SessionId ?? _options.ClientId,
+        _options.MessageAttributes);
 
     private async Task HandleReplyAsync(IInboundMessage message, CancellationToken cancellationToken)
     {

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
 using Microsoft.Extensions.Logging;
@@ -447,37 +446,8 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         }
     }
 
-    private OutboundMessage BuildOutbound(JsonRpcMessage message, RoutedSession? session)
-    {
-        var attributes = new Dictionary<string, string>(6, StringComparer.Ordinal)
-        {
-            [WireAttributes.MessageType] = WireAttributes.JsonRpcMessageType,
-            [WireAttributes.Timestamp] = _time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
-        };
-
-        if (session?.SessionId is { } sessionId)
-        {
-            attributes[WireAttributes.SessionId] = sessionId;
-        }
-
-        if (session?.ClientId is { } clientId)
-        {
-            attributes[WireAttributes.ClientId] = clientId;
-        }
-
-        switch (message)
-        {
-            case JsonRpcRequest request:
-                attributes[WireAttributes.RequestId] = request.Id.ToString();
-                attributes[WireAttributes.Method] = request.Method;
-                break;
-            case JsonRpcNotification notification:
-                attributes[WireAttributes.Method] = notification.Method;
-                break;
-        }
-
-        return new OutboundMessage(JsonRpcCodec.Serialize(message), attributes, session?.Key);
-    }
+    private OutboundMessage BuildOutbound(JsonRpcMessage message, RoutedSession? session) =>
+        OutboundMessageFactory.Create(message, _time.GetUtcNow(), session?.SessionId, session?.ClientId, orderingKey: session?.Key);
 
     private async Task RejectUndecodableAsync(IInboundMessage message, DecodeResult decoded, string? sessionId, string? clientId, CancellationToken cancellationToken)
     {
