@@ -130,6 +130,60 @@ public sealed class McpSessionRouterTests
     }
 
     [Fact]
+    public async Task A_request_delivered_again_after_it_was_answered_gets_the_same_answer_without_running_again()
+    {
+        var (router, sink, gate, runs) = Create();
+        await using var _ = router;
+        var sessionId = await OpenSessionAsync(router, sink);
+        gate.SetResult();
+
+        var first = Call(sessionId, 7, "wait");
+        await router.HandleAsync(first);
+        var (_, answer) = await sink.NextAsync();
+        await first.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var redelivered = Call(sessionId, 7, "wait");
+        await router.HandleAsync(redelivered);
+        var (_, again) = await sink.NextAsync();
+
+        Assert.Equal(answer.Body, again.Body);
+        Assert.Equal(1, runs());
+        Assert.Equal(1, redelivered.Completions);
+    }
+
+    [Fact]
+    public async Task A_different_request_reusing_an_answered_id_is_run()
+    {
+        var (router, sink, gate, runs) = Create();
+        await using var _ = router;
+        var sessionId = await OpenSessionAsync(router, sink);
+        gate.SetResult();
+
+        await router.HandleAsync(Call(sessionId, 8, "wait"));
+        await sink.NextAsync();
+        await router.HandleAsync(Call(sessionId, 8, "fast"));
+        var (_, second) = await sink.NextAsync();
+
+        Assert.Contains("pong", second.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Input_nobody_can_be_told_about_goes_to_the_dead_letter_queue_when_there_is_one()
+    {
+        var (router, _, _, _) = Create();
+        await using var _ = router;
+        var withoutRedrive = new FakeInboundMessage("not json");
+        await router.HandleAsync(withoutRedrive);
+        Assert.Equal(1, withoutRedrive.Completions);
+
+        router.LeaveUnprocessableToRedrive = true;
+        var withRedrive = new FakeInboundMessage("not json");
+        await router.HandleAsync(withRedrive);
+        Assert.Equal(0, withRedrive.Completions);
+        Assert.Equal(1, withRedrive.Releases);
+    }
+
+    [Fact]
     public async Task Leases_of_long_requests_are_renewed_while_they_run()
     {
         var (router, sink, gate, _) = Create(lease: TimeSpan.FromMilliseconds(400));

@@ -47,14 +47,14 @@ internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes) : IMe
         if (address.EndsWith(".fifo", StringComparison.Ordinal))
         {
             request.MessageGroupId = message.OrderingKey ?? "default";
-            request.MessageDeduplicationId = Guid.NewGuid().ToString("N");
+            request.MessageDeduplicationId = message.DeduplicationId;
         }
 
         try
         {
             await sqs.SendMessageAsync(request, cancellationToken).ConfigureAwait(false);
         }
-        catch (AmazonSQSException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             throw SqsErrors.Wrap("SendMessage", address, ex);
         }
@@ -90,9 +90,13 @@ internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes) : IMe
         {
             throw SqsErrors.Wrap("GetQueueAttributes", queueUrl, ex);
         }
-        catch (AmazonSQSException)
+        catch (AmazonSQSException ex) when (!SqsErrors.IsTransient(ex))
         {
             // Without permission to read attributes, fall back to the classic SQS limit.
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw SqsErrors.Wrap("GetQueueAttributes", queueUrl, ex);
         }
 
         return maxMessageBytes is { } configured ? Math.Min(configured, queueLimit) : queueLimit;

@@ -35,9 +35,9 @@ internal sealed class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan
         {
             throw;
         }
-        catch (AmazonSQSException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new AsyncMcpTransportException($"SQS ReceiveMessage on {queueUrl} failed: {ex.Message}", SqsErrors.IsTransient(ex), ex);
+            throw SqsErrors.Wrap("ReceiveMessage", queueUrl, ex);
         }
 
         if (response.Messages is not { Count: > 0 } messages)

@@ -63,11 +63,13 @@ public sealed class SqsServerTransport : IAsyncDisposable
     /// <exception cref="AsyncMcpTransportException">The request queue does not exist or cannot be reached.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        await SqsQueueCheck.EnsureExistsAsync(
+        var attributes = await SqsQueueCheck.EnsureExistsAsync(
             _sqs,
             _options.RequestQueueUrl,
             $"{nameof(SqsServerTransportOptions)}.{nameof(SqsServerTransportOptions.RequestQueueUrl)}",
             cancellationToken).ConfigureAwait(false);
+        // With a dead-letter queue, input that can be neither processed nor answered goes there intact instead of being deleted.
+        _server.Router.LeaveUnprocessableToRedrive = attributes.ContainsKey("RedrivePolicy");
         _server.Start();
     }
 

@@ -22,7 +22,7 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
 {
     private const string PerRequestProtocolVersionKey = "io.modelcontextprotocol/protocolVersion";
 
-    private readonly IMessageSink _sink;
+    private readonly RetryingMessageSink _sink;
     private readonly string _serverAddress;
     private readonly string _replyAddress;
     private readonly ReplyAddressConvention _convention;
@@ -67,7 +67,7 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
 
-        _sink = sink;
+        _sink = new RetryingMessageSink(sink, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>());
         _serverAddress = serverAddress;
         _replyAddress = replyAddress;
         _convention = convention;

@@ -24,6 +24,9 @@ public abstract class AsyncMcpClientTransportOptions
     /// <summary>Extra string attributes sent on every message, for routing or tracing. Names may not be ones AsyncMcp sets.</summary>
     public IDictionary<string, string> MessageAttributes { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>How failed sends to the server are retried before the call fails with the transport's error.</summary>
+    public Messaging.SendRetryOptions SendRetry { get; set; } = new();
+
     /// <summary>Checks the settings, throwing an exception that names the first bad option.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public virtual void Validate()
@@ -38,6 +41,9 @@ public abstract class AsyncMcpClientTransportOptions
         {
             throw new ArgumentException($"{name}.{nameof(CloseTimeout)} must not be negative (was {CloseTimeout}).");
         }
+
+        ArgumentNullException.ThrowIfNull(SendRetry, $"{name}.{nameof(SendRetry)}");
+        SendRetry.Validate(name);
 
         foreach (var attribute in MessageAttributes ?? new Dictionary<string, string>())
         {

@@ -25,6 +25,18 @@ public abstract class AsyncMcpServerTransportOptions
     /// <summary>The protocol revisions accepted in the <c>ProtocolVersion</c> attribute. Default <see cref="DefaultSupportedProtocolVersions"/>.</summary>
     public IList<string> SupportedProtocolVersions { get; set; } = [.. DefaultSupportedProtocolVersions];
 
+    /// <summary>How failed sends (responses, notifications, requests to clients) are retried.</summary>
+    public Messaging.SendRetryOptions SendRetry { get; set; } = new();
+
+    /// <summary>
+    /// How long an answer is remembered so that a redelivered or duplicated request (same session or client, same
+    /// JSON-RPC id, same body) gets the same answer again instead of being run again. Zero turns it off. Default 15 minutes.
+    /// </summary>
+    public TimeSpan DuplicateWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The most answers remembered for <see cref="DuplicateWindow"/>; the oldest are forgotten first. Default 10,000.</summary>
+    public int MaxRememberedAnswers { get; set; } = 10_000;
+
     /// <summary>Checks the settings, throwing an exception that names the first bad option.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public virtual void Validate()
@@ -49,6 +61,19 @@ public abstract class AsyncMcpServerTransportOptions
         {
             throw new ArgumentException($"{name}.{nameof(ShutdownDrainTimeout)} must not be negative (was {ShutdownDrainTimeout}).");
         }
+
+        if (DuplicateWindow < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{name}.{nameof(DuplicateWindow)} must not be negative (was {DuplicateWindow}).");
+        }
+
+        if (MaxRememberedAnswers < 0)
+        {
+            throw new ArgumentException($"{name}.{nameof(MaxRememberedAnswers)} must not be negative (was {MaxRememberedAnswers}).");
+        }
+
+        ArgumentNullException.ThrowIfNull(SendRetry, $"{name}.{nameof(SendRetry)}");
+        SendRetry.Validate(name);
 
         if (SupportedProtocolVersions is null || SupportedProtocolVersions.Count == 0)
         {

@@ -38,7 +38,10 @@ public sealed class McpQueueServer : IAsyncDisposable
         TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(source);
-        Router = new McpSessionRouter(sink, convention, options, serverOptions, source.LeaseDuration, loggerFactory, services, timeProvider);
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(options);
+        var retryingSink = new RetryingMessageSink(sink, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>());
+        Router = new McpSessionRouter(retryingSink, convention, options, serverOptions, source.LeaseDuration, loggerFactory, services, timeProvider);
         _loop = new ReceiveLoop(
             source,
             Router.HandleAsync,

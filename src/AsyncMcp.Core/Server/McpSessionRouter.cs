@@ -45,6 +45,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     private readonly TimeSpan? _leaseDuration;
     private readonly ILogger _logger;
     private readonly PendingRequests _pending;
+    private readonly AnswerCache _answers;
     private readonly HashSet<string> _supportedVersions;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _maintenance;
@@ -86,6 +87,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         _logger = loggerFactory?.CreateLogger<McpSessionRouter>() ?? NullLogger<McpSessionRouter>.Instance;
         Limiter = new InFlightLimiter(options.MaxConcurrentRequests);
         _pending = new PendingRequests(Limiter);
+        _answers = new AnswerCache(options.DuplicateWindow, options.MaxRememberedAnswers, _time);
         _supportedVersions = new HashSet<string>(options.SupportedProtocolVersions, StringComparer.Ordinal);
     }
 
@@ -97,6 +99,16 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     /// <summary>The requests received and not yet answered.</summary>
     public int PendingRequestCount => _pending.Count;
+
+    /// <summary>The answers remembered to answer redelivered requests again.</summary>
+    public int RememberedAnswerCount => _answers.Count;
+
+    /// <summary>
+    /// Whether the source has a dead-letter queue: then input that can be neither processed nor answered (a body
+    /// that is not JSON with no known sender, a request without a reply address) is handed back to the broker, so
+    /// that its redrive policy moves it to the dead-letter queue intact, instead of being deleted after logging.
+    /// </summary>
+    public bool LeaveUnprocessableToRedrive { get; set; }
 
     /// <summary>Starts the background work: lease renewal and idle-session expiry.</summary>
     public void Start()
@@ -214,7 +226,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         if (replyAddress is null)
         {
             LogMissingReplyAddress(message.MessageId, request.Method, _convention.MetaKey);
-            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            await DropUnprocessableAsync(message, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -242,11 +254,18 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         {
             if (rpc is JsonRpcRequest request)
             {
-                var error = JsonRpcErrors.Create(
-                    request.Id,
-                    McpErrorCode.InvalidRequest,
-                    $"Session '{sessionId}' is unknown or has expired; start a new session with initialize.",
-                    ErrorReasons.SessionNotFound);
+                // A request delivered again for a session this server never had: the server that held it stopped.
+                var error = message.ReceiveCount > 1
+                    ? JsonRpcErrors.Create(
+                        request.Id,
+                        McpErrorCode.InvalidRequest,
+                        $"Session '{sessionId}' was lost: the server that held it stopped before answering this request; start a new session with initialize.",
+                        ErrorReasons.SessionLost)
+                    : JsonRpcErrors.Create(
+                        request.Id,
+                        McpErrorCode.InvalidRequest,
+                        $"Session '{sessionId}' is unknown or has expired; start a new session with initialize.",
+                        ErrorReasons.SessionNotFound);
                 await RejectAsync(message, error, _convention.Read(request), sessionId, clientId, cancellationToken).ConfigureAwait(false);
             }
             else
@@ -285,7 +304,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             if (replyAddress is null)
             {
                 LogMissingReplyAddress(message.MessageId, request.Method, _convention.MetaKey);
-                await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+                await DropUnprocessableAsync(message, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -331,8 +350,26 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     private async Task DeliverRequestAsync(RoutedSession session, IInboundMessage message, JsonRpcRequest request, CancellationToken cancellationToken)
     {
+        var fingerprint = StringComparer.Ordinal.GetHashCode(message.Body);
+        if (_answers.TryGet(session.Key, request.Id, fingerprint, out var answeredAt, out var answer))
+        {
+            // Already answered (the broker delivered it again, or someone sent a copy): answer again, do not run again.
+            LogAnsweredAgain(message.MessageId, session.Key, request.Id, message.ReceiveCount);
+            try
+            {
+                await _sink.SendAsync(answeredAt, answer, cancellationToken).ConfigureAwait(false);
+                await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogAnswerSendFailed(session.Key, request.Id, answeredAt, ex);
+            }
+
+            return;
+        }
+
         var leaseExpires = _leaseDuration is { } lease ? _time.GetUtcNow() + lease : DateTimeOffset.MaxValue;
-        if (!_pending.TryAdd(session.Key, request.Id, message, leaseExpires))
+        if (!_pending.TryAdd(session.Key, request.Id, message, fingerprint, leaseExpires))
         {
             // The same request is already being handled (the broker delivered it twice): run it once.
             LogDuplicateInFlight(message.MessageId, session.Key, request.Id);
@@ -418,9 +455,11 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
         try
         {
+            var outbound = BuildOutbound(message, session);
             try
             {
-                await _sink.SendAsync(address, BuildOutbound(message, session), cancellationToken).ConfigureAwait(false);
+                Remember(session, answeredId, address, outbound);
+                await _sink.SendAsync(address, outbound, cancellationToken).ConfigureAwait(false);
             }
             catch (MessageTooLargeException tooLarge) when (message is JsonRpcResponse response)
             {
@@ -430,7 +469,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                     McpErrorCode.InternalError,
                     $"The response is {tooLarge.ActualBytes} bytes, more than the {tooLarge.MaxBytes} bytes the transport can carry.",
                     ErrorReasons.PayloadTooLarge);
-                await _sink.SendAsync(address, BuildOutbound(error, session), cancellationToken).ConfigureAwait(false);
+                var errorOutbound = BuildOutbound(error, session);
+                Remember(session, answeredId, address, errorOutbound);
+                await _sink.SendAsync(address, errorOutbound, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (answeredId is { } failedId && ex is not OperationCanceledException)
@@ -443,6 +484,15 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         if (answeredId is { } id && _pending.Remove(session.Key, id) is { } inbound)
         {
             await SafeAsync(() => inbound.CompleteAsync(CancellationToken.None), inbound.MessageId, "complete").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Keeps the answer before it is sent, so a redelivery of its request can be answered even if this send fails.</summary>
+    private void Remember(RoutedSession session, RequestId? answeredId, string address, OutboundMessage answer)
+    {
+        if (answeredId is { } id && _pending.Find(session.Key, id) is { } pending)
+        {
+            _answers.Remember(session.Key, id, pending.Fingerprint, address, answer);
         }
     }
 
@@ -462,27 +512,39 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         await RejectAsync(message, error, replyAddress, sessionId, clientId, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sends an error for a message that will not be processed, or logs it when there is nowhere to send it, then completes the message.</summary>
+    /// <summary>
+    /// Sends an error for a message that will not be processed and completes the message; when there is nowhere
+    /// to send it, logs it and leaves it to the dead-letter queue if there is one.
+    /// </summary>
     private async Task RejectAsync(IInboundMessage message, JsonRpcError error, string? replyAddress, string? sessionId, string? clientId, CancellationToken cancellationToken)
     {
         LogRejected(message.MessageId, error.Error.Code, error.Error.Message, replyAddress ?? "(none: logged only)");
-        if (replyAddress is not null)
+        if (replyAddress is null)
         {
-            var replySession = !string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var known)
-                ? known
-                : new RoutedSession(string.Empty, null, clientId, replyAddress, _time.GetUtcNow());
-            try
-            {
-                await _sink.SendAsync(replyAddress, BuildOutbound(error, replySession), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogErrorReplyFailed(message.MessageId, replyAddress, ex);
-            }
+            await DropUnprocessableAsync(message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var replySession = !string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var known)
+            ? known
+            : new RoutedSession(string.Empty, null, clientId, replyAddress, _time.GetUtcNow());
+        try
+        {
+            await _sink.SendAsync(replyAddress, BuildOutbound(error, replySession), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogErrorReplyFailed(message.MessageId, replyAddress, ex);
         }
 
         await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
     }
+
+    /// <summary>Input nobody can be told about: hand it back for the redrive policy when there is a dead-letter queue, else delete it (it was logged).</summary>
+    private Task DropUnprocessableAsync(IInboundMessage message, CancellationToken cancellationToken) =>
+        LeaveUnprocessableToRedrive
+            ? SafeAsync(() => message.ReleaseAsync(cancellationToken), message.MessageId, "release")
+            : SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete");
 
     private string? ReplyAddressFor(JsonRpcRequest request, string? sessionId) =>
         _convention.Read(request) ??
@@ -545,6 +607,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             {
                 await RenewLeasesAsync(cancellationToken).ConfigureAwait(false);
                 await ExpireIdleSessionsAsync().ConfigureAwait(false);
+                _answers.RemoveExpired();
             }
         }
         catch (OperationCanceledException)
@@ -650,6 +713,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The server holds its maximum of {MaxSessions} sessions; a new session was refused.")]
     private partial void LogSessionLimitReached(int maxSessions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was already answered (receive count {ReceiveCount}); the answer is sent again and the request is not run again.")]
+    private partial void LogAnsweredAgain(string messageId, string sessionKey, RequestId requestId, int receiveCount);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} is already in flight; the duplicate is not run again.")]
     private partial void LogDuplicateInFlight(string messageId, string sessionKey, RequestId requestId);

@@ -20,9 +20,9 @@ internal sealed class PendingRequests
     public IEnumerable<PendingRequest> Snapshot => _pending.Values;
 
     /// <summary>Starts tracking a request. Returns <see langword="false"/> if the same request is already in flight.</summary>
-    public bool TryAdd(string sessionKey, RequestId id, IInboundMessage message, DateTimeOffset leaseExpires)
+    public bool TryAdd(string sessionKey, RequestId id, IInboundMessage message, int fingerprint, DateTimeOffset leaseExpires)
     {
-        var pending = new PendingRequest(sessionKey, id, message) { LeaseExpires = leaseExpires };
+        var pending = new PendingRequest(sessionKey, id, message) { LeaseExpires = leaseExpires, Fingerprint = fingerprint };
         if (!_pending.TryAdd((sessionKey, id), pending))
         {
             return false;
@@ -43,6 +43,8 @@ internal sealed class PendingRequests
 
         return null;
     }
+
+    public PendingRequest? Find(string sessionKey, RequestId id) => _pending.TryGetValue((sessionKey, id), out var pending) ? pending : null;
 
     public bool HasAny(string sessionKey)
     {
@@ -70,4 +72,7 @@ internal sealed class PendingRequest(string sessionKey, RequestId id, IInboundMe
     public DateTimeOffset LeaseExpires { get; set; }
 
     public bool LeaseLost { get; set; }
+
+    /// <summary>Tells a copy of this request apart from a different request that reuses its id.</summary>
+    public int Fingerprint { get; init; }
 }

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.Retry;
+
+namespace AsyncMcp.Messaging;
+
+/// <summary>
+/// Retries sends that failed in a way that may pass, with exponential backoff and jitter (Polly); a permanent
+/// failure (an oversized message, a queue that does not exist) is not retried. The last failure is rethrown for
+/// the caller to report with its session and request id.
+/// </summary>
+public sealed partial class RetryingMessageSink : IMessageSink
+{
+    private readonly IMessageSink _inner;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly ILogger _logger;
+
+    /// <summary>Wraps a sink.</summary>
+    /// <param name="inner">The sink that talks to the broker.</param>
+    /// <param name="options">The retry settings.</param>
+    /// <param name="logger">Logs each retry.</param>
+    public RetryingMessageSink(IMessageSink inner, SendRetryOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentNullException.ThrowIfNull(options);
+        _inner = inner;
+        _logger = logger ?? NullLogger.Instance;
+        var builder = new ResiliencePipelineBuilder();
+        if (options.MaxAttempts > 1)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<AsyncMcpTransportException>(ex => ex.IsTransient),
+                MaxRetryAttempts = options.MaxAttempts - 1,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.BaseDelay,
+                MaxDelay = options.MaxDelay,
+                OnRetry = args =>
+                {
+                    LogRetry(args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? "unknown");
+                    return default;
+                },
+            });
+        }
+
+        _pipeline = builder.Build();
+    }
+
+    /// <inheritdoc />
+    public async Task SendAsync(string address, OutboundMessage message, CancellationToken cancellationToken = default) =>
+        await _pipeline.ExecuteAsync(
+            static async (state, ct) => await state.Inner.SendAsync(state.Address, state.Message, ct).ConfigureAwait(false),
+            (Inner: _inner, Address: address, Message: message),
+            cancellationToken).ConfigureAwait(false);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Send failed ({Error}); retry {Attempt} in {DelayMs:F0} ms.")]
+    private partial void LogRetry(int attempt, double delayMs, string error);
+}

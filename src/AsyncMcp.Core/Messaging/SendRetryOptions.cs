@@ -1,0 +1,27 @@
+namespace AsyncMcp.Messaging;
+
+/// <summary>How sends are retried when the broker fails in a way that may pass (throttling, 5xx, a lost connection).</summary>
+public sealed class SendRetryOptions
+{
+    /// <summary>Attempts in all, including the first. 1 turns retries off. Default 6.</summary>
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>The delay before the first retry; later ones double, with jitter. Default 200 ms.</summary>
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest delay between attempts. Default 5 seconds.</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal void Validate(string owner)
+    {
+        if (MaxAttempts < 1)
+        {
+            throw new ArgumentException($"{owner}.SendRetry.MaxAttempts must be at least 1 (was {MaxAttempts}).");
+        }
+
+        if (BaseDelay < TimeSpan.Zero || MaxDelay < BaseDelay)
+        {
+            throw new ArgumentException($"{owner}.SendRetry delays must satisfy 0 <= BaseDelay <= MaxDelay (were {BaseDelay} and {MaxDelay}).");
+        }
+    }
+}
