@@ -152,6 +152,21 @@ public sealed class McpSessionRouterTests
     }
 
     [Fact]
+    public async Task A_redelivered_initialize_gets_the_same_session_instead_of_a_second_one()
+    {
+        var (router, sink, _, _) = Create();
+        await using var _ = router;
+
+        await router.HandleAsync(Initialize());
+        var (_, first) = await sink.NextAsync();
+        await router.HandleAsync(Initialize());
+        var (_, second) = await sink.NextAsync();
+
+        Assert.Equal(first.Attributes[WireAttributes.SessionId], second.Attributes[WireAttributes.SessionId]);
+        Assert.Equal(1, router.SessionCount);
+    }
+
+    [Fact]
     public async Task A_different_request_reusing_an_answered_id_is_run()
     {
         var (router, sink, gate, runs) = Create();

@@ -5,6 +5,17 @@ using Amazon.SQS.Model;
 
 namespace AsyncMcp.Testing;
 
+/// <summary>Creates AWS clients for an emulator endpoint (fauxqs accepts any credentials).</summary>
+public sealed class FauxqsClientFactory(string serviceUrl)
+{
+    public IAmazonSQS Create() => new AmazonSQSClient(FauxqsEmulator.Credentials, new AmazonSQSConfig
+    {
+        ServiceURL = serviceUrl,
+        AuthenticationRegion = FauxqsEmulator.Region,
+        MaxErrorRetry = 2,
+    });
+}
+
 /// <summary>
 /// The fauxqs SQS/SNS/S3 emulator, run from the project's own npm install on Node 22, bound to 127.0.0.1 on a
 /// free port, and stopped by its process id.
@@ -49,12 +60,7 @@ public sealed class FauxqsEmulator : IAsyncDisposable
         return new FauxqsEmulator(process, actualPort, dataDirectory);
     }
 
-    public IAmazonSQS CreateSqsClient() => new AmazonSQSClient(Credentials, new AmazonSQSConfig
-    {
-        ServiceURL = ServiceUrl,
-        AuthenticationRegion = Region,
-        MaxErrorRetry = 2,
-    });
+    public IAmazonSQS CreateSqsClient() => new FauxqsClientFactory(ServiceUrl).Create();
 
     public async Task<string> CreateQueueAsync(IAmazonSQS sqs, string name, Dictionary<string, string>? attributes = null)
     {

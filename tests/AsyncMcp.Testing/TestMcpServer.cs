@@ -25,6 +25,9 @@ public sealed class TestServerState
 
     public int SlowCancelled => Volatile.Read(ref _slowCancelled);
 
+    /// <summary>Told of each event ("slow-started", "slow-completed", ...), for a server in another process to report.</summary>
+    public Action<string>? Observer { get; init; }
+
     /// <summary>Released by tests to let <c>hold</c> calls finish.</summary>
     public TaskCompletionSource ReleaseHolds { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -39,11 +42,23 @@ public sealed class TestServerState
 
     internal void ExitHold() => Interlocked.Decrement(ref _running);
 
-    internal void SlowStart() => Interlocked.Increment(ref _slowStarted);
+    internal void SlowStart()
+    {
+        Interlocked.Increment(ref _slowStarted);
+        Observer?.Invoke("slow-started");
+    }
 
-    internal void SlowComplete() => Interlocked.Increment(ref _slowCompleted);
+    internal void SlowComplete()
+    {
+        Interlocked.Increment(ref _slowCompleted);
+        Observer?.Invoke("slow-completed");
+    }
 
-    internal void SlowCancel() => Interlocked.Increment(ref _slowCancelled);
+    internal void SlowCancel()
+    {
+        Interlocked.Increment(ref _slowCancelled);
+        Observer?.Invoke("slow-cancelled");
+    }
 }
 
 /// <summary>

@@ -31,6 +31,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 {
     private const string ClientKeyPrefix = "client:";
     private const string ReplyKeyPrefix = "reply:";
+    private const string InitializeKeyPrefix = "init:";
     private static readonly TimeSpan s_sessionStopTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<string, RoutedSession> _sessions = new(StringComparer.Ordinal);
@@ -230,9 +231,24 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             return;
         }
 
+        // A copy or redelivery of an initialize must not open a second session: it is tracked per client.
+        var initializeKey = InitializeKeyPrefix + (string.IsNullOrEmpty(clientId) ? replyAddress : clientId);
+        var fingerprint = StringComparer.Ordinal.GetHashCode(message.Body);
+        if (await TryAnswerAgainAsync(message, initializeKey, request.Id, fingerprint, cancellationToken, SessionStillOpen).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (_pending.Find(initializeKey, request.Id) is not null)
+        {
+            LogDuplicateInFlight(message.MessageId, initializeKey, request.Id);
+            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            return;
+        }
+
         // The server mints the id; any SessionId the client put on an initialize is ignored (no session fixation).
         var sessionId = Guid.NewGuid().ToString("N");
-        var session = TryCreateSession(sessionId, sessionId, clientId, replyAddress);
+        var session = TryCreateSession(sessionId, sessionId, clientId, replyAddress, initializeKey);
         if (session is null)
         {
             var error = JsonRpcErrors.Create(
@@ -245,7 +261,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         }
 
         LogSessionCreated(sessionId, clientId ?? "(none)");
-        await DeliverRequestAsync(session, message, request, cancellationToken).ConfigureAwait(false);
+        await TrackAndDeliverAsync(session, initializeKey, message, request, fingerprint, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task HandleSessionMessageAsync(IInboundMessage message, JsonRpcMessage rpc, string sessionId, string? clientId, CancellationToken cancellationToken)
@@ -351,28 +367,44 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     private async Task DeliverRequestAsync(RoutedSession session, IInboundMessage message, JsonRpcRequest request, CancellationToken cancellationToken)
     {
         var fingerprint = StringComparer.Ordinal.GetHashCode(message.Body);
-        if (_answers.TryGet(session.Key, request.Id, fingerprint, out var answeredAt, out var answer))
+        if (await TryAnswerAgainAsync(message, session.Key, request.Id, fingerprint, cancellationToken).ConfigureAwait(false))
         {
-            // Already answered (the broker delivered it again, or someone sent a copy): answer again, do not run again.
-            LogAnsweredAgain(message.MessageId, session.Key, request.Id, message.ReceiveCount);
-            try
-            {
-                await _sink.SendAsync(answeredAt, answer, cancellationToken).ConfigureAwait(false);
-                await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogAnswerSendFailed(session.Key, request.Id, answeredAt, ex);
-            }
-
             return;
         }
 
+        await TrackAndDeliverAsync(session, session.Key, message, request, fingerprint, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>If this request was answered within the duplicate window, sends the same answer again instead of running it again.</summary>
+    private async Task<bool> TryAnswerAgainAsync(IInboundMessage message, string trackingKey, RequestId id, int fingerprint, CancellationToken cancellationToken, Func<OutboundMessage, bool>? stillValid = null)
+    {
+        if (!_answers.TryGet(trackingKey, id, fingerprint, out var answeredAt, out var answer) || stillValid?.Invoke(answer) == false)
+        {
+            return false;
+        }
+
+        LogAnsweredAgain(message.MessageId, trackingKey, id, message.ReceiveCount);
+        try
+        {
+            await _sink.SendAsync(answeredAt, answer, cancellationToken).ConfigureAwait(false);
+            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Still not delivered: the message stays on the broker for another attempt, then its redrive policy.
+            LogAnswerSendFailed(trackingKey, id, answeredAt, ex);
+        }
+
+        return true;
+    }
+
+    private async Task TrackAndDeliverAsync(RoutedSession session, string trackingKey, IInboundMessage message, JsonRpcRequest request, int fingerprint, CancellationToken cancellationToken)
+    {
         var leaseExpires = _leaseDuration is { } lease ? _time.GetUtcNow() + lease : DateTimeOffset.MaxValue;
-        if (!_pending.TryAdd(session.Key, request.Id, message, fingerprint, leaseExpires))
+        if (!_pending.TryAdd(trackingKey, request.Id, message, fingerprint, leaseExpires))
         {
             // The same request is already being handled (the broker delivered it twice): run it once.
-            LogDuplicateInFlight(message.MessageId, session.Key, request.Id);
+            LogDuplicateInFlight(message.MessageId, trackingKey, request.Id);
             await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
             return;
         }
@@ -380,7 +412,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         await session.Transport.DeliverAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
-    private RoutedSession? TryCreateSession(string key, string? sessionId, string? clientId, string replyAddress)
+    private RoutedSession? TryCreateSession(string key, string? sessionId, string? clientId, string replyAddress, string? initializeKey = null)
     {
         lock (_sessionGate)
         {
@@ -395,7 +427,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                 return null;
             }
 
-            var session = new RoutedSession(key, sessionId, clientId, replyAddress, _time.GetUtcNow());
+            var session = new RoutedSession(key, sessionId, clientId, replyAddress, _time.GetUtcNow()) { InitializeKey = initializeKey };
             session.Transport = new RoutedServerTransport(
                 sessionId is null ? $"asyncmcp-client-{clientId}" : $"asyncmcp-session-{sessionId}",
                 sessionId,
@@ -435,7 +467,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             LogNoReplyAddress(session.Key, DescribeKind(message));
             if (answeredId is { } lostId)
             {
-                Abandon(session.Key, lostId);
+                Abandon(session, lostId);
             }
 
             throw new IOException($"Session '{session.Key}' has no reply address.");
@@ -477,11 +509,11 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         catch (Exception ex) when (answeredId is { } failedId && ex is not OperationCanceledException)
         {
             LogAnswerSendFailed(session.Key, failedId, address, ex);
-            Abandon(session.Key, failedId);
+            Abandon(session, failedId);
             throw;
         }
 
-        if (answeredId is { } id && _pending.Remove(session.Key, id) is { } inbound)
+        if (answeredId is { } id && _pending.Remove(TrackingKey(session, id), id) is { } inbound)
         {
             await SafeAsync(() => inbound.CompleteAsync(CancellationToken.None), inbound.MessageId, "complete").ConfigureAwait(false);
         }
@@ -490,11 +522,23 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// <summary>Keeps the answer before it is sent, so a redelivery of its request can be answered even if this send fails.</summary>
     private void Remember(RoutedSession session, RequestId? answeredId, string address, OutboundMessage answer)
     {
-        if (answeredId is { } id && _pending.Find(session.Key, id) is { } pending)
+        if (answeredId is { } id && _pending.Find(TrackingKey(session, id), id) is { } pending)
         {
-            _answers.Remember(session.Key, id, pending.Fingerprint, address, answer);
+            _answers.Remember(pending.SessionKey, id, pending.Fingerprint, address, answer);
         }
     }
+
+    /// <summary>An initialize is answered again only while the session it opened is open; otherwise it opens a new one.</summary>
+    private bool SessionStillOpen(OutboundMessage answer) =>
+        answer.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId) &&
+        _sessions.TryGetValue(sessionId, out var session) &&
+        !session.IsClosed;
+
+    /// <summary>Requests are tracked under their session, except a session's initialize, tracked under its client.</summary>
+    private string TrackingKey(RoutedSession session, RequestId id) =>
+        session.InitializeKey is { } initializeKey && _pending.Find(session.Key, id) is null && _pending.Find(initializeKey, id) is not null
+            ? initializeKey
+            : session.Key;
 
     private OutboundMessage BuildOutbound(JsonRpcMessage message, RoutedSession? session) =>
         OutboundMessageFactory.Create(message, _time.GetUtcNow(), session?.SessionId, session?.ClientId, orderingKey: session?.Key);
@@ -550,8 +594,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         _convention.Read(request) ??
         (!string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var session) ? session.ReplyAddress : null);
 
-    private void Abandon(string sessionKey, RequestId id)
+    private void Abandon(RoutedSession session, RequestId id)
     {
+        var sessionKey = TrackingKey(session, id);
         if (_pending.Remove(sessionKey, id) is { } inbound)
         {
             // Not completed: the broker delivers it again once its lease ends, which also spaces out the retry.

@@ -27,6 +27,9 @@ internal sealed class RoutedSession
 
     public string? ClientId { get; }
 
+    /// <summary>For a session opened by <c>initialize</c>: the key its initialize request is tracked under, so a redelivered initialize finds this session instead of opening another.</summary>
+    public string? InitializeKey { get; init; }
+
     /// <summary>Where messages that answer no particular request go.</summary>
     public string? ReplyAddress { get; set; }
 
