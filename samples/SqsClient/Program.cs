@@ -6,6 +6,7 @@
 //   AWS_REGION                region (default us-east-1 with an endpoint)
 //   ASYNCMCP_REQUEST_QUEUE    the server's request queue name (default mcp-requests)
 //   ASYNCMCP_RESPONSE_QUEUE   this client's response queue name (default mcp-responses); created if missing
+using AsyncMcp.Aws;
 using AsyncMcp.Aws.Sqs;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -16,7 +17,7 @@ var region = Environment.GetEnvironmentVariable("AWS_REGION");
 var requestQueueName = Environment.GetEnvironmentVariable("ASYNCMCP_REQUEST_QUEUE") ?? "mcp-requests";
 var responseQueueName = Environment.GetEnvironmentVariable("ASYNCMCP_RESPONSE_QUEUE") ?? "mcp-responses";
 
-using var sqs = SqsClientFactory.Create(endpoint, region);
+using var sqs = AwsClientFactory.CreateSqs(endpoint, region);
 var provisioner = new SqsQueueProvisioner(sqs);
 var requestQueue = await provisioner.EnsureQueueAsync(requestQueueName, new SqsQueueSettings { MaxReceiveCount = 5 });
 var responseQueue = await provisioner.EnsureQueueAsync(responseQueueName);

@@ -5,6 +5,7 @@
 //   AWS_REGION            region (default us-east-1 with an endpoint)
 //   ASYNCMCP_REQUEST_QUEUE  request queue name (default mcp-requests); created if missing, with a dead-letter queue
 using AsyncMcp.Aws.Hosting;
+using AsyncMcp.Aws;
 using AsyncMcp.Aws.Sqs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,7 +16,7 @@ var endpoint = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
 var region = Environment.GetEnvironmentVariable("AWS_REGION");
 var queueName = Environment.GetEnvironmentVariable("ASYNCMCP_REQUEST_QUEUE") ?? "mcp-requests";
 
-using var sqs = SqsClientFactory.Create(endpoint, region);
+using var sqs = AwsClientFactory.CreateSqs(endpoint, region);
 var queue = await new SqsQueueProvisioner(sqs).EnsureQueueAsync(queueName, new SqsQueueSettings { MaxReceiveCount = 5 });
 
 var builder = Host.CreateApplicationBuilder(args);

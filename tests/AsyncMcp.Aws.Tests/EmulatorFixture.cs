@@ -14,15 +14,19 @@ public sealed class EmulatorFixture : IAsyncLifetime
 
     public IAmazonSQS Sqs { get; private set; } = null!;
 
+    public Amazon.S3.IAmazonS3 S3 { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         _emulator = await FauxqsEmulator.StartAsync();
         Sqs = _emulator.CreateSqsClient();
+        S3 = _emulator.CreateS3Client();
     }
 
     public async ValueTask DisposeAsync()
     {
         Sqs?.Dispose();
+        S3?.Dispose();
         if (_emulator is not null)
         {
             await _emulator.DisposeAsync();

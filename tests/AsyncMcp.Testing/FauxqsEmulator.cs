@@ -14,6 +14,13 @@ public sealed class FauxqsClientFactory(string serviceUrl)
         AuthenticationRegion = FauxqsEmulator.Region,
         MaxErrorRetry = 2,
     });
+
+    public Amazon.S3.IAmazonS3 CreateS3() => new Amazon.S3.AmazonS3Client(FauxqsEmulator.Credentials, new Amazon.S3.AmazonS3Config
+    {
+        ServiceURL = serviceUrl,
+        AuthenticationRegion = FauxqsEmulator.Region,
+        ForcePathStyle = true,
+    });
 }
 
 /// <summary>
@@ -61,6 +68,8 @@ public sealed class FauxqsEmulator : IAsyncDisposable
     }
 
     public IAmazonSQS CreateSqsClient() => new FauxqsClientFactory(ServiceUrl).Create();
+
+    public Amazon.S3.IAmazonS3 CreateS3Client() => new FauxqsClientFactory(ServiceUrl).CreateS3();
 
     public async Task<string> CreateQueueAsync(IAmazonSQS sqs, string name, Dictionary<string, string>? attributes = null)
     {

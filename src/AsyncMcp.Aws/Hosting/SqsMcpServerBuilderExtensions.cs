@@ -29,6 +29,7 @@ public static class SqsMcpServerBuilderExtensions
             sp.GetRequiredService<IOptions<SqsServerTransportOptions>>().Value,
             sp.GetRequiredService<IOptions<McpServerOptions>>().Value,
             sp.GetService<IAmazonSQS>(),
+            sp.GetService<Amazon.S3.IAmazonS3>(),
             sp.GetService<ILoggerFactory>(),
             sp));
         return builder;

@@ -11,18 +11,21 @@ internal sealed class SqsServerHostedService(
     SqsServerTransportOptions options,
     McpServerOptions serverOptions,
     IAmazonSQS? sqs,
+    Amazon.S3.IAmazonS3? s3,
     ILoggerFactory? loggerFactory,
     IServiceProvider services) : IHostedService, IAsyncDisposable
 {
     private IAmazonSQS? _ownedSqs;
+    private Amazon.S3.IAmazonS3? _ownedS3;
     private SqsServerTransport? _transport;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Fail host start with a message that names the bad option.
         options.Validate();
-        var client = sqs ?? (_ownedSqs = SqsClientFactory.Create(options.ServiceUrl, options.Region));
-        _transport = new SqsServerTransport(client, options, serverOptions, loggerFactory, services);
+        var client = sqs ?? (_ownedSqs = AwsClientFactory.CreateSqs(options.ServiceUrl, options.Region));
+        var storage = options.LargePayloads is null ? null : s3 ?? (_ownedS3 = AwsClientFactory.CreateS3(options.ServiceUrl, options.Region));
+        _transport = new SqsServerTransport(client, options, serverOptions, loggerFactory, services, storage);
         await _transport.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -36,5 +39,6 @@ internal sealed class SqsServerHostedService(
         }
 
         Interlocked.Exchange(ref _ownedSqs, null)?.Dispose();
+        Interlocked.Exchange(ref _ownedS3, null)?.Dispose();
     }
 }

@@ -27,13 +27,15 @@ public sealed class SqsClientTransport : IClientTransport
     private readonly IAmazonSQS _sqs;
     private readonly SqsClientTransportOptions _options;
     private readonly ILoggerFactory? _loggerFactory;
+    private readonly LargePayloads.S3PayloadStore? _payloads;
 
     /// <summary>Creates the transport.</summary>
     /// <param name="sqs">The SQS client; not disposed by this transport.</param>
     /// <param name="options">The transport settings; validated here.</param>
     /// <param name="loggerFactory">The logger factory.</param>
+    /// <param name="s3">The S3 client for <see cref="SqsClientTransportOptions.LargePayloads"/>; required when that is set. Not disposed by this transport.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
-    public SqsClientTransport(IAmazonSQS sqs, SqsClientTransportOptions options, ILoggerFactory? loggerFactory = null)
+    public SqsClientTransport(IAmazonSQS sqs, SqsClientTransportOptions options, ILoggerFactory? loggerFactory = null, Amazon.S3.IAmazonS3? s3 = null)
     {
         ArgumentNullException.ThrowIfNull(sqs);
         ArgumentNullException.ThrowIfNull(options);
@@ -41,6 +43,7 @@ public sealed class SqsClientTransport : IClientTransport
         _sqs = sqs;
         _options = options;
         _loggerFactory = loggerFactory;
+        _payloads = LargePayloads.LargePayloadStore.Create(options.LargePayloads, s3, nameof(SqsClientTransportOptions));
     }
 
     /// <inheritdoc />
@@ -59,8 +62,8 @@ public sealed class SqsClientTransport : IClientTransport
 
         var transport = new AsyncMcpClientSessionTransport(
             _options.Name,
-            new SqsMessageSource(_sqs, _options.ResponseQueueUrl, _options.WaitTime, _options.VisibilityTimeout),
-            new SqsMessageSink(_sqs, _options.MaxMessageBytes),
+            new SqsMessageSource(_sqs, _options.ResponseQueueUrl, _options.WaitTime, _options.VisibilityTimeout, _payloads),
+            new SqsMessageSink(_sqs, _options.MaxMessageBytes, _payloads),
             _options.ServerRequestQueueUrl,
             _options.ResponseQueueUrl,
             ReplyAddressConvention.SqsResponseQueue,

@@ -26,18 +26,27 @@ public sealed class SqsClientTransportOptions : AsyncMcpClientTransportOptions
     /// <summary>A name for logs. Default <c>sqs</c>.</summary>
     public string Name { get; set; } = "sqs";
 
+    /// <summary>
+    /// Offload messages too large for the queue to this S3 bucket (the SQS Extended Client claim-check format).
+    /// <see langword="null"/> (default): an oversized message is refused with a clear error instead.
+    /// </summary>
+    public LargePayloads.SqsLargePayloadOptions? LargePayloads { get; set; }
+
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
+        LargePayloads?.Validate(nameof(SqsClientTransportOptions));
         SqsLimits.ValidateQueueUrl(nameof(SqsClientTransportOptions), nameof(ServerRequestQueueUrl), ServerRequestQueueUrl);
         SqsLimits.ValidateQueueUrl(nameof(SqsClientTransportOptions), nameof(ResponseQueueUrl), ResponseQueueUrl);
         SqsLimits.ValidateReceive(nameof(SqsClientTransportOptions), ReceiveBatchSize, WaitTime, VisibilityTimeout);
-        var allowed = SqsLimits.MaxMessageAttributes - SqsLimits.ReservedMessageAttributes;
+        // An offloaded message carries one more attribute, its original size.
+        var reserved = SqsLimits.ReservedMessageAttributes + (LargePayloads is null ? 0 : 1);
+        var allowed = SqsLimits.MaxMessageAttributes - reserved;
         if (MessageAttributes.Count > allowed)
         {
             throw new ArgumentException(
-                $"{nameof(SqsClientTransportOptions)}.{nameof(MessageAttributes)} has {MessageAttributes.Count} attributes; SQS allows {SqsLimits.MaxMessageAttributes} per message and AsyncMcp uses {SqsLimits.ReservedMessageAttributes}, so at most {allowed} may be added.");
+                $"{nameof(SqsClientTransportOptions)}.{nameof(MessageAttributes)} has {MessageAttributes.Count} attributes; SQS allows {SqsLimits.MaxMessageAttributes} per message and AsyncMcp uses {reserved}, so at most {allowed} may be added.");
         }
 
         if (MaxMessageBytes is < 1024)

@@ -24,6 +24,11 @@ internal sealed class SqsInboundMessage(
 
     public string ReceiptHandle { get; } = receiptHandle;
 
+    /// <summary>Where the payload was stored in S3, if it was offloaded; removed once the message is completed.</summary>
+    public (string Bucket, string Key)? OffloadedPayload { get; init; }
+
+    public LargePayloads.S3PayloadStore? Payloads { get; init; }
+
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
         try
@@ -33,6 +38,12 @@ internal sealed class SqsInboundMessage(
         catch (AmazonSQSException ex) when (ex is not QueueDoesNotExistException)
         {
             throw SqsErrors.Wrap("DeleteMessage", queueUrl, ex);
+        }
+
+        if (OffloadedPayload is { } payload && Payloads is not null)
+        {
+            // The message is processed and deleted: its payload is no longer needed.
+            await Payloads.DeleteAsync(payload.Bucket, payload.Key, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Amazon.SQS;
 using Amazon.SQS.Model;
+using AsyncMcp.Aws.LargePayloads;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
 
@@ -13,7 +14,7 @@ namespace AsyncMcp.Aws.Sqs;
 /// <c>MaximumMessageSize</c> (read once per queue) so that an oversized message fails with a clear
 /// <see cref="MessageTooLargeException"/> before it reaches the broker.
 /// </summary>
-internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes) : IMessageSink
+internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes, S3PayloadStore? payloads = null) : IMessageSink
 {
     /// <summary>The SQS limit when a queue's own limit cannot be read.</summary>
     public const int DefaultMaxMessageBytes = 262_144;
@@ -28,22 +29,35 @@ internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes) : IMe
         ArgumentException.ThrowIfNullOrEmpty(address);
         ArgumentNullException.ThrowIfNull(message);
 
-        var attributes = new Dictionary<string, MessageAttributeValue>(message.Attributes.Count, StringComparer.Ordinal);
-        var size = Encoding.UTF8.GetByteCount(message.Body);
+        var attributes = new Dictionary<string, MessageAttributeValue>(message.Attributes.Count + 1, StringComparer.Ordinal);
+        var attributeBytes = 0;
         foreach (var attribute in message.Attributes)
         {
             var type = attribute.Key == WireAttributes.Timestamp ? NumberType : StringType;
             attributes[attribute.Key] = new MessageAttributeValue { DataType = type, StringValue = attribute.Value };
-            size += Encoding.UTF8.GetByteCount(attribute.Key) + type.Length + Encoding.UTF8.GetByteCount(attribute.Value);
+            attributeBytes += Encoding.UTF8.GetByteCount(attribute.Key) + type.Length + Encoding.UTF8.GetByteCount(attribute.Value);
         }
 
+        var body = message.Body;
+        var bodyBytes = Encoding.UTF8.GetByteCount(body);
         var limit = await GetLimitAsync(address, cancellationToken).ConfigureAwait(false);
-        if (size > limit)
+        var offloadAbove = Math.Min(limit, payloads?.ThresholdBytes ?? int.MaxValue);
+        if (payloads is not null && bodyBytes + attributeBytes > offloadAbove)
         {
-            throw new MessageTooLargeException(size, limit);
+            // Claim check: the payload goes to S3, a pointer goes on the queue.
+            body = await payloads.StoreAsync(body, cancellationToken).ConfigureAwait(false);
+            var size = bodyBytes.ToString(CultureInfo.InvariantCulture);
+            attributes[S3PayloadStore.SizeAttribute] = new MessageAttributeValue { DataType = NumberType, StringValue = size };
+            attributeBytes += S3PayloadStore.SizeAttribute.Length + NumberType.Length + size.Length;
+            bodyBytes = Encoding.UTF8.GetByteCount(body);
         }
 
-        var request = new SendMessageRequest { QueueUrl = address, MessageBody = message.Body, MessageAttributes = attributes };
+        if (bodyBytes + attributeBytes > limit)
+        {
+            throw new MessageTooLargeException(bodyBytes + attributeBytes, limit);
+        }
+
+        var request = new SendMessageRequest { QueueUrl = address, MessageBody = body, MessageAttributes = attributes };
         if (address.EndsWith(".fifo", StringComparison.Ordinal))
         {
             request.MessageGroupId = message.OrderingKey ?? "default";

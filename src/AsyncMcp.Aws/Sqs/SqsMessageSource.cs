@@ -1,11 +1,12 @@
 using Amazon.SQS;
 using Amazon.SQS.Model;
+using AsyncMcp.Aws.LargePayloads;
 using AsyncMcp.Messaging;
 
 namespace AsyncMcp.Aws.Sqs;
 
 /// <summary>Long-polls one SQS queue, unwrapping SNS envelopes so that both raw and enveloped delivery work.</summary>
-internal sealed class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan waitTime, TimeSpan visibilityTimeout) : IMessageSource
+internal sealed class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan waitTime, TimeSpan visibilityTimeout, S3PayloadStore? payloads = null) : IMessageSource
 {
     private static readonly List<string> s_allAttributes = ["All"];
     private static readonly List<string> s_systemAttributes = ["ApproximateReceiveCount"];
@@ -48,13 +49,13 @@ internal sealed class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan
         var result = new IInboundMessage[messages.Count];
         for (var i = 0; i < messages.Count; i++)
         {
-            result[i] = Convert(messages[i]);
+            result[i] = await ConvertAsync(messages[i], cancellationToken).ConfigureAwait(false);
         }
 
         return result;
     }
 
-    private SqsInboundMessage Convert(Message message)
+    private async Task<SqsInboundMessage> ConvertAsync(Message message, CancellationToken cancellationToken)
     {
         var body = message.Body ?? string.Empty;
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -87,6 +88,27 @@ internal sealed class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan
             receiveCount = count;
         }
 
-        return new SqsInboundMessage(sqs, queueUrl, message.MessageId ?? string.Empty, message.ReceiptHandle ?? string.Empty, body, attributes, receiveCount);
+        (string Bucket, string Key)? offloaded = null;
+        if (payloads is not null &&
+            (attributes.ContainsKey(S3PayloadStore.SizeAttribute) || attributes.ContainsKey(S3PayloadStore.LegacySizeAttribute)) &&
+            S3PayloadStore.TryParsePointer(body, out var bucket, out var key))
+        {
+            try
+            {
+                body = await payloads.FetchAsync(bucket, key, cancellationToken).ConfigureAwait(false);
+                offloaded = (bucket, key);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Left as the pointer: the router rejects it as not JSON-RPC, and with a dead-letter queue it goes there.
+                body = $"{{\"asyncmcpError\":\"the payload offloaded to s3://{bucket}/{key} could not be read: {ex.Message.Replace("\"", "'", StringComparison.Ordinal)}\"}}";
+            }
+        }
+
+        return new SqsInboundMessage(sqs, queueUrl, message.MessageId ?? string.Empty, message.ReceiptHandle ?? string.Empty, body, attributes, receiveCount)
+        {
+            OffloadedPayload = offloaded,
+            Payloads = payloads,
+        };
     }
 }

@@ -1,3 +1,4 @@
+using Amazon.S3;
 using Amazon.SQS;
 using AsyncMcp.Messaging;
 using AsyncMcp.Server;
@@ -28,13 +29,15 @@ public sealed class SqsServerTransport : IAsyncDisposable
     /// <param name="serverOptions">The MCP server's options (tools, prompts, resources).</param>
     /// <param name="loggerFactory">The logger factory.</param>
     /// <param name="services">The service provider for tool dependencies.</param>
+    /// <param name="s3">The S3 client for <see cref="SqsServerTransportOptions.LargePayloads"/>; required when that is set. Not disposed by this transport.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     public SqsServerTransport(
         IAmazonSQS sqs,
         SqsServerTransportOptions options,
         McpServerOptions serverOptions,
         ILoggerFactory? loggerFactory = null,
-        IServiceProvider? services = null)
+        IServiceProvider? services = null,
+        IAmazonS3? s3 = null)
     {
         ArgumentNullException.ThrowIfNull(sqs);
         ArgumentNullException.ThrowIfNull(options);
@@ -43,9 +46,10 @@ public sealed class SqsServerTransport : IAsyncDisposable
 
         _sqs = sqs;
         _options = options;
+        var payloads = LargePayloads.LargePayloadStore.Create(options.LargePayloads, s3, nameof(SqsServerTransportOptions));
         _server = new McpQueueServer(
-            new SqsMessageSource(sqs, options.RequestQueueUrl, options.WaitTime, options.VisibilityTimeout),
-            new SqsMessageSink(sqs, options.MaxMessageBytes),
+            new SqsMessageSource(sqs, options.RequestQueueUrl, options.WaitTime, options.VisibilityTimeout, payloads),
+            new SqsMessageSink(sqs, options.MaxMessageBytes, payloads),
             ReplyAddressConvention.SqsResponseQueue,
             options,
             options.ReceiveBatchSize,

@@ -29,10 +29,17 @@ public sealed class SqsServerTransportOptions : AsyncMcpServerTransportOptions
     /// <summary>The AWS region, when the hosting extension creates the SQS client; <see langword="null"/> (default) uses the standard AWS configuration.</summary>
     public string? Region { get; set; }
 
+    /// <summary>
+    /// Offload messages too large for the queue to this S3 bucket (the SQS Extended Client claim-check format).
+    /// <see langword="null"/> (default): an oversized message is refused with a clear error instead.
+    /// </summary>
+    public LargePayloads.SqsLargePayloadOptions? LargePayloads { get; set; }
+
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
+        LargePayloads?.Validate(nameof(SqsServerTransportOptions));
         SqsLimits.ValidateQueueUrl(nameof(SqsServerTransportOptions), nameof(RequestQueueUrl), RequestQueueUrl);
         SqsLimits.ValidateReceive(nameof(SqsServerTransportOptions), ReceiveBatchSize, WaitTime, VisibilityTimeout);
         if (MaxMessageBytes is < 1024)
