@@ -111,6 +111,19 @@ public static class TestMcpServer
             new() { Name = "slow" }));
 
         options.ToolCollection.Add(McpServerTool.Create(
+            [Description("Reports progress count times as fast as it can (fire-and-forget), then returns.")]
+            (int count, IProgress<ProgressNotificationValue> progress) =>
+            {
+                for (var i = 1; i <= count; i++)
+                {
+                    progress.Report(new ProgressNotificationValue { Progress = i, Total = count });
+                }
+
+                return $"reported {count}";
+            },
+            new() { Name = "burst" }));
+
+        options.ToolCollection.Add(McpServerTool.Create(
             [Description("Waits until the test releases it, counting how many run at once.")]
             async (CancellationToken cancellationToken) =>
             {

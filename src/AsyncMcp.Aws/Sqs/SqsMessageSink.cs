@@ -58,9 +58,9 @@ internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes, S3Pay
         }
 
         var request = new SendMessageRequest { QueueUrl = address, MessageBody = body, MessageAttributes = attributes };
-        if (address.EndsWith(".fifo", StringComparison.Ordinal))
+        if (PreservesOrder(address))
         {
-            request.MessageGroupId = message.OrderingKey ?? "default";
+            request.MessageGroupId = string.IsNullOrEmpty(message.OrderingKey) ? "asyncmcp" : message.OrderingKey;
             request.MessageDeduplicationId = message.DeduplicationId;
         }
 
@@ -73,6 +73,9 @@ internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes, S3Pay
             throw SqsErrors.Wrap("SendMessage", address, ex);
         }
     }
+
+    /// <summary>FIFO queues (names ending in <c>.fifo</c>) keep order within a message group.</summary>
+    public bool PreservesOrder(string address) => address.EndsWith(".fifo", StringComparison.Ordinal);
 
     private Task<int> GetLimitAsync(string queueUrl, CancellationToken cancellationToken)
     {

@@ -163,14 +163,24 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
         SetDisconnected();
     }
 
-    private OutboundMessage BuildOutbound(JsonRpcMessage message) => OutboundMessageFactory.Create(
-        message,
-        DateTimeOffset.UtcNow,
-        SessionId,
-        _options.ClientId,
-        _protocolVersion,
-        SessionId ?? _options.ClientId,
-        _options.MessageAttributes);
+    /// <remarks>
+    /// On an ordered (FIFO) request queue the server holds a request's message until it has answered it, and the
+    /// broker hands out nothing else of that ordering key meanwhile. Requests therefore share the session's key
+    /// (they are served in order), while notifications and responses (cancellations, answers to sampling) use a
+    /// second key so that they are never stuck behind the request they concern.
+    /// </remarks>
+    private OutboundMessage BuildOutbound(JsonRpcMessage message)
+    {
+        var orderingKey = SessionId ?? _options.ClientId;
+        return OutboundMessageFactory.Create(
+            message,
+            DateTimeOffset.UtcNow,
+            SessionId,
+            _options.ClientId,
+            _protocolVersion,
+            message is JsonRpcRequest ? orderingKey : orderingKey + ":control",
+            _options.MessageAttributes);
+    }
 
     private async Task HandleReplyAsync(IInboundMessage message, CancellationToken cancellationToken)
     {

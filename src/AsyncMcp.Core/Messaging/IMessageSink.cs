@@ -11,4 +11,12 @@ public interface IMessageSink
     /// <exception cref="MessageTooLargeException">The message is larger than the destination accepts.</exception>
     /// <exception cref="AsyncMcpTransportException">The broker refused or could not be reached.</exception>
     Task SendAsync(string address, OutboundMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Whether the destination keeps order within an ordering key (an SQS FIFO queue). Senders then hand it a
+    /// session's messages one after another, in the order the session produced them.
+    /// </summary>
+    /// <param name="address">The destination.</param>
+    /// <returns><see langword="true"/> for an ordered destination.</returns>
+    bool PreservesOrder(string address) => false;
 }

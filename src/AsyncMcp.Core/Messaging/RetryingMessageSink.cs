@@ -55,6 +55,9 @@ public sealed partial class RetryingMessageSink : IMessageSink
             (Inner: _inner, Address: address, Message: message),
             cancellationToken).ConfigureAwait(false);
 
+    /// <inheritdoc />
+    public bool PreservesOrder(string address) => _inner.PreservesOrder(address);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Send failed ({Error}); retry {Attempt} in {DelayMs:F0} ms.")]
     private partial void LogRetry(int attempt, double delayMs, string error);
 }

@@ -473,6 +473,14 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             throw new IOException($"Session '{session.Key}' has no reply address.");
         }
 
+        if (_sink.PreservesOrder(address))
+        {
+            // An ordered destination gets the session's messages one at a time, in the order they were produced.
+            var target = address;
+            await session.SendInOrder(() => SendNowAsync(session, message, target, answeredId, cancellationToken)).ConfigureAwait(false);
+            return;
+        }
+
         if (message is JsonRpcNotification)
         {
             await session.TrackNotificationSend(() => _sink.SendAsync(address, BuildOutbound(message, session), cancellationToken)).ConfigureAwait(false);
@@ -485,6 +493,11 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             await session.WaitForEarlierNotificationsAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        await SendNowAsync(session, message, address, answeredId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SendNowAsync(RoutedSession session, JsonRpcMessage message, string address, RequestId? answeredId, CancellationToken cancellationToken)
+    {
         try
         {
             var outbound = BuildOutbound(message, session);

@@ -6,6 +6,8 @@ namespace AsyncMcp.Server;
 internal sealed class RoutedSession
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Task> _notificationSends = new();
+    private readonly Lock _orderGate = new();
+    private Task _orderedTail = Task.CompletedTask;
     private long _lastActivityTicks;
     private long _sendSequence;
     private int _closed;
@@ -76,6 +78,26 @@ internal sealed class RoutedSession
         var upTo = Interlocked.Read(ref _sendSequence);
         var earlier = _notificationSends.Where(pair => pair.Key <= upTo).Select(pair => pair.Value).ToArray();
         return earlier.Length == 0 ? Task.CompletedTask : Task.WhenAll(earlier);
+    }
+
+    /// <summary>
+    /// Runs sends one after another in the order they were asked for, for destinations that keep order (FIFO):
+    /// the SDK may call the transport concurrently, but its calls arrive in the order the session produced them.
+    /// </summary>
+    public Task SendInOrder(Func<Task> send)
+    {
+        lock (_orderGate)
+        {
+            var next = RunAfterAsync(_orderedTail, send);
+            _orderedTail = next;
+            return next;
+        }
+
+        static async Task RunAfterAsync(Task previous, Func<Task> send)
+        {
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await send().ConfigureAwait(false);
+        }
     }
 
     public void Touch(DateTimeOffset now) => Interlocked.Exchange(ref _lastActivityTicks, now.UtcTicks);

@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.Aws.Tests;
+
+/// <summary>
+/// Wraps a client transport and records the order in which messages come out of it. The SDK handles incoming
+/// messages concurrently, so order is only observable here, at the transport boundary.
+/// </summary>
+public sealed class ObservingClientTransport(IClientTransport inner) : IClientTransport
+{
+    public ConcurrentQueue<JsonRpcMessage> Received { get; } = new();
+
+    public string Name => inner.Name;
+
+    public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
+        new Observed(await inner.ConnectAsync(cancellationToken), Received);
+
+    private sealed class Observed : ITransport
+    {
+        private readonly ITransport _inner;
+        private readonly Channel<JsonRpcMessage> _channel = Channel.CreateUnbounded<JsonRpcMessage>();
+        private readonly Task _pump;
+
+        public Observed(ITransport inner, ConcurrentQueue<JsonRpcMessage> received)
+        {
+            _inner = inner;
+            _pump = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var message in inner.MessageReader.ReadAllAsync())
+                    {
+                        received.Enqueue(message);
+                        await _channel.Writer.WriteAsync(message);
+                    }
+
+                    _channel.Writer.TryComplete();
+                }
+                catch (Exception ex)
+                {
+                    _channel.Writer.TryComplete(ex);
+                }
+            });
+        }
+
+        public string? SessionId => _inner.SessionId;
+
+        public ChannelReader<JsonRpcMessage> MessageReader => _channel.Reader;
+
+        public Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default) => _inner.SendMessageAsync(message, cancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _inner.DisposeAsync();
+            await _pump;
+        }
+    }
+}
