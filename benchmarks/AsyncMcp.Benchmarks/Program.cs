@@ -24,6 +24,7 @@ void Line(string text = "")
 
 await using var emulator = await FauxqsEmulator.StartAsync();
 using var sqs = emulator.CreateSqsClient();
+using var s3 = emulator.CreateS3Client();
 Task<string> Queue(string prefix) => emulator.CreateQueueAsync(sqs, FauxqsEmulator.UniqueName(prefix));
 
 var levels = quick
@@ -114,26 +115,79 @@ Line();
         $"5 runs: median **{timings[2]:F1} ms**, max {timings[^1]:F1} ms (target: under 500 ms)."));
 }
 
+Line();
+Line("### Delivery guarantees on and off (issue 3), 2025-11-25 sessions");
+Line();
+Line("*On* is the default: request deleted only after its answer reached SQS, leases renewed, answers remembered for 15 minutes to answer redeliveries, Polly retries. *Off* keeps what cannot be turned off (delete after the answer, lease renewal) and disables the answer cache (`DuplicateWindow = 0`) and retries (`SendRetry.MaxAttempts = 1`).");
+Line();
+Line("| concurrency | calls | raw echo calls/s | guarantees on p50 | p99 | calls/s | guarantees off p50 | p99 | calls/s | on / off throughput | on / raw throughput |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+foreach (var (concurrency, calls) in new[] { levels[0], levels[2] })
+{
+    var warmup = Math.Max(20, calls / 10);
+    LatencyResult raw;
+    await using (var echo = new RawSqsEcho(sqs, await Queue("raw-req"), await Queue("raw-resp")))
+    {
+        raw = await LatencyRecorder.MeasureAsync(echo.RoundTripAsync, concurrency, calls, warmup);
+    }
+
+    var on = await MeasureTransportAsync("2025-11-25", concurrency, calls, warmup);
+    var off = await MeasureTransportAsync("2025-11-25", concurrency, calls, warmup, o =>
+    {
+        o.DuplicateWindow = TimeSpan.Zero;
+        o.SendRetry.MaxAttempts = 1;
+    }, c => c.SendRetry.MaxAttempts = 1);
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"| {concurrency} | {calls} | {raw.PerSecond:F0} | {on.P50Ms:F2} ms | {on.P99Ms:F2} ms | {on.PerSecond:F0} | {off.P50Ms:F2} ms | {off.P99Ms:F2} ms | {off.PerSecond:F0} | {on.PerSecond / off.PerSecond:F2}× | {on.PerSecond / raw.PerSecond:F2}× |"));
+}
+
+Line();
+Line("### A 2 MiB argument and result through S3 (claim check), concurrency 1");
+Line();
+{
+    var bucket = "bench-" + Guid.NewGuid().ToString("N")[..12];
+    await s3.PutBucketAsync(bucket);
+    var offload = new AsyncMcp.Aws.LargePayloads.SqsLargePayloadOptions { BucketName = bucket };
+    var big = new string('x', 2 * 1024 * 1024);
+    var calls = quick ? 5 : 30;
+    var small = await MeasureTransportAsync("2025-11-25", 1, calls, 3, o => o.LargePayloads = offload, c => c.LargePayloads = offload);
+    var large = await MeasureTransportAsync("2025-11-25", 1, calls, 3, o => o.LargePayloads = offload, c => c.LargePayloads = offload, big);
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"{calls} calls each: 2 MiB each way p50 **{large.P50Ms:F1} ms**, p99 {large.P99Ms:F1} ms; the same server with a 5-byte message p50 {small.P50Ms:F1} ms."));
+}
+
 if (output is not null)
 {
     await File.WriteAllTextAsync(output, report.ToString());
 }
 
-async Task<LatencyResult> MeasureTransportAsync(string? protocol, int concurrency, int calls, int warmup)
+async Task<LatencyResult> MeasureTransportAsync(
+    string? protocol,
+    int concurrency,
+    int calls,
+    int warmup,
+    Action<SqsServerTransportOptions>? configureServer = null,
+    Action<SqsClientTransportOptions>? configureClient = null,
+    string message = "hello")
 {
     var requestQueue = await Queue("bench-req");
     var responseQueue = await Queue("bench-resp");
-    await using var server = new SqsServerTransport(sqs, new SqsServerTransportOptions { RequestQueueUrl = requestQueue, MaxConcurrentRequests = 128 }, serverOptions);
+    var options = new SqsServerTransportOptions { RequestQueueUrl = requestQueue, MaxConcurrentRequests = 128 };
+    configureServer?.Invoke(options);
+    await using var server = new SqsServerTransport(sqs, options, serverOptions, s3: s3);
     await server.StartAsync();
+    var clientOptions = new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueue, ResponseQueueUrl = responseQueue };
+    configureClient?.Invoke(clientOptions);
     await using var client = await McpClient.CreateAsync(
-        new SqsClientTransport(sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueue, ResponseQueueUrl = responseQueue }),
+        new SqsClientTransport(sqs, clientOptions, s3: s3),
         new McpClientOptions { ProtocolVersion = protocol });
-    var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
+    var arguments = new Dictionary<string, object?> { ["message"] = message };
+    var expected = "Echo: " + message;
     return await LatencyRecorder.MeasureAsync(
         async _ =>
         {
             var result = await client.CallToolAsync("echo", arguments);
-            if (result.Content is not [TextContentBlock { Text: "Echo: hello" }])
+            if (result.Content is not [TextContentBlock { Text: var text }] || text != expected)
             {
                 throw new InvalidOperationException("wrong answer");
             }
