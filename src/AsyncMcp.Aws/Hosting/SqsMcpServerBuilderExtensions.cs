@@ -14,7 +14,7 @@ public static class SqsMcpServerBuilderExtensions
     /// <summary>
     /// Serves the MCP server's tools, prompts and resources over SQS, one session per client, for as long as the
     /// host runs. Uses the <see cref="IAmazonSQS"/> registered in the container, or creates one from
-    /// <see cref="SqsServerTransportOptions.ServiceUrl"/>, <see cref="SqsServerTransportOptions.Region"/> and the
+    /// <see cref="SqsBackedServerTransportOptions.ServiceUrl"/>, <see cref="SqsBackedServerTransportOptions.Region"/> and the
     /// standard AWS configuration.
     /// </summary>
     /// <param name="builder">The MCP server builder.</param>

@@ -33,7 +33,7 @@ public sealed class SqsClientTransport : IClientTransport
     /// <param name="sqs">The SQS client; not disposed by this transport.</param>
     /// <param name="options">The transport settings; validated here.</param>
     /// <param name="loggerFactory">The logger factory.</param>
-    /// <param name="s3">The S3 client for <see cref="SqsClientTransportOptions.LargePayloads"/>; required when that is set. Not disposed by this transport.</param>
+    /// <param name="s3">The S3 client for <see cref="SqsBackedClientTransportOptions.LargePayloads"/>; required when that is set. Not disposed by this transport.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     public SqsClientTransport(IAmazonSQS sqs, SqsClientTransportOptions options, ILoggerFactory? loggerFactory = null, Amazon.S3.IAmazonS3? s3 = null)
     {

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using AsyncMcp.Aws.LargePayloads;
@@ -19,9 +18,6 @@ internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes, S3Pay
     /// <summary>The SQS limit when a queue's own limit cannot be read.</summary>
     public const int DefaultMaxMessageBytes = 262_144;
 
-    private const string StringType = "String";
-    private const string NumberType = "Number";
-
     private readonly ConcurrentDictionary<string, Task<int>> _queueLimits = new(StringComparer.Ordinal);
 
     public async Task SendAsync(string address, OutboundMessage message, CancellationToken cancellationToken = default)
@@ -29,35 +25,14 @@ internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes, S3Pay
         ArgumentException.ThrowIfNullOrEmpty(address);
         ArgumentNullException.ThrowIfNull(message);
 
-        var attributes = new Dictionary<string, MessageAttributeValue>(message.Attributes.Count + 1, StringComparer.Ordinal);
-        var attributeBytes = 0;
-        foreach (var attribute in message.Attributes)
-        {
-            var type = attribute.Key == WireAttributes.Timestamp ? NumberType : StringType;
-            attributes[attribute.Key] = new MessageAttributeValue { DataType = type, StringValue = attribute.Value };
-            attributeBytes += Encoding.UTF8.GetByteCount(attribute.Key) + type.Length + Encoding.UTF8.GetByteCount(attribute.Value);
-        }
-
-        var body = message.Body;
-        var bodyBytes = Encoding.UTF8.GetByteCount(body);
         var limit = await GetLimitAsync(address, cancellationToken).ConfigureAwait(false);
-        var offloadAbove = Math.Min(limit, payloads?.ThresholdBytes ?? int.MaxValue);
-        if (payloads is not null && bodyBytes + attributeBytes > offloadAbove)
-        {
-            // Claim check: the payload goes to S3, a pointer goes on the queue.
-            body = await payloads.StoreAsync(body, cancellationToken).ConfigureAwait(false);
-            var size = bodyBytes.ToString(CultureInfo.InvariantCulture);
-            attributes[S3PayloadStore.SizeAttribute] = new MessageAttributeValue { DataType = NumberType, StringValue = size };
-            attributeBytes += S3PayloadStore.SizeAttribute.Length + NumberType.Length + size.Length;
-            bodyBytes = Encoding.UTF8.GetByteCount(body);
-        }
+        var encoded = await OutboundEncoder.EncodeAsync(message, limit, payloads, cancellationToken).ConfigureAwait(false);
+        var attributes = encoded.Attributes.ToDictionary(
+            a => a.Name,
+            a => new MessageAttributeValue { DataType = a.DataType, StringValue = a.Value },
+            StringComparer.Ordinal);
 
-        if (bodyBytes + attributeBytes > limit)
-        {
-            throw new MessageTooLargeException(bodyBytes + attributeBytes, limit);
-        }
-
-        var request = new SendMessageRequest { QueueUrl = address, MessageBody = body, MessageAttributes = attributes };
+        var request = new SendMessageRequest { QueueUrl = address, MessageBody = encoded.Body, MessageAttributes = attributes };
         if (PreservesOrder(address))
         {
             request.MessageGroupId = string.IsNullOrEmpty(message.OrderingKey) ? "asyncmcp" : message.OrderingKey;

@@ -29,7 +29,7 @@ public sealed class SqsServerTransport : IAsyncDisposable
     /// <param name="serverOptions">The MCP server's options (tools, prompts, resources).</param>
     /// <param name="loggerFactory">The logger factory.</param>
     /// <param name="services">The service provider for tool dependencies.</param>
-    /// <param name="s3">The S3 client for <see cref="SqsServerTransportOptions.LargePayloads"/>; required when that is set. Not disposed by this transport.</param>
+    /// <param name="s3">The S3 client for <see cref="SqsBackedServerTransportOptions.LargePayloads"/>; required when that is set. Not disposed by this transport.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
     public SqsServerTransport(
         IAmazonSQS sqs,

@@ -223,10 +223,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     private async Task HandleInitializeAsync(IInboundMessage message, JsonRpcRequest request, string? clientId, CancellationToken cancellationToken)
     {
-        var replyAddress = _convention.Read(request);
+        var replyAddress = ReadReplyAddress(message, request);
         if (replyAddress is null)
         {
-            LogMissingReplyAddress(message.MessageId, request.Method, _convention.MetaKey);
             await DropUnprocessableAsync(message, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -282,7 +281,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                         McpErrorCode.InvalidRequest,
                         $"Session '{sessionId}' is unknown or has expired; start a new session with initialize.",
                         ErrorReasons.SessionNotFound);
-                await RejectAsync(message, error, _convention.Read(request), sessionId, clientId, cancellationToken).ConfigureAwait(false);
+                await RejectAsync(message, error, ReplyAddressFor(request, null), sessionId, clientId, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -316,10 +315,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     {
         if (rpc is JsonRpcRequest request)
         {
-            var replyAddress = _convention.Read(request);
+            var replyAddress = ReadReplyAddress(message, request);
             if (replyAddress is null)
             {
-                LogMissingReplyAddress(message.MessageId, request.Method, _convention.MetaKey);
                 await DropUnprocessableAsync(message, cancellationToken).ConfigureAwait(false);
                 return;
             }
@@ -603,8 +601,27 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             ? SafeAsync(() => message.ReleaseAsync(cancellationToken), message.MessageId, "release")
             : SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete");
 
+    /// <summary>The request's own reply address if it names a well-formed one; logs a missing or malformed one.</summary>
+    private string? ReadReplyAddress(IInboundMessage message, JsonRpcRequest request)
+    {
+        var address = _convention.Read(request);
+        if (address is null)
+        {
+            LogMissingReplyAddress(message.MessageId, request.Method, _convention.MetaKey);
+            return null;
+        }
+
+        if (!_convention.IsWellFormed(address))
+        {
+            LogMalformedReplyAddress(message.MessageId, request.Method, _convention.MetaKey, address, _convention.Expected);
+            return null;
+        }
+
+        return address;
+    }
+
     private string? ReplyAddressFor(JsonRpcRequest request, string? sessionId) =>
-        _convention.Read(request) ??
+        (_convention.Read(request) is { } own && _convention.IsWellFormed(own) ? own : null) ??
         (!string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var session) ? session.ReplyAddress : null);
 
     private void Abandon(RoutedSession session, RequestId id)
@@ -756,6 +773,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Method} names no reply address (params._meta.{MetaKey}); nothing can be sent back, so it is dropped.")]
     private partial void LogMissingReplyAddress(string messageId, string method, string metaKey);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Method} names a malformed reply address in params._meta.{MetaKey} ('{Address}', expected {Expected}); nothing can be sent back, so it is dropped.")]
+    private partial void LogMalformedReplyAddress(string messageId, string method, string metaKey, string address, string expected);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Kind} for unknown or expired session {SessionId} dropped.")]
     private partial void LogUnknownSession(string messageId, string sessionId, string kind);

@@ -11,14 +11,31 @@ namespace AsyncMcp.Wire;
 /// <param name="LegacyParameterName">The older key directly under <c>params</c>, or <see langword="null"/>.</param>
 public sealed record ReplyAddressConvention(string MetaKey, string? LegacyParameterName)
 {
-    /// <summary>SQS: <c>_meta.responseQueueUrl</c>, formerly <c>params.response_queue_url</c>.</summary>
-    public static ReplyAddressConvention SqsResponseQueue { get; } = new("responseQueueUrl", "response_queue_url");
+    /// <summary>SQS: <c>_meta.responseQueueUrl</c>, formerly <c>params.response_queue_url</c>; an http(s) queue URL.</summary>
+    public static ReplyAddressConvention SqsResponseQueue { get; } = new("responseQueueUrl", "response_queue_url") { Validator = IsHttpUrl, Expected = "an SQS queue URL" };
 
-    /// <summary>SNS+SQS: <c>_meta.clientTopicArn</c>, formerly <c>params.client_topic_arn</c>.</summary>
-    public static ReplyAddressConvention SnsClientTopic { get; } = new("clientTopicArn", "client_topic_arn");
+    /// <summary>SNS+SQS: <c>_meta.clientTopicArn</c>, formerly <c>params.client_topic_arn</c>; an SNS topic ARN.</summary>
+    public static ReplyAddressConvention SnsClientTopic { get; } = new("clientTopicArn", "client_topic_arn") { Validator = IsSnsTopicArn, Expected = "an SNS topic ARN" };
 
-    /// <summary>Webhooks: <c>_meta.webhookUrl</c>.</summary>
-    public static ReplyAddressConvention Webhook { get; } = new("webhookUrl", null);
+    /// <summary>Webhooks: <c>_meta.webhookUrl</c>; an http(s) URL.</summary>
+    public static ReplyAddressConvention Webhook { get; } = new("webhookUrl", null) { Validator = IsHttpUrl, Expected = "an http(s) URL" };
+
+    /// <summary>Tells a well-formed address from a malformed one; <see langword="null"/> accepts any non-empty address.</summary>
+    public Func<string, bool>? Validator { get; init; }
+
+    /// <summary>What a well-formed address looks like, for error messages.</summary>
+    public string Expected { get; init; } = "an address";
+
+    /// <summary>Whether an address is well formed for this transport.</summary>
+    /// <param name="address">The address.</param>
+    /// <returns><see langword="true"/> if it may be sent to.</returns>
+    public bool IsWellFormed(string address) => Validator?.Invoke(address) ?? !string.IsNullOrWhiteSpace(address);
+
+    private static bool IsHttpUrl(string address) =>
+        Uri.TryCreate(address, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    private static bool IsSnsTopicArn(string address) =>
+        address.StartsWith("arn:", StringComparison.Ordinal) && address.Split(':') is { Length: 6 } parts && parts[2] == "sns" && parts[5].Length > 0;
 
     /// <summary>Reads the reply address from a request, preferring the <c>_meta</c> form.</summary>
     /// <param name="request">The request.</param>

@@ -1,0 +1,51 @@
+using AsyncMcp.Client;
+
+namespace AsyncMcp.Aws.Sqs;
+
+/// <summary>Settings shared by client transports that receive replies from an SQS queue (SQS, SNS+SQS).</summary>
+public abstract class SqsBackedClientTransportOptions : AsyncMcpClientTransportOptions
+{
+    /// <summary>The most replies received at once, 1 to 10. Default 10.</summary>
+    public int ReceiveBatchSize { get; set; } = 10;
+
+    /// <summary>The long-poll wait, 0 to 20 whole seconds. Default 20 seconds.</summary>
+    public TimeSpan WaitTime { get; set; } = SqsLimits.MaxWaitTime;
+
+    /// <summary>How long a received reply stays invisible to other clients of a shared queue before it is acknowledged. Default 30 seconds.</summary>
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An upper bound on message size below the destination's own limit; <see langword="null"/> (default) uses the destination's.</summary>
+    public int? MaxMessageBytes { get; set; }
+
+    /// <summary>
+    /// Offload messages too large for the destination to this S3 bucket (the SQS Extended Client claim-check format).
+    /// <see langword="null"/> (default): an oversized message is refused with a clear error instead.
+    /// </summary>
+    public LargePayloads.SqsLargePayloadOptions? LargePayloads { get; set; }
+
+    /// <summary>A name for logs.</summary>
+    public string Name { get; set; } = "sqs";
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        var name = GetType().Name;
+        SqsLimits.ValidateReceive(name, ReceiveBatchSize, WaitTime, VisibilityTimeout);
+        LargePayloads?.Validate(name);
+
+        // An offloaded message carries one more attribute, its original size.
+        var reserved = SqsLimits.ReservedMessageAttributes + (LargePayloads is null ? 0 : 1);
+        var allowed = SqsLimits.MaxMessageAttributes - reserved;
+        if (MessageAttributes.Count > allowed)
+        {
+            throw new ArgumentException(
+                $"{name}.{nameof(MessageAttributes)} has {MessageAttributes.Count} attributes; SQS allows {SqsLimits.MaxMessageAttributes} per message and AsyncMcp uses {reserved}, so at most {allowed} may be added.");
+        }
+
+        if (MaxMessageBytes is < 1024)
+        {
+            throw new ArgumentException($"{name}.{nameof(MaxMessageBytes)} must be at least 1024 (was {MaxMessageBytes}).");
+        }
+    }
+}
