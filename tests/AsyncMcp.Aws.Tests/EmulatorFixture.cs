@@ -16,17 +16,26 @@ public sealed class EmulatorFixture : IAsyncLifetime
 
     public Amazon.S3.IAmazonS3 S3 { get; private set; } = null!;
 
+    public AsyncMcp.Aws.Sns.SnsQueryClient Sns { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         _emulator = await FauxqsEmulator.StartAsync();
         Sqs = _emulator.CreateSqsClient();
         S3 = _emulator.CreateS3Client();
+        Sns = new AsyncMcp.Aws.Sns.SnsQueryClient(new AsyncMcp.Aws.Sns.SnsQueryClientOptions
+        {
+            ServiceUrl = _emulator.ServiceUrl,
+            Region = FauxqsEmulator.Region,
+            Credentials = FauxqsEmulator.Credentials,
+        });
     }
 
     public async ValueTask DisposeAsync()
     {
         Sqs?.Dispose();
         S3?.Dispose();
+        Sns?.Dispose();
         if (_emulator is not null)
         {
             await _emulator.DisposeAsync();

@@ -77,6 +77,9 @@ public sealed class SqsEndToEndTests(EmulatorFixture fixture)
         await Eventually(() => harness.State.SlowCancelled == 1);
         Assert.Equal(0, harness.State.SlowCompleted);
 
+        // The SDK sends no answer to a cancelled request; its message must not stay in flight (nor run again elsewhere).
+        await Eventually(() => harness.Server.Router.PendingRequestCount == 0);
+
         // The session keeps working.
         var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "after" }, cancellationToken: Timeout);
         Assert.Equal("Echo: after", Assert.IsType<TextContentBlock>(Assert.Single(echo.Content)).Text);

@@ -307,7 +307,42 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         else
         {
             await session.Transport.DeliverAsync(rpc, cancellationToken).ConfigureAwait(false);
+            await ForgetCancelledRequestAsync(session, rpc, cancellationToken).ConfigureAwait(false);
             await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The SDK sends no answer to a request its client cancelled, so the request's message is completed here:
+    /// otherwise it would stay in flight until shutdown and then be delivered to the next server and run again.
+    /// </summary>
+    private async Task ForgetCancelledRequestAsync(RoutedSession session, JsonRpcMessage rpc, CancellationToken cancellationToken)
+    {
+        if (rpc is not JsonRpcNotification { Method: NotificationMethods.CancelledNotification } notification ||
+            notification.Params is not System.Text.Json.Nodes.JsonObject parameters ||
+            parameters["requestId"] is not System.Text.Json.Nodes.JsonValue idValue)
+        {
+            return;
+        }
+
+        RequestId id;
+        if (idValue.TryGetValue<string>(out var text))
+        {
+            id = new RequestId(text);
+        }
+        else if (idValue.TryGetValue<long>(out var number))
+        {
+            id = new RequestId(number);
+        }
+        else
+        {
+            return;
+        }
+
+        if (_pending.Remove(TrackingKey(session, id), id) is { } inbound)
+        {
+            LogCancelledRequestCompleted(inbound.MessageId, session.Key, id);
+            await SafeAsync(() => inbound.CompleteAsync(cancellationToken), inbound.MessageId, "complete").ConfigureAwait(false);
         }
     }
 
@@ -353,6 +388,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         {
             owner.Touch(_time.GetUtcNow());
             await owner.Transport.DeliverAsync(rpc, cancellationToken).ConfigureAwait(false);
+            await ForgetCancelledRequestAsync(owner, rpc, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -818,6 +854,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Broker operation '{Operation}' on message {MessageId} failed.")]
     private partial void LogBrokerOperationFailed(string operation, string messageId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was cancelled by its client; its message is completed without an answer.")]
+    private partial void LogCancelledRequestCompleted(string messageId, string sessionKey, RequestId requestId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} requests were still in flight after {Seconds:F1} s; their messages go back to the broker.")]
     private partial void LogDrainTimedOut(int count, double seconds);

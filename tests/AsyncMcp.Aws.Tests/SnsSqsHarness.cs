@@ -1,0 +1,85 @@
+using AsyncMcp.Aws.SnsSqs;
+using AsyncMcp.Testing;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Server;
+
+namespace AsyncMcp.Aws.Tests;
+
+/// <summary>A real McpServer over SNS+SQS on the emulator: a server topic with the server's queue subscribed, and helpers for clients.</summary>
+public sealed class SnsSqsHarness : IAsyncDisposable
+{
+    private readonly EmulatorFixture _fixture;
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private SnsSqsHarness(EmulatorFixture fixture, string serverTopicArn, SnsSqsSubscription serverQueue, SnsSqsServerTransport server, TestServerState state, CollectingLoggerProvider logs)
+    {
+        _fixture = fixture;
+        ServerTopicArn = serverTopicArn;
+        ServerQueue = serverQueue;
+        Server = server;
+        State = state;
+        Logs = logs;
+    }
+
+    public string ServerTopicArn { get; }
+
+    public SnsSqsSubscription ServerQueue { get; }
+
+    public SnsSqsServerTransport Server { get; }
+
+    public TestServerState State { get; }
+
+    public CollectingLoggerProvider Logs { get; }
+
+    public SnsSqsProvisioner Provisioner => new(_fixture.Sqs, _fixture.Sns);
+
+    public static async Task<SnsSqsHarness> StartAsync(EmulatorFixture fixture, bool rawDelivery = true, Action<SnsSqsServerTransportOptions>? configure = null)
+    {
+        var provisioner = new SnsSqsProvisioner(fixture.Sqs, fixture.Sns);
+        var topic = await provisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("server-topic"));
+        var queue = await provisioner.EnsureSubscribedQueueAsync(topic, FauxqsEmulator.UniqueName("server-q"), new SnsSqsSubscriptionSettings { RawMessageDelivery = rawDelivery });
+        var logs = new CollectingLoggerProvider(Microsoft.Extensions.Logging.LogLevel.Information);
+        var loggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(logs));
+        var state = new TestServerState();
+        var options = new SnsSqsServerTransportOptions { ServerQueueUrl = queue.Queue.QueueUrl };
+        configure?.Invoke(options);
+        var server = new SnsSqsServerTransport(fixture.Sqs, fixture.Sns, options, TestMcpServer.CreateOptions(state), loggerFactory);
+        await server.StartAsync();
+        return new SnsSqsHarness(fixture, topic, queue, server, state, logs);
+    }
+
+    /// <summary>A client topic with a queue subscribed to it.</summary>
+    public async Task<SnsSqsSubscription> CreateClientEndpointAsync(bool rawDelivery = true)
+    {
+        var topic = await Provisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("client-topic"));
+        return await Provisioner.EnsureSubscribedQueueAsync(topic, FauxqsEmulator.UniqueName("client-q"), new SnsSqsSubscriptionSettings { RawMessageDelivery = rawDelivery });
+    }
+
+    public async Task<McpClient> ConnectAsync(string? protocolVersion, SnsSqsSubscription? endpoint = null, bool rawDelivery = true, McpClientOptions? clientOptions = null, Action<SnsSqsClientTransportOptions>? configure = null)
+    {
+        endpoint ??= await CreateClientEndpointAsync(rawDelivery);
+        var options = new SnsSqsClientTransportOptions
+        {
+            ServerTopicArn = ServerTopicArn,
+            ClientTopicArn = endpoint.TopicArn,
+            ClientQueueUrl = endpoint.Queue.QueueUrl,
+        };
+        configure?.Invoke(options);
+        clientOptions ??= new McpClientOptions();
+        clientOptions.ProtocolVersion = protocolVersion;
+        var client = await McpClient.CreateAsync(new SnsSqsClientTransport(_fixture.Sqs, _fixture.Sns, options, SqsHarness.LoggerFactory), clientOptions, SqsHarness.LoggerFactory);
+        _owned.Add(client);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var owned in _owned)
+        {
+            await owned.DisposeAsync();
+        }
+
+        await Server.DisposeAsync();
+    }
+}
