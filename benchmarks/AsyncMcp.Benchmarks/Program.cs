@@ -15,6 +15,8 @@ using ModelContextProtocol.Server;
 
 var output = args.SkipWhile(a => a != "--output").Skip(1).FirstOrDefault();
 var quick = args.Contains("--quick");
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+bool Run(string section) => only is null || string.Equals(only, section, StringComparison.OrdinalIgnoreCase);
 var report = new StringBuilder();
 void Line(string text = "")
 {
@@ -25,6 +27,8 @@ void Line(string text = "")
 await using var emulator = await FauxqsEmulator.StartAsync();
 using var sqs = emulator.CreateSqsClient();
 using var s3 = emulator.CreateS3Client();
+using var sns = new AsyncMcp.Aws.Sns.SnsQueryClient(new AsyncMcp.Aws.Sns.SnsQueryClientOptions { ServiceUrl = emulator.ServiceUrl, Region = FauxqsEmulator.Region, Credentials = FauxqsEmulator.Credentials });
+var snsProvisioner = new AsyncMcp.Aws.SnsSqs.SnsSqsProvisioner(sqs, sns);
 Task<string> Queue(string prefix) => emulator.CreateQueueAsync(sqs, FauxqsEmulator.UniqueName(prefix));
 
 var levels = quick
@@ -33,12 +37,14 @@ var levels = quick
 
 Line($"Run: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}; fauxqs 2.4.1 on Node 22 (loopback).");
 Line();
+var serverOptions = TestMcpServer.CreateOptions();
+if (Run("sqs"))
+{
 Line("### tools/call `echo` round trip over SQS vs. a raw two-hop SQS echo");
 Line();
 Line("| concurrency | calls | raw echo p50 | raw p99 | raw calls/s | AsyncMcp 2025-11-25 p50 | p99 | calls/s | AsyncMcp 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) |");
 Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
 
-var serverOptions = TestMcpServer.CreateOptions();
 foreach (var (concurrency, calls) in levels)
 {
     var warmup = Math.Max(20, calls / 10);
@@ -55,10 +61,13 @@ foreach (var (concurrency, calls) in levels)
         $"| {concurrency} | {calls} | {raw.P50Ms:F2} ms | {raw.P99Ms:F2} ms | {raw.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {november.P50Ms / raw.P50Ms:F2}× / {july.P50Ms / raw.P50Ms:F2}× | {november.PerSecond / raw.PerSecond:F2}× / {july.PerSecond / raw.PerSecond:F2}× |"));
 }
 
+}
+
+if (Run("memory"))
+{
 Line();
 Line("### Memory per idle session (1,000 sessions open)");
 Line();
-{
     var requestQueue = await Queue("mem-req");
     var responseQueue = await Queue("mem-resp");
     await using var server = new SqsServerTransport(sqs, new SqsServerTransportOptions { RequestQueueUrl = requestQueue }, serverOptions);
@@ -95,10 +104,12 @@ Line();
         $"{server.Router.SessionCount} sessions: managed heap grew by {(after - before) / 1024.0 / 1024.0:F1} MiB, **{(after - before) / (double)server.Router.SessionCount / 1024.0:F1} KiB per idle session** (GC.GetTotalMemory after full collections; includes the SDK's McpServer per session)."));
 }
 
+
+if (Run("dispose"))
+{
 Line();
 Line("### Disposing a server whose 20 s long poll is in flight");
 Line();
-{
     var timings = new List<double>();
     for (var i = 0; i < 5; i++)
     {
@@ -115,6 +126,9 @@ Line();
         $"5 runs: median **{timings[2]:F1} ms**, max {timings[^1]:F1} ms (target: under 500 ms)."));
 }
 
+
+if (Run("delivery"))
+{
 Line();
 Line("### Delivery guarantees on and off (issue 3), 2025-11-25 sessions");
 Line();
@@ -141,10 +155,13 @@ foreach (var (concurrency, calls) in new[] { levels[0], levels[2] })
         $"| {concurrency} | {calls} | {raw.PerSecond:F0} | {on.P50Ms:F2} ms | {on.P99Ms:F2} ms | {on.PerSecond:F0} | {off.P50Ms:F2} ms | {off.P99Ms:F2} ms | {off.PerSecond:F0} | {on.PerSecond / off.PerSecond:F2}× | {on.PerSecond / raw.PerSecond:F2}× |"));
 }
 
+}
+
+if (Run("s3"))
+{
 Line();
 Line("### A 2 MiB argument and result through S3 (claim check), concurrency 1");
 Line();
-{
     var bucket = "bench-" + Guid.NewGuid().ToString("N")[..12];
     await s3.PutBucketAsync(bucket);
     var offload = new AsyncMcp.Aws.LargePayloads.SqsLargePayloadOptions { BucketName = bucket };
@@ -154,6 +171,48 @@ Line();
     var large = await MeasureTransportAsync("2025-11-25", 1, calls, 3, o => o.LargePayloads = offload, c => c.LargePayloads = offload, big);
     Line(string.Create(CultureInfo.InvariantCulture,
         $"{calls} calls each: 2 MiB each way p50 **{large.P50Ms:F1} ms**, p99 {large.P99Ms:F1} ms; the same server with a 5-byte message p50 {small.P50Ms:F1} ms."));
+}
+
+
+if (Run("sns"))
+{
+Line();
+Line("### tools/call `echo` round trip over SNS+SQS vs. a raw publish→queue→reply echo (issue 4)");
+Line();
+Line("| concurrency | calls | raw SNS echo p50 | raw p99 | raw calls/s | AsyncMcp SNS+SQS 2025-11-25 p50 | p99 | calls/s | p50 ratio | throughput ratio |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+foreach (var (concurrency, calls) in new[] { levels[0], levels[1] })
+{
+    var warmup = Math.Max(20, calls / 10);
+    var requestTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("raw-req-topic"));
+    var workerQueue = await snsProvisioner.EnsureSubscribedQueueAsync(requestTopic, FauxqsEmulator.UniqueName("raw-worker"));
+    var replyTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("raw-reply-topic"));
+    var replyQueue = await snsProvisioner.EnsureSubscribedQueueAsync(replyTopic, FauxqsEmulator.UniqueName("raw-reply"));
+    LatencyResult raw;
+    await using (var echo = new RawSnsEcho(sqs, sns, requestTopic, workerQueue.Queue.QueueUrl, replyTopic, replyQueue.Queue.QueueUrl))
+    {
+        raw = await LatencyRecorder.MeasureAsync(echo.RoundTripAsync, concurrency, calls, warmup);
+    }
+
+    var serverTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("bench-server-topic"));
+    var serverQueue = await snsProvisioner.EnsureSubscribedQueueAsync(serverTopic, FauxqsEmulator.UniqueName("bench-server"));
+    var clientTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("bench-client-topic"));
+    var clientQueue = await snsProvisioner.EnsureSubscribedQueueAsync(clientTopic, FauxqsEmulator.UniqueName("bench-client"));
+    LatencyResult transport;
+    await using (var server = new AsyncMcp.Aws.SnsSqs.SnsSqsServerTransport(sqs, sns, new AsyncMcp.Aws.SnsSqs.SnsSqsServerTransportOptions { ServerQueueUrl = serverQueue.Queue.QueueUrl, MaxConcurrentRequests = 128 }, serverOptions))
+    {
+        await server.StartAsync();
+        await using var client = await McpClient.CreateAsync(
+            new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransport(sqs, sns, new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransportOptions { ServerTopicArn = serverTopic, ClientTopicArn = clientTopic, ClientQueueUrl = clientQueue.Queue.QueueUrl }),
+            new McpClientOptions { ProtocolVersion = "2025-11-25" });
+        var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
+        transport = await LatencyRecorder.MeasureAsync(_ => client.CallToolAsync("echo", arguments).AsTask(), concurrency, calls, warmup);
+    }
+
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"| {concurrency} | {calls} | {raw.P50Ms:F2} ms | {raw.P99Ms:F2} ms | {raw.PerSecond:F0} | {transport.P50Ms:F2} ms | {transport.P99Ms:F2} ms | {transport.PerSecond:F0} | {transport.P50Ms / raw.P50Ms:F2}× | {transport.PerSecond / raw.PerSecond:F2}× |"));
+}
+
 }
 
 if (output is not null)
