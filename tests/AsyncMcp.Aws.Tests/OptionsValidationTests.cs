@@ -19,6 +19,10 @@ public sealed class OptionsValidationTests
         { "MaxConcurrentRequests must be at least 1", o => o.MaxConcurrentRequests = 0 },
         { "SessionIdleTimeout must be positive", o => o.SessionIdleTimeout = TimeSpan.Zero },
         { "MaxMessageBytes must be at least 1024", o => o.MaxMessageBytes = 10 },
+        { "SessionIdleTimeout must be positive and at most 365 days", o => o.SessionIdleTimeout = TimeSpan.MaxValue },
+        { "DuplicateWindow must be from zero to 14 days", o => o.DuplicateWindow = TimeSpan.MaxValue },
+        { "ShutdownDrainTimeout must be from zero to one hour", o => o.ShutdownDrainTimeout = TimeSpan.FromDays(30) },
+        { "SendRetry.MaxAttempts must be at least 1", o => o.SendRetry.MaxAttempts = 0 },
     };
 
     [Theory]

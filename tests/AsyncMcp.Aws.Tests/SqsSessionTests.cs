@@ -36,6 +36,41 @@ public sealed partial class SqsSessionTests(EmulatorFixture fixture)
     }
 
     [Fact]
+    public async Task A_client_disposed_during_a_call_leaves_nothing_in_flight_on_the_server()
+    {
+        await using var harness = await SqsHarness.StartAsync(fixture);
+        var client = await harness.ConnectAsync(Protocols.November2025);
+        var call = client.CallToolAsync("hold", cancellationToken: Timeout).AsTask();
+        await SqsEndToEndTests.Eventually(() => harness.State.RunningHolds == 1);
+
+        await client.DisposeAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => call);
+
+        // The session closed over the wire: its unanswered request is settled, its slot freed, its message deleted.
+        await SqsEndToEndTests.Eventually(() => harness.Server.Router.SessionCount == 0 && harness.Server.Router.PendingRequestCount == 0);
+        Assert.Equal(0, harness.Server.Router.Limiter.Count);
+        var peer = harness.CreateRawPeer(await harness.CreateResponseQueueAsync());
+        await SqsEndToEndTests.Eventually(() => peer.CountVisibleAsync(harness.RequestQueueUrl).GetAwaiter().GetResult() == 0);
+    }
+
+    [Fact]
+    public async Task Reconnecting_through_the_same_transport_is_never_mistaken_for_a_copy()
+    {
+        await using var harness = await SqsHarness.StartAsync(fixture);
+        var transport = new Sqs.SqsClientTransport(harness.Sqs, new Sqs.SqsClientTransportOptions { ServerRequestQueueUrl = harness.RequestQueueUrl, ResponseQueueUrl = await harness.CreateResponseQueueAsync() });
+        var arguments = new Dictionary<string, object?> { ["steps"] = 1, ["delayMs"] = 1 };
+
+        for (var i = 0; i < 2; i++)
+        {
+            await using var client = await ModelContextProtocol.Client.McpClient.CreateAsync(transport, cancellationToken: Timeout);
+            await client.CallToolAsync("slow", arguments, cancellationToken: Timeout);
+        }
+
+        // Same JSON-RPC ids and bodies both times, but different connections: the tool ran twice.
+        Assert.Equal(2, harness.State.SlowStarted);
+    }
+
+    [Fact]
     public async Task Idle_sessions_expire_and_later_requests_get_a_clear_error()
     {
         await using var harness = await SqsHarness.StartAsync(fixture, o => o.SessionIdleTimeout = TimeSpan.FromMilliseconds(500));

@@ -5,11 +5,11 @@ using AsyncMcp.Messaging;
 namespace AsyncMcp.Core.Tests;
 
 /// <summary>An in-memory broker message that records what was done with it.</summary>
-public sealed class FakeInboundMessage(string body, Dictionary<string, string>? attributes = null) : IInboundMessage
+public sealed class FakeInboundMessage(string body, Dictionary<string, string>? attributes = null, string? messageId = null) : IInboundMessage
 {
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public string MessageId { get; } = Guid.NewGuid().ToString("N");
+    public string MessageId { get; } = messageId ?? Guid.NewGuid().ToString("N");
 
     public string Body { get; } = body;
 

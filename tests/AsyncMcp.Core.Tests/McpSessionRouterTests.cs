@@ -28,7 +28,7 @@ public sealed class McpSessionRouterTests
         return (router, sink, gate, () => Volatile.Read(ref runs));
     }
 
-    private static FakeInboundMessage Initialize(string replyTo = "reply-q", string clientId = "c1") => new(
+    private static FakeInboundMessage Initialize(string replyTo = "https://sqs.test/000/reply-q", string clientId = "c1") => new(
         RawInitialize(replyTo),
         new() { [WireAttributes.ClientId] = clientId });
 
@@ -55,7 +55,7 @@ public sealed class McpSessionRouterTests
         var init = Initialize();
         await router.HandleAsync(init);
         var (address, reply) = await sink.NextAsync();
-        Assert.Equal("reply-q", address);
+        Assert.Equal("https://sqs.test/000/reply-q", address);
         await init.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
         var sessionId = reply.Attributes[WireAttributes.SessionId];
         await router.HandleAsync(new FakeInboundMessage("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", new() { [WireAttributes.SessionId] = sessionId }));
@@ -199,6 +199,53 @@ public sealed class McpSessionRouterTests
     }
 
     [Fact]
+    public async Task The_same_message_handed_out_again_while_running_is_kept_with_its_new_receipt()
+    {
+        var (router, sink, gate, runs) = Create();
+        await using var _ = router;
+        var sessionId = await OpenSessionAsync(router, sink);
+
+        var first = Call(sessionId, 11, "wait");
+        await router.HandleAsync(first);
+        while (runs() == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        var again = new FakeInboundMessage(first.Body, new() { [WireAttributes.SessionId] = sessionId, [WireAttributes.ClientId] = "c1" }, first.MessageId);
+        await router.HandleAsync(again);
+        Assert.Equal(0, again.Completions);
+
+        gate.SetResult();
+        await again.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, first.Completions);
+        Assert.Equal(1, runs());
+    }
+
+    [Fact]
+    public async Task A_different_request_reusing_the_id_of_a_running_one_is_refused_with_an_error()
+    {
+        var (router, sink, gate, runs) = Create();
+        await using var _ = router;
+        var sessionId = await OpenSessionAsync(router, sink);
+        await router.HandleAsync(Call(sessionId, 12, "wait"));
+        while (runs() == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        var other = new FakeInboundMessage(
+            "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":{\"name\":\"fast\",\"arguments\":{},\"_meta\":{\"responseQueueUrl\":\"https://sqs.test/000/reply-q\"}}}",
+            new() { [WireAttributes.SessionId] = sessionId, [WireAttributes.ClientId] = "c1" });
+        await router.HandleAsync(other);
+        var (_, error) = await sink.NextAsync();
+
+        Assert.Contains("already in use", error.Body, StringComparison.Ordinal);
+        Assert.Equal(1, other.Completions);
+        gate.SetResult();
+    }
+
+    [Fact]
     public async Task Leases_of_long_requests_are_renewed_while_they_run()
     {
         var (router, sink, gate, _) = Create(lease: TimeSpan.FromMilliseconds(400));
@@ -237,13 +284,13 @@ public sealed class McpSessionRouterTests
         var (router, sink, _, _) = Create();
         await using var _ = router;
         var request = new FakeInboundMessage(
-            """{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"fast","arguments":{},"_meta":{"responseQueueUrl":"per-request-q","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}""",
+            """{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"fast","arguments":{},"_meta":{"responseQueueUrl":"https://sqs.test/000/per-request-q","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}""",
             new() { [WireAttributes.ClientId] = "stateless-client" });
 
         await router.HandleAsync(request);
         var (address, answer) = await sink.NextAsync();
 
-        Assert.Equal("per-request-q", address);
+        Assert.Equal("https://sqs.test/000/per-request-q", address);
         Assert.Contains("pong", answer.Body, StringComparison.Ordinal);
         Assert.False(answer.Attributes.ContainsKey(WireAttributes.SessionId));
         Assert.Equal("stateless-client", answer.Attributes[WireAttributes.ClientId]);

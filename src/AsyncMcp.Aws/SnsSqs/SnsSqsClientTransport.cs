@@ -57,7 +57,7 @@ public sealed class SnsSqsClientTransport : IClientTransport
 
         var transport = new AsyncMcpClientSessionTransport(
             _options.Name,
-            new SqsMessageSource(_sqs, _options.ClientQueueUrl, _options.WaitTime, _options.VisibilityTimeout, _payloads),
+            new SqsMessageSource(_sqs, _options.ClientQueueUrl, _options.WaitTime, _options.VisibilityTimeout, _payloads, _loggerFactory?.CreateLogger<SqsMessageSource>()),
             new SnsMessageSink(_sns, _options.MaxMessageBytes, _payloads),
             _options.ServerTopicArn,
             _options.ClientTopicArn,

@@ -50,7 +50,7 @@ public sealed class SnsSqsServerTransport : IAsyncDisposable
         _options = options;
         var payloads = LargePayloadStore.Create(options.LargePayloads, s3, nameof(SnsSqsServerTransportOptions));
         _server = new McpQueueServer(
-            new SqsMessageSource(sqs, options.ServerQueueUrl, options.WaitTime, options.VisibilityTimeout, payloads),
+            new SqsMessageSource(sqs, options.ServerQueueUrl, options.WaitTime, options.VisibilityTimeout, payloads, loggerFactory?.CreateLogger<SqsMessageSource>()),
             new SnsMessageSink(sns, options.MaxMessageBytes, payloads),
             ReplyAddressConvention.SnsClientTopic,
             options,

@@ -62,7 +62,7 @@ public sealed class SqsClientTransport : IClientTransport
 
         var transport = new AsyncMcpClientSessionTransport(
             _options.Name,
-            new SqsMessageSource(_sqs, _options.ResponseQueueUrl, _options.WaitTime, _options.VisibilityTimeout, _payloads),
+            new SqsMessageSource(_sqs, _options.ResponseQueueUrl, _options.WaitTime, _options.VisibilityTimeout, _payloads, _loggerFactory?.CreateLogger<SqsMessageSource>()),
             new SqsMessageSink(_sqs, _options.MaxMessageBytes, _payloads),
             _options.ServerRequestQueueUrl,
             _options.ResponseQueueUrl,

@@ -2,11 +2,13 @@ using Amazon.SQS;
 using Amazon.SQS.Model;
 using AsyncMcp.Aws.LargePayloads;
 using AsyncMcp.Messaging;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AsyncMcp.Aws.Sqs;
 
 /// <summary>Long-polls one SQS queue, unwrapping SNS envelopes so that both raw and enveloped delivery work.</summary>
-internal sealed class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan waitTime, TimeSpan visibilityTimeout, S3PayloadStore? payloads = null) : IMessageSource
+internal sealed partial class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan waitTime, TimeSpan visibilityTimeout, S3PayloadStore? payloads = null, ILogger? logger = null) : IMessageSource
 {
     private static readonly List<string> s_allAttributes = ["All"];
     private static readonly List<string> s_systemAttributes = ["ApproximateReceiveCount"];
@@ -46,16 +48,21 @@ internal sealed class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan
             return [];
         }
 
-        var result = new IInboundMessage[messages.Count];
-        for (var i = 0; i < messages.Count; i++)
+        var result = new List<IInboundMessage>(messages.Count);
+        foreach (var message in messages)
         {
-            result[i] = await ConvertAsync(messages[i], cancellationToken).ConfigureAwait(false);
+            if (await ConvertAsync(message, cancellationToken).ConfigureAwait(false) is { } converted)
+            {
+                result.Add(converted);
+            }
         }
 
         return result;
     }
 
-    private async Task<SqsInboundMessage> ConvertAsync(Message message, CancellationToken cancellationToken)
+    private ILogger Logger => logger ?? NullLogger.Instance;
+
+    private async Task<SqsInboundMessage?> ConvertAsync(Message message, CancellationToken cancellationToken)
     {
         var body = message.Body ?? string.Empty;
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -100,8 +107,10 @@ internal sealed class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // Left as the pointer: the router rejects it as not JSON-RPC, and with a dead-letter queue it goes there.
-                body = $"{{\"asyncmcpError\":\"the payload offloaded to s3://{bucket}/{key} could not be read: {ex.Message.Replace("\"", "'", StringComparison.Ordinal)}\"}}";
+                // Not handed on: the message stays invisible until its visibility timeout, is delivered again, and
+                // after maxReceiveCount goes to the dead-letter queue. Nothing is lost to a passing S3 failure.
+                LogPayloadUnreadable(Logger, message.MessageId ?? string.Empty, bucket, key, ex);
+                return null;
             }
         }
 
@@ -111,4 +120,7 @@ internal sealed class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan
             Payloads = payloads,
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: its payload s3://{Bucket}/{Key} could not be read; the message is left for redelivery.")]
+    private static partial void LogPayloadUnreadable(ILogger logger, string messageId, string bucket, string key, Exception exception);
 }

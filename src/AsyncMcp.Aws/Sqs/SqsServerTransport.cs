@@ -48,7 +48,7 @@ public sealed class SqsServerTransport : IAsyncDisposable
         _options = options;
         var payloads = LargePayloads.LargePayloadStore.Create(options.LargePayloads, s3, nameof(SqsServerTransportOptions));
         _server = new McpQueueServer(
-            new SqsMessageSource(sqs, options.RequestQueueUrl, options.WaitTime, options.VisibilityTimeout, payloads),
+            new SqsMessageSource(sqs, options.RequestQueueUrl, options.WaitTime, options.VisibilityTimeout, payloads, loggerFactory?.CreateLogger<SqsMessageSource>()),
             new SqsMessageSink(sqs, options.MaxMessageBytes, payloads),
             ReplyAddressConvention.SqsResponseQueue,
             options,

@@ -31,6 +31,7 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
     private readonly ILogger _logger;
     private readonly BackgroundOperations _acks = new();
     private readonly Lock _gate = new();
+    private readonly string _clientId;
     private RequestId? _initializeId;
     private string? _protocolVersion;
     private int _disposed;
@@ -69,6 +70,10 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
 
         _sink = new RetryingMessageSink(sink, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>());
         _serverAddress = serverAddress;
+
+        // Each connection has its own id: a reconnect starts its JSON-RPC ids again at 1, and two connections from
+        // one options object must never take each other's replies or look like copies of each other's requests.
+        _clientId = $"{options.ClientId}.{Guid.NewGuid().ToString("N")[..8]}";
         _replyAddress = replyAddress;
         _convention = convention;
         _options = options;
@@ -76,8 +81,8 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
         _loop = new ReceiveLoop(replySource, HandleReplyAsync, receiveBatchSize, limiter: null, isFatalReceiveError, loggerFactory?.CreateLogger<ReceiveLoop>());
     }
 
-    /// <summary>This client's id.</summary>
-    public string ClientId => _options.ClientId;
+    /// <summary>This connection's id on the wire: the configured client id and a random suffix.</summary>
+    public string ClientId => _clientId;
 
     /// <summary>The protocol revision in use, once known.</summary>
     public string? ProtocolVersion => _protocolVersion;
@@ -171,12 +176,12 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
     /// </remarks>
     private OutboundMessage BuildOutbound(JsonRpcMessage message)
     {
-        var orderingKey = SessionId ?? _options.ClientId;
+        var orderingKey = SessionId ?? _clientId;
         return OutboundMessageFactory.Create(
             message,
             DateTimeOffset.UtcNow,
             SessionId,
-            _options.ClientId,
+            _clientId,
             _protocolVersion,
             message is JsonRpcRequest ? orderingKey : orderingKey + ":control",
             _options.MessageAttributes);
@@ -187,7 +192,7 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
         message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
         message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
 
-        var forAnotherClient = !string.IsNullOrEmpty(clientId) && clientId != _options.ClientId;
+        var forAnotherClient = !string.IsNullOrEmpty(clientId) && clientId != _clientId;
         var forAnotherSession = !string.IsNullOrEmpty(sessionId) && SessionId is not null && sessionId != SessionId;
         if (forAnotherClient || forAnotherSession)
         {

@@ -5,7 +5,11 @@ namespace AsyncMcp.Client;
 /// <summary>Settings every AsyncMcp client transport shares.</summary>
 public abstract class AsyncMcpClientTransportOptions
 {
-    /// <summary>This client's id, sent on every message. Must be unique among clients that share a reply queue. Default: a new random id.</summary>
+    /// <summary>
+    /// This client's id. Every connection sends it with a random suffix (<c>id.suffix</c>) in the <c>ClientId</c>
+    /// attribute, so that a reconnect or a second connection never mixes replies or duplicates with the first.
+    /// Default: a new random id.
+    /// </summary>
     public string ClientId { get; set; } = Guid.NewGuid().ToString("N");
 
     /// <summary>

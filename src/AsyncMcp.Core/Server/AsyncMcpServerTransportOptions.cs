@@ -47,9 +47,9 @@ public abstract class AsyncMcpServerTransportOptions
             throw new ArgumentException($"{name}.{nameof(MaxSessions)} must be at least 1 (was {MaxSessions}).");
         }
 
-        if (SessionIdleTimeout <= TimeSpan.Zero)
+        if (SessionIdleTimeout <= TimeSpan.Zero || SessionIdleTimeout > TimeSpan.FromDays(365))
         {
-            throw new ArgumentException($"{name}.{nameof(SessionIdleTimeout)} must be positive (was {SessionIdleTimeout}).");
+            throw new ArgumentException($"{name}.{nameof(SessionIdleTimeout)} must be positive and at most 365 days (was {SessionIdleTimeout}).");
         }
 
         if (MaxConcurrentRequests < 1)
@@ -57,14 +57,14 @@ public abstract class AsyncMcpServerTransportOptions
             throw new ArgumentException($"{name}.{nameof(MaxConcurrentRequests)} must be at least 1 (was {MaxConcurrentRequests}).");
         }
 
-        if (ShutdownDrainTimeout < TimeSpan.Zero)
+        if (ShutdownDrainTimeout < TimeSpan.Zero || ShutdownDrainTimeout > TimeSpan.FromHours(1))
         {
-            throw new ArgumentException($"{name}.{nameof(ShutdownDrainTimeout)} must not be negative (was {ShutdownDrainTimeout}).");
+            throw new ArgumentException($"{name}.{nameof(ShutdownDrainTimeout)} must be from zero to one hour (was {ShutdownDrainTimeout}).");
         }
 
-        if (DuplicateWindow < TimeSpan.Zero)
+        if (DuplicateWindow < TimeSpan.Zero || DuplicateWindow > TimeSpan.FromDays(14))
         {
-            throw new ArgumentException($"{name}.{nameof(DuplicateWindow)} must not be negative (was {DuplicateWindow}).");
+            throw new ArgumentException($"{name}.{nameof(DuplicateWindow)} must be from zero to 14 days, the longest SQS keeps a message (was {DuplicateWindow}).");
         }
 
         if (MaxRememberedAnswers < 0)

@@ -204,18 +204,15 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             await _maintenance.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        // Unfinished requests go back to the broker now rather than when their lease ends, so another server takes them.
+        // Close every session at once (a stuck tool costs its own session's stop timeout, not everyone's); their
+        // unfinished requests go back to the broker now rather than when their leases end, so another server takes them.
+        await Task.WhenAll(_sessions.Values.ToArray().Select(session => CloseSessionAsync(session, "server shutting down"))).ConfigureAwait(false);
         foreach (var pending in _pending.Snapshot.ToArray())
         {
             if (_pending.Remove(pending.SessionKey, pending.Id) is { } inbound)
             {
                 await SafeAsync(() => inbound.ReleaseAsync(CancellationToken.None), inbound.MessageId, "release").ConfigureAwait(false);
             }
-        }
-
-        foreach (var session in _sessions.Values.ToArray())
-        {
-            await CloseSessionAsync(session, "server shutting down").ConfigureAwait(false);
         }
 
         _stopping.Dispose();
@@ -295,7 +292,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         session.Touch(_time.GetUtcNow());
         if (rpc is JsonRpcNotification { Method: WireMethods.SessionClose })
         {
-            await CloseSessionAsync(session, "closed by the client").ConfigureAwait(false);
+            await CloseSessionAsync(session, "closed by the client", completeUnanswered: true).ConfigureAwait(false);
             await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
             return;
         }
@@ -437,13 +434,59 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         var leaseExpires = _leaseDuration is { } lease ? _time.GetUtcNow() + lease : DateTimeOffset.MaxValue;
         if (!_pending.TryAdd(trackingKey, request.Id, message, fingerprint, leaseExpires))
         {
-            // The same request is already being handled (the broker delivered it twice): run it once.
-            LogDuplicateInFlight(message.MessageId, trackingKey, request.Id);
-            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            await HandleDuplicateInFlightAsync(trackingKey, message, request, fingerprint, leaseExpires, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await session.Transport.DeliverAsync(request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await session.Transport.DeliverAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (_pending.Remove(trackingKey, request.Id) is { } undone)
+        {
+            // Not handed over (stopping, most likely): the message goes back to the broker as it was.
+            await SafeAsync(() => undone.ReleaseAsync(CancellationToken.None), undone.MessageId, "release").ConfigureAwait(false);
+            throw;
+        }
+
+        if (!session.Transport.IsConnected && _pending.Remove(trackingKey, request.Id) is { } dropped)
+        {
+            // The session closed between routing and delivery (idle expiry, a close message) and the SDK dropped the
+            // request: hand it back to be routed afresh rather than leave it in flight forever.
+            LogClosedWhileRouting(dropped.MessageId, session.Key);
+            await SafeAsync(() => dropped.ReleaseAsync(CancellationToken.None), dropped.MessageId, "release").ConfigureAwait(false);
+        }
+    }
+
+    private async Task HandleDuplicateInFlightAsync(string trackingKey, IInboundMessage message, JsonRpcRequest request, int fingerprint, DateTimeOffset leaseExpires, CancellationToken cancellationToken)
+    {
+        var running = _pending.Find(trackingKey, request.Id);
+        if (running is not null && running.Fingerprint != fingerprint)
+        {
+            // Another request reusing the id of one that is still running: refuse it rather than drop it.
+            var error = JsonRpcErrors.Create(
+                request.Id,
+                McpErrorCode.InvalidRequest,
+                $"Request id '{request.Id}' is already in use by a request that is still running; use a new id.",
+                ErrorReasons.InvalidMessage);
+            await RejectAsync(message, error, ReplyAddressFor(request, null) ?? (_sessions.TryGetValue(trackingKey, out var s) ? s.ReplyAddress : null), null, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (running is not null && running.Message.MessageId == message.MessageId)
+        {
+            // The broker handed out the same message again (its lease was lost): keep it with its new receipt, so
+            // the answer still deletes it.
+            running.Message = message;
+            running.LeaseExpires = leaseExpires;
+            running.LeaseLost = false;
+            LogRedeliveredWhileRunning(message.MessageId, trackingKey, request.Id);
+            return;
+        }
+
+        // A copy (another message, same request) while the original runs: run it once.
+        LogDuplicateInFlight(message.MessageId, trackingKey, request.Id);
+        await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
     }
 
     private RoutedSession? TryCreateSession(string key, string? sessionId, string? clientId, string replyAddress, string? initializeKey = null)
@@ -488,6 +531,8 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     private async Task SendAsync(RoutedSession session, JsonRpcMessage message, string? address, CancellationToken cancellationToken)
     {
+        // A session that is answering is not idle: a long tool must not be followed by an immediate expiry.
+        session.Touch(_time.GetUtcNow());
         address ??= session.ReplyAddress;
         var answeredId = message switch
         {
@@ -593,7 +638,18 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     private async Task RejectUndecodableAsync(IInboundMessage message, DecodeResult decoded, string? sessionId, string? clientId, CancellationToken cancellationToken)
     {
         var reason = decoded.ErrorCode == McpErrorCode.ParseError ? ErrorReasons.ParseError : ErrorReasons.InvalidMessage;
-        var error = JsonRpcErrors.Create(decoded.Id, decoded.ErrorCode, decoded.Error!, reason);
+
+        // A body that cannot be read may still have named its request in the RequestId attribute: use it, so the
+        // sender can match the error to the request instead of waiting.
+        var id = decoded.Id;
+        if (id.Id is null && message.Attributes.TryGetValue(WireAttributes.RequestId, out var requestIdText) && !string.IsNullOrEmpty(requestIdText))
+        {
+            id = long.TryParse(requestIdText, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var number)
+                ? new RequestId(number)
+                : new RequestId(requestIdText);
+        }
+
+        var error = JsonRpcErrors.Create(id, decoded.ErrorCode, decoded.Error!, reason);
         string? replyAddress = null;
         if (!string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var session))
         {
@@ -670,7 +726,12 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         }
     }
 
-    private async Task CloseSessionAsync(RoutedSession session, string reason)
+    /// <summary>
+    /// Closes a session and settles the messages of its unanswered requests: a client that closed its session
+    /// wants no answers, so they are completed; otherwise (shutdown, a fault) they go back to the broker for the
+    /// next server.
+    /// </summary>
+    private async Task CloseSessionAsync(RoutedSession session, string reason, bool completeUnanswered = false)
     {
         if (!session.TryMarkClosed())
         {
@@ -696,6 +757,21 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         {
             LogSessionFaulted(session.Key, ex);
         }
+
+        // The closed session can answer nothing more; without this its requests would hold in-flight slots and
+        // invisible messages until the process stops.
+        var unanswered = _pending.RemoveAll(session.Key);
+        if (session.InitializeKey is { } initializeKey)
+        {
+            unanswered.AddRange(_pending.RemoveAll(initializeKey));
+        }
+
+        foreach (var inbound in unanswered)
+        {
+            await (completeUnanswered
+                ? SafeAsync(() => inbound.CompleteAsync(CancellationToken.None), inbound.MessageId, "complete")
+                : SafeAsync(() => inbound.ReleaseAsync(CancellationToken.None), inbound.MessageId, "release")).ConfigureAwait(false);
+        }
     }
 
     private async Task RunMaintenanceAsync(CancellationToken cancellationToken)
@@ -716,12 +792,20 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                await RenewLeasesAsync(cancellationToken).ConfigureAwait(false);
-                await ExpireIdleSessionsAsync().ConfigureAwait(false);
-                _answers.RemoveExpired();
+                try
+                {
+                    await RenewLeasesAsync(cancellationToken).ConfigureAwait(false);
+                    await ExpireIdleSessionsAsync().ConfigureAwait(false);
+                    _answers.RemoveExpired();
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
+                {
+                    // One bad tick must not end lease renewal and expiry for good.
+                    LogMaintenanceFailed(ex);
+                }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Shutting down.
         }
@@ -755,7 +839,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                     LogLeaseLost(pending.Message.MessageId, pending.SessionKey, pending.Id);
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 LogLeaseRenewalFailed(pending.Message.MessageId, ex);
             }
@@ -857,6 +941,15 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was cancelled by its client; its message is completed without an answer.")]
     private partial void LogCancelledRequestCompleted(string messageId, string sessionKey, RequestId requestId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Lease renewal and session expiry failed on this tick; they run again on the next.")]
+    private partial void LogMaintenanceFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: session {SessionKey} closed while the request was being routed; handed back to the broker to be routed again.")]
+    private partial void LogClosedWhileRouting(string messageId, string sessionKey);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was delivered again while still running (its lease lapsed); kept with its new receipt.")]
+    private partial void LogRedeliveredWhileRunning(string messageId, string sessionKey, RequestId requestId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} requests were still in flight after {Seconds:F1} s; their messages go back to the broker.")]
     private partial void LogDrainTimedOut(int count, double seconds);

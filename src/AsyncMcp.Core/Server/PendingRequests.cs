@@ -23,12 +23,15 @@ internal sealed class PendingRequests
     public bool TryAdd(string sessionKey, RequestId id, IInboundMessage message, int fingerprint, DateTimeOffset leaseExpires)
     {
         var pending = new PendingRequest(sessionKey, id, message) { LeaseExpires = leaseExpires, Fingerprint = fingerprint };
+
+        // Count first: a removal racing with this add must never release a slot that was not yet taken.
+        _limiter.Acquire();
         if (!_pending.TryAdd((sessionKey, id), pending))
         {
+            _limiter.Release();
             return false;
         }
 
-        _limiter.Acquire();
         return true;
     }
 
@@ -45,6 +48,21 @@ internal sealed class PendingRequests
     }
 
     public PendingRequest? Find(string sessionKey, RequestId id) => _pending.TryGetValue((sessionKey, id), out var pending) ? pending : null;
+
+    /// <summary>Stops tracking every request of a session and returns their messages.</summary>
+    public List<IInboundMessage> RemoveAll(string sessionKey)
+    {
+        var removed = new List<IInboundMessage>();
+        foreach (var key in _pending.Keys)
+        {
+            if (key.Session == sessionKey && Remove(key.Session, key.Id) is { } message)
+            {
+                removed.Add(message);
+            }
+        }
+
+        return removed;
+    }
 
     public bool HasAny(string sessionKey)
     {
@@ -67,7 +85,8 @@ internal sealed class PendingRequest(string sessionKey, RequestId id, IInboundMe
 
     public RequestId Id { get; } = id;
 
-    public IInboundMessage Message { get; } = message;
+    /// <summary>The broker message; replaced when the broker hands out the same message again with a new receipt.</summary>
+    public IInboundMessage Message { get; set; } = message;
 
     public DateTimeOffset LeaseExpires { get; set; }
 
