@@ -585,11 +585,12 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                 Remember(session, answeredId, address, outbound);
                 await _sink.SendAsync(address, outbound, cancellationToken).ConfigureAwait(false);
             }
-            catch (MessageTooLargeException tooLarge) when (message is JsonRpcResponse response)
+            catch (MessageTooLargeException tooLarge) when (answeredId is { } tooLargeId)
             {
-                LogResponseTooLarge(session.Key, response.Id, tooLarge.ActualBytes, tooLarge.MaxBytes);
+                // A result, or an error with a huge message or data, that the destination cannot carry: a short error instead.
+                LogResponseTooLarge(session.Key, tooLargeId, tooLarge.ActualBytes, tooLarge.MaxBytes);
                 var error = JsonRpcErrors.Create(
-                    response.Id,
+                    tooLargeId,
                     McpErrorCode.InternalError,
                     $"The response is {tooLarge.ActualBytes} bytes, more than the {tooLarge.MaxBytes} bytes the transport can carry.",
                     ErrorReasons.PayloadTooLarge);
