@@ -65,7 +65,8 @@ public sealed class SnsSqsClientTransport : IClientTransport
             _options,
             _options.ReceiveBatchSize,
             SqsErrors.IsFatalForClient,
-            _loggerFactory);
+            _loggerFactory,
+            "aws_sns");
         transport.Start();
         return transport;
     }

@@ -57,7 +57,8 @@ public sealed class SnsSqsServerTransport : IAsyncDisposable
             options.ReceiveBatchSize,
             serverOptions,
             loggerFactory,
-            services);
+            services,
+            messagingSystem: "aws_sns");
     }
 
     /// <summary>The session router, for its counters.</summary>

@@ -70,7 +70,8 @@ public sealed class SqsClientTransport : IClientTransport
             _options,
             _options.ReceiveBatchSize,
             SqsErrors.IsFatalForClient,
-            _loggerFactory);
+            _loggerFactory,
+            "aws_sqs");
         transport.Start();
         return transport;
     }

@@ -55,7 +55,8 @@ public sealed class SqsServerTransport : IAsyncDisposable
             options.ReceiveBatchSize,
             serverOptions,
             loggerFactory,
-            services);
+            services,
+            messagingSystem: "aws_sqs");
     }
 
     /// <summary>The session router, for its counters (sessions, requests in flight).</summary>

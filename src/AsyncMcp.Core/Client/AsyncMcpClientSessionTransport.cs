@@ -32,6 +32,7 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
     private readonly BackgroundOperations _acks = new();
     private readonly Lock _gate = new();
     private readonly string _clientId;
+    private readonly string _replySourceDescription;
     private RequestId? _initializeId;
     private string? _protocolVersion;
     private int _disposed;
@@ -47,6 +48,7 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
     /// <param name="receiveBatchSize">The most replies to receive at once.</param>
     /// <param name="isFatalReceiveError">Tells receive errors that cannot recover (a reply queue that does not exist) from passing ones.</param>
     /// <param name="loggerFactory">The logger factory.</param>
+    /// <param name="messagingSystem">The <c>messaging.system</c> of this transport's spans, such as <c>aws_sqs</c>.</param>
     public AsyncMcpClientSessionTransport(
         string name,
         IMessageSource replySource,
@@ -57,7 +59,8 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
         AsyncMcpClientTransportOptions options,
         int receiveBatchSize,
         Func<Exception, bool>? isFatalReceiveError,
-        ILoggerFactory? loggerFactory)
+        ILoggerFactory? loggerFactory,
+        string messagingSystem = "asyncmcp")
         : base(name, loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(replySource);
@@ -68,7 +71,8 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
 
-        _sink = new RetryingMessageSink(sink, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>());
+        _sink = new RetryingMessageSink(sink, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>()) { MessagingSystem = messagingSystem };
+        _replySourceDescription = replySource.Description;
         _serverAddress = serverAddress;
 
         // Each connection has its own id: a reconnect starts its JSON-RPC ids again at 1, and two connections from
@@ -191,6 +195,9 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
     {
         message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
         message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
+        message.Attributes.TryGetValue(WireAttributes.Method, out var method);
+        using var activity = Diagnostics.AsyncMcpTelemetry.StartProcess(_sink.MessagingSystem, _replySourceDescription, message.MessageId, message.ReceiveCount);
+        Diagnostics.AsyncMcpTelemetry.Describe(activity, method, sessionId);
 
         var forAnotherClient = !string.IsNullOrEmpty(clientId) && clientId != _clientId;
         var forAnotherSession = !string.IsNullOrEmpty(sessionId) && SessionId is not null && sessionId != SessionId;

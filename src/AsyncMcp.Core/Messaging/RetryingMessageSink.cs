@@ -48,12 +48,29 @@ public sealed partial class RetryingMessageSink : IMessageSink
         _pipeline = builder.Build();
     }
 
+    /// <summary>The value of <c>messaging.system</c> on send spans, such as <c>aws_sqs</c> or <c>aws_sns</c>.</summary>
+    public string MessagingSystem { get; init; } = "asyncmcp";
+
     /// <inheritdoc />
-    public async Task SendAsync(string address, OutboundMessage message, CancellationToken cancellationToken = default) =>
-        await _pipeline.ExecuteAsync(
-            static async (state, ct) => await state.Inner.SendAsync(state.Address, state.Message, ct).ConfigureAwait(false),
-            (Inner: _inner, Address: address, Message: message),
-            cancellationToken).ConfigureAwait(false);
+    public async Task SendAsync(string address, OutboundMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        message.Attributes.TryGetValue(Wire.WireAttributes.Method, out var method);
+        message.Attributes.TryGetValue(Wire.WireAttributes.SessionId, out var sessionId);
+        using var activity = Diagnostics.AsyncMcpTelemetry.StartSend(MessagingSystem, address, method, sessionId);
+        try
+        {
+            await _pipeline.ExecuteAsync(
+                static async (state, ct) => await state.Inner.SendAsync(state.Address, state.Message, ct).ConfigureAwait(false),
+                (Inner: _inner, Address: address, Message: message),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Diagnostics.AsyncMcpTelemetry.Fail(activity, ex);
+            throw;
+        }
+    }
 
     /// <inheritdoc />
     public bool PreservesOrder(string address) => _inner.PreservesOrder(address);

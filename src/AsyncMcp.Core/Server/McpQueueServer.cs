@@ -26,6 +26,7 @@ public sealed class McpQueueServer : IAsyncDisposable
     /// <param name="loggerFactory">The logger factory.</param>
     /// <param name="services">The service provider for tool dependencies.</param>
     /// <param name="timeProvider">The clock.</param>
+    /// <param name="messagingSystem">The <c>messaging.system</c> of send spans, such as <c>aws_sqs</c>.</param>
     public McpQueueServer(
         IMessageSource source,
         IMessageSink sink,
@@ -35,13 +36,18 @@ public sealed class McpQueueServer : IAsyncDisposable
         McpServerOptions serverOptions,
         ILoggerFactory? loggerFactory = null,
         IServiceProvider? services = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null,
+        string messagingSystem = "asyncmcp")
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(options);
-        var retryingSink = new RetryingMessageSink(sink, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>());
-        Router = new McpSessionRouter(retryingSink, convention, options, serverOptions, source.LeaseDuration, loggerFactory, services, timeProvider);
+        var retryingSink = new RetryingMessageSink(sink, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>()) { MessagingSystem = messagingSystem };
+        Router = new McpSessionRouter(retryingSink, convention, options, serverOptions, source.LeaseDuration, loggerFactory, services, timeProvider)
+        {
+            SourceDescription = source.Description,
+            MessagingSystem = messagingSystem,
+        };
         _loop = new ReceiveLoop(
             source,
             Router.HandleAsync,

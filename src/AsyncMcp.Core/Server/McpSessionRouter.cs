@@ -92,6 +92,12 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         _supportedVersions = new HashSet<string>(options.SupportedProtocolVersions, StringComparer.Ordinal);
     }
 
+    /// <summary>The <c>messaging.system</c> of process spans, such as <c>aws_sqs</c>.</summary>
+    public string MessagingSystem { get; set; } = "asyncmcp";
+
+    /// <summary>Names the inbound endpoint (a queue URL, an HTTP path) on process spans.</summary>
+    public string SourceDescription { get; set; } = "asyncmcp";
+
     /// <summary>Counts requests in flight; a receive loop waits on it before taking more work.</summary>
     public InFlightLimiter Limiter { get; }
 
@@ -127,6 +133,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(message);
         message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
         message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
+        message.Attributes.TryGetValue(WireAttributes.Method, out var method);
+        using var activity = Diagnostics.AsyncMcpTelemetry.StartProcess(MessagingSystem, SourceDescription, message.MessageId, message.ReceiveCount);
+        Diagnostics.AsyncMcpTelemetry.Describe(activity, method, sessionId);
 
         var decoded = JsonRpcCodec.Decode(message.Body);
         if (!decoded.IsSuccess)
