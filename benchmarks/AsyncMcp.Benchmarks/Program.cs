@@ -179,8 +179,8 @@ if (Run("sns"))
 Line();
 Line("### tools/call `echo` round trip over SNS+SQS vs. a raw publish→queue→reply echo (issue 4)");
 Line();
-Line("| concurrency | calls | raw SNS echo p50 | raw p99 | raw calls/s | AsyncMcp SNS+SQS 2025-11-25 p50 | p99 | calls/s | p50 ratio | throughput ratio |");
-Line("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+Line("| concurrency | calls | raw SNS echo p50 | raw p99 | raw calls/s | raw echo with AsyncMcp's 7 attributes calls/s | AsyncMcp SNS+SQS 2025-11-25 p50 | p99 | calls/s | p50 ratio | throughput ratio (plain / 7-attribute raw) |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
 foreach (var (concurrency, calls) in new[] { levels[0], levels[1] })
 {
     var warmup = Math.Max(20, calls / 10);
@@ -192,6 +192,12 @@ foreach (var (concurrency, calls) in new[] { levels[0], levels[1] })
     await using (var echo = new RawSnsEcho(sqs, sns, requestTopic, workerQueue.Queue.QueueUrl, replyTopic, replyQueue.Queue.QueueUrl))
     {
         raw = await LatencyRecorder.MeasureAsync(echo.RoundTripAsync, concurrency, calls, warmup);
+    }
+
+    LatencyResult rawWithAttributes;
+    await using (var echo = new RawSnsEcho(sqs, sns, requestTopic, workerQueue.Queue.QueueUrl, replyTopic, replyQueue.Queue.QueueUrl) { WireAttributes = true })
+    {
+        rawWithAttributes = await LatencyRecorder.MeasureAsync(echo.RoundTripAsync, concurrency, calls, warmup);
     }
 
     var serverTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("bench-server-topic"));
@@ -210,7 +216,7 @@ foreach (var (concurrency, calls) in new[] { levels[0], levels[1] })
     }
 
     Line(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {calls} | {raw.P50Ms:F2} ms | {raw.P99Ms:F2} ms | {raw.PerSecond:F0} | {transport.P50Ms:F2} ms | {transport.P99Ms:F2} ms | {transport.PerSecond:F0} | {transport.P50Ms / raw.P50Ms:F2}× | {transport.PerSecond / raw.PerSecond:F2}× |"));
+        $"| {concurrency} | {calls} | {raw.P50Ms:F2} ms | {raw.P99Ms:F2} ms | {raw.PerSecond:F0} | {rawWithAttributes.PerSecond:F0} | {transport.P50Ms:F2} ms | {transport.P99Ms:F2} ms | {transport.PerSecond:F0} | {transport.P50Ms / raw.P50Ms:F2}× | {transport.PerSecond / raw.PerSecond:F2}× / {transport.PerSecond / rawWithAttributes.PerSecond:F2}× |"));
 }
 
 }

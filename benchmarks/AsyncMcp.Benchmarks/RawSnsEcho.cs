@@ -23,6 +23,9 @@ internal sealed class RawSnsEcho : IAsyncDisposable
     private readonly Task _worker;
     private readonly Task _replies;
 
+    /// <summary>When set, every message also carries the six attributes AsyncMcp sends, for a like-for-like comparison.</summary>
+    public bool WireAttributes { get; init; }
+
     public RawSnsEcho(IAmazonSQS sqs, ISnsClient sns, string requestTopic, string workerQueue, string replyTopic, string replyQueue)
     {
         (_sqs, _sns, _requestTopic, _workerQueue, _replyTopic, _replyQueue) = (sqs, sns, requestTopic, workerQueue, replyTopic, replyQueue);
@@ -48,15 +51,23 @@ internal sealed class RawSnsEcho : IAsyncDisposable
         var id = index.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N");
         var reply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _waiting[id] = reply;
-        await _sns.PublishAsync(new SnsPublishRequest(_requestTopic, "{\"message\":\"hello\"}")
+        var attributes = new Dictionary<string, SnsAttributeValue> { ["CorrelationId"] = new("String", id) };
+        if (WireAttributes)
         {
-            MessageAttributes = new Dictionary<string, SnsAttributeValue> { ["CorrelationId"] = new("String", id) },
-        });
+            attributes["MessageType"] = new("String", "jsonrpc");
+            attributes["Timestamp"] = new("Number", DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+            attributes["RequestId"] = new("String", index.ToString(CultureInfo.InvariantCulture));
+            attributes["Method"] = new("String", "tools/call");
+            attributes["ClientId"] = new("String", "0123456789abcdef0123456789abcdef.01234567");
+            attributes["SessionId"] = new("String", "0123456789abcdef0123456789abcdef");
+        }
+
+        await _sns.PublishAsync(new SnsPublishRequest(_requestTopic, "{\"message\":\"hello\"}") { MessageAttributes = attributes });
         await reply.Task;
     }
 
     private static Dictionary<string, SnsAttributeValue> Correlation(Message m) =>
-        new() { ["CorrelationId"] = new("String", m.MessageAttributes["CorrelationId"].StringValue) };
+        m.MessageAttributes.ToDictionary(a => a.Key, a => new SnsAttributeValue(a.Value.DataType, a.Value.StringValue));
 
     private async Task LoopAsync(string queueUrl, Func<Message, Task> handle)
     {
