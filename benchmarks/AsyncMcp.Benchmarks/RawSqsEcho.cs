@@ -42,51 +42,38 @@ internal sealed class RawSqsEcho : IAsyncDisposable
         await reply.Task;
     }
 
-    private async Task WorkerAsync()
+    private Task WorkerAsync() => LoopAsync(_requestQueue, async m =>
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            ReceiveMessageResponse received;
-            try
-            {
-                received = await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = _requestQueue, MaxNumberOfMessages = 10, WaitTimeSeconds = 20, MessageAttributeNames = ["All"] }, _stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        await _sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = _replyQueue, MessageBody = m.Body, MessageAttributes = new() { ["CorrelationId"] = m.MessageAttributes["CorrelationId"] } });
+        await _sqs.DeleteMessageAsync(_requestQueue, m.ReceiptHandle);
+    });
 
-            await Task.WhenAll((received.Messages ?? []).Select(async m =>
-            {
-                await _sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = _replyQueue, MessageBody = m.Body, MessageAttributes = new() { ["CorrelationId"] = m.MessageAttributes["CorrelationId"] } });
-                await _sqs.DeleteMessageAsync(_requestQueue, m.ReceiptHandle);
-            }));
+    private Task RepliesAsync() => LoopAsync(_replyQueue, m =>
+    {
+        if (_waiting.TryRemove(m.MessageAttributes["CorrelationId"].StringValue, out var waiter))
+        {
+            waiter.TrySetResult(m.Body);
         }
-    }
 
-    private async Task RepliesAsync()
+        _ = _sqs.DeleteMessageAsync(_replyQueue, m.ReceiptHandle);
+        return Task.CompletedTask;
+    });
+
+    private async Task LoopAsync(string queueUrl, Func<Message, Task> handle)
     {
         while (!_stop.IsCancellationRequested)
         {
             ReceiveMessageResponse received;
             try
             {
-                received = await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = _replyQueue, MaxNumberOfMessages = 10, WaitTimeSeconds = 20, MessageAttributeNames = ["All"] }, _stop.Token);
+                received = await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 20, MessageAttributeNames = ["All"] }, _stop.Token);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
 
-            foreach (var m in received.Messages ?? [])
-            {
-                if (_waiting.TryRemove(m.MessageAttributes["CorrelationId"].StringValue, out var waiter))
-                {
-                    waiter.TrySetResult(m.Body);
-                }
-
-                _ = _sqs.DeleteMessageAsync(_replyQueue, m.ReceiptHandle);
-            }
+            await Task.WhenAll((received.Messages ?? []).Select(handle));
         }
     }
 

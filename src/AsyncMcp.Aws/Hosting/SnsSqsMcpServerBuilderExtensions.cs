@@ -3,7 +3,6 @@ using Amazon.SQS;
 using AsyncMcp.Aws.Sns;
 using AsyncMcp.Aws.SnsSqs;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Server;
@@ -26,55 +25,16 @@ public static class SnsSqsMcpServerBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.Configure(configure);
-        builder.Services.AddHostedService(sp => new SnsSqsServerHostedService(
-            sp.GetRequiredService<IOptions<SnsSqsServerTransportOptions>>().Value,
-            sp.GetRequiredService<IOptions<McpServerOptions>>().Value,
-            sp,
-            sp.GetService<ILoggerFactory>()));
+        builder.Services.AddHostedService(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<SnsSqsServerTransportOptions>>().Value;
+            var serverOptions = sp.GetRequiredService<IOptions<McpServerOptions>>().Value;
+            return new AwsServerHostedService<SnsSqsServerTransport>(
+                options,
+                sp,
+                clients => new SnsSqsServerTransport(clients.Sqs, clients.Sns, options, serverOptions, sp.GetService<ILoggerFactory>(), sp, clients.S3),
+                (transport, ct) => transport.StartAsync(ct));
+        });
         return builder;
-    }
-
-    private sealed class SnsSqsServerHostedService(
-        SnsSqsServerTransportOptions options,
-        McpServerOptions serverOptions,
-        IServiceProvider services,
-        ILoggerFactory? loggerFactory) : IHostedService, IAsyncDisposable
-    {
-        private readonly List<IDisposable> _owned = [];
-        private SnsSqsServerTransport? _transport;
-
-        public async Task StartAsync(CancellationToken cancellationToken)
-        {
-            options.Validate();
-            var sqs = services.GetService<IAmazonSQS>() ?? Own(AwsClientFactory.CreateSqs(options.ServiceUrl, options.Region));
-            var sns = services.GetService<ISnsClient>() ?? Own(new SnsQueryClient(new SnsQueryClientOptions { ServiceUrl = options.ServiceUrl, Region = options.Region }));
-            var s3 = options.LargePayloads is null ? null : services.GetService<IAmazonS3>() ?? Own(AwsClientFactory.CreateS3(options.ServiceUrl, options.Region));
-            _transport = new SnsSqsServerTransport(sqs, sns, options, serverOptions, loggerFactory, services, s3);
-            await _transport.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
-
-        public async ValueTask DisposeAsync()
-        {
-            if (Interlocked.Exchange(ref _transport, null) is { } transport)
-            {
-                await transport.DisposeAsync().ConfigureAwait(false);
-            }
-
-            foreach (var owned in _owned)
-            {
-                owned.Dispose();
-            }
-
-            _owned.Clear();
-        }
-
-        private T Own<T>(T disposable)
-            where T : IDisposable
-        {
-            _owned.Add(disposable);
-            return disposable;
-        }
     }
 }

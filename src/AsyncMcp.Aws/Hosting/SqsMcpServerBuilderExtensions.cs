@@ -1,7 +1,6 @@
 using Amazon.SQS;
 using AsyncMcp.Aws.Sqs;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Server;
@@ -13,9 +12,9 @@ public static class SqsMcpServerBuilderExtensions
 {
     /// <summary>
     /// Serves the MCP server's tools, prompts and resources over SQS, one session per client, for as long as the
-    /// host runs. Uses the <see cref="IAmazonSQS"/> registered in the container, or creates one from
-    /// <see cref="SqsBackedServerTransportOptions.ServiceUrl"/>, <see cref="SqsBackedServerTransportOptions.Region"/> and the
-    /// standard AWS configuration.
+    /// host runs. Uses the <see cref="IAmazonSQS"/> (and, for large payloads, <c>IAmazonS3</c>) registered in the
+    /// container, or creates them from <see cref="SqsBackedServerTransportOptions.ServiceUrl"/>,
+    /// <see cref="SqsBackedServerTransportOptions.Region"/> and the standard AWS configuration.
     /// </summary>
     /// <param name="builder">The MCP server builder.</param>
     /// <param name="configure">Sets the transport options.</param>
@@ -25,13 +24,16 @@ public static class SqsMcpServerBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.Configure(configure);
-        builder.Services.AddHostedService(sp => new SqsServerHostedService(
-            sp.GetRequiredService<IOptions<SqsServerTransportOptions>>().Value,
-            sp.GetRequiredService<IOptions<McpServerOptions>>().Value,
-            sp.GetService<IAmazonSQS>(),
-            sp.GetService<Amazon.S3.IAmazonS3>(),
-            sp.GetService<ILoggerFactory>(),
-            sp));
+        builder.Services.AddHostedService(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<SqsServerTransportOptions>>().Value;
+            var serverOptions = sp.GetRequiredService<IOptions<McpServerOptions>>().Value;
+            return new AwsServerHostedService<SqsServerTransport>(
+                options,
+                sp,
+                clients => new SqsServerTransport(clients.Sqs, options, serverOptions, sp.GetService<ILoggerFactory>(), sp, clients.S3),
+                (transport, ct) => transport.StartAsync(ct));
+        });
         return builder;
     }
 }

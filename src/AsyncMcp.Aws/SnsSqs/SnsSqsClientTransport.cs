@@ -47,27 +47,18 @@ public sealed class SnsSqsClientTransport : IClientTransport
     public string Name => _options.Name;
 
     /// <inheritdoc />
-    public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
-    {
-        await SqsQueueCheck.EnsureExistsAsync(
+    public Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
+        SqsBackedClient.ConnectAsync(
             _sqs,
+            _options,
             _options.ClientQueueUrl,
             $"{nameof(SnsSqsClientTransportOptions)}.{nameof(SnsSqsClientTransportOptions.ClientQueueUrl)}",
-            cancellationToken).ConfigureAwait(false);
-
-        var transport = new AsyncMcpClientSessionTransport(
-            _options.Name,
-            new SqsMessageSource(_sqs, _options.ClientQueueUrl, _options.WaitTime, _options.VisibilityTimeout, _payloads, _loggerFactory?.CreateLogger<SqsMessageSource>()),
             new SnsMessageSink(_sns, _options.MaxMessageBytes, _payloads),
             _options.ServerTopicArn,
             _options.ClientTopicArn,
             ReplyAddressConvention.SnsClientTopic,
-            _options,
-            _options.ReceiveBatchSize,
-            SqsErrors.IsFatalForClient,
+            "aws_sns",
+            _payloads,
             _loggerFactory,
-            "aws_sns");
-        transport.Start();
-        return transport;
-    }
+            cancellationToken);
 }

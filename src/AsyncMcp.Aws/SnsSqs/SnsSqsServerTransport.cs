@@ -17,10 +17,7 @@ namespace AsyncMcp.Aws.SnsSqs;
 /// </summary>
 public sealed class SnsSqsServerTransport : IAsyncDisposable
 {
-    private readonly IAmazonSQS _sqs;
-    private readonly SnsSqsServerTransportOptions _options;
-    private readonly McpQueueServer _server;
-    private int _disposed;
+    private readonly SqsBackedServer _server;
 
     /// <summary>Creates the transport; <see cref="StartAsync"/> begins serving.</summary>
     /// <param name="sqs">The SQS client; not disposed by this transport.</param>
@@ -46,19 +43,18 @@ public sealed class SnsSqsServerTransport : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(serverOptions);
         options.Validate();
 
-        _sqs = sqs;
-        _options = options;
-        var payloads = LargePayloadStore.Create(options.LargePayloads, s3, nameof(SnsSqsServerTransportOptions));
-        _server = new McpQueueServer(
-            new SqsMessageSource(sqs, options.ServerQueueUrl, options.WaitTime, options.VisibilityTimeout, payloads, loggerFactory?.CreateLogger<SqsMessageSource>()),
-            new SnsMessageSink(sns, options.MaxMessageBytes, payloads),
-            ReplyAddressConvention.SnsClientTopic,
+        _server = new SqsBackedServer(
+            sqs,
             options,
-            options.ReceiveBatchSize,
+            options.ServerQueueUrl,
+            $"{nameof(SnsSqsServerTransportOptions)}.{nameof(SnsSqsServerTransportOptions.ServerQueueUrl)}",
+            payloads => new SnsMessageSink(sns, options.MaxMessageBytes, payloads),
+            ReplyAddressConvention.SnsClientTopic,
+            "aws_sns",
             serverOptions,
             loggerFactory,
             services,
-            messagingSystem: "aws_sns");
+            s3);
     }
 
     /// <summary>The session router, for its counters.</summary>
@@ -67,24 +63,9 @@ public sealed class SnsSqsServerTransport : IAsyncDisposable
     /// <summary>Checks that the server queue exists, then starts receiving.</summary>
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <returns>A task that completes once the server is receiving.</returns>
-    public async Task StartAsync(CancellationToken cancellationToken = default)
-    {
-        var attributes = await SqsQueueCheck.EnsureExistsAsync(
-            _sqs,
-            _options.ServerQueueUrl,
-            $"{nameof(SnsSqsServerTransportOptions)}.{nameof(SnsSqsServerTransportOptions.ServerQueueUrl)}",
-            cancellationToken).ConfigureAwait(false);
-        _server.Router.LeaveUnprocessableToRedrive = attributes.ContainsKey("RedrivePolicy");
-        _server.Start();
-    }
+    public Task StartAsync(CancellationToken cancellationToken = default) => _server.StartAsync(cancellationToken);
 
     /// <summary>Stops receiving at once, drains requests in flight, and closes every session. Safe to call more than once.</summary>
     /// <returns>A task that completes when the server has stopped.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            await _server.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

@@ -31,8 +31,7 @@ public abstract class SqsBackedClientTransportOptions : AsyncMcpClientTransportO
     {
         base.Validate();
         var name = GetType().Name;
-        SqsLimits.ValidateReceive(name, ReceiveBatchSize, WaitTime, VisibilityTimeout);
-        LargePayloads?.Validate(name);
+        SqsLimits.ValidateSqsBacked(name, ReceiveBatchSize, WaitTime, VisibilityTimeout, MaxMessageBytes, LargePayloads);
 
         // An offloaded message carries one more attribute, its original size.
         var reserved = SqsLimits.ReservedMessageAttributes + (LargePayloads is null ? 0 : 1);
@@ -41,11 +40,6 @@ public abstract class SqsBackedClientTransportOptions : AsyncMcpClientTransportO
         {
             throw new ArgumentException(
                 $"{name}.{nameof(MessageAttributes)} has {MessageAttributes.Count} attributes; SQS allows {SqsLimits.MaxMessageAttributes} per message and AsyncMcp uses {reserved}, so at most {allowed} may be added.");
-        }
-
-        if (MaxMessageBytes is < 1024)
-        {
-            throw new ArgumentException($"{name}.{nameof(MaxMessageBytes)} must be at least 1024 (was {MaxMessageBytes}).");
         }
     }
 }

@@ -36,12 +36,6 @@ public abstract class SqsBackedServerTransportOptions : AsyncMcpServerTransportO
     public override void Validate()
     {
         base.Validate();
-        var name = GetType().Name;
-        SqsLimits.ValidateReceive(name, ReceiveBatchSize, WaitTime, VisibilityTimeout);
-        LargePayloads?.Validate(name);
-        if (MaxMessageBytes is < 1024)
-        {
-            throw new ArgumentException($"{name}.{nameof(MaxMessageBytes)} must be at least 1024 (was {MaxMessageBytes}).");
-        }
+        SqsLimits.ValidateSqsBacked(GetType().Name, ReceiveBatchSize, WaitTime, VisibilityTimeout, MaxMessageBytes, LargePayloads);
     }
 }

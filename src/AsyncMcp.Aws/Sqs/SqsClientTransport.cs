@@ -51,28 +51,18 @@ public sealed class SqsClientTransport : IClientTransport
 
     /// <inheritdoc />
     /// <exception cref="AsyncMcpTransportException">The response queue does not exist or cannot be reached.</exception>
-    public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
-    {
-        // Fail now, naming the option, rather than leave the first request waiting for a reply that cannot arrive.
-        await SqsQueueCheck.EnsureExistsAsync(
+    public Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
+        SqsBackedClient.ConnectAsync(
             _sqs,
+            _options,
             _options.ResponseQueueUrl,
             $"{nameof(SqsClientTransportOptions)}.{nameof(SqsClientTransportOptions.ResponseQueueUrl)}",
-            cancellationToken).ConfigureAwait(false);
-
-        var transport = new AsyncMcpClientSessionTransport(
-            _options.Name,
-            new SqsMessageSource(_sqs, _options.ResponseQueueUrl, _options.WaitTime, _options.VisibilityTimeout, _payloads, _loggerFactory?.CreateLogger<SqsMessageSource>()),
             new SqsMessageSink(_sqs, _options.MaxMessageBytes, _payloads),
             _options.ServerRequestQueueUrl,
             _options.ResponseQueueUrl,
             ReplyAddressConvention.SqsResponseQueue,
-            _options,
-            _options.ReceiveBatchSize,
-            SqsErrors.IsFatalForClient,
+            "aws_sqs",
+            _payloads,
             _loggerFactory,
-            "aws_sqs");
-        transport.Start();
-        return transport;
-    }
+            cancellationToken);
 }

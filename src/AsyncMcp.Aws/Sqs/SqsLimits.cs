@@ -36,6 +36,17 @@ public static class SqsLimits
         }
     }
 
+    /// <summary>Checks the settings every SQS-backed transport has: receive limits, message size and large-payload offload.</summary>
+    internal static void ValidateSqsBacked(string optionsName, int receiveBatchSize, TimeSpan waitTime, TimeSpan visibilityTimeout, int? maxMessageBytes, LargePayloads.SqsLargePayloadOptions? largePayloads)
+    {
+        ValidateReceive(optionsName, receiveBatchSize, waitTime, visibilityTimeout);
+        largePayloads?.Validate(optionsName);
+        if (maxMessageBytes is < 1024)
+        {
+            throw new ArgumentException($"{optionsName}.MaxMessageBytes must be at least 1024 (was {maxMessageBytes}).");
+        }
+    }
+
     internal static void ValidateQueueUrl(string optionsName, string propertyName, string? url)
     {
         if (string.IsNullOrWhiteSpace(url))

@@ -1,6 +1,5 @@
 using Amazon.S3;
 using Amazon.SQS;
-using AsyncMcp.Messaging;
 using AsyncMcp.Server;
 using AsyncMcp.Wire;
 using Microsoft.Extensions.Logging;
@@ -18,10 +17,7 @@ namespace AsyncMcp.Aws.Sqs;
 /// </remarks>
 public sealed class SqsServerTransport : IAsyncDisposable
 {
-    private readonly IAmazonSQS _sqs;
-    private readonly SqsServerTransportOptions _options;
-    private readonly McpQueueServer _server;
-    private int _disposed;
+    private readonly SqsBackedServer _server;
 
     /// <summary>Creates the transport; <see cref="StartAsync"/> begins serving.</summary>
     /// <param name="sqs">The SQS client; not disposed by this transport.</param>
@@ -44,19 +40,18 @@ public sealed class SqsServerTransport : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(serverOptions);
         options.Validate();
 
-        _sqs = sqs;
-        _options = options;
-        var payloads = LargePayloads.LargePayloadStore.Create(options.LargePayloads, s3, nameof(SqsServerTransportOptions));
-        _server = new McpQueueServer(
-            new SqsMessageSource(sqs, options.RequestQueueUrl, options.WaitTime, options.VisibilityTimeout, payloads, loggerFactory?.CreateLogger<SqsMessageSource>()),
-            new SqsMessageSink(sqs, options.MaxMessageBytes, payloads),
-            ReplyAddressConvention.SqsResponseQueue,
+        _server = new SqsBackedServer(
+            sqs,
             options,
-            options.ReceiveBatchSize,
+            options.RequestQueueUrl,
+            $"{nameof(SqsServerTransportOptions)}.{nameof(SqsServerTransportOptions.RequestQueueUrl)}",
+            payloads => new SqsMessageSink(sqs, options.MaxMessageBytes, payloads),
+            ReplyAddressConvention.SqsResponseQueue,
+            "aws_sqs",
             serverOptions,
             loggerFactory,
             services,
-            messagingSystem: "aws_sqs");
+            s3);
     }
 
     /// <summary>The session router, for its counters (sessions, requests in flight).</summary>
@@ -65,18 +60,8 @@ public sealed class SqsServerTransport : IAsyncDisposable
     /// <summary>Checks that the request queue exists, then starts receiving.</summary>
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <returns>A task that completes once the server is receiving.</returns>
-    /// <exception cref="AsyncMcpTransportException">The request queue does not exist or cannot be reached.</exception>
-    public async Task StartAsync(CancellationToken cancellationToken = default)
-    {
-        var attributes = await SqsQueueCheck.EnsureExistsAsync(
-            _sqs,
-            _options.RequestQueueUrl,
-            $"{nameof(SqsServerTransportOptions)}.{nameof(SqsServerTransportOptions.RequestQueueUrl)}",
-            cancellationToken).ConfigureAwait(false);
-        // With a dead-letter queue, input that can be neither processed nor answered goes there intact instead of being deleted.
-        _server.Router.LeaveUnprocessableToRedrive = attributes.ContainsKey("RedrivePolicy");
-        _server.Start();
-    }
+    /// <exception cref="Messaging.AsyncMcpTransportException">The request queue does not exist or cannot be reached.</exception>
+    public Task StartAsync(CancellationToken cancellationToken = default) => _server.StartAsync(cancellationToken);
 
     /// <summary>
     /// Stops receiving at once (cancelling a long poll in flight), waits for requests in flight up to
@@ -84,13 +69,5 @@ public sealed class SqsServerTransport : IAsyncDisposable
     /// queue and closes every session. Safe to call more than once.
     /// </summary>
     /// <returns>A task that completes when the server has stopped.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        await _server.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

@@ -220,7 +220,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         {
             if (_pending.Remove(pending.SessionKey, pending.Id) is { } inbound)
             {
-                await SafeAsync(() => inbound.ReleaseAsync(CancellationToken.None), inbound.MessageId, "release").ConfigureAwait(false);
+                await ReleaseQuietlyAsync(inbound, CancellationToken.None).ConfigureAwait(false);
             }
         }
 
@@ -247,7 +247,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         if (_pending.Find(initializeKey, request.Id) is not null)
         {
             LogDuplicateInFlight(message.MessageId, initializeKey, request.Id);
-            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -292,7 +292,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             else
             {
                 LogUnknownSession(message.MessageId, sessionId, DescribeKind(rpc));
-                await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+                await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
             }
 
             return;
@@ -302,7 +302,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         if (rpc is JsonRpcNotification { Method: WireMethods.SessionClose })
         {
             await CloseSessionAsync(session, "closed by the client", completeUnanswered: true).ConfigureAwait(false);
-            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -314,7 +314,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         {
             await session.Transport.DeliverAsync(rpc, cancellationToken).ConfigureAwait(false);
             await ForgetCancelledRequestAsync(session, rpc, cancellationToken).ConfigureAwait(false);
-            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -348,7 +348,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         if (_pending.Remove(TrackingKey(session, id), id) is { } inbound)
         {
             LogCancelledRequestCompleted(inbound.MessageId, session.Key, id);
-            await SafeAsync(() => inbound.CompleteAsync(cancellationToken), inbound.MessageId, "complete").ConfigureAwait(false);
+            await CompleteQuietlyAsync(inbound, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -401,7 +401,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             LogUnroutable(message.MessageId, DescribeKind(rpc), clientId ?? "(none)");
         }
 
-        await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+        await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task DeliverRequestAsync(RoutedSession session, IInboundMessage message, JsonRpcRequest request, CancellationToken cancellationToken)
@@ -427,7 +427,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         try
         {
             await _sink.SendAsync(answeredAt, answer, cancellationToken).ConfigureAwait(false);
-            await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+            await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -454,7 +454,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         catch (Exception) when (_pending.Remove(trackingKey, request.Id) is { } undone)
         {
             // Not handed over (stopping, most likely): the message goes back to the broker as it was.
-            await SafeAsync(() => undone.ReleaseAsync(CancellationToken.None), undone.MessageId, "release").ConfigureAwait(false);
+            await ReleaseQuietlyAsync(undone, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
@@ -463,7 +463,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             // The session closed between routing and delivery (idle expiry, a close message) and the SDK dropped the
             // request: hand it back to be routed afresh rather than leave it in flight forever.
             LogClosedWhileRouting(dropped.MessageId, session.Key);
-            await SafeAsync(() => dropped.ReleaseAsync(CancellationToken.None), dropped.MessageId, "release").ConfigureAwait(false);
+            await ReleaseQuietlyAsync(dropped, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -495,7 +495,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
         // A copy (another message, same request) while the original runs: run it once.
         LogDuplicateInFlight(message.MessageId, trackingKey, request.Id);
-        await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+        await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
     }
 
     private RoutedSession? TryCreateSession(string key, string? sessionId, string? clientId, string replyAddress, string? initializeKey = null)
@@ -617,7 +617,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
         if (answeredId is { } id && _pending.Remove(TrackingKey(session, id), id) is { } inbound)
         {
-            await SafeAsync(() => inbound.CompleteAsync(CancellationToken.None), inbound.MessageId, "complete").ConfigureAwait(false);
+            await CompleteQuietlyAsync(inbound, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -694,14 +694,14 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             LogErrorReplyFailed(message.MessageId, replyAddress, ex);
         }
 
-        await SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete").ConfigureAwait(false);
+        await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Input nobody can be told about: hand it back for the redrive policy when there is a dead-letter queue, else delete it (it was logged).</summary>
     private Task DropUnprocessableAsync(IInboundMessage message, CancellationToken cancellationToken) =>
         LeaveUnprocessableToRedrive
-            ? SafeAsync(() => message.ReleaseAsync(cancellationToken), message.MessageId, "release")
-            : SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete");
+            ? ReleaseQuietlyAsync(message, cancellationToken)
+            : CompleteQuietlyAsync(message, cancellationToken);
 
     /// <summary>The request's own reply address if it names a well-formed one; logs a missing or malformed one.</summary>
     private string? ReadReplyAddress(IInboundMessage message, JsonRpcRequest request)
@@ -779,8 +779,8 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         foreach (var inbound in unanswered)
         {
             await (completeUnanswered
-                ? SafeAsync(() => inbound.CompleteAsync(CancellationToken.None), inbound.MessageId, "complete")
-                : SafeAsync(() => inbound.ReleaseAsync(CancellationToken.None), inbound.MessageId, "release")).ConfigureAwait(false);
+                ? CompleteQuietlyAsync(inbound, CancellationToken.None)
+                : ReleaseQuietlyAsync(inbound, CancellationToken.None)).ConfigureAwait(false);
         }
     }
 
@@ -867,6 +867,14 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Completes (deletes) a message; a broker failure is logged, not thrown.</summary>
+    private Task CompleteQuietlyAsync(IInboundMessage message, CancellationToken cancellationToken) =>
+        SafeAsync(() => message.CompleteAsync(cancellationToken), message.MessageId, "complete");
+
+    /// <summary>Hands a message back to the broker; a broker failure is logged, not thrown.</summary>
+    private Task ReleaseQuietlyAsync(IInboundMessage message, CancellationToken cancellationToken) =>
+        SafeAsync(() => message.ReleaseAsync(cancellationToken), message.MessageId, "release");
 
     private async Task SafeAsync(Func<Task> action, string messageId, string operation)
     {
