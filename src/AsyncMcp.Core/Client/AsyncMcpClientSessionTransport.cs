@@ -85,6 +85,9 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
         _loop = new ReceiveLoop(replySource, HandleReplyAsync, receiveBatchSize, limiter: null, isFatalReceiveError, loggerFactory?.CreateLogger<ReceiveLoop>());
     }
 
+    /// <summary>Something the connection owns and disposes after it has stopped receiving (a webhook listener, for example).</summary>
+    public IAsyncDisposable? OwnedResources { get; init; }
+
     /// <summary>This connection's id on the wire: the configured client id and a random suffix.</summary>
     public string ClientId => _clientId;
 
@@ -169,6 +172,11 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
 
         await _loop.DisposeAsync().ConfigureAwait(false);
         await _acks.WaitAsync(_options.CloseTimeout).ConfigureAwait(false);
+        if (OwnedResources is { } owned)
+        {
+            await owned.DisposeAsync().ConfigureAwait(false);
+        }
+
         SetDisconnected();
     }
 

@@ -117,6 +117,12 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// </summary>
     public bool LeaveUnprocessableToRedrive { get; set; }
 
+    /// <summary>
+    /// Whether a session is closed once a message to it could finally not be sent (after the sink's retries). Set
+    /// for transports without redelivery (webhooks), where such a session can never hear from the server again.
+    /// </summary>
+    public bool CloseSessionWhenDeliveryFails { get; set; }
+
     /// <summary>Starts the background work: lease renewal and idle-session expiry.</summary>
     public void Start()
     {
@@ -128,7 +134,17 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// <param name="message">The message.</param>
     /// <param name="cancellationToken">Cancels routing.</param>
     /// <returns>A task that completes when the message has been routed or answered with an error.</returns>
-    public async Task HandleAsync(IInboundMessage message, CancellationToken cancellationToken = default)
+    public Task HandleAsync(IInboundMessage message, CancellationToken cancellationToken = default) => RouteAsync(message, cancellationToken);
+
+    /// <summary>
+    /// Handles one inbound message like <see cref="HandleAsync"/>, and tells which session it went to: for an
+    /// <c>initialize</c>, the id of the session it opened (or re-answered), so that a transport that answers at once
+    /// (an HTTP endpoint) can return it.
+    /// </summary>
+    /// <param name="message">The message.</param>
+    /// <param name="cancellationToken">Cancels routing.</param>
+    /// <returns>The session id the message was routed to, or <see langword="null"/> when it had none or was rejected.</returns>
+    public async Task<string?> RouteAsync(IInboundMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
         message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
@@ -141,7 +157,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         if (!decoded.IsSuccess)
         {
             await RejectUndecodableAsync(message, decoded, sessionId, clientId, cancellationToken).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         var rpc = decoded.Message!;
@@ -155,21 +171,53 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                 $"Protocol version '{version}' is not supported; this server supports {string.Join(", ", _options.SupportedProtocolVersions)}.",
                 ErrorReasons.UnsupportedProtocolVersion);
             await RejectAsync(message, error, ReplyAddressFor(versionedRequest, sessionId), sessionId, clientId, cancellationToken).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         if (rpc is JsonRpcRequest { Method: RequestMethods.Initialize } initialize)
         {
-            await HandleInitializeAsync(message, initialize, clientId, cancellationToken).ConfigureAwait(false);
+            return await HandleInitializeAsync(message, initialize, clientId, cancellationToken).ConfigureAwait(false);
         }
-        else if (!string.IsNullOrEmpty(sessionId))
+
+        if (!string.IsNullOrEmpty(sessionId))
         {
             await HandleSessionMessageAsync(message, rpc, sessionId, clientId, cancellationToken).ConfigureAwait(false);
+            return sessionId;
         }
-        else
+
+        await HandleSessionlessMessageAsync(message, rpc, clientId, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Whether a session with this id is open.</summary>
+    /// <param name="sessionId">The server-minted session id.</param>
+    /// <returns><see langword="true"/> if the session is open.</returns>
+    public bool HasSession(string sessionId) =>
+        !string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var session) && !session.IsClosed && session.SessionId is not null;
+
+    /// <summary>Where an open session's messages go.</summary>
+    /// <param name="sessionId">The server-minted session id.</param>
+    /// <returns>The session's reply address, or <see langword="null"/> if the session is not open.</returns>
+    public string? GetReplyAddress(string sessionId) =>
+        HasSession(sessionId) ? _sessions[sessionId].ReplyAddress : null;
+
+    /// <summary>
+    /// Closes a session at its client's request (an HTTP <c>DELETE</c>, for example): its running requests are
+    /// cancelled and nothing more is sent to it.
+    /// </summary>
+    /// <param name="sessionId">The server-minted session id.</param>
+    /// <param name="reason">Why, for the log.</param>
+    /// <returns><see langword="true"/> if the session was open.</returns>
+    public async Task<bool> CloseSessionAsync(string sessionId, string reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sessionId);
+        if (!HasSession(sessionId) || !_sessions.TryGetValue(sessionId, out var session))
         {
-            await HandleSessionlessMessageAsync(message, rpc, clientId, cancellationToken).ConfigureAwait(false);
+            return false;
         }
+
+        await CloseSessionAsync(session, reason, completeUnanswered: true).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Waits until no request is in flight, or <paramref name="timeout"/> passes.</summary>
@@ -227,13 +275,13 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task HandleInitializeAsync(IInboundMessage message, JsonRpcRequest request, string? clientId, CancellationToken cancellationToken)
+    private async Task<string?> HandleInitializeAsync(IInboundMessage message, JsonRpcRequest request, string? clientId, CancellationToken cancellationToken)
     {
         var replyAddress = ReadReplyAddress(message, request);
         if (replyAddress is null)
         {
             await DropUnprocessableAsync(message, cancellationToken).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         // A copy or redelivery of an initialize must not open a second session: it is tracked per client.
@@ -241,14 +289,15 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         var fingerprint = StringComparer.Ordinal.GetHashCode(message.Body);
         if (await TryAnswerAgainAsync(message, initializeKey, request.Id, fingerprint, cancellationToken, SessionStillOpen).ConfigureAwait(false))
         {
-            return;
+            return _answers.TryGet(initializeKey, request.Id, fingerprint, out _, out var again) &&
+                again.Attributes.TryGetValue(WireAttributes.SessionId, out var answeredSession) ? answeredSession : null;
         }
 
         if (_pending.Find(initializeKey, request.Id) is not null)
         {
             LogDuplicateInFlight(message.MessageId, initializeKey, request.Id);
             await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
-            return;
+            return _sessions.Values.FirstOrDefault(s => s.InitializeKey == initializeKey && !s.IsClosed)?.SessionId;
         }
 
         // The server mints the id; any SessionId the client put on an initialize is ignored (no session fixation).
@@ -262,11 +311,12 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                 $"The server already holds its maximum of {_options.MaxSessions} sessions; try again later.",
                 ErrorReasons.SessionLimitReached);
             await RejectAsync(message, error, replyAddress, null, clientId, cancellationToken).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         LogSessionCreated(sessionId, clientId ?? "(none)");
         await TrackAndDeliverAsync(session, initializeKey, message, request, fingerprint, cancellationToken).ConfigureAwait(false);
+        return sessionId;
     }
 
     private async Task HandleSessionMessageAsync(IInboundMessage message, JsonRpcMessage rpc, string sessionId, string? clientId, CancellationToken cancellationToken)
@@ -539,6 +589,22 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     }
 
     private async Task SendAsync(RoutedSession session, JsonRpcMessage message, string? address, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendCoreAsync(session, message, address, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (CloseSessionWhenDeliveryFails && ex is not OperationCanceledException && !session.IsClosed)
+        {
+            // Nothing can reach this client any more (its retries are spent): end the session plainly rather than
+            // leave it half-alive, running tools whose results can never arrive.
+            LogDeliveryFailedClosing(session.Key, DescribeKind(message), address ?? session.ReplyAddress ?? "(none)", ex);
+            _ = Task.Run(() => CloseSessionAsync(session, $"delivery to its reply address failed ({ex.Message})", completeUnanswered: true), CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task SendCoreAsync(RoutedSession session, JsonRpcMessage message, string? address, CancellationToken cancellationToken)
     {
         // A session that is answering is not idle: a long tool must not be followed by an immediate expiry.
         session.Touch(_time.GetUtcNow());
@@ -968,6 +1034,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was delivered again while still running (its lease lapsed); kept with its new receipt.")]
     private partial void LogRedeliveredWhileRunning(string messageId, string sessionKey, RequestId requestId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionKey}: a {Kind} could not be delivered to {ReplyAddress} after retries; the session is closed.")]
+    private partial void LogDeliveryFailedClosing(string sessionKey, string kind, string replyAddress, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} requests were still in flight after {Seconds:F1} s; their messages go back to the broker.")]
     private partial void LogDrainTimedOut(int count, double seconds);

@@ -72,4 +72,22 @@ public static class ErrorReasons
 
     /// <summary>The server that held the session went away.</summary>
     public const string SessionLost = "session_lost";
+
+    /// <summary>The message was not signed, or its signature, timestamp or secret did not check out.</summary>
+    public const string BadSignature = "bad_signature";
+
+    /// <summary>The reply address is not allowed by the server's reply-address policy.</summary>
+    public const string ReplyAddressRefused = "reply_address_refused";
+
+    /// <summary>The message lacked something the transport requires (a header such as <c>X-Client-ID</c>, for example).</summary>
+    public const string MissingHeader = "missing_header";
+
+    /// <summary>The message was sent with a content type other than <c>application/json</c>.</summary>
+    public const string UnsupportedContentType = "unsupported_content_type";
+
+    /// <summary>The server has as many requests in flight as it is configured to take; try again shortly.</summary>
+    public const string ServerBusy = "server_busy";
+
+    /// <summary>The server stopped (or the session closed) before it answered the request.</summary>
+    public const string NotAnswered = "not_answered";
 }

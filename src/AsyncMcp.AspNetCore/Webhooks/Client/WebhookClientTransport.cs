@@ -1,0 +1,158 @@
+using System.Net;
+using AsyncMcp.AspNetCore.Webhooks.Delivery;
+using AsyncMcp.Client;
+using AsyncMcp.Messaging;
+using AsyncMcp.Wire;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.AspNetCore.Webhooks.Client;
+
+/// <summary>
+/// A client transport for <see cref="McpClient.CreateAsync"/> that POSTs requests to a webhook server and receives
+/// every reply as a POST to its own webhook: on a listener of its own (by default on a free loopback port) or on a
+/// <see cref="WebhookReceiver"/> mounted in an existing app. It names its webhook in <c>initialize</c> itself, signs
+/// what it sends and verifies what it receives.
+/// </summary>
+/// <example>
+/// <code>
+/// var transport = new WebhookClientTransport(new WebhookClientTransportOptions
+/// {
+///     ServerUrl = new Uri("https://mcp.example.com/mcp/request"),
+///     Security = { Secret = sharedSecret },
+/// });
+/// await using var client = await McpClient.CreateAsync(transport);
+/// </code>
+/// </example>
+public sealed class WebhookClientTransport : IClientTransport
+{
+    private readonly WebhookClientTransportOptions _options;
+    private readonly ILoggerFactory? _loggerFactory;
+
+    /// <summary>Creates the transport.</summary>
+    /// <param name="options">The transport settings; validated here.</param>
+    /// <param name="loggerFactory">The logger factory.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public WebhookClientTransport(WebhookClientTransportOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _loggerFactory = loggerFactory;
+    }
+
+    /// <inheritdoc />
+    public string Name => _options.Name;
+
+    /// <inheritdoc />
+    public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        var signer = _options.Security.Validate(nameof(WebhookClientTransportOptions));
+        var resources = new OwnedResources();
+        try
+        {
+            var receiver = _options.Receiver;
+            Uri webhookUrl;
+            if (receiver is null)
+            {
+                receiver = new WebhookReceiver(_options.Security, _options.MaxDeliveryBytes, _loggerFactory);
+                var host = await WebhookReceiverHost.StartAsync(_options.ListenUrl, _options.WebhookPath, receiver, _options.MaxDeliveryBytes, cancellationToken).ConfigureAwait(false);
+                resources.Add(host);
+                webhookUrl = _options.WebhookUrl ?? host.BoundUrl;
+            }
+            else
+            {
+                webhookUrl = _options.WebhookUrl!;
+            }
+
+            var connection = Guid.NewGuid().ToString("N");
+            var replyAddress = WithConnection(webhookUrl, connection);
+            var source = new PushMessageSource(replyAddress);
+            resources.Add(receiver.Register(connection, source));
+
+            var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
+            resources.Add(http);
+            var sink = new WebhookHttpSink(http, signer, _options.RequestTimeout)
+            {
+                // Bad input is answered at once with a JSON-RPC error: hand it to the session like any reply, so the
+                // caller's request fails with it instead of waiting.
+                OnRefused = (message, status, body) => DeliverRefusal(source, message, status, body),
+            };
+
+            var transport = new AsyncMcpClientSessionTransport(
+                _options.Name,
+                source,
+                sink,
+                _options.ServerUrl!.ToString(),
+                replyAddress,
+                ReplyAddressConvention.Webhook,
+                _options,
+                receiveBatchSize: 64,
+                isFatalReceiveError: null,
+                _loggerFactory,
+                WebhookMcpMessaging.System)
+            {
+                OwnedResources = resources,
+            };
+            transport.Start();
+            return transport;
+        }
+        catch
+        {
+            await resources.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static bool DeliverRefusal(PushMessageSource source, OutboundMessage message, HttpStatusCode status, string body)
+    {
+        if (!message.Attributes.ContainsKey(WireAttributes.RequestId) ||
+            JsonRpcCodec.Decode(body).Message is not JsonRpcError error ||
+            error.Id.ToString() != message.Attributes[WireAttributes.RequestId])
+        {
+            return false;
+        }
+
+        return source.TryWrite(new PushedMessage($"refused-{(int)status}-{Guid.NewGuid():N}", body, new Dictionary<string, string>()));
+    }
+
+    private static string WithConnection(Uri webhookUrl, string connection)
+    {
+        var builder = new UriBuilder(webhookUrl);
+        var parameter = $"{WebhookReceiver.ConnectionParameter}={connection}";
+        builder.Query = string.IsNullOrEmpty(builder.Query) ? parameter : builder.Query.TrimStart('?') + "&" + parameter;
+        return builder.Uri.ToString();
+    }
+
+    /// <summary>What one connection owns, disposed in reverse order when it closes.</summary>
+    private sealed class OwnedResources : IAsyncDisposable
+    {
+        private readonly Stack<object> _items = new();
+
+        public void Add(object item) => _items.Push(item);
+
+        public async ValueTask DisposeAsync()
+        {
+            while (_items.TryPop(out var item))
+            {
+                switch (item)
+                {
+                    case IAsyncDisposable asyncDisposable:
+                        await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                        break;
+                    case IDisposable disposable:
+                        disposable.Dispose();
+                        break;
+                }
+            }
+        }
+    }
+}
+
+/// <summary>Names shared by both ends of the webhook transport.</summary>
+internal static class WebhookMcpMessaging
+{
+    /// <summary>The <c>messaging.system</c> on webhook spans.</summary>
+    public const string System = "asyncmcp_webhook";
+}

@@ -1,0 +1,212 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace AsyncMcp.AspNetCore.Webhooks.Delivery;
+
+/// <summary>Thrown when a webhook URL, or an address it resolves to, is refused by the <see cref="WebhookAddressPolicy"/>.</summary>
+public sealed class WebhookAddressRefusedException : Messaging.AsyncMcpTransportException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Why the address was refused.</param>
+    public WebhookAddressRefusedException(string message)
+        : base(message, isTransient: false)
+    {
+    }
+}
+
+/// <summary>Applies a <see cref="WebhookAddressPolicy"/>: to a URL when it is named, and to each connection as it is made.</summary>
+internal sealed class WebhookAddressGuard
+{
+    private readonly HashSet<string> _schemes;
+    private readonly string[] _allowedHosts;
+    private readonly string[] _deniedHosts;
+    private readonly IPNetwork[] _allowedNetworks;
+    private readonly IPNetwork[] _deniedNetworks;
+
+    public WebhookAddressGuard(WebhookAddressPolicy policy, string owner)
+    {
+        ArgumentNullException.ThrowIfNull(policy, owner);
+        if (policy.AllowedSchemes is null || policy.AllowedSchemes.Count == 0)
+        {
+            throw new ArgumentException($"{owner}.{nameof(WebhookAddressPolicy.AllowedSchemes)} must name at least one scheme.");
+        }
+
+        _schemes = new HashSet<string>(policy.AllowedSchemes.Select(s => s.ToLowerInvariant()), StringComparer.Ordinal);
+        if (_schemes.Any(s => s is not ("http" or "https")))
+        {
+            throw new ArgumentException($"{owner}.{nameof(WebhookAddressPolicy.AllowedSchemes)} may hold only 'http' and 'https'.");
+        }
+
+        _allowedHosts = [.. (policy.AllowedHosts ?? []).Select(h => h.ToLowerInvariant())];
+        _deniedHosts = [.. (policy.DeniedHosts ?? []).Select(h => h.ToLowerInvariant())];
+        _allowedNetworks = ParseNetworks(policy.AllowedNetworks, $"{owner}.{nameof(WebhookAddressPolicy.AllowedNetworks)}");
+        _deniedNetworks = ParseNetworks(policy.DeniedNetworks, $"{owner}.{nameof(WebhookAddressPolicy.DeniedNetworks)}");
+    }
+
+    /// <summary>Checks a URL and the addresses its host resolves to now.</summary>
+    /// <param name="address">The webhook URL.</param>
+    /// <param name="cancellationToken">Cancels DNS resolution.</param>
+    /// <returns><see langword="null"/> if allowed; otherwise why not.</returns>
+    public async Task<string?> CheckAsync(string address, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri))
+        {
+            return $"'{address}' is not an absolute URL.";
+        }
+
+        if (CheckUri(uri) is { } refusal)
+        {
+            return refusal;
+        }
+
+        try
+        {
+            await ResolveAllowedAsync(uri.IdnHost, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (WebhookAddressRefusedException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>Checks the parts of a URL that need no DNS: scheme, user info and host name.</summary>
+    public string? CheckUri(Uri uri)
+    {
+        if (!_schemes.Contains(uri.Scheme))
+        {
+            return $"The scheme '{uri.Scheme}' is not allowed (allowed: {string.Join(", ", _schemes)}).";
+        }
+
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            return "Webhook URLs may not carry user credentials.";
+        }
+
+        var host = uri.IdnHost.ToLowerInvariant().TrimEnd('.');
+        if (_deniedHosts.Any(pattern => HostMatches(host, pattern)))
+        {
+            return $"The host '{host}' is refused by the reply-address policy (a metadata service).";
+        }
+
+        if (_allowedHosts.Length > 0 && !_allowedHosts.Any(pattern => HostMatches(host, pattern)))
+        {
+            return $"The host '{host}' is not in the reply-address allowlist.";
+        }
+
+        if (IPAddress.TryParse(host.Trim('[', ']'), out var literal) && CheckAddress(literal) is { } refusal)
+        {
+            return refusal;
+        }
+
+        return null;
+    }
+
+    /// <summary>Resolves a host and returns its addresses, refusing if any resolved address is not allowed.</summary>
+    public async Task<IPAddress[]> ResolveAllowedAsync(string host, CancellationToken cancellationToken)
+    {
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
+        {
+            addresses = [literal];
+        }
+        else
+        {
+            try
+            {
+                addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException ex)
+            {
+                throw new Messaging.AsyncMcpTransportException($"The host '{host}' could not be resolved: {ex.Message}", isTransient: true, ex);
+            }
+        }
+
+        if (addresses.Length == 0)
+        {
+            throw new Messaging.AsyncMcpTransportException($"The host '{host}' resolved to no address.", isTransient: true);
+        }
+
+        // Every address must pass: otherwise a name with one public and one internal address could be steered.
+        foreach (var address in addresses)
+        {
+            if (CheckAddress(address) is { } refusal)
+            {
+                throw new WebhookAddressRefusedException($"'{host}' resolves to {address}: {refusal}");
+            }
+        }
+
+        return addresses;
+    }
+
+    /// <summary>
+    /// The connect step of the HTTP handler: resolves the host itself, checks every address and connects only to an
+    /// allowed one, so that no request leaves for a refused address whatever DNS answered earlier.
+    /// </summary>
+    public async ValueTask<Stream> ConnectAsync(System.Net.Http.SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var addresses = await ResolveAllowedAsync(context.DnsEndPoint.Host, cancellationToken).ConfigureAwait(false);
+        Exception? last = null;
+        foreach (var address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken).ConfigureAwait(false);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+            {
+                socket.Dispose();
+                last = ex;
+                if (ex is OperationCanceledException)
+                {
+                    throw;
+                }
+            }
+        }
+
+        throw new HttpRequestException($"Could not connect to {context.DnsEndPoint.Host}:{context.DnsEndPoint.Port}.", last);
+    }
+
+    private string? CheckAddress(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (_deniedNetworks.Any(n => n.Contains(address)))
+        {
+            return $"the address {address} is in a refused network (link-local or cloud metadata by default).";
+        }
+
+        if (_allowedNetworks.Length > 0 && !_allowedNetworks.Any(n => n.Contains(address)))
+        {
+            return $"the address {address} is not in an allowed network.";
+        }
+
+        return null;
+    }
+
+    private static bool HostMatches(string host, string pattern) =>
+        pattern.StartsWith("*.", StringComparison.Ordinal)
+            ? host.EndsWith(pattern[1..], StringComparison.Ordinal) && host.Length > pattern.Length - 1
+            : string.Equals(host, pattern, StringComparison.Ordinal);
+
+    private static IPNetwork[] ParseNetworks(IList<string>? networks, string option)
+    {
+        var parsed = new List<IPNetwork>();
+        foreach (var text in networks ?? [])
+        {
+            if (!IPNetwork.TryParse(text, out var network))
+            {
+                throw new ArgumentException($"{option} holds '{text}', which is not a network in CIDR form (such as 10.0.0.0/8).");
+            }
+
+            parsed.Add(network);
+        }
+
+        return [.. parsed];
+    }
+}

@@ -1,0 +1,42 @@
+using AsyncMcp.AspNetCore.Webhooks.Delivery;
+using AsyncMcp.AspNetCore.Webhooks.Signing;
+using AsyncMcp.Server;
+
+namespace AsyncMcp.AspNetCore.Webhooks.Server;
+
+/// <summary>Settings of the webhook server transport (<see cref="WebhookMcpServer"/>).</summary>
+public sealed class WebhookServerTransportOptions : AsyncMcpServerTransportOptions
+{
+    /// <summary>How requests are verified and deliveries signed. A secret is required unless unsigned operation is allowed.</summary>
+    public WebhookSecurityOptions Security { get; set; } = new();
+
+    /// <summary>Which client webhook URLs the server may send to. By default any http(s) URL except link-local and cloud metadata addresses.</summary>
+    public WebhookAddressPolicy AddressPolicy { get; set; } = new();
+
+    /// <summary>The largest request body accepted; larger requests are answered 413. Default 4 MiB.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>How long one delivery attempt to a client's webhook may take before it counts as failed and is retried. Default 10 seconds.</summary>
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        base.Validate();
+        const string name = nameof(WebhookServerTransportOptions);
+        if (MaxRequestBodyBytes < 1024 || MaxRequestBodyBytes > 256 * 1024 * 1024)
+        {
+            throw new ArgumentException($"{name}.{nameof(MaxRequestBodyBytes)} must be from 1 KiB to 256 MiB (was {MaxRequestBodyBytes}).");
+        }
+
+        if (DeliveryTimeout <= TimeSpan.Zero || DeliveryTimeout > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentException($"{name}.{nameof(DeliveryTimeout)} must be positive and at most 10 minutes (was {DeliveryTimeout}).");
+        }
+
+        ArgumentNullException.ThrowIfNull(Security, $"{name}.{nameof(Security)}");
+        ArgumentNullException.ThrowIfNull(AddressPolicy, $"{name}.{nameof(AddressPolicy)}");
+        Security.Validate(name);
+        _ = new WebhookAddressGuard(AddressPolicy, $"{name}.{nameof(AddressPolicy)}");
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using AsyncMcp.Wire;
+using Microsoft.AspNetCore.Http;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.AspNetCore.Webhooks;
+
+/// <summary>Writes the small JSON status bodies of asyncmcp's webhook transport, and JSON-RPC errors, as HTTP responses.</summary>
+internal static class WebhookStatus
+{
+    public const string SessionCreated = "session_created";
+    public const string Initialized = "initialized";
+    public const string Received = "received";
+    public const string Terminated = "terminated";
+    public const string Success = "success";
+    public const string Duplicate = "duplicate";
+
+    public static Task WriteAsync(HttpContext context, string status, string? sessionId = null)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        var body = sessionId is null
+            ? JsonSerializer.Serialize(new Dictionary<string, string> { ["status"] = status })
+            : JsonSerializer.Serialize(new Dictionary<string, string> { ["status"] = status, ["session_id"] = sessionId });
+        return context.Response.WriteAsync(body, context.RequestAborted);
+    }
+
+    public static Task WriteErrorAsync(HttpContext context, int statusCode, JsonRpcError error)
+    {
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonRpcCodec.Serialize(error), context.RequestAborted);
+    }
+
+    /// <summary>Reads the body up to a limit: <see langword="null"/> when it is longer.</summary>
+    public static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > maxBytes)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 4096);
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>Whether the request declares a JSON body (<c>application/json</c>, any parameters).</summary>
+    public static bool IsJson(HttpRequest request) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) &&
+        mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+}
