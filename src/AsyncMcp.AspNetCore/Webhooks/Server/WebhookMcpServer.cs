@@ -148,7 +148,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         if (verified.Outcome == VerificationOutcome.Refused)
         {
             LogBadSignature(context.Connection.RemoteIpAddress?.ToString() ?? "(unknown)", verified.Reason!);
-            await Refuse(context, StatusCodes.Status401Unauthorized, decoded.Id, McpErrorCode.InvalidRequest, verified.Reason!, ErrorReasons.BadSignature).ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status401Unauthorized, decoded.Message is JsonRpcMessageWithId withId ? withId.Id : decoded.Id, McpErrorCode.InvalidRequest, verified.Reason!, ErrorReasons.BadSignature).ConfigureAwait(false);
             return;
         }
 

@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using AsyncMcp.AspNetCore.Webhooks.Signing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace AsyncMcp.AspNetCore.Tests;
+
+/// <summary>
+/// A client written with plain HTTP, to send exactly the bytes and headers a test wants, and a real Kestrel webhook
+/// (127.0.0.1, free port) that records every delivery it gets.
+/// </summary>
+public sealed class RawWebhookPeer : IAsyncDisposable
+{
+    private readonly HttpClient _http = new();
+    private readonly WebhookSigner? _signer;
+    private readonly WebApplication _webhook;
+
+    private RawWebhookPeer(Uri serverUrl, string? secret, WebApplication webhook, ConcurrentQueue<Delivery> deliveries)
+    {
+        ServerUrl = serverUrl;
+        _signer = secret is null ? null : new WebhookSigner(WebhookSecret.Parse(secret, "secret"));
+        _webhook = webhook;
+        Deliveries = deliveries;
+        WebhookUrl = WebhookHarness.BoundAddress(webhook) + "/hook";
+    }
+
+    public Uri ServerUrl { get; }
+
+    public string WebhookUrl { get; }
+
+    public string ClientId { get; } = "raw-" + Guid.NewGuid().ToString("N")[..8];
+
+    public ConcurrentQueue<Delivery> Deliveries { get; }
+
+    public static async Task<RawWebhookPeer> StartAsync(Uri serverUrl, string? secret)
+    {
+        var deliveries = new ConcurrentQueue<Delivery>();
+        var app = await WebhookHarness.StartAppAsync(app => app.MapPost("/hook", async (HttpContext context) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            deliveries.Enqueue(new Delivery(JsonNode.Parse(body)!, context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+            return Results.Json(new { status = "success" });
+        }));
+        return new RawWebhookPeer(serverUrl, secret, app, deliveries);
+    }
+
+    public JsonObject Initialize(int id = 1, string? webhookUrl = null) => new()
+    {
+        ["jsonrpc"] = "2.0",
+        ["id"] = id,
+        ["method"] = "initialize",
+        ["params"] = new JsonObject
+        {
+            ["protocolVersion"] = "2025-11-25",
+            ["capabilities"] = new JsonObject(),
+            ["clientInfo"] = new JsonObject { ["name"] = "raw", ["version"] = "1" },
+            ["_meta"] = new JsonObject { ["webhookUrl"] = webhookUrl ?? WebhookUrl },
+        },
+    };
+
+    /// <summary>POSTs a body with the given headers, signed unless told otherwise.</summary>
+    public async Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostAsync(
+        string body,
+        string? sessionId = null,
+        bool sign = true,
+        bool clientIdHeader = true,
+        string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, ServerUrl) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (clientIdHeader)
+        {
+            request.Headers.Add("X-Client-ID", ClientId);
+        }
+
+        if (sessionId is not null)
+        {
+            request.Headers.Add("X-Session-ID", sessionId);
+        }
+
+        if (sign && _signer is not null)
+        {
+            var id = "msg_" + Guid.NewGuid().ToString("N");
+            var now = DateTimeOffset.UtcNow;
+            request.Headers.Add(StandardWebhookHeaders.Id, id);
+            request.Headers.Add(StandardWebhookHeaders.Timestamp, now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add(StandardWebhookHeaders.Signature, _signer.Sign(id, now, Encoding.UTF8.GetBytes(body)));
+        }
+
+        var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text), response);
+    }
+
+    public Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostAsync(JsonNode message, string? sessionId = null) =>
+        PostAsync(message.ToJsonString(), sessionId);
+
+    /// <summary>DELETEs a session, signed unless told otherwise; returns the status code.</summary>
+    public async Task<int> DeleteAsync(string? sessionId, bool sign = true)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, ServerUrl);
+        request.Headers.Add("X-Client-ID", ClientId);
+        if (sessionId is not null)
+        {
+            request.Headers.Add("X-Session-ID", sessionId);
+        }
+
+        if (sign && _signer is not null)
+        {
+            var id = "msg_" + Guid.NewGuid().ToString("N");
+            var now = DateTimeOffset.UtcNow;
+            request.Headers.Add(StandardWebhookHeaders.Id, id);
+            request.Headers.Add(StandardWebhookHeaders.Timestamp, now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add(StandardWebhookHeaders.Signature, _signer.Sign(id, now, []));
+        }
+
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+        return (int)response.StatusCode;
+    }
+
+    /// <summary>Opens a session: initialize, wait for its answer, notifications/initialized.</summary>
+    public async Task<string> OpenSessionAsync()
+    {
+        var (status, json, _) = await PostAsync(Initialize());
+        Assert.Equal(200, status);
+        var sessionId = (string)json!["session_id"]!;
+        await WaitForDeliveryAsync(1);
+        await PostAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/initialized" }, sessionId);
+        return sessionId;
+    }
+
+    public async Task<Delivery> WaitForDeliveryAsync(int id)
+    {
+        await Protocols.Eventually(() => Deliveries.Any(d => (int?)d.Body["id"] == id));
+        return Deliveries.First(d => (int?)d.Body["id"] == id);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        await _webhook.StopAsync();
+        await _webhook.DisposeAsync();
+    }
+
+    public sealed record Delivery(JsonNode Body, IReadOnlyDictionary<string, string> Headers);
+}

@@ -1,0 +1,136 @@
+using System.Text.Json.Nodes;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.AspNetCore.Tests;
+
+/// <summary>
+/// Bad input is answered at once with the right status code and a JSON-RPC error carrying the right id, and the
+/// server goes on serving everyone else.
+/// </summary>
+public sealed class WebhookBadInputTests
+{
+    private static JsonObject Call(int id, string message = "x") => new()
+    {
+        ["jsonrpc"] = "2.0",
+        ["id"] = id,
+        ["method"] = "tools/call",
+        ["params"] = new JsonObject { ["name"] = "echo", ["arguments"] = new JsonObject { ["message"] = message } },
+    };
+
+    [Fact]
+    public async Task Each_kind_of_bad_input_gets_its_status_and_error_and_the_server_keeps_serving()
+    {
+        await using var harness = await WebhookHarness.StartAsync(o => o.MaxRequestBodyBytes = 4096);
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var client = await harness.ConnectAsync(Protocols.November2025);
+        var sessionId = await peer.OpenSessionAsync();
+
+        // Malformed JSON: 400, parse error, id unknown (null).
+        var (status, json, _) = await peer.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":", sessionId);
+        AssertError(400, (int)McpErrorCodeParse, "parse_error", null, status, json);
+
+        // JSON but not JSON-RPC: 400, invalid request.
+        (status, json, _) = await peer.PostAsync("{\"hello\":1}", sessionId);
+        Assert.Equal(400, status);
+        Assert.Equal("invalid_message", (string?)json!["error"]!["data"]!["reason"]);
+
+        // Unknown session: 404 with the request's id.
+        (status, json, _) = await peer.PostAsync(Call(7), "no-such-session");
+        AssertError(404, -32600, "session_not_found", 7, status, json);
+
+        // Missing X-Client-ID: 400 with the request's id.
+        (status, json, _) = await peer.PostAsync(Call(8).ToJsonString(), sessionId, clientIdHeader: false);
+        AssertError(400, -32600, "missing_header", 8, status, json);
+
+        // initialize without a webhook: 400 with its id.
+        var noWebhook = peer.Initialize(9);
+        noWebhook["params"]!.AsObject().Remove("_meta");
+        (status, json, _) = await peer.PostAsync(noWebhook);
+        AssertError(400, -32602, "missing_reply_address", 9, status, json);
+
+        // A request with neither a session nor a webhook: 400.
+        (status, json, _) = await peer.PostAsync(Call(10));
+        AssertError(400, -32602, "missing_reply_address", 10, status, json);
+
+        // Oversized: 413.
+        (status, json, _) = await peer.PostAsync(Call(11, new string('x', 5000)), sessionId);
+        AssertError(413, -32600, "payload_too_large", null, status, json);
+
+        // Wrong content type: 415.
+        (status, json, _) = await peer.PostAsync(Call(12).ToJsonString(), sessionId, contentType: "text/plain");
+        AssertError(415, -32600, "unsupported_content_type", null, status, json);
+
+        // Unsigned, and signed with another secret: 401 with the id.
+        (status, json, _) = await peer.PostAsync(Call(13).ToJsonString(), sessionId, sign: false);
+        AssertError(401, -32600, "bad_signature", 13, status, json);
+        await using (var stranger = await RawWebhookPeer.StartAsync(harness.Url, Webhooks.Signing.WebhookSecret.Generate()))
+        {
+            (status, json, _) = await stranger.PostAsync(Call(14).ToJsonString(), sessionId);
+            AssertError(401, -32600, "bad_signature", 14, status, json);
+        }
+
+        // None of that was run or answered by webhook, and everyone is still served.
+        Assert.DoesNotContain(peer.Deliveries, d => (int?)d.Body["id"] is >= 7 and <= 14);
+        var (okStatus, ok, _) = await peer.PostAsync(Call(20, "still here"), sessionId);
+        Assert.Equal(200, okStatus);
+        Assert.Equal("received", (string?)ok!["status"]);
+        var answer = await peer.WaitForDeliveryAsync(20);
+        Assert.Equal("Echo: still here", (string?)answer.Body["result"]!["content"]![0]!["text"]);
+        var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "fine" }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("Echo: fine", Assert.IsType<TextContentBlock>(Assert.Single(echo.Content)).Text);
+    }
+
+    [Fact]
+    public async Task Delete_closes_a_session_and_unknown_sessions_get_404()
+    {
+        await using var harness = await WebhookHarness.StartAsync();
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var sessionId = await peer.OpenSessionAsync();
+
+        Assert.Equal(200, await peer.DeleteAsync(sessionId));
+        Assert.Equal(0, harness.Server.Router.SessionCount);
+        Assert.Equal(404, await peer.DeleteAsync(sessionId));
+        Assert.Equal(400, await peer.DeleteAsync(null));
+        Assert.Equal(401, await peer.DeleteAsync("anything", sign: false));
+
+        var (status, json, _) = await peer.PostAsync(Call(30), sessionId);
+        AssertError(404, -32600, "session_not_found", 30, status, json);
+    }
+
+    [Fact]
+    public async Task A_request_the_server_cannot_take_now_gets_503_and_a_retry_is_served()
+    {
+        var state = new Testing.TestServerState();
+        await using var harness = await WebhookHarness.StartAsync(o => o.MaxConcurrentRequests = 1, Testing.TestMcpServer.CreateOptions(state));
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var sessionId = await peer.OpenSessionAsync();
+        await Protocols.Eventually(() => harness.Server.Router.PendingRequestCount == 0);
+
+        var hold = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 40, ["method"] = "tools/call", ["params"] = new JsonObject { ["name"] = "hold" } };
+        Assert.Equal(200, (await peer.PostAsync(hold, sessionId)).Status);
+        await Protocols.Eventually(() => state.RunningHolds == 1);
+
+        var (status, json, response) = await peer.PostAsync(Call(41), sessionId);
+        AssertError(503, -32603, "server_busy", 41, status, json);
+        Assert.NotNull(response.Headers.RetryAfter);
+
+        state.ReleaseHolds.TrySetResult();
+        await peer.WaitForDeliveryAsync(40);
+        await Protocols.Eventually(() => harness.Server.Router.PendingRequestCount == 0);
+        Assert.Equal(200, (await peer.PostAsync(Call(41), sessionId)).Status);
+        await peer.WaitForDeliveryAsync(41);
+    }
+
+    private const int McpErrorCodeParse = -32700;
+
+    private static void AssertError(int expectedStatus, int expectedCode, string expectedReason, int? expectedId, int status, JsonNode? json)
+    {
+        Assert.Equal(expectedStatus, status);
+        Assert.NotNull(json);
+        Assert.Equal("2.0", (string?)json["jsonrpc"]);
+        Assert.Equal(expectedCode, (int)json["error"]!["code"]!);
+        Assert.Equal(expectedReason, (string?)json["error"]!["data"]!["reason"]);
+        Assert.False(string.IsNullOrWhiteSpace((string?)json["error"]!["message"]));
+        Assert.Equal(expectedId, (int?)json["id"]);
+    }
+}

@@ -1,0 +1,165 @@
+using System.Text.Json.Nodes;
+using AsyncMcp.AspNetCore.Webhooks.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.AspNetCore.Tests;
+
+/// <summary>Deliveries: per-client isolation, the reply-address policy, and what happens when a webhook is gone.</summary>
+public sealed class WebhookDeliveryTests
+{
+    private static CancellationToken Timeout => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_hanging_webhook_never_delays_another_clients_calls()
+    {
+        await using var harness = await WebhookHarness.StartAsync();
+
+        // Client A receives on a webhook mounted in an app of its own, which (once connected) hangs up to 10 s while the gate is shut.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hanging = 0;
+        var hangNow = false;
+        var receiver = new WebhookReceiver(new() { Secret = harness.Secret });
+        var app = await WebhookHarness.StartAppAsync(app => app.MapPost("/hook", async (HttpContext context) =>
+        {
+            if (Volatile.Read(ref hangNow) && !gate.Task.IsCompleted)
+            {
+                Interlocked.Increment(ref hanging);
+                await gate.Task.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+
+            await receiver.HandleAsync(context);
+        }));
+        await using var appScope = harness.Own(app);
+        var slow = await harness.ConnectAsync(Protocols.November2025, o =>
+        {
+            o.Receiver = receiver;
+            o.WebhookUrl = new Uri(WebhookHarness.BoundAddress(app) + "/hook");
+        });
+        var fast = await harness.ConnectAsync(Protocols.November2025);
+        Volatile.Write(ref hangNow, true);
+
+        // Now A's answers hang at its webhook...
+        var stuck = slow.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "slow" }, cancellationToken: Timeout).AsTask();
+        await Protocols.Eventually(() => Volatile.Read(ref hanging) > 0);
+
+        // ...while B's twenty calls complete, all before A's webhook lets go.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 20; i++)
+        {
+            var result = await fast.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = $"fast {i}" }, cancellationToken: Timeout);
+            Assert.Equal($"Echo: fast {i}", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        }
+
+        Assert.False(gate.Task.IsCompleted);
+        Assert.False(stuck.IsCompleted);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"B's calls took {started.Elapsed} while A's webhook hung.");
+
+        gate.TrySetResult();
+        var late = await stuck;
+        Assert.Equal("Echo: slow", Assert.IsType<TextContentBlock>(Assert.Single(late.Content)).Text);
+    }
+
+    [Theory]
+    [InlineData("http://169.254.169.254/latest/meta-data/", "refused network")]
+    [InlineData("http://metadata.google.internal/computeMetadata/v1/", "metadata service")]
+    [InlineData("http://[fd00:ec2::254]/latest/meta-data/", "refused network")]
+    [InlineData("ftp://127.0.0.1/hook", "scheme 'ftp' is not allowed")]
+    public async Task Metadata_and_link_local_webhooks_are_refused_by_default(string webhookUrl, string why)
+    {
+        await using var harness = await WebhookHarness.StartAsync();
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+
+        var (status, json, _) = await peer.PostAsync(peer.Initialize(1, webhookUrl));
+
+        Assert.Equal(webhookUrl.StartsWith("ftp", StringComparison.Ordinal) ? 400 : 403, status);
+        Assert.Equal(1, (int?)json!["id"]);
+        if (status == 403)
+        {
+            Assert.Equal("reply_address_refused", (string?)json["error"]!["data"]!["reason"]);
+            Assert.Contains(why, (string?)json["error"]!["message"], StringComparison.Ordinal);
+            Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("refused by the reply-address policy", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(0, harness.Server.Router.SessionCount);
+    }
+
+    [Fact]
+    public async Task A_host_outside_the_allowlist_is_refused_and_nothing_is_sent_to_it()
+    {
+        await using var harness = await WebhookHarness.StartAsync(o => o.AddressPolicy.AllowedHosts = ["hooks.example.com", "*.trusted.example"]);
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+
+        var (status, json, _) = await peer.PostAsync(peer.Initialize(1));
+
+        Assert.Equal(403, status);
+        Assert.Equal("reply_address_refused", (string?)json!["error"]!["data"]!["reason"]);
+        Assert.Contains("not in the reply-address allowlist", (string?)json["error"]!["message"], StringComparison.Ordinal);
+        Assert.Equal(0, harness.Server.Router.SessionCount);
+        Assert.Empty(peer.Deliveries);
+    }
+
+    [Fact]
+    public async Task A_name_that_resolves_to_a_refused_network_is_refused_after_dns_resolution()
+    {
+        // "localhost" passes every check on its name; only its resolved address (127.0.0.1 / ::1) is refused here.
+        await using var harness = await WebhookHarness.StartAsync(o => o.AddressPolicy.DeniedNetworks = ["127.0.0.0/8", "::1/128"]);
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var byName = peer.WebhookUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+
+        var (status, json, _) = await peer.PostAsync(peer.Initialize(1, byName));
+
+        Assert.Equal(403, status);
+        Assert.Contains("'localhost' resolves to", (string?)json!["error"]!["message"], StringComparison.Ordinal);
+        Assert.Empty(peer.Deliveries);
+    }
+
+    [Fact]
+    public async Task The_connection_itself_is_checked_so_no_request_reaches_a_refused_address()
+    {
+        // The check when a URL is named can be outdated by the time of sending (DNS rebinding): the HTTP handler's
+        // connect step checks again. Here the sink is given a refused address directly.
+        await using var peer = await RawWebhookPeer.StartAsync(new Uri("http://127.0.0.1:1/"), secret: null);
+        var guard = new Webhooks.Delivery.WebhookAddressGuard(new() { DeniedNetworks = ["127.0.0.0/8", "::1/128"] }, "policy");
+        using var http = new HttpClient(new SocketsHttpHandler { ConnectCallback = guard.ConnectAsync });
+        var sink = new Webhooks.Delivery.WebhookHttpSink(http, signer: null, TimeSpan.FromSeconds(5));
+        var message = Wire.OutboundMessageFactory.Create(new JsonRpcNotification { Method = "notifications/message" }, DateTimeOffset.UtcNow, "s", "c");
+
+        var refused = await Assert.ThrowsAsync<Webhooks.Delivery.WebhookAddressRefusedException>(
+            () => sink.SendAsync(peer.WebhookUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal), message, Timeout));
+
+        Assert.False(refused.IsTransient);
+        Assert.Empty(peer.Deliveries);
+    }
+
+    [Fact]
+    public async Task A_webhook_that_stays_down_closes_its_session_with_a_logged_reason()
+    {
+        await using var harness = await WebhookHarness.StartAsync(o =>
+        {
+            o.SendRetry = new() { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(50) };
+            o.DeliveryTimeout = TimeSpan.FromSeconds(2);
+        });
+        var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var sessionId = await peer.OpenSessionAsync();
+        await Protocols.Eventually(() => harness.Server.Router.PendingRequestCount == 0);
+
+        // The client's webhook goes away; the next answer cannot be delivered.
+        await peer.DisposeAsync();
+        await using var poster = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var call = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 2, ["method"] = "tools/call", ["params"] = new JsonObject { ["name"] = "echo", ["arguments"] = new JsonObject { ["message"] = "x" } } };
+        Assert.Equal(200, (await poster.PostAsync(call, sessionId)).Status);
+
+        await Protocols.Eventually(() => harness.Server.Router.SessionCount == 0);
+        Assert.Contains(harness.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains(sessionId, StringComparison.Ordinal) && e.Message.Contains("request 2", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(harness.Logs.Entries, e => e.Message.Contains($"Session {sessionId} closed: delivery to its reply address failed", StringComparison.Ordinal));
+        Assert.Equal(0, harness.Server.Router.PendingRequestCount);
+
+        // The session is gone for good: its client hears 404 and must start again.
+        var (status, _, _) = await poster.PostAsync(call, sessionId);
+        Assert.Equal(404, status);
+    }
+}

@@ -1,0 +1,86 @@
+using AsyncMcp.AspNetCore.Webhooks.Client;
+using AsyncMcp.AspNetCore.Webhooks.Server;
+using AsyncMcp.AspNetCore.Webhooks.Signing;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace AsyncMcp.AspNetCore.Tests;
+
+/// <summary>The hosting extensions with dependency injection, and options checked at start with messages that name the option.</summary>
+public sealed class WebhookHostingAndOptionsTests
+{
+    [Fact]
+    public async Task AddMcpServer_WithWebhookServerTransport_and_MapMcpWebhook_serve_tools()
+    {
+        var secret = WebhookSecret.Generate();
+        var app = await WebhookHarness.StartAppAsync(
+            app => app.MapMcpWebhook(),
+            services => services.AddMcpServer()
+                .WithTools([McpServerTool.Create((string text) => text.ToUpperInvariant(), new() { Name = "shout" })])
+                .WithWebhookServerTransport(o => o.Security.Secret = secret));
+        try
+        {
+            var transport = new WebhookClientTransport(new WebhookClientTransportOptions
+            {
+                ServerUrl = new Uri(WebhookHarness.BoundAddress(app) + "/mcp/request"),
+                Security = { Secret = secret },
+            });
+            await using var client = await McpClient.CreateAsync(transport, cancellationToken: TestContext.Current.CancellationToken);
+            var result = await client.CallToolAsync("shout", new Dictionary<string, object?> { ["text"] = "hi" }, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.Equal("HI", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    public static TheoryData<string, Action<WebhookServerTransportOptions>> BadServerOptions => new()
+    {
+        { "Security.Secret is required", o => o.Security.Secret = null },
+        { "Security.Secret must be a Standard Webhooks secret", o => o.Security.Secret = "whsec_not base64!" },
+        { "at least 16 random bytes", o => o.Security.Secret = "whsec_" + Convert.ToBase64String(new byte[8]) },
+        { "Security.TimestampTolerance", o => o.Security.TimestampTolerance = TimeSpan.Zero },
+        { "MaxRequestBodyBytes", o => o.MaxRequestBodyBytes = 10 },
+        { "DeliveryTimeout", o => o.DeliveryTimeout = TimeSpan.Zero },
+        { "AddressPolicy.AllowedNetworks holds 'ten'", o => o.AddressPolicy.AllowedNetworks = ["ten"] },
+        { "AddressPolicy.AllowedSchemes may hold only", o => o.AddressPolicy.AllowedSchemes = ["gopher"] },
+        { "MaxSessions", o => o.MaxSessions = 0 },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadServerOptions))]
+    public void Bad_server_options_fail_at_start_naming_the_option(string expected, Action<WebhookServerTransportOptions> spoil)
+    {
+        var options = new WebhookServerTransportOptions { Security = { Secret = WebhookSecret.Generate() } };
+        spoil(options);
+
+        var error = Assert.Throws<ArgumentException>(() => new WebhookMcpServer(options, new McpServerOptions()));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, Action<WebhookClientTransportOptions>> BadClientOptions => new()
+    {
+        { "ServerUrl must be an absolute http(s) URL", o => o.ServerUrl = null },
+        { "ServerUrl must be an absolute http(s) URL", o => o.ServerUrl = new Uri("ftp://example.com/") },
+        { "WebhookUrl is required with Receiver", o => o.Receiver = new WebhookReceiver(new() { Secret = WebhookSecret.Generate() }) },
+        { "ListenUrl must be an absolute http(s) URL", o => o.ListenUrl = "127.0.0.1:0" },
+        { "WebhookPath must be a path", o => o.WebhookPath = "hook" },
+        { "Security.Secret is required", o => o.Security.Secret = null },
+        { "RequestTimeout", o => o.RequestTimeout = TimeSpan.Zero },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadClientOptions))]
+    public void Bad_client_options_fail_at_once_naming_the_option(string expected, Action<WebhookClientTransportOptions> spoil)
+    {
+        var options = new WebhookClientTransportOptions { ServerUrl = new Uri("http://127.0.0.1:1/mcp/request"), Security = { Secret = WebhookSecret.Generate() } };
+        spoil(options);
+
+        var error = Assert.Throws<ArgumentException>(() => new WebhookClientTransport(options));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text;
+using AsyncMcp.AspNetCore.Webhooks.Signing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AsyncMcp.AspNetCore.Tests;
+
+/// <summary>Signing and verification rules, with a controlled clock.</summary>
+public sealed class WebhookSigningTests
+{
+    // The example from the Standard Webhooks specification.
+    private const string SpecSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    private const string SpecId = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    private const long SpecTimestamp = 1614265330;
+    private const string SpecBody = "{\"test\": 2432232314}";
+    private const string SpecSignature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+    [Fact]
+    public void Signs_the_specification_example_as_the_specification_does()
+    {
+        var signer = new WebhookSigner(WebhookSecret.Parse(SpecSecret, "secret"));
+        Assert.Equal(SpecSignature, signer.Sign(SpecId, DateTimeOffset.FromUnixTimeSeconds(SpecTimestamp), Encoding.UTF8.GetBytes(SpecBody)));
+    }
+
+    [Fact]
+    public void Accepts_a_valid_signature_once_and_takes_the_same_id_again_for_a_replay()
+    {
+        var verifier = Verifier(out _);
+        var headers = Headers(SpecSignature);
+
+        Assert.Equal(VerificationOutcome.Valid, verifier.Verify(headers, Encoding.UTF8.GetBytes(SpecBody)).Outcome);
+        Assert.Equal(VerificationOutcome.Replayed, verifier.Verify(headers, Encoding.UTF8.GetBytes(SpecBody)).Outcome);
+
+        verifier.Forget(SpecId);
+        Assert.Equal(VerificationOutcome.Valid, verifier.Verify(headers, Encoding.UTF8.GetBytes(SpecBody)).Outcome);
+    }
+
+    [Fact]
+    public void Refuses_tampering_stale_timestamps_and_missing_parts()
+    {
+        var verifier = Verifier(out var clock);
+        Assert.Equal(VerificationOutcome.Refused, verifier.Verify(Headers(SpecSignature), Encoding.UTF8.GetBytes(SpecBody + " ")).Outcome);
+        Assert.Equal(VerificationOutcome.Refused, verifier.Verify(Headers("v1,AAAA"), Encoding.UTF8.GetBytes(SpecBody)).Outcome);
+        Assert.Equal(VerificationOutcome.Refused, verifier.Verify(Headers(SpecSignature.Replace("v1,", "v2,", StringComparison.Ordinal)), Encoding.UTF8.GetBytes(SpecBody)).Outcome);
+        Assert.Equal(VerificationOutcome.Refused, verifier.Verify(new HeaderDictionary(), Encoding.UTF8.GetBytes(SpecBody)).Outcome);
+        var partial = Headers(SpecSignature);
+        partial.Remove(StandardWebhookHeaders.Id);
+        Assert.Equal(VerificationOutcome.Refused, verifier.Verify(partial, Encoding.UTF8.GetBytes(SpecBody)).Outcome);
+
+        clock.Advance(TimeSpan.FromMinutes(6));
+        var stale = verifier.Verify(Headers(SpecSignature), Encoding.UTF8.GetBytes(SpecBody));
+        Assert.Equal(VerificationOutcome.Refused, stale.Outcome);
+        Assert.Contains("outside the tolerance", stale.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Accepts_any_of_several_signatures_and_a_previous_secret_during_rotation()
+    {
+        var oldSecret = WebhookSecret.Parse(SpecSecret, "old");
+        var newSecret = WebhookSecret.Parse(WebhookSecret.Generate(), "new");
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(SpecTimestamp));
+        var rotating = new WebhookVerifier(new WebhookSigner(newSecret, [oldSecret]), allowUnsigned: false, TimeSpan.FromMinutes(5), clock);
+
+        Assert.Equal(VerificationOutcome.Valid, rotating.Verify(Headers("v1,bm90IGEgc2lnbmF0dXJlIGF0IGFsbCBhdCBhbGwgISE= " + SpecSignature), Encoding.UTF8.GetBytes(SpecBody)).Outcome);
+    }
+
+    [Fact]
+    public void Unsigned_messages_pass_only_when_allowed()
+    {
+        var strict = new WebhookVerifier(new WebhookSigner(WebhookSecret.Parse(SpecSecret, "s")), allowUnsigned: false, TimeSpan.FromMinutes(5));
+        var lenient = new WebhookVerifier(new WebhookSigner(WebhookSecret.Parse(SpecSecret, "s")), allowUnsigned: true, TimeSpan.FromMinutes(5));
+        Assert.Equal(VerificationOutcome.Refused, strict.Verify(new HeaderDictionary(), []).Outcome);
+        Assert.Equal(VerificationOutcome.UnsignedAllowed, lenient.Verify(new HeaderDictionary(), []).Outcome);
+
+        // A signature that is present must still be right, even when unsigned messages are allowed.
+        Assert.Equal(VerificationOutcome.Refused, lenient.Verify(Headers("v1,AAAA"), Encoding.UTF8.GetBytes(SpecBody)).Outcome);
+    }
+
+    private static WebhookVerifier Verifier(out FakeTimeProvider clock)
+    {
+        clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(SpecTimestamp));
+        return new WebhookVerifier(new WebhookSigner(WebhookSecret.Parse(SpecSecret, "secret")), allowUnsigned: false, TimeSpan.FromMinutes(5), clock);
+    }
+
+    private static HeaderDictionary Headers(string signature) => new()
+    {
+        [StandardWebhookHeaders.Id] = SpecId,
+        [StandardWebhookHeaders.Timestamp] = SpecTimestamp.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [StandardWebhookHeaders.Signature] = signature,
+    };
+}

@@ -1,0 +1,136 @@
+// Speaks to an AsyncMcp webhook server at the wire level as asyncmcp's Python webhook client does: plain HTTP
+// POSTs with X-Client-ID / X-Session-ID / X-Request-ID / X-Method headers, params._meta.webhookUrl in initialize,
+// and its own HTTP server receiving every reply as a POST. With SECRET set, each request is signed and each
+// delivery verified by the Standard Webhooks reference implementation (the `standardwebhooks` npm package).
+// Environment: INFRA_DIR, SERVER_URL, SECRET (optional). Prints one JSON document on stdout.
+import { createRequire } from "node:module";
+import http from "node:http";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+
+const require = createRequire(path.join(process.env.INFRA_DIR, "package.json"));
+const { Webhook } = require("standardwebhooks");
+
+const serverUrl = process.env.SERVER_URL;
+const secret = process.env.SECRET || null;
+const webhook = secret ? new Webhook(secret) : null;
+const clientId = "python-like-webhook-client";
+const deliveries = [];
+const waiters = [];
+let sessionId;
+
+// The client's webhook: verify, record, answer as asyncmcp's client does.
+const receiver = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = Buffer.concat(chunks).toString("utf8");
+    let verified = null;
+    if (webhook) {
+      try {
+        webhook.verify(body, {
+          "webhook-id": req.headers["webhook-id"],
+          "webhook-timestamp": req.headers["webhook-timestamp"],
+          "webhook-signature": req.headers["webhook-signature"],
+        });
+        verified = true;
+      } catch {
+        verified = false;
+      }
+    }
+    const delivery = {
+      body: JSON.parse(body),
+      verified,
+      contentType: req.headers["content-type"] ?? null,
+      sessionHeader: req.headers["x-session-id"] ?? null,
+      requestIdHeader: req.headers["x-request-id"] ?? null,
+      methodHeader: req.headers["x-method"] ?? null,
+    };
+    deliveries.push(delivery);
+    for (const w of [...waiters]) w();
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ status: "success" }));
+  });
+});
+await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+const webhookUrl = `http://127.0.0.1:${receiver.address().port}/webhook`;
+
+function waitFor(predicate, timeoutMs = 30000) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const found = deliveries.find(predicate);
+      if (found) {
+        waiters.splice(waiters.indexOf(check), 1);
+        clearTimeout(timer);
+        resolve(found);
+      }
+    };
+    const timer = setTimeout(() => reject(new Error("timed out waiting for a delivery")), timeoutMs);
+    waiters.push(check);
+    check();
+  });
+}
+
+function headersFor(message, { sign = true, signedBody, msgId } = {}) {
+  const headers = { "content-type": "application/json", "x-client-id": clientId };
+  if (sessionId) headers["x-session-id"] = sessionId;
+  if (message?.method) headers["x-method"] = message.method;
+  if (message?.id !== undefined) headers["x-request-id"] = String(message.id);
+  if (webhook && sign) {
+    const id = msgId ?? `msg_${randomUUID()}`;
+    const now = new Date();
+    headers["webhook-id"] = id;
+    headers["webhook-timestamp"] = String(Math.floor(now.getTime() / 1000));
+    headers["webhook-signature"] = webhook.sign(id, now, signedBody ?? JSON.stringify(message));
+  }
+  return headers;
+}
+
+async function post(message, options = {}) {
+  const body = options.rawBody ?? JSON.stringify(message);
+  const headers = options.headers ?? headersFor(message, options);
+  const response = await fetch(serverUrl, { method: "POST", headers, body });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null, sessionHeader: response.headers.get("x-session-id"), headers };
+}
+
+const result = { steps: {} };
+const initialize = {
+  jsonrpc: "2.0", id: 1, method: "initialize",
+  params: {
+    protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "python-like", version: "0.1" },
+    _meta: { webhookUrl },
+  },
+};
+const init = await post(initialize);
+result.steps.initialize = init;
+sessionId = init.json?.session_id;
+result.initializeDelivery = await waitFor((d) => d.body.id === 1);
+result.steps.initialized = await post({ jsonrpc: "2.0", method: "notifications/initialized" });
+
+const list = { jsonrpc: "2.0", id: 2, method: "tools/list", params: {} };
+result.steps.list = await post(list);
+result.listDelivery = await waitFor((d) => d.body.id === 2);
+const call = { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "echo", arguments: { message: "from python" } } };
+const callHeaders = headersFor(call);
+result.steps.call = await post(call, { headers: callHeaders });
+result.callDelivery = await waitFor((d) => d.body.id === 3);
+
+if (webhook) {
+  // Sign one body and send another: the reference signature no longer matches.
+  const tampered = { jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "echo", arguments: { message: "tampered" } } };
+  result.steps.tampered = await post(tampered, { headers: headersFor(tampered, { signedBody: JSON.stringify(call) }) });
+  // The same signed request again (same webhook-id): a replay, not run again.
+  result.steps.replay = await post(call, { headers: callHeaders });
+  // No signature at all.
+  result.steps.unsigned = await post({ jsonrpc: "2.0", id: 5, method: "tools/list", params: {} }, { sign: false });
+}
+
+result.steps.delete = await (async () => {
+  const response = await fetch(serverUrl, { method: "DELETE", headers: headersFor(null, { signedBody: "" }) });
+  return { status: response.status, json: await response.json() };
+})();
+result.deliveries = deliveries;
+console.log(JSON.stringify(result));
+receiver.close();
+process.exit(0);
