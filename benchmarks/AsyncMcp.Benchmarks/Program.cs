@@ -63,6 +63,26 @@ foreach (var (concurrency, calls) in levels)
 
 }
 
+if (Run("webhook"))
+{
+Line();
+Line("### tools/call `echo` round trip over webhooks vs. the SDK's Streamable HTTP (both on Kestrel, loopback, this process)");
+Line();
+Line("Webhook: the client POSTs each request (signed) and the server POSTs the answer (signed) to the client's own Kestrel listener: two HTTP requests per call. Streamable HTTP: one POST answered on its SSE stream.");
+Line();
+Line("| concurrency | calls | Streamable HTTP p50 | p99 | calls/s | webhook 2025-11-25 p50 | p99 | calls/s | webhook 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+foreach (var (concurrency, calls) in levels)
+{
+    var warmup = Math.Max(20, calls / 10);
+    var streamable = await WebhookBench.MeasureStreamableHttpAsync("2025-11-25", concurrency, calls, warmup);
+    var november = await WebhookBench.MeasureWebhookAsync("2025-11-25", concurrency, calls, warmup);
+    var july = await WebhookBench.MeasureWebhookAsync(null, concurrency, calls, warmup);
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"| {concurrency} | {calls} | {streamable.P50Ms:F2} ms | {streamable.P99Ms:F2} ms | {streamable.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {november.P50Ms / streamable.P50Ms:F2}× / {july.P50Ms / streamable.P50Ms:F2}× | {november.PerSecond / streamable.PerSecond:F2}× / {july.PerSecond / streamable.PerSecond:F2}× |"));
+}
+}
+
 if (Run("memory"))
 {
 Line();

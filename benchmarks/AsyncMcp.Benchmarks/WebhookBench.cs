@@ -1,0 +1,100 @@
+using AsyncMcp.AspNetCore.Webhooks.Client;
+using AsyncMcp.AspNetCore.Webhooks.Server;
+using AsyncMcp.AspNetCore.Webhooks.Signing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace AsyncMcp.Benchmarks;
+
+/// <summary>
+/// tools/call <c>echo</c> over the webhook transport (signed both ways) and over the SDK's own Streamable HTTP
+/// transport, each on real Kestrel on loopback in this process.
+/// </summary>
+internal static class WebhookBench
+{
+    public static async Task<LatencyResult> MeasureWebhookAsync(string? protocol, int concurrency, int calls, int warmup)
+    {
+        var secret = WebhookSecret.Generate();
+        var options = new WebhookServerTransportOptions { Security = { Secret = secret }, MaxConcurrentRequests = 256 };
+        await using var server = new WebhookMcpServer(options, Echo.ServerOptions());
+        server.Start();
+        var app = await StartAppAsync(app => app.MapMcpWebhook("/mcp/request", server), null);
+        try
+        {
+            await using var client = await McpClient.CreateAsync(
+                new WebhookClientTransport(new WebhookClientTransportOptions { ServerUrl = new Uri(Address(app) + "/mcp/request"), Security = { Secret = secret } }),
+                new McpClientOptions { ProtocolVersion = protocol });
+            return await Echo.MeasureAsync(client, concurrency, calls, warmup);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    public static async Task<LatencyResult> MeasureStreamableHttpAsync(string? protocol, int concurrency, int calls, int warmup)
+    {
+        var app = await StartAppAsync(
+            app => app.MapMcp("/mcp"),
+            services => services.AddMcpServer().WithHttpTransport().WithTools([Echo.Tool()]));
+        try
+        {
+            await using var client = await McpClient.CreateAsync(
+                new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(Address(app) + "/mcp"), TransportMode = HttpTransportMode.StreamableHttp }),
+                new McpClientOptions { ProtocolVersion = protocol });
+            return await Echo.MeasureAsync(client, concurrency, calls, warmup);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private static async Task<WebApplication> StartAppAsync(Action<WebApplication> map, Action<IServiceCollection>? services)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        services?.Invoke(builder.Services);
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static string Address(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+
+    private static class Echo
+    {
+        public static McpServerTool Tool() => McpServerTool.Create((string message) => $"Echo: {message}", new() { Name = "echo" });
+
+        public static McpServerOptions ServerOptions() => new() { ToolCollection = [Tool()] };
+
+        public static Task<LatencyResult> MeasureAsync(McpClient client, int concurrency, int calls, int warmup)
+        {
+            var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
+            return LatencyRecorder.MeasureAsync(
+                async _ =>
+                {
+                    var result = await client.CallToolAsync("echo", arguments);
+                    if (result.Content is not [TextContentBlock { Text: "Echo: hello" }])
+                    {
+                        throw new InvalidOperationException("wrong answer");
+                    }
+                },
+                concurrency,
+                calls,
+                warmup);
+        }
+    }
+}
