@@ -164,6 +164,47 @@ public sealed class WebhookEndToEndTests
     }
 
     [Fact]
+    public async Task An_idle_session_expires_and_its_client_hears_404()
+    {
+        await using var harness = await WebhookHarness.StartAsync(o => o.SessionIdleTimeout = TimeSpan.FromMilliseconds(300));
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var sessionId = await peer.OpenSessionAsync();
+
+        await Protocols.Eventually(() => harness.Server.Router.SessionCount == 0);
+
+        var call = new System.Text.Json.Nodes.JsonObject { ["jsonrpc"] = "2.0", ["id"] = 2, ["method"] = "tools/list" };
+        Assert.Equal(404, (await peer.PostAsync(call, sessionId)).Status);
+        Assert.Contains(harness.Logs.Entries, e => e.Message.Contains($"Session {sessionId} closed: idle timeout", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
+    public async Task Works_unsigned_when_both_sides_allow_it(string protocol)
+    {
+        await using var harness = await WebhookHarness.StartAsync(o => o.Security = new() { AllowUnsigned = true });
+        var client = await harness.ConnectAsync(Protocols.ClientSetting(protocol), o => o.Security = new() { AllowUnsigned = true });
+
+        var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "plain" }, cancellationToken: Timeout);
+        Assert.Equal("Echo: plain", Assert.IsType<TextContentBlock>(Assert.Single(echo.Content)).Text);
+    }
+
+    [Fact]
+    public async Task A_signed_client_refuses_unsigned_deliveries()
+    {
+        // The server does not sign; the client requires signatures: its call cannot complete, and the refusal is the client's.
+        await using var harness = await WebhookHarness.StartAsync(o => o.Security = new() { AllowUnsigned = true });
+        var transport = new Webhooks.Client.WebhookClientTransport(harness.ClientOptions(o => o.Security = new() { Secret = Webhooks.Signing.WebhookSecret.Generate() }));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Timeout);
+        cts.CancelAfter(TimeSpan.FromSeconds(3));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = Protocols.November2025 }, cancellationToken: cts.Token));
+
+        // The server was told 401 (final, not retried) and closed the session rather than keep it half-alive.
+        await Protocols.Eventually(() => harness.Server.Router.SessionCount == 0);
+        Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("could not be delivered", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Serves_many_clients_at_once()
     {
         await using var harness = await WebhookHarness.StartAsync();
