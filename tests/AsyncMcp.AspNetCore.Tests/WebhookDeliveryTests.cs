@@ -67,6 +67,9 @@ public sealed class WebhookDeliveryTests
     [InlineData("http://169.254.169.254/latest/meta-data/", "refused network")]
     [InlineData("http://metadata.google.internal/computeMetadata/v1/", "metadata service")]
     [InlineData("http://[fd00:ec2::254]/latest/meta-data/", "refused network")]
+    [InlineData("http://2852039166/latest/meta-data/", "refused network")]
+    [InlineData("http://[::ffff:169.254.169.254]/latest/meta-data/", "refused network")]
+    [InlineData("http://169.254.169.254.nip.invalid.:80@169.254.169.254/", "user credentials")]
     [InlineData("ftp://127.0.0.1/hook", "scheme 'ftp' is not allowed")]
     public async Task Metadata_and_link_local_webhooks_are_refused_by_default(string webhookUrl, string why)
     {
