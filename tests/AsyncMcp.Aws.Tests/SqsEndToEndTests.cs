@@ -139,8 +139,9 @@ public sealed class SqsEndToEndTests(EmulatorFixture fixture)
         Assert.Equal(["Alice", "Albert"], completion.Completion.Values);
     }
 
-    [Fact]
-    public async Task Carries_sampling_and_elicitation_requests_from_server_to_client()
+    [Theory]
+    [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
+    public async Task Carries_sampling_and_elicitation_requests_from_server_to_client(string protocol)
     {
         await using var harness = await SqsHarness.StartAsync(fixture);
         var options = new McpClientOptions
@@ -159,7 +160,7 @@ public sealed class SqsEndToEndTests(EmulatorFixture fixture)
                 }),
             },
         };
-        var client = await harness.ConnectAsync(Protocols.November2025, clientOptions: options);
+        var client = await harness.ConnectAsync(Protocols.ClientSetting(protocol), clientOptions: options);
 
         var sampled = await client.CallToolAsync("sample", new Dictionary<string, object?> { ["prompt"] = "ping" }, cancellationToken: Timeout);
         Assert.Equal("model test-model said: echo of ping", Assert.IsType<TextContentBlock>(Assert.Single(sampled.Content)).Text);
