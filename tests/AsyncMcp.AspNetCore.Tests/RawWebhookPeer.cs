@@ -99,6 +99,19 @@ public sealed class RawWebhookPeer : IAsyncDisposable
     public Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostAsync(JsonNode message, string? sessionId = null) =>
         PostAsync(message.ToJsonString(), sessionId);
 
+    /// <summary>POSTs a body without a Content-Length (chunked transfer), unsigned.</summary>
+    public async Task<(int Status, JsonNode? Json)> PostChunkedAsync(string body, string sessionId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, ServerUrl) { Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(body))) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json");
+        request.Headers.TransferEncodingChunked = true;
+        request.Headers.Add("X-Client-ID", ClientId);
+        request.Headers.Add("X-Session-ID", sessionId);
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
     /// <summary>DELETEs a session, signed unless told otherwise; returns the status code.</summary>
     public async Task<int> DeleteAsync(string? sessionId, bool sign = true)
     {

@@ -56,6 +56,10 @@ public sealed class WebhookBadInputTests
         (status, json, _) = await peer.PostAsync(Call(11, new string('x', 5000)), sessionId);
         AssertError(413, -32600, "payload_too_large", null, status, json);
 
+        // Oversized without a Content-Length (chunked): still 413 with our error, not a dropped connection.
+        (status, json) = await peer.PostChunkedAsync(Call(15, new string('y', 200_000)).ToJsonString(), sessionId);
+        AssertError(413, -32600, "payload_too_large", null, status, json);
+
         // Wrong content type: 415.
         (status, json, _) = await peer.PostAsync(Call(12).ToJsonString(), sessionId, contentType: "text/plain");
         AssertError(415, -32600, "unsupported_content_type", null, status, json);
