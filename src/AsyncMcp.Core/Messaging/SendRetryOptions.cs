@@ -12,7 +12,10 @@ public sealed class SendRetryOptions
     /// <summary>The longest delay between attempts. Default 5 seconds.</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(5);
 
-    internal void Validate(string owner)
+    /// <summary>Checks the settings.</summary>
+    /// <param name="owner">The options class that holds these settings, for error messages.</param>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    public void Validate(string owner)
     {
         if (MaxAttempts < 1)
         {

@@ -67,7 +67,7 @@ public sealed class WebhookClientTransport : IClientTransport
             }
 
             var connection = Guid.NewGuid().ToString("N");
-            var replyAddress = WithConnection(webhookUrl, connection);
+            var replyAddress = WebhookConnection.WithConnection(webhookUrl, connection);
             var source = new PushMessageSource(replyAddress);
             resources.Add(receiver.Register(connection, source));
 
@@ -115,38 +115,6 @@ public sealed class WebhookClientTransport : IClientTransport
         }
 
         return source.TryWrite(new PushedMessage($"refused-{(int)status}-{Guid.NewGuid():N}", body, new Dictionary<string, string>()));
-    }
-
-    private static string WithConnection(Uri webhookUrl, string connection)
-    {
-        var builder = new UriBuilder(webhookUrl);
-        var parameter = $"{WebhookReceiver.ConnectionParameter}={connection}";
-        builder.Query = string.IsNullOrEmpty(builder.Query) ? parameter : builder.Query.TrimStart('?') + "&" + parameter;
-        return builder.Uri.ToString();
-    }
-
-    /// <summary>What one connection owns, disposed in reverse order when it closes.</summary>
-    private sealed class OwnedResources : IAsyncDisposable
-    {
-        private readonly Stack<object> _items = new();
-
-        public void Add(object item) => _items.Push(item);
-
-        public async ValueTask DisposeAsync()
-        {
-            while (_items.TryPop(out var item))
-            {
-                switch (item)
-                {
-                    case IAsyncDisposable asyncDisposable:
-                        await asyncDisposable.DisposeAsync().ConfigureAwait(false);
-                        break;
-                    case IDisposable disposable:
-                        disposable.Dispose();
-                        break;
-                }
-            }
-        }
     }
 }
 

@@ -1,0 +1,142 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AsyncMcp.AspNetCore.Hybrid.Server;
+
+/// <summary>
+/// Wraps the SDK's Streamable HTTP endpoint: notes when a session's GET stream is open (so results that missed the
+/// webhook can go there, and kept ones are sent as soon as it opens), and in JSON response mode turns the SDK's SSE
+/// answer to a POST into one JSON body.
+/// </summary>
+internal sealed partial class HybridEndpointFilter
+{
+    private const string SessionHeader = "Mcp-Session-Id";
+    private readonly HybridServerTransportOptions _options;
+    private readonly HybridSessionRegistry _registry;
+    private readonly HybridDelivery _delivery;
+    private readonly ILogger _logger;
+
+    public HybridEndpointFilter(HybridServerTransportOptions options, HybridSessionRegistry registry, HybridDelivery delivery, ILogger<HybridEndpointFilter> logger)
+    {
+        _options = options;
+        _registry = registry;
+        _delivery = delivery;
+        _logger = logger;
+    }
+
+    /// <summary>Wraps one of the SDK's request delegates.</summary>
+    public RequestDelegate Wrap(RequestDelegate inner) => context => HandleAsync(context, inner);
+
+    private Task HandleAsync(HttpContext context, RequestDelegate inner)
+    {
+        var method = context.Request.Method;
+        if (HttpMethods.IsGet(method) && _registry.FindSession(context.Request.Headers[SessionHeader].ToString()) is { } session)
+        {
+            return HandleGetAsync(context, inner, session);
+        }
+
+        if (HttpMethods.IsPost(method) && _options.ResponseMode == HybridResponseMode.Json)
+        {
+            return JsonResponseMode.HandlePostAsync(context, inner, () => _registry.FindSession(ResponseSessionId(context)), _logger);
+        }
+
+        return inner(context);
+    }
+
+    private async Task HandleGetAsync(HttpContext context, RequestDelegate inner, HybridSession session)
+    {
+        var body = context.Response.Body;
+        var opened = 0;
+
+        // The SDK writes (or flushes) the stream's first bytes only once it is ready to send on it.
+        var observing = new FirstWriteObservingStream(body, () =>
+        {
+            if (Interlocked.Exchange(ref opened, 1) == 0)
+            {
+                session.StreamOpened();
+                LogStreamOpened(session.SessionId!);
+                _delivery.OnStreamOpened(session);
+            }
+        });
+        context.Response.Body = observing;
+        try
+        {
+            await inner(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Response.Body = body;
+            if (Volatile.Read(ref opened) != 0)
+            {
+                session.StreamClosed();
+                LogStreamClosed(session.SessionId!);
+            }
+        }
+    }
+
+    private static string? ResponseSessionId(HttpContext context) =>
+        context.Request.Headers[SessionHeader].ToString() is { Length: > 0 } fromRequest ? fromRequest : context.Response.Headers[SessionHeader].ToString();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "GET stream of session {SessionId} opened.")]
+    private partial void LogStreamOpened(string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "GET stream of session {SessionId} closed.")]
+    private partial void LogStreamClosed(string sessionId);
+
+    /// <summary>Passes everything through, calling back once on the first write or flush.</summary>
+    private sealed class FirstWriteObservingStream(Stream inner, Action onFirst) : Stream
+    {
+        private int _seen;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+            inner.Flush();
+            Seen();
+        }
+
+        public override async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+            Seen();
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            inner.Write(buffer, offset, count);
+            Seen();
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            Seen();
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        private void Seen()
+        {
+            if (Interlocked.Exchange(ref _seen, 1) == 0)
+            {
+                onFirst();
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Server;
+
+namespace AsyncMcp.AspNetCore.Hybrid.Server;
+
+/// <summary>Registers and mounts the hybrid transport: Streamable HTTP, with webhook delivery for long-running tools.</summary>
+public static partial class HybridMcpServerBuilderExtensions
+{
+    /// <summary>
+    /// Serves the MCP server over Streamable HTTP (the SDK's own, mounted with <see cref="MapMcpHybrid"/>) and delivers
+    /// the final results of webhook tools (marked with <see cref="WebhookDeliveryAttribute"/> or named in
+    /// <see cref="HybridServerTransportOptions.WebhookTools"/>) to the webhook URL each client names. Sessions are
+    /// stateful for clients that use <c>initialize</c> and sessionless for protocol revision 2026-07-28; the options are
+    /// validated when the host starts.
+    /// </summary>
+    /// <param name="builder">The MCP server builder.</param>
+    /// <param name="configure">Sets the transport options.</param>
+    /// <returns>The builder.</returns>
+    public static IMcpServerBuilder WithHybridTransport(this IMcpServerBuilder builder, Action<HybridServerTransportOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<HybridServerTransportOptions>().Configure(configure ?? (static _ => { }));
+        services.TryAddSingleton<HybridSessionRegistry>();
+        services.TryAddSingleton(sp => CreateDelivery(sp));
+        services.TryAddSingleton(sp => new HybridToolFilters(
+            sp.GetRequiredService<IOptions<HybridServerTransportOptions>>().Value,
+            sp.GetRequiredService<HybridSessionRegistry>(),
+            sp.GetRequiredService<HybridDelivery>(),
+            sp.GetRequiredService<IServiceScopeFactory>(),
+            sp.GetRequiredService<ILogger<HybridToolFilters>>()));
+        services.TryAddSingleton(sp => new HybridEndpointFilter(
+            sp.GetRequiredService<IOptions<HybridServerTransportOptions>>().Value,
+            sp.GetRequiredService<HybridSessionRegistry>(),
+            sp.GetRequiredService<HybridDelivery>(),
+            sp.GetRequiredService<ILogger<HybridEndpointFilter>>()));
+        services.AddHostedService<HybridStartup>();
+
+        builder.WithHttpTransport(options => options.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);
+        services.AddSingleton<IPostConfigureOptions<HttpServerTransportOptions>, TrackSessions>();
+        builder.WithRequestFilters(filters =>
+        {
+            filters.AddListToolsFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).ListToolsAsync(next, context, cancellationToken));
+            filters.AddCallToolFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).CallToolAsync(next, context, cancellationToken));
+        });
+        builder.WithMessageFilters(filters =>
+            filters.AddIncomingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).OnIncomingAsync(next, context, cancellationToken)));
+        return builder;
+    }
+
+    /// <summary>
+    /// Mounts the Streamable HTTP endpoint of the hybrid transport (POST, GET and DELETE at <paramref name="pattern"/>).
+    /// Needs <see cref="WithHybridTransport"/>.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder (the web application).</param>
+    /// <param name="pattern">The path; <c>/mcp</c> by default.</param>
+    /// <returns>The endpoints, for further conventions (authorization, rate limiting).</returns>
+    public static IEndpointConventionBuilder MapMcpHybrid(this IEndpointRouteBuilder endpoints, string pattern = "/mcp")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var filter = endpoints.ServiceProvider.GetService<HybridEndpointFilter>()
+            ?? throw new InvalidOperationException("MapMcpHybrid needs services.AddMcpServer().WithHybridTransport(...) first.");
+        var mapped = endpoints.MapMcp(pattern);
+        mapped.Add(endpoint =>
+        {
+            if (endpoint.RequestDelegate is { } inner)
+            {
+                endpoint.RequestDelegate = filter.Wrap(inner);
+            }
+        });
+        return mapped;
+    }
+
+    private static HybridToolFilters Filters(IServiceProvider? services) =>
+        services?.GetService<HybridToolFilters>() ?? throw new InvalidOperationException("The hybrid transport's services are missing: call WithHybridTransport on the MCP server builder.");
+
+    private static HybridDelivery CreateDelivery(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<HybridServerTransportOptions>>().Value;
+        options.Validate();
+        return new HybridDelivery(options, services.GetRequiredService<HybridSessionRegistry>(), services.GetService<ILoggerFactory>(), services.GetService<TimeProvider>());
+    }
+
+    /// <summary>Gives each stateful session's own server to the registry, and forgets the session when it ends.</summary>
+    private sealed class TrackSessions(HybridSessionRegistry registry, IServiceProvider services) : IPostConfigureOptions<HttpServerTransportOptions>
+    {
+        public void PostConfigure(string? name, HttpServerTransportOptions options)
+        {
+#pragma warning disable MCPEXP002 // RunSessionHandler is experimental in the SDK; it is the only hook that sees a session's own server.
+            var userHandler = options.RunSessionHandler;
+            options.RunSessionHandler = async (context, server, cancellationToken) =>
+            {
+                if (server.SessionId is not { } sessionId)
+                {
+                    await Run(context, server, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                var session = registry.GetOrAddSession(sessionId);
+                session.Server = server;
+                try
+                {
+                    await Run(context, server, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    registry.Remove(session);
+                    foreach (var call in session.Calls.Values)
+                    {
+                        try
+                        {
+                            await call.CancelAsync().ConfigureAwait(false);
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                        }
+                    }
+
+                    services.GetRequiredService<HybridDelivery>().OnSessionEnded(session);
+                }
+            };
+#pragma warning restore MCPEXP002
+
+            Task Run(HttpContext context, McpServer server, CancellationToken cancellationToken) =>
+                userHandler is null ? server.RunAsync(cancellationToken) : userHandler(context, server, cancellationToken);
+        }
+    }
+
+    /// <summary>Validates the options when the host starts and warns about unsigned deliveries.</summary>
+    private sealed partial class HybridStartup(HybridDelivery delivery, ILogger<HybridStartup> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            if (delivery.Unsigned)
+            {
+                LogUnsigned(logger);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "The hybrid transport sends webhook deliveries unsigned (Security.AllowUnsigned): clients cannot tell them from forgeries. Use this only with clients that cannot verify, such as the Python asyncmcp.")]
+        private static partial void LogUnsigned(ILogger logger);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Threading.Channels;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.AspNetCore.Hybrid.Server;
+
+/// <summary>
+/// Where the messages of one webhook call go once its POST has been answered: on the session's GET stream while one is
+/// open (as with any Streamable HTTP request), otherwise to the client's webhook, one after another in the order the
+/// tool sent them. The SDK sends to it as the call's related transport.
+/// </summary>
+internal sealed class WebhookCallTransport : ITransport
+{
+    private readonly HybridSession _session;
+    private readonly string _webhookUrl;
+    private readonly string _orderingKey;
+    private readonly HybridDelivery _delivery;
+    private readonly Lock _gate = new();
+    private Task _tail = Task.CompletedTask;
+
+    public WebhookCallTransport(HybridSession session, string webhookUrl, string orderingKey, HybridDelivery delivery)
+    {
+        _session = session;
+        _webhookUrl = webhookUrl;
+        _orderingKey = orderingKey;
+        _delivery = delivery;
+    }
+
+    /// <inheritdoc />
+    public string? SessionId => _session.SessionId;
+
+    /// <inheritdoc />
+    public ChannelReader<JsonRpcMessage> MessageReader => throw new NotSupportedException("A webhook call's transport only sends.");
+
+    /// <summary>Completes when everything sent by webhook so far has been handed over (or has failed).</summary>
+    public Task Sent
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _tail;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+
+        // The context named this transport so the SDK would route here; it must not travel on.
+        message.Context = null;
+        if (_session.HasOpenStream)
+        {
+            try
+            {
+                await _session.Server!.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (InvalidOperationException)
+            {
+                // The stream closed in between: use the webhook.
+            }
+        }
+
+        Task send;
+        lock (_gate)
+        {
+            send = _tail = AfterAsync(_tail, message);
+        }
+
+        await send.ConfigureAwait(false);
+    }
+
+    private async Task AfterAsync(Task previous, JsonRpcMessage message)
+    {
+        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _delivery.SendAsync(_session, _webhookUrl, message, _orderingKey).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => default;
+}

@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using AsyncMcp.AspNetCore.Hybrid;
+using AsyncMcp.AspNetCore.Hybrid.Server;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.AspNetCore.Tests;
+
+/// <summary>Our hybrid client against the hybrid server: fast tools on the stream, webhook tools by webhook, both revisions, both response modes.</summary>
+public sealed class HybridEndToEndTests
+{
+    public static TheoryData<string, HybridResponseMode> Combinations => new()
+    {
+        { Protocols.November2025, HybridResponseMode.Sse },
+        { Protocols.November2025, HybridResponseMode.Json },
+        { Protocols.July2026, HybridResponseMode.Sse },
+        { Protocols.July2026, HybridResponseMode.Json },
+    };
+
+    [Theory]
+    [MemberData(nameof(Combinations))]
+    public async Task A_fast_tool_answers_on_the_stream_and_a_webhook_tool_by_webhook_with_progress_in_order(string protocol, HybridResponseMode mode)
+    {
+        await using var harness = await HybridHarness.StartAsync(mode);
+        var client = await harness.ConnectAsync(protocol);
+        var ct = TestContext.Current.CancellationToken;
+
+        var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: ct);
+        Assert.Equal("Echo: hi", Text(echo));
+        Assert.False(harness.Logged("'echo'"), "the fast tool must not be accepted for webhook delivery");
+
+        var progress = new ConcurrentQueue<ProgressNotificationValue>();
+        var slow = await client.CallToolAsync(
+            "slow",
+            new Dictionary<string, object?> { ["steps"] = 5, ["delayMs"] = 50 },
+            new SynchronousProgress(progress.Enqueue),
+            cancellationToken: ct);
+
+        Assert.Equal("done after 5 steps", Text(slow));
+        Assert.Null(slow.Meta?[HybridMeta.Accepted]);
+        Assert.True(harness.Logged("Tool 'slow'") && harness.Logged("will be delivered by webhook"));
+        Assert.True(harness.Logged("was delivered by webhook"));
+        await Protocols.Eventually(() => progress.Count == 5);
+        Assert.Equal([1, 2, 3, 4, 5], progress.Select(p => (int)p.Progress));
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
+    public async Task Tools_list_says_which_tools_answer_by_webhook(string protocol)
+    {
+        await using var harness = await HybridHarness.StartAsync();
+        var client = await harness.ConnectAsync(protocol);
+        var tools = (await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).ToDictionary(t => t.Name);
+
+        Assert.Equal(HybridMeta.Webhook, tools["slow"].ProtocolTool.Meta?[HybridMeta.Delivery]?.GetValue<string>());
+        Assert.Equal(HybridMeta.Webhook, tools["render"].ProtocolTool.Meta?[HybridMeta.Delivery]?.GetValue<string>());
+        Assert.Null(tools["echo"].ProtocolTool.Meta?[HybridMeta.Delivery]);
+
+        var rendered = await client.CallToolAsync("render", new Dictionary<string, object?> { ["title"] = "q3", ["steps"] = 3 }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("rendered q3", Text(rendered));
+        Assert.True(harness.Logged("Tool 'render'"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Combinations))]
+    public async Task A_client_without_a_webhook_gets_webhook_tools_answered_on_the_stream(string protocol, HybridResponseMode mode)
+    {
+        await using var harness = await HybridHarness.StartAsync(mode);
+        var client = await harness.ConnectAsync(protocol, o => o.UseWebhook = false);
+
+        var result = await client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 2, ["delayMs"] = 10 }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("done after 2 steps", Text(result));
+        Assert.False(harness.Logged("will be delivered by webhook"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
+    public async Task Cancelling_a_webhook_call_stops_the_tool_and_no_result_is_sent(string protocol)
+    {
+        await using var harness = await HybridHarness.StartAsync();
+        var client = await harness.ConnectAsync(protocol);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var firstProgress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var call = client.CallToolAsync(
+            "slow",
+            new Dictionary<string, object?> { ["steps"] = 500, ["delayMs"] = 20 },
+            new SynchronousProgress(_ => firstProgress.TrySetResult()),
+            cancellationToken: cts.Token).AsTask();
+        await firstProgress.Task.WaitAsync(TestContext.Current.CancellationToken);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        await Protocols.Eventually(() => harness.State.SlowCancelled == 1);
+        await Protocols.Eventually(() => harness.Logged("was cancelled by the client"));
+        Assert.Equal(0, harness.State.SlowCompleted);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
+    public async Task A_webhook_tool_that_throws_delivers_an_error_result(string protocol)
+    {
+        await using var harness = await HybridHarness.StartAsync();
+        var client = await harness.ConnectAsync(protocol);
+
+        var result = await client.CallToolAsync("fail", cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.IsError);
+        Assert.True(harness.Logged("Tool 'fail'"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
+    public async Task Log_messages_of_a_webhook_call_reach_the_client(string protocol)
+    {
+        await using var harness = await HybridHarness.StartAsync();
+        var logs = new ConcurrentQueue<string>();
+        var options = new McpClientOptions
+        {
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers = [new(NotificationMethods.LoggingMessageNotification, (n, _) =>
+                {
+                    var p = JsonSerializer.Deserialize<LoggingMessageNotificationParams>(n.Params, McpJsonUtilities.DefaultOptions)!;
+                    logs.Enqueue(p.Data.ToString());
+                    return default;
+                })],
+            },
+        };
+        var client = await harness.ConnectAsync(protocol, clientOptions: options);
+
+        var result = await client.CallToolAsync("log", new Dictionary<string, object?> { ["message"] = "from the background" }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("logged", Text(result));
+        await Protocols.Eventually(() => logs.Any(l => l.Contains("from the background", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Sampling_and_elicitation_from_a_webhook_tool_work_on_a_session()
+    {
+        await using var harness = await HybridHarness.StartAsync();
+        var options = new McpClientOptions
+        {
+            Handlers = new McpClientHandlers
+            {
+                SamplingHandler = (request, _, _) => ValueTask.FromResult(new CreateMessageResult
+                {
+                    Model = "test-model",
+                    Role = Role.Assistant,
+                    Content = [new TextContentBlock { Text = "sampled " + ((TextContentBlock)request!.Messages[0].Content[0]).Text }],
+                }),
+                ElicitationHandler = (_, _) => ValueTask.FromResult(new ElicitResult
+                {
+                    Action = "accept",
+                    Content = new Dictionary<string, JsonElement> { ["name"] = JsonSerializer.SerializeToElement("Ada") },
+                }),
+            },
+        };
+        var client = await harness.ConnectAsync(Protocols.November2025, clientOptions: options);
+        var ct = TestContext.Current.CancellationToken;
+
+        var sampled = await client.CallToolAsync("sample", new Dictionary<string, object?> { ["prompt"] = "hello" }, cancellationToken: ct);
+        var elicited = await client.CallToolAsync("elicit", cancellationToken: ct);
+
+        Assert.Equal("model test-model said: sampled hello", Text(sampled));
+        Assert.Equal("hello Ada", Text(elicited));
+        Assert.True(harness.Logged("Tool 'sample'") && harness.Logged("Tool 'elicit'"));
+    }
+
+    [Fact]
+    public async Task Many_concurrent_webhook_calls_from_several_clients_each_get_their_own_result()
+    {
+        await using var harness = await HybridHarness.StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var clients = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => harness.ConnectAsync(i % 2 == 0 ? Protocols.November2025 : Protocols.July2026)));
+
+        var calls = clients.SelectMany((client, c) => Enumerable.Range(0, 8).Select(async i =>
+        {
+            var result = await client.CallToolAsync("render", new Dictionary<string, object?> { ["title"] = $"c{c}-{i}", ["steps"] = 2 }, cancellationToken: ct);
+            return (Expected: $"rendered c{c}-{i}", Actual: Text(result));
+        }));
+
+        foreach (var (expected, actual) in await Task.WhenAll(calls))
+        {
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    internal static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+}

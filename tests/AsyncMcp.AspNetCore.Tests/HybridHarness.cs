@@ -1,0 +1,124 @@
+using System.ComponentModel;
+using AsyncMcp.AspNetCore.Hybrid.Client;
+using AsyncMcp.AspNetCore.Hybrid.Server;
+using AsyncMcp.AspNetCore.Webhooks.Signing;
+using AsyncMcp.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Server;
+
+namespace AsyncMcp.AspNetCore.Tests;
+
+/// <summary>A real McpServer behind the hybrid endpoint (the SDK's Streamable HTTP) on real Kestrel (127.0.0.1, a free port), and real clients.</summary>
+public sealed class HybridHarness : IAsyncDisposable
+{
+    /// <summary>Tools that answer by webhook by name in the options; <c>render</c> is marked with the attribute instead.</summary>
+    public static readonly string[] WebhookTools = ["slow", "sample", "elicit", "log", "fail", "hold"];
+
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    private HybridHarness(WebApplication app, Uri url, string secret, TestServerState state, CollectingLoggerProvider logs)
+    {
+        App = app;
+        Url = url;
+        Secret = secret;
+        State = state;
+        Logs = logs;
+    }
+
+    public WebApplication App { get; }
+
+    /// <summary>The Streamable HTTP endpoint, such as http://127.0.0.1:41234/mcp.</summary>
+    public Uri Url { get; }
+
+    public string Secret { get; }
+
+    public TestServerState State { get; }
+
+    public CollectingLoggerProvider Logs { get; }
+
+    public static async Task<HybridHarness> StartAsync(HybridResponseMode mode = HybridResponseMode.Sse, Action<HybridServerTransportOptions>? configure = null)
+    {
+        var logs = new CollectingLoggerProvider(LogLevel.Debug);
+        var state = new TestServerState();
+        var secret = WebhookSecret.Generate();
+        var tools = TestMcpServer.CreateOptions(state).ToolCollection!;
+        var app = await WebhookHarness.StartAppAsync(
+            app => app.MapMcpHybrid("/mcp"),
+            services =>
+            {
+                services.AddLogging(b => b.SetMinimumLevel(LogLevel.Information).AddFilter("AsyncMcp", LogLevel.Debug).AddProvider(logs));
+                services.AddMcpServer(o => o.ServerInfo = new() { Name = "asyncmcp-hybrid-test", Version = "1.0.0" })
+                    .WithHybridTransport(o =>
+                    {
+                        o.Security.Secret = secret;
+                        o.ResponseMode = mode;
+                        foreach (var name in WebhookTools)
+                        {
+                            o.WebhookTools.Add(name);
+                        }
+
+                        configure?.Invoke(o);
+                    })
+                    .WithTools(tools)
+                    .WithTools<AttributeMarkedTools>();
+            });
+        return new HybridHarness(app, new Uri(WebhookHarness.BoundAddress(app) + "/mcp"), secret, state, logs);
+    }
+
+    public HybridClientTransportOptions ClientOptions(Action<HybridClientTransportOptions>? configure = null)
+    {
+        var options = new HybridClientTransportOptions { Endpoint = Url, Security = { Secret = Secret } };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    public async Task<McpClient> ConnectAsync(string protocol, Action<HybridClientTransportOptions>? configure = null, McpClientOptions? clientOptions = null)
+    {
+        clientOptions ??= new McpClientOptions();
+        clientOptions.ProtocolVersion = Protocols.ClientSetting(protocol);
+        var client = await McpClient.CreateAsync(new HybridClientTransport(ClientOptions(configure), WebhookHarness.LoggerFactory), clientOptions, WebhookHarness.LoggerFactory, TestContext.Current.CancellationToken);
+        _owned.Add(client);
+        return client;
+    }
+
+    public bool Logged(string fragment) => Logs.Entries.Any(e => e.Message.Contains(fragment, StringComparison.Ordinal));
+
+    public T Own<T>(T disposable)
+        where T : IAsyncDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync();
+        }
+
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
+
+/// <summary>A tool marked for webhook delivery with the attribute rather than by name.</summary>
+[McpServerToolType]
+public sealed class AttributeMarkedTools
+{
+    [McpServerTool(Name = "render"), WebhookDelivery, Description("Renders a report in a few steps, reporting progress.")]
+    public static async Task<string> Render(string title, int steps, IProgress<ProgressNotificationValue> progress, CancellationToken cancellationToken)
+    {
+        for (var i = 1; i <= steps; i++)
+        {
+            await Task.Delay(20, cancellationToken);
+            progress.Report(new ProgressNotificationValue { Progress = i, Total = steps });
+        }
+
+        return $"rendered {title}";
+    }
+}
