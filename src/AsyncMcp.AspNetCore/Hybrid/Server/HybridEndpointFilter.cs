@@ -1,4 +1,8 @@
+using System.Text.Json;
+using AsyncMcp.AspNetCore.Webhooks;
+using AsyncMcp.Wire;
 using Microsoft.AspNetCore.Http;
+using ModelContextProtocol;
 using Microsoft.Extensions.Logging;
 
 namespace AsyncMcp.AspNetCore.Hybrid.Server;
@@ -35,12 +39,49 @@ internal sealed partial class HybridEndpointFilter
             return HandleGetAsync(context, inner, session);
         }
 
-        if (HttpMethods.IsPost(method) && _options.ResponseMode == HybridResponseMode.Json)
+        if (HttpMethods.IsPost(method))
         {
-            return JsonResponseMode.HandlePostAsync(context, inner, () => _registry.FindSession(ResponseSessionId(context)), _logger);
+            return HandlePostAsync(context, inner);
         }
 
         return inner(context);
+    }
+
+    private async Task HandlePostAsync(HttpContext context, RequestDelegate inner)
+    {
+        // A body that is not JSON at all is a parse error (-32700, id null), which the SDK reports as an invalid request.
+        if (WebhookStatus.IsJson(context.Request) && !await IsWellFormedJsonAsync(context.Request).ConfigureAwait(false))
+        {
+            LogParseError(context.Connection.RemoteIpAddress);
+            await WebhookStatus.WriteErrorAsync(context, StatusCodes.Status400BadRequest, JsonRpcErrors.Create(default, McpErrorCode.ParseError, "Parse error: the body is not valid JSON.", ErrorReasons.ParseError)).ConfigureAwait(false);
+            return;
+        }
+
+        if (_options.ResponseMode == HybridResponseMode.Json)
+        {
+            await JsonResponseMode.HandlePostAsync(context, inner, () => _registry.FindSession(ResponseSessionId(context)), _logger).ConfigureAwait(false);
+            return;
+        }
+
+        await inner(context).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> IsWellFormedJsonAsync(HttpRequest request)
+    {
+        request.EnableBuffering();
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        finally
+        {
+            request.Body.Position = 0;
+        }
     }
 
     private async Task HandleGetAsync(HttpContext context, RequestDelegate inner, HybridSession session)
@@ -76,6 +117,9 @@ internal sealed partial class HybridEndpointFilter
 
     private static string? ResponseSessionId(HttpContext context) =>
         context.Request.Headers[SessionHeader].ToString() is { Length: > 0 } fromRequest ? fromRequest : context.Response.Headers[SessionHeader].ToString();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A POST from {RemoteAddress} was not valid JSON; answered 400 with a parse error.")]
+    private partial void LogParseError(System.Net.IPAddress? remoteAddress);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "GET stream of session {SessionId} opened.")]
     private partial void LogStreamOpened(string sessionId);

@@ -1,0 +1,92 @@
+using AsyncMcp.AspNetCore.Hybrid.Server;
+using ModelContextProtocol;
+
+namespace AsyncMcp.AspNetCore.Tests;
+
+/// <summary>A result whose webhook is down: on the open GET stream, else kept and sent when the client comes back, else discarded with an error logged.</summary>
+public sealed class HybridFallbackTests
+{
+    private static void FastRetries(HybridServerTransportOptions o)
+    {
+        o.SendRetry.MaxAttempts = 2;
+        o.SendRetry.BaseDelay = TimeSpan.FromMilliseconds(10);
+        o.SendRetry.MaxDelay = TimeSpan.FromMilliseconds(20);
+    }
+
+    [Theory]
+    [InlineData(HybridResponseMode.Sse)]
+    [InlineData(HybridResponseMode.Json)]
+    public async Task When_the_webhook_is_down_the_result_arrives_on_the_open_GET_stream(HybridResponseMode mode)
+    {
+        await using var harness = await HybridHarness.StartAsync(mode, FastRetries);
+        var client = await harness.ConnectAsync(Protocols.November2025, o => o.WebhookUrl = new Uri(RawStreamableHttp.DeadWebhookUrl()));
+
+        var result = await client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 2, ["delayMs"] = 10 }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("done after 2 steps", HybridEndToEndTests.Text(result));
+        Assert.True(harness.Logged("could not be delivered to"));
+        Assert.True(harness.Logged("was sent on the session's GET stream instead of the webhook"));
+    }
+
+    [Fact]
+    public async Task Without_a_webhook_or_a_stream_the_result_is_kept_and_sent_when_the_GET_stream_opens()
+    {
+        await using var harness = await HybridHarness.StartAsync(configure: FastRetries);
+        using var raw = new RawStreamableHttp(harness.Url);
+        await raw.InitializeAsync(RawStreamableHttp.DeadWebhookUrl());
+
+        var call = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{\"steps\":1,\"delayMs\":1}}}");
+        var ack = Assert.Single(call.Messages);
+        Assert.Equal(7, (int)ack["id"]!);
+        Assert.True((bool)ack["result"]!["_meta"]![Hybrid.HybridMeta.Accepted]!);
+        await Protocols.Eventually(() => harness.Logged("is undelivered"));
+
+        var result = await raw.ReadGetStreamUntilAsync(m => m["id"] is { } id && (int)id == 7, TimeSpan.FromSeconds(30));
+
+        Assert.Equal("done after 1 steps", (string)result["result"]!["content"]![0]!["text"]!);
+        await Protocols.Eventually(() => harness.Logged("was delivered on the GET stream"));
+    }
+
+    [Fact]
+    public async Task A_kept_result_is_discarded_with_an_error_when_its_retention_ends()
+    {
+        await using var harness = await HybridHarness.StartAsync(configure: o =>
+        {
+            FastRetries(o);
+            o.UndeliveredResultRetention = TimeSpan.FromMilliseconds(300);
+        });
+        using var raw = new RawStreamableHttp(harness.Url);
+        await raw.InitializeAsync(RawStreamableHttp.DeadWebhookUrl());
+
+        await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{\"steps\":1,\"delayMs\":1}}}");
+
+        await Protocols.Eventually(() => harness.Logs.Entries.Any(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Message.Contains("request 3", StringComparison.Ordinal) && e.Message.Contains("its retention time ended", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_webhook_URL_refused_by_the_policy_fails_initialize_with_a_clear_error()
+    {
+        await using var harness = await HybridHarness.StartAsync();
+
+        var error = await Assert.ThrowsAnyAsync<McpException>(() => harness.ConnectAsync(Protocols.November2025, o => o.WebhookUrl = new Uri("http://169.254.169.254/latest/hook")));
+
+        Assert.Contains("reply-address policy", error.Message, StringComparison.Ordinal);
+        Assert.True(harness.Logged("was refused by the reply-address policy"));
+    }
+
+    [Fact]
+    public async Task A_sessionless_client_with_a_refused_webhook_URL_gets_an_error_for_webhook_tools_only()
+    {
+        await using var harness = await HybridHarness.StartAsync(configure: o => o.AddressPolicy.AllowedHosts = ["hooks.example.com"]);
+        var client = await harness.ConnectAsync(Protocols.July2026);
+        var ct = TestContext.Current.CancellationToken;
+
+        var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 1, ["delayMs"] = 1 }, cancellationToken: ct).AsTask());
+        var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "still here" }, cancellationToken: ct);
+
+        Assert.Contains("reply-address policy", error.Message, StringComparison.Ordinal);
+        Assert.Equal(McpErrorCode.InvalidParams, error.ErrorCode);
+        Assert.Equal("Echo: still here", HybridEndToEndTests.Text(echo));
+        Assert.Equal(0, harness.State.SlowStarted);
+    }
+}
