@@ -76,11 +76,15 @@ public sealed class HybridHarness : IAsyncDisposable
         return options;
     }
 
-    public async Task<McpClient> ConnectAsync(string protocol, Action<HybridClientTransportOptions>? configure = null, McpClientOptions? clientOptions = null)
+    public Task<McpClient> ConnectAsync(string protocol, Action<HybridClientTransportOptions>? configure = null, McpClientOptions? clientOptions = null) =>
+        ConnectAsync(protocol, new HybridClientTransport(ClientOptions(configure), WebhookHarness.LoggerFactory), clientOptions);
+
+    /// <summary>Connects through a given transport (a hybrid transport wrapped to observe what it hands the client, say).</summary>
+    public async Task<McpClient> ConnectAsync(string protocol, IClientTransport transport, McpClientOptions? clientOptions = null)
     {
         clientOptions ??= new McpClientOptions();
         clientOptions.ProtocolVersion = Protocols.ClientSetting(protocol);
-        var client = await McpClient.CreateAsync(new HybridClientTransport(ClientOptions(configure), WebhookHarness.LoggerFactory), clientOptions, WebhookHarness.LoggerFactory, TestContext.Current.CancellationToken);
+        var client = await McpClient.CreateAsync(transport, clientOptions, WebhookHarness.LoggerFactory, TestContext.Current.CancellationToken);
         _owned.Add(client);
         return client;
     }

@@ -1,3 +1,5 @@
+using AsyncMcp.AspNetCore.Webhooks.Client;
+using AsyncMcp.Testing;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using ModelContextProtocol;
@@ -35,20 +37,19 @@ public sealed class WebhookEndToEndTests
     public async Task Reports_progress_before_the_result(string protocol)
     {
         await using var harness = await WebhookHarness.StartAsync();
-        var client = await harness.ConnectAsync(Protocols.ClientSetting(protocol));
-        var reports = new ConcurrentQueue<ProgressNotificationValue>();
+        var observed = new ObservingClientTransport(new WebhookClientTransport(harness.ClientOptions(), WebhookHarness.LoggerFactory));
+        var client = harness.Own(await McpClient.CreateAsync(observed, new McpClientOptions { ProtocolVersion = Protocols.ClientSetting(protocol) }, WebhookHarness.LoggerFactory, Timeout));
 
         var result = await client.CallToolAsync(
             "slow",
             new Dictionary<string, object?> { ["steps"] = 4, ["delayMs"] = 20 },
-            new SynchronousProgress(reports.Enqueue),
+            new SynchronousProgress(_ => { }),
             cancellationToken: Timeout);
 
         Assert.Equal("done after 4 steps", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
 
         // Deliveries to one client go one at a time, in order, and a result waits for the progress sent before it.
-        await Protocols.Eventually(() => reports.Count == 4);
-        Assert.Equal([1, 2, 3, 4], reports.Select(r => (int)r.Progress));
+        Assert.Equal([1, 2, 3, 4], observed.ProgressBefore("done after 4 steps")!);
     }
 
     [Theory]

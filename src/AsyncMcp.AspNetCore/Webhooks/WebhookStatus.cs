@@ -32,8 +32,23 @@ internal static class WebhookStatus
         return context.Response.WriteAsync(JsonRpcCodec.Serialize(error), context.RequestAborted);
     }
 
-    /// <summary>Reads the body up to a limit: <see langword="null"/> when it is longer.</summary>
+    /// <summary>
+    /// Reads the body up to a limit: <see langword="null"/> when it is longer. The rest of a longer body is left unread,
+    /// so the answer then says <c>Connection: close</c>: the client must not send its next request on a connection the
+    /// server is about to drop.
+    /// </summary>
     public static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        var body = await ReadLimitedAsync(request, maxBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null && !request.HttpContext.Response.HasStarted)
+        {
+            request.HttpContext.Response.Headers.Connection = "close";
+        }
+
+        return body;
+    }
+
+    private static async Task<byte[]?> ReadLimitedAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
         if (request.ContentLength > maxBytes)
         {

@@ -60,10 +60,10 @@ internal sealed class WebhookCallServer : McpServer
         if (_session.Server is { } sessionServer)
         {
             message.Context = new JsonRpcMessageContext { RelatedTransport = _transport };
-            return sessionServer.SendMessageAsync(message, cancellationToken);
+            return _transport.Track(sessionServer.SendMessageAsync(message, cancellationToken));
         }
 
-        return _transport.SendMessageAsync(message, cancellationToken);
+        return _transport.Track(_transport.SendMessageAsync(message, cancellationToken));
     }
 
     /// <inheritdoc />

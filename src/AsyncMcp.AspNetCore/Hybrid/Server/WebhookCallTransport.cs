@@ -31,38 +31,49 @@ internal sealed class WebhookCallTransport : ITransport
     /// <inheritdoc />
     public ChannelReader<JsonRpcMessage> MessageReader => throw new NotSupportedException("A webhook call's transport only sends.");
 
-    /// <summary>Completes when everything sent by webhook so far has been handed over (or has failed).</summary>
+    private readonly List<Task> _started = [];
+
+    /// <summary>Completes when everything the call has sent so far has been handed over (or has failed).</summary>
     public Task Sent
     {
         get
         {
             lock (_gate)
             {
-                return _tail;
+                _started.RemoveAll(static t => t.IsCompleted);
+                return _started.Count == 0 ? _tail : Task.WhenAll([.. _started, _tail]);
             }
         }
     }
 
+    /// <summary>
+    /// Counts a send that has started on its way here through the SDK (a tool's progress report is fire-and-forget and
+    /// can still be in the SDK when the tool returns), so that <see cref="Sent"/> waits for it too.
+    /// </summary>
+    public Task Track(Task send)
+    {
+        if (!send.IsCompleted)
+        {
+            lock (_gate)
+            {
+                _started.Add(send);
+            }
+        }
+
+        return send;
+    }
+
     /// <inheritdoc />
+    /// <remarks>
+    /// Sends go one after another, whichever way they take, so that <see cref="Sent"/> covers everything the call has
+    /// said when its result is delivered.
+    /// </remarks>
     public async Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
 
         // The context named this transport so the SDK would route here; it must not travel on.
         message.Context = null;
-        if (_session.HasOpenStream)
-        {
-            try
-            {
-                await _session.Server!.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (InvalidOperationException)
-            {
-                // The stream closed in between: use the webhook.
-            }
-        }
-
         Task send;
         lock (_gate)
         {
@@ -75,6 +86,19 @@ internal sealed class WebhookCallTransport : ITransport
     private async Task AfterAsync(Task previous, JsonRpcMessage message)
     {
         await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_session.HasOpenStream)
+        {
+            try
+            {
+                await _session.Server!.SendMessageAsync(message).ConfigureAwait(false);
+                return;
+            }
+            catch (InvalidOperationException)
+            {
+                // The stream closed in between: use the webhook.
+            }
+        }
+
         await _delivery.SendAsync(_session, _webhookUrl, message, _orderingKey).ConfigureAwait(false);
     }
 

@@ -3,7 +3,7 @@ using System.Threading.Channels;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
-namespace AsyncMcp.Aws.Tests;
+namespace AsyncMcp.Testing;
 
 /// <summary>
 /// Wraps a client transport and records the order in which messages come out of it. The SDK handles incoming
@@ -12,6 +12,30 @@ namespace AsyncMcp.Aws.Tests;
 public sealed class ObservingClientTransport(IClientTransport inner) : IClientTransport
 {
     public ConcurrentQueue<JsonRpcMessage> Received { get; } = new();
+
+    /// <summary>
+    /// The progress values that came out of the transport before the response whose text is <paramref name="resultText"/>,
+    /// or <see langword="null"/> while that response has not come out. The SDK hands each message to its own thread-pool
+    /// work item, so a progress handler can still run after the call has returned: progress order is a transport
+    /// property, checked here.
+    /// </summary>
+    public IReadOnlyList<double>? ProgressBefore(string resultText)
+    {
+        var progress = new List<double>();
+        foreach (var message in Received)
+        {
+            switch (message)
+            {
+                case JsonRpcNotification { Method: NotificationMethods.ProgressNotification } notification:
+                    progress.Add((double)notification.Params!["progress"]!);
+                    break;
+                case JsonRpcResponse response when response.Result?.ToJsonString().Contains(resultText, StringComparison.Ordinal) == true:
+                    return progress;
+            }
+        }
+
+        return null;
+    }
 
     public string Name => inner.Name;
 
