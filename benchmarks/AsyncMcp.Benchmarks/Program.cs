@@ -83,6 +83,27 @@ foreach (var (concurrency, calls) in levels)
 }
 }
 
+if (Run("hybrid"))
+{
+Line();
+Line("### tools/call round trip over the hybrid transport vs. the SDK's Streamable HTTP (both on Kestrel, loopback, this process)");
+Line();
+Line("Fast: `echo` on the hybrid server, answered on the POST's stream like any Streamable HTTP call (measures the hybrid layer's overhead). Webhook: the same function as a webhook tool: the POST is acknowledged at once and the result is POSTed (signed) to the client's own Kestrel listener and merged into the session.");
+Line();
+Line("| concurrency | calls | Streamable HTTP p50 | p99 | calls/s | hybrid fast p50 | p99 | calls/s | hybrid webhook 2025-11-25 p50 | p99 | calls/s | hybrid webhook 2026-07-28 p50 | p99 | calls/s | p50 ratio fast / webhook 2025 / webhook 2026 |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+foreach (var (concurrency, calls) in levels)
+{
+    var warmup = Math.Max(20, calls / 10);
+    var streamable = await WebhookBench.MeasureStreamableHttpAsync("2025-11-25", concurrency, calls, warmup);
+    var fast = await HybridBench.MeasureAsync("2025-11-25", "echo", concurrency, calls, warmup);
+    var november = await HybridBench.MeasureAsync("2025-11-25", "echo_later", concurrency, calls, warmup);
+    var july = await HybridBench.MeasureAsync(null, "echo_later", concurrency, calls, warmup);
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"| {concurrency} | {calls} | {streamable.P50Ms:F2} ms | {streamable.P99Ms:F2} ms | {streamable.PerSecond:F0} | {fast.P50Ms:F2} ms | {fast.P99Ms:F2} ms | {fast.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {fast.P50Ms / streamable.P50Ms:F2}× / {november.P50Ms / streamable.P50Ms:F2}× / {july.P50Ms / streamable.P50Ms:F2}× |"));
+}
+}
+
 if (Run("memory"))
 {
 Line();

@@ -59,7 +59,7 @@ internal static class WebhookBench
         }
     }
 
-    private static async Task<WebApplication> StartAppAsync(Action<WebApplication> map, Action<IServiceCollection>? services)
+    internal static async Task<WebApplication> StartAppAsync(Action<WebApplication> map, Action<IServiceCollection>? services)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -71,10 +71,10 @@ internal static class WebhookBench
         return app;
     }
 
-    private static string Address(WebApplication app) =>
+    internal static string Address(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
 
-    private static class Echo
+    internal static class Echo
     {
         public static McpServerTool Tool() => McpServerTool.Create((string message) => $"Echo: {message}", new() { Name = "echo" });
 
