@@ -10,6 +10,41 @@ namespace AsyncMcp.AspNetCore.Tests;
 public sealed class HybridWireCompatibilityTests
 {
     [Fact]
+    public async Task Serves_an_asyncmcp_client_that_cannot_verify_when_unsigned_deliveries_are_allowed()
+    {
+        await using var harness = await HybridHarness.StartAsync(configure: o => o.Security = new() { AllowUnsigned = true });
+
+        var result = await RunClientAsync(harness, secret: null);
+
+        var delivery = result["steps"]!["slowDelivery"]!;
+        Assert.Equal("done after 3 steps", (string?)delivery["body"]!["result"]!["content"]![0]!["text"]);
+        Assert.Contains(harness.Logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("sends webhook deliveries unsigned", StringComparison.Ordinal));
+    }
+
+    private static async Task<JsonNode> RunClientAsync(HybridHarness harness, string? secret)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["INFRA_DIR"] = RepositoryPaths.Infra,
+            ["SERVER_URL"] = harness.Url.ToString(),
+        };
+        if (secret is not null)
+        {
+            environment["SECRET"] = secret;
+        }
+
+        await using var node = ChildProcess.Start(
+            RepositoryPaths.Node,
+            ["--no-warnings", Path.Combine(AppContext.BaseDirectory, "wire", "asyncmcp-hybrid-client.mjs")],
+            RepositoryPaths.Infra,
+            environment);
+        var line = await node.WaitForLineAsync(l => l.StartsWith("{\"steps\"", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
+        var result = JsonNode.Parse(line)!;
+        Assert.Null(result["steps"]!["error"]);
+        return result;
+    }
+
+    [Fact]
     public async Task An_asyncmcp_style_hybrid_client_gets_fast_answers_on_the_stream_and_the_long_tool_by_signed_webhook()
     {
         await using var harness = await HybridHarness.StartAsync();
