@@ -37,6 +37,16 @@ public abstract class AsyncMcpServerTransportOptions
     /// <summary>The most answers remembered for <see cref="DuplicateWindow"/>; the oldest are forgotten first. Default 10,000.</summary>
     public int MaxRememberedAnswers { get; set; } = 10_000;
 
+    /// <summary>
+    /// Serves each session on its transport instead of an <see cref="ModelContextProtocol.Server.McpServer"/>: a bridge
+    /// forwards the session's messages to another MCP server, for example. It runs until the transport closes (the
+    /// session closed or expired) or the token is cancelled; when it returns, the session is closed. Messages that
+    /// belong to a session-less request (protocol revision 2026-07-28) carry the transport to answer on in
+    /// <c>JsonRpcMessage.Context.RelatedTransport</c>. <see langword="null"/> (the default) runs an
+    /// <see cref="ModelContextProtocol.Server.McpServer"/> per session.
+    /// </summary>
+    public Func<ModelContextProtocol.Protocol.ITransport, CancellationToken, Task>? RunSessionHandler { get; set; }
+
     /// <summary>Checks the settings, throwing an exception that names the first bad option.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public virtual void Validate()

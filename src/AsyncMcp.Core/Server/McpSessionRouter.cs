@@ -569,10 +569,40 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                 sessionId,
                 (message, ct) => SendAsync(session, message, null, ct),
                 _loggerFactory);
-            session.Server = McpServer.Create(session.Transport, _serverOptions, _loggerFactory, _services);
             _sessions[key] = session;
-            session.RunTask = RunSessionAsync(session);
+            if (_options.RunSessionHandler is { } handler)
+            {
+                session.RunTask = RunSessionHandlerAsync(session, handler);
+            }
+            else
+            {
+                session.Server = McpServer.Create(session.Transport, _serverOptions, _loggerFactory, _services);
+                session.RunTask = RunSessionAsync(session);
+            }
+
             return session;
+        }
+    }
+
+    private async Task RunSessionHandlerAsync(RoutedSession session, Func<ITransport, CancellationToken, Task> handler)
+    {
+        // Off the caller's thread: the router is routing a message into this session right now.
+        await Task.Yield();
+        try
+        {
+            await handler(session.Transport, session.Stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (session.Stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogSessionFaulted(session.Key, ex);
+        }
+
+        if (!session.IsClosed)
+        {
+            _ = Task.Run(() => CloseSessionAsync(session, "its session handler ended", completeUnanswered: true), CancellationToken.None);
         }
     }
 
@@ -580,7 +610,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     {
         try
         {
-            await session.Server.RunAsync(CancellationToken.None).ConfigureAwait(false);
+            await session.Server!.RunAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -819,10 +849,11 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         try
         {
             await session.Transport.DisposeAsync().ConfigureAwait(false);
+            await session.Stopping.CancelAsync().ConfigureAwait(false);
 
             // Disposing the SDK server cancels its handlers and waits for them; a tool that ignores cancellation
             // must not hold up shutdown or the close of other sessions forever.
-            var stopped = Task.WhenAll(session.Server.DisposeAsync().AsTask(), session.RunTask);
+            var stopped = Task.WhenAll(session.Server?.DisposeAsync().AsTask() ?? Task.CompletedTask, session.RunTask);
             await stopped.WaitAsync(s_sessionStopTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)

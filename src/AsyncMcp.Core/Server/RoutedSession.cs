@@ -37,7 +37,11 @@ internal sealed class RoutedSession
 
     public RoutedServerTransport Transport { get; set; } = null!;
 
-    public McpServer Server { get; set; } = null!;
+    /// <summary>The SDK server serving the session; <see langword="null"/> when a custom session handler serves it.</summary>
+    public McpServer? Server { get; set; }
+
+    /// <summary>Cancelled when the session closes, for a custom session handler.</summary>
+    public CancellationTokenSource Stopping { get; } = new();
 
     public Task RunTask { get; set; } = Task.CompletedTask;
 

@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol.Protocol;
+
+namespace AsyncMcp.Proxy.Bridging;
+
+/// <summary>
+/// Forwards JSON-RPC messages, unchanged, between the client-facing side of a session and a connection to an MCP
+/// server, in both directions, until either side closes. Nothing is interpreted except routing: an answer (and the
+/// progress of a request) goes back on the transport its request came in on, which for a session-less request
+/// (protocol revision 2026-07-28) is the request's own reply transport.
+/// </summary>
+public static partial class McpMessageBridge
+{
+    /// <summary>Runs the bridge until one side closes or <paramref name="cancellationToken"/> is cancelled; both sides are then disposed.</summary>
+    /// <param name="clientSide">The session's transport towards the MCP client (a server-side transport).</param>
+    /// <param name="serverSide">The connection to the MCP server (a client-side transport).</param>
+    /// <param name="logger">Logs what could not be forwarded.</param>
+    /// <param name="cancellationToken">Stops the bridge.</param>
+    /// <returns>A task that completes when the bridge has stopped.</returns>
+    public static async Task RunAsync(ITransport clientSide, ITransport serverSide, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(clientSide);
+        ArgumentNullException.ThrowIfNull(serverSide);
+        logger ??= NullLogger.Instance;
+        var routes = new Routes();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var toServer = PumpToServerAsync(clientSide, serverSide, routes, logger, stop.Token);
+        var toClient = PumpToClientAsync(serverSide, clientSide, routes, logger, stop.Token);
+        await Task.WhenAny(toServer, toClient).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(toServer, toClient).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await DisposeQuietlyAsync(serverSide, logger).ConfigureAwait(false);
+        await DisposeQuietlyAsync(clientSide, logger).ConfigureAwait(false);
+    }
+
+    private static async Task PumpToServerAsync(ITransport from, ITransport to, Routes routes, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var message in from.MessageReader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (message is JsonRpcRequest request && message.Context?.RelatedTransport is { } related)
+                {
+                    routes.Remember(request, related);
+                }
+
+                // The context belongs to the side it came from.
+                message.Context = null;
+                try
+                {
+                    await to.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogForwardFailed(logger, "server", ex.Message);
+                    if (message is JsonRpcRequest failed)
+                    {
+                        await AnswerFailureAsync(failed, routes.TakeAnswerRoute(failed.Id) ?? from, ex.Message, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static async Task PumpToClientAsync(ITransport from, ITransport to, Routes routes, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var message in from.MessageReader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var target = message switch
+                {
+                    JsonRpcResponse response => routes.TakeAnswerRoute(response.Id),
+                    JsonRpcError error => routes.TakeAnswerRoute(error.Id),
+                    JsonRpcNotification notification => routes.NotificationRoute(notification),
+                    _ => null,
+                } ?? to;
+                message.Context = null;
+                try
+                {
+                    await target.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogForwardFailed(logger, "client", ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static async Task AnswerFailureAsync(JsonRpcRequest request, ITransport route, string reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await route.SendMessageAsync(
+                new JsonRpcError
+                {
+                    Id = request.Id,
+                    Error = new JsonRpcErrorDetail { Code = (int)ModelContextProtocol.McpErrorCode.InternalError, Message = $"The MCP server behind this bridge could not be reached: {reason}" },
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The client side is gone too.
+        }
+    }
+
+    private static async Task DisposeQuietlyAsync(ITransport transport, ILogger logger)
+    {
+        try
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogDisposeFailed(logger, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A message could not be forwarded to the {Side}: {Error}")]
+    private static partial void LogForwardFailed(ILogger logger, string side, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Closing a bridged transport failed: {Error}")]
+    private static partial void LogDisposeFailed(ILogger logger, string error);
+
+    /// <summary>Where answers and progress of session-less requests go back.</summary>
+    private sealed class Routes
+    {
+        private readonly ConcurrentDictionary<RequestId, ITransport> _answers = new();
+        private readonly ConcurrentDictionary<string, ITransport> _progress = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<RequestId, string> _tokens = new();
+
+        public void Remember(JsonRpcRequest request, ITransport related)
+        {
+            _answers[request.Id] = related;
+            if (request.Params is JsonObject parameters && parameters["_meta"] is JsonObject meta && meta["progressToken"] is JsonValue token)
+            {
+                var key = token.ToJsonString();
+                _progress[key] = related;
+                _tokens[request.Id] = key;
+            }
+        }
+
+        public ITransport? TakeAnswerRoute(RequestId id)
+        {
+            if (_tokens.TryRemove(id, out var token))
+            {
+                _progress.TryRemove(token, out _);
+            }
+
+            return _answers.TryRemove(id, out var related) ? related : null;
+        }
+
+        public ITransport? NotificationRoute(JsonRpcNotification notification) =>
+            notification.Method == NotificationMethods.ProgressNotification &&
+            notification.Params is JsonObject parameters &&
+            parameters["progressToken"] is JsonValue token &&
+            _progress.TryGetValue(token.ToJsonString(), out var related)
+                ? related
+                : null;
+    }
+}

@@ -1,0 +1,47 @@
+namespace AsyncMcp.Proxy.Bridging;
+
+/// <summary>Which MCP server a <see cref="McpServerBridge"/> puts behind an async transport, and how many sessions it serves at once.</summary>
+public sealed class McpServerBridgeOptions
+{
+    /// <summary>The command of a stdio MCP server; one process is started per session. Set this or <see cref="Url"/>.</summary>
+    public string? Command { get; set; }
+
+    /// <summary>The arguments of <see cref="Command"/>.</summary>
+    public IList<string> Arguments { get; set; } = [];
+
+    /// <summary>The working directory of <see cref="Command"/>; the current directory by default.</summary>
+    public string? WorkingDirectory { get; set; }
+
+    /// <summary>Environment variables set for <see cref="Command"/> (a <see langword="null"/> value removes one).</summary>
+    public IDictionary<string, string?> Environment { get; set; } = new Dictionary<string, string?>(StringComparer.Ordinal);
+
+    /// <summary>The Streamable HTTP endpoint of a running MCP server; one connection per session. Set this or <see cref="Command"/>.</summary>
+    public Uri? Url { get; set; }
+
+    /// <summary>The most sessions (so, child processes or connections) at once; a session beyond it gets a JSON-RPC error. Default 32.</summary>
+    public int MaxSessions { get; set; } = 32;
+
+    /// <summary>Checks the settings.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
+    public void Validate()
+    {
+        const string name = nameof(McpServerBridgeOptions);
+        if (string.IsNullOrWhiteSpace(Command) == (Url is null))
+        {
+            throw new ArgumentException($"Set exactly one of {name}.{nameof(Command)} (a stdio MCP server) and {name}.{nameof(Url)} (a Streamable HTTP MCP server).");
+        }
+
+        if (Url is not null && (!Url.IsAbsoluteUri || (Url.Scheme != Uri.UriSchemeHttp && Url.Scheme != Uri.UriSchemeHttps)))
+        {
+            throw new ArgumentException($"{name}.{nameof(Url)} must be an absolute http(s) URL (was '{Url}').");
+        }
+
+        if (MaxSessions < 1 || MaxSessions > 10_000)
+        {
+            throw new ArgumentException($"{name}.{nameof(MaxSessions)} must be from 1 to 10000 (was {MaxSessions}).");
+        }
+
+        ArgumentNullException.ThrowIfNull(Arguments, $"{name}.{nameof(Arguments)}");
+        ArgumentNullException.ThrowIfNull(Environment, $"{name}.{nameof(Environment)}");
+    }
+}
