@@ -1,0 +1,165 @@
+using System.Text.Json.Nodes;
+using AsyncMcp.Testing;
+
+namespace AsyncMcp.Proxy.Tests;
+
+/// <summary>
+/// The <c>asyncmcp</c> command with peers nobody on this team wrote: the MCP Inspector CLI → <c>asyncmcp proxy</c>
+/// (stdio) → SQS on the emulator → <c>asyncmcp serve</c> → <c>@modelcontextprotocol/server-everything</c> (stdio).
+/// Every process is started here and ended by its process id.
+/// </summary>
+public sealed class CliChainTests(BridgeEmulator emulator)
+{
+    private static readonly string s_cli = Path.Combine(AppContext.BaseDirectory, "asyncmcp.dll");
+    private static readonly string s_everything = Path.Combine(RepositoryPaths.Infra, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
+
+    [Fact]
+    public async Task The_inspector_reaches_server_everything_through_the_proxy_SQS_and_the_bridge()
+    {
+        var (requestQueue, _) = await QueuesAsync();
+        await using var serve = await StartServeAsync(requestQueue);
+        var home = Directory.CreateTempSubdirectory("asyncmcp-inspector-");
+        try
+        {
+            var list = await InspectAsync(requestQueue, home.FullName, "--method", "tools/list");
+            var tools = list["tools"]!.AsArray().Select(t => (string?)t!["name"]).ToList();
+            Assert.Contains("echo", tools);
+            Assert.Contains("get-sum", tools);
+            Assert.Contains("trigger-long-running-operation", tools);
+
+            var echo = await InspectAsync(requestQueue, home.FullName, "--method", "tools/call", "--tool-name", "echo", "--tool-arg", "message=through the chain");
+            Assert.Equal("Echo: through the chain", (string?)echo["content"]![0]!["text"]);
+
+            var sum = await InspectAsync(requestQueue, home.FullName, "--method", "tools/call", "--tool-name", "get-sum", "--tool-arg", "a=2", "b=3");
+            Assert.Equal("The sum of 2 and 3 is 5.", (string?)sum["content"]![0]!["text"]);
+
+            var longRun = await InspectAsync(requestQueue, home.FullName, "--method", "tools/call", "--tool-name", "trigger-long-running-operation", "--tool-arg", "duration=1", "steps=2");
+            Assert.StartsWith("Long running operation completed.", (string?)longRun["content"]![0]!["text"], StringComparison.Ordinal);
+
+            var resources = await InspectAsync(requestQueue, home.FullName, "--method", "resources/list");
+            Assert.NotEmpty(resources["resources"]!.AsArray());
+
+            var prompts = await InspectAsync(requestQueue, home.FullName, "--method", "prompts/list");
+            Assert.NotEmpty(prompts["prompts"]!.AsArray());
+        }
+        finally
+        {
+            home.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Asyncmcp_call_lists_and_calls_tools_of_asyncmcp_serve_with_json_output()
+    {
+        var (requestQueue, responseQueue) = await QueuesAsync();
+        await using var serve = await StartServeAsync(requestQueue);
+
+        var (listExit, listOutput) = await RunCliAsync(["call", "--request-queue", requestQueue, "--response-queue", responseQueue, "--json"]);
+        Assert.True(listExit == 0, listOutput);
+        Assert.Contains(JsonNode.Parse(LastJsonLine(listOutput))!.AsArray(), t => (string?)t!["name"] == "get-sum");
+
+        var (callExit, callOutput) = await RunCliAsync(["call", "--request-queue", requestQueue, "--response-queue", responseQueue, "--tool", "get-sum", "--arg", "a=20", "--arg", "b=22", "--json"]);
+        Assert.True(callExit == 0, callOutput);
+        Assert.Equal("The sum of 20 and 22 is 42.", (string?)JsonNode.Parse(LastJsonLine(callOutput))!["content"]![0]!["text"]);
+
+        var (progressExit, progressOutput) = await RunCliAsync(["call", "--request-queue", requestQueue, "--response-queue", responseQueue, "--tool", "trigger-long-running-operation", "--arg", "duration=1", "--arg", "steps=2"]);
+        Assert.True(progressExit == 0, progressOutput);
+        Assert.Contains("Long running operation completed.", progressOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("serve|--transport|kafka|--request-queue|q|--|x", "--transport 'kafka' is not supported")]
+    [InlineData("serve|--", "--request-queue is required")]
+    [InlineData("serve|--request-queue|q", "give the MCP server to serve")]
+    [InlineData("call|--request-queue|q", "--response-queue is required")]
+    [InlineData("call|--request-queue|q|--response-queue|r|--endpoint-url|not a url", "--endpoint-url must be an absolute http(s) URL")]
+    [InlineData("call|--request-queue|q|--response-queue|r|--arg|novalue", "--arg 'novalue' must be key=value")]
+    public async Task Bad_flags_get_a_clear_message_and_exit_code_2(string arguments, string message)
+    {
+        var (exit, output) = await RunCliAsync(arguments.Split('|'), environment: new() { ["ASYNCMCP_REQUEST_QUEUE"] = string.Empty, ["AWS_ENDPOINT_URL"] = emulator.Emulator.ServiceUrl });
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_describes_every_command()
+    {
+        var (exit, output) = await RunCliAsync(["--help"]);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("serve", output, StringComparison.Ordinal);
+        Assert.Contains("proxy", output, StringComparison.Ordinal);
+        Assert.Contains("call", output, StringComparison.Ordinal);
+    }
+
+    private async Task<(string RequestQueue, string ResponseQueue)> QueuesAsync() =>
+        (await emulator.CreateQueueAsync("cli-req"), await emulator.CreateQueueAsync("cli-resp"));
+
+    private Dictionary<string, string> AwsEnvironment() => new()
+    {
+        ["AWS_ENDPOINT_URL"] = emulator.Emulator.ServiceUrl,
+        ["AWS_REGION"] = "us-east-1",
+        ["AWS_ACCESS_KEY_ID"] = "test",
+        ["AWS_SECRET_ACCESS_KEY"] = "test",
+    };
+
+    private async Task<ChildProcess> StartServeAsync(string requestQueue)
+    {
+        var serve = ChildProcess.Start("dotnet", [s_cli, "serve", "--request-queue", requestQueue, "--", RepositoryPaths.Node, s_everything], RepositoryPaths.Infra, AwsEnvironment());
+        try
+        {
+            await serve.WaitForLineAsync(l => l.Contains("asyncmcp serve: serving on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+            return serve;
+        }
+        catch
+        {
+            await serve.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task<JsonNode> InspectAsync(string requestQueue, string home, params string[] arguments)
+    {
+        var launcher = Path.Combine(RepositoryPaths.Infra, "node_modules", "@modelcontextprotocol", "inspector", "clients", "launcher", "build", "index.js");
+        var responseQueue = await emulator.CreateQueueAsync("cli-inspector-resp");
+        var environment = AwsEnvironment();
+        environment["HOME"] = home;
+
+        // The Inspector starts the proxy with a minimal environment of its own: the settings go by -e.
+        var serverEnvironment = new Dictionary<string, string>(AwsEnvironment())
+        {
+            ["ASYNCMCP_REQUEST_QUEUE"] = requestQueue,
+            ["ASYNCMCP_RESPONSE_QUEUE"] = responseQueue,
+        }.SelectMany(pair => new[] { "-e", $"{pair.Key}={pair.Value}" });
+        string[] server = ["--transport", "stdio", "dotnet", s_cli, "proxy"];
+        await using var inspector = ChildProcess.Start(RepositoryPaths.Node, ["--no-warnings", launcher, "--cli", .. serverEnvironment, .. arguments, .. server], RepositoryPaths.Infra, environment);
+        var exit = await inspector.WaitForExitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(exit == 0, $"the inspector exited with {exit}: {inspector.Output}");
+        return JsonNode.Parse(LastJsonLine(inspector.Output, multiline: true))!;
+    }
+
+    private async Task<(int Exit, string Output)> RunCliAsync(string[] arguments, Dictionary<string, string>? environment = null)
+    {
+        var merged = AwsEnvironment();
+        foreach (var pair in environment ?? [])
+        {
+            merged[pair.Key] = pair.Value;
+        }
+
+        await using var cli = ChildProcess.Start("dotnet", [s_cli, .. arguments], RepositoryPaths.Infra, merged);
+        var exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(120));
+        return (exit, cli.Output);
+    }
+
+    private static string LastJsonLine(string output, bool multiline = false)
+    {
+        if (multiline)
+        {
+            var start = output.IndexOf('{', StringComparison.Ordinal);
+            return output[start..];
+        }
+
+        return output.Split('\n').Last(l => l.TrimStart().StartsWith('{') || l.TrimStart().StartsWith('['));
+    }
+}
