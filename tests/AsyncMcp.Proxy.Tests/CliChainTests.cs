@@ -49,6 +49,85 @@ public sealed class CliChainTests(BridgeEmulator emulator)
     }
 
     [Fact]
+    public async Task The_inspector_reaches_server_everything_through_the_HTTP_front_and_load_runs_in_separate_sessions()
+    {
+        var (requestQueue, responseQueue) = await QueuesAsync();
+        await using var serve = await StartServeAsync(requestQueue);
+        await using var proxy = ChildProcess.Start("dotnet", [s_cli, "proxy", "--listen", "http://127.0.0.1:0", "--request-queue", requestQueue, "--response-queue", responseQueue], RepositoryPaths.Infra, AwsEnvironment());
+        var line = await proxy.WaitForLineAsync(l => l.Contains("asyncmcp proxy: listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var url = line[(line.IndexOf("http://", StringComparison.Ordinal))..].Trim();
+        var home = Directory.CreateTempSubdirectory("asyncmcp-inspector-");
+        try
+        {
+            var list = await InspectUrlAsync(url, home.FullName, "--method", "tools/list");
+            Assert.Contains(list["tools"]!.AsArray(), t => (string?)t!["name"] == "get-sum");
+            var echo = await InspectUrlAsync(url, home.FullName, "--method", "tools/call", "--tool-name", "echo", "--tool-arg", "message=over http");
+            Assert.Equal("Echo: over http", (string?)echo["content"]![0]!["text"]);
+
+            // Three load runs at once, each its own HTTP session, each with 8 calls in flight: every call answered.
+            var loads = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => InspectUrlRawAsync(url, home.FullName, "--method", "tools/call", "--tool-name", "get-sum", "--tool-arg", $"a={i}", "b=1", "--load", "--load-requests", "40", "--load-concurrency", "8")));
+            foreach (var output in loads)
+            {
+                var summary = JsonNode.Parse(LastJsonLine(output, multiline: true))!;
+                Assert.Equal(40, (int)summary["ok"]!);
+                Assert.Equal(0, (int)summary["errors"]!);
+                Assert.Equal(0, (int)summary["toolErrors"]!);
+            }
+        }
+        finally
+        {
+            home.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_HTTP_front_refuses_bad_tokens_hosts_sessions_and_bodies()
+    {
+        var (requestQueue, responseQueue) = await QueuesAsync();
+        var token = "a-token-of-at-least-sixteen";
+        await using var proxy = ChildProcess.Start("dotnet", [s_cli, "proxy", "--listen", "http://127.0.0.1:0", "--bearer-token", token, "--request-queue", requestQueue, "--response-queue", responseQueue], RepositoryPaths.Infra, AwsEnvironment());
+        var line = await proxy.WaitForLineAsync(l => l.Contains("asyncmcp proxy: listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var url = new Uri(line[(line.IndexOf("http://", StringComparison.Ordinal))..].Trim());
+        using var http = new HttpClient();
+        const string Initialize = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
+
+        async Task<(int Status, string Body)> PostAsync(string body, string? bearer = null, string? host = null, string? session = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+            if (bearer is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + bearer);
+            }
+
+            if (host is not null)
+            {
+                request.Headers.Host = host;
+            }
+
+            if (session is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Mcp-Session-Id", session);
+            }
+
+            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        Assert.Equal(401, (await PostAsync(Initialize)).Status);
+        Assert.Equal(401, (await PostAsync(Initialize, bearer: "a-token-of-at-least-sixteeN")).Status);
+        Assert.Equal(403, (await PostAsync(Initialize, bearer: token, host: "attacker.example")).Status);
+        var unknown = await PostAsync("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}", bearer: token, session: "nope");
+        Assert.Equal(404, unknown.Status);
+        Assert.Contains("\"id\":5", unknown.Body, StringComparison.Ordinal);
+        var malformed = await PostAsync("{\"jsonrpc\":", bearer: token);
+        Assert.Equal(400, malformed.Status);
+        Assert.Contains("-32700", malformed.Body, StringComparison.Ordinal);
+        Assert.Equal(400, (await PostAsync("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}", bearer: token)).Status);
+        Assert.False(proxy.HasExited);
+    }
+
+    [Fact]
     public async Task Asyncmcp_call_lists_and_calls_tools_of_asyncmcp_serve_with_json_output()
     {
         var (requestQueue, responseQueue) = await QueuesAsync();
@@ -137,6 +216,18 @@ public sealed class CliChainTests(BridgeEmulator emulator)
         var exit = await inspector.WaitForExitAsync(TimeSpan.FromSeconds(120));
         Assert.True(exit == 0, $"the inspector exited with {exit}: {inspector.Output}");
         return JsonNode.Parse(LastJsonLine(inspector.Output, multiline: true))!;
+    }
+
+    private static async Task<JsonNode> InspectUrlAsync(string url, string home, params string[] arguments) =>
+        JsonNode.Parse(LastJsonLine(await InspectUrlRawAsync(url, home, arguments), multiline: true))!;
+
+    private static async Task<string> InspectUrlRawAsync(string url, string home, params string[] arguments)
+    {
+        var launcher = Path.Combine(RepositoryPaths.Infra, "node_modules", "@modelcontextprotocol", "inspector", "clients", "launcher", "build", "index.js");
+        await using var inspector = ChildProcess.Start(RepositoryPaths.Node, ["--no-warnings", launcher, "--cli", url, "--transport", "http", .. arguments], RepositoryPaths.Infra, new Dictionary<string, string> { ["HOME"] = home });
+        var exit = await inspector.WaitForExitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(exit == 0, $"the inspector exited with {exit}: {inspector.Output}");
+        return inspector.Output;
     }
 
     private async Task<(int Exit, string Output)> RunCliAsync(string[] arguments, Dictionary<string, string>? environment = null)

@@ -1,40 +1,102 @@
 using System.CommandLine;
 using AsyncMcp.Aws.Sqs;
 using AsyncMcp.Proxy.Bridging;
+using AsyncMcp.Proxy.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Server;
 
 namespace AsyncMcp.Cli.Commands;
 
-/// <summary><c>asyncmcp proxy</c>: lets a standard MCP client (stdio) reach an MCP server behind SQS.</summary>
+/// <summary><c>asyncmcp proxy</c>: lets a standard MCP client (stdio, or Streamable HTTP) reach an MCP server behind SQS.</summary>
 internal static class ProxyCommand
 {
     public static Command Create()
     {
-        var stdio = new Option<bool>("--stdio") { Description = "Serve one MCP session on standard input and output (how Claude, Cursor and the MCP Inspector start a local server).", DefaultValueFactory = _ => true };
-        var proxy = new Command("proxy", "Let a standard MCP client reach an MCP server behind SQS: messages are forwarded unchanged, both ways (notifications, progress, cancellation, sampling and elicitation).")
+        var listen = new Option<string?>("--listen")
         {
-            stdio,
+            Description = "Serve Streamable HTTP at this address (many sessions), such as http://127.0.0.1:3001; the endpoint is /mcp. Without it, one session on standard input and output.",
+        };
+        var token = new Option<string?>("--bearer-token") { Description = "With --listen: require 'Authorization: Bearer <token>' (at least 16 characters). Env: ASYNCMCP_PROXY_TOKEN." };
+        var hosts = new Option<string[]>("--allowed-host")
+        {
+            Description = "With --listen: a host name accepted in Host and Origin headers (repeatable; default localhost, 127.0.0.1, [::1]), against DNS rebinding.",
+        };
+        var proxy = new Command("proxy", "Let a standard MCP client reach an MCP server behind SQS: over stdio (one session) or Streamable HTTP (--listen, many sessions); messages are forwarded unchanged, both ways (notifications, progress, cancellation, sampling and elicitation).")
+        {
+            listen,
+            token,
+            hosts,
         };
         SqsSettings.AddTo(proxy, responseQueue: true);
         proxy.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
         {
             var settings = SqsSettings.Read(result, responseQueue: true);
-            if (!result.GetValue(stdio))
+            var listenUrl = result.GetValue(listen);
+            if (listenUrl is not null && (!Uri.TryCreate(listenUrl, UriKind.Absolute, out var parsed) || parsed.Scheme != Uri.UriSchemeHttp))
             {
-                throw new CliUsageException("only the stdio front (--stdio) is available in this version.");
+                throw new CliUsageException($"--listen must be an http URL such as http://127.0.0.1:3001 (was '{listenUrl}').");
             }
 
             using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
             using var sqs = settings.CreateSqs();
-            var requestQueueUrl = await SqsSettings.Resolved.QueueUrlAsync(sqs, settings.RequestQueue, cancellationToken).ConfigureAwait(false);
-            var responseQueueUrl = await SqsSettings.Resolved.QueueUrlAsync(sqs, settings.ResponseQueue!, cancellationToken).ConfigureAwait(false);
-            var back = await new SqsClientTransport(sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }, loggerFactory)
-                .ConnectAsync(cancellationToken).ConfigureAwait(false);
-            var front = new StdioServerTransport("asyncmcp-proxy", loggerFactory);
-            await McpMessageBridge.RunAsync(front, back, loggerFactory.CreateLogger("AsyncMcp.Cli.Proxy"), cancellationToken).ConfigureAwait(false);
+            var requestQueueUrl = await SqsSettings.Resolved.QueueUrlAsync(sqs, settings.RequestQueue, cancellationToken);
+            var responseQueueUrl = await SqsSettings.Resolved.QueueUrlAsync(sqs, settings.ResponseQueue!, cancellationToken);
+            Task<ModelContextProtocol.Protocol.ITransport> ConnectBackAsync(CancellationToken ct) =>
+                new SqsClientTransport(sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }, loggerFactory).ConnectAsync(ct);
+
+            if (listenUrl is null)
+            {
+                var back = await ConnectBackAsync(cancellationToken);
+                var front = new StdioServerTransport("asyncmcp-proxy", loggerFactory);
+                await McpMessageBridge.RunAsync(front, back, loggerFactory.CreateLogger("AsyncMcp.Cli.Proxy"), cancellationToken);
+                return CliRuntime.Ok;
+            }
+
+            var options = new StreamableHttpProxyOptions { BearerToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("ASYNCMCP_PROXY_TOKEN") };
+            if (result.GetValue(hosts) is { Length: > 0 } allowed)
+            {
+                options.AllowedHosts = [.. allowed];
+            }
+
+            await using var front2 = CreateFront(ConnectBackAsync, options, loggerFactory);
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton(loggerFactory);
+            builder.WebHost.UseUrls(listenUrl);
+            await using var app = builder.Build();
+            app.Map("/mcp", front2.HandleAsync);
+            await app.StartAsync(cancellationToken);
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+            await Console.Error.WriteLineAsync($"asyncmcp proxy: listening on {address}/mcp");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C or SIGTERM.
+            }
+
+            await app.StopAsync(CancellationToken.None);
             return CliRuntime.Ok;
         }));
         return proxy;
+    }
+
+    private static StreamableHttpProxy CreateFront(Func<CancellationToken, Task<ModelContextProtocol.Protocol.ITransport>> connectBack, StreamableHttpProxyOptions options, ILoggerFactory loggerFactory)
+    {
+        try
+        {
+            return new StreamableHttpProxy(connectBack, options, loggerFactory);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliUsageException(ex.Message.Replace("StreamableHttpProxyOptions.BearerToken", "--bearer-token", StringComparison.Ordinal).Replace("StreamableHttpProxyOptions.AllowedHosts", "--allowed-host", StringComparison.Ordinal));
+        }
     }
 }
