@@ -2,6 +2,7 @@
 // Markdown report (also written to the file named by --output, if given). Run it with scripts/bench.sh.
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Runtime.InteropServices;
 using System.Text;
 using Amazon.SQS;
@@ -101,6 +102,33 @@ foreach (var (concurrency, calls) in levels)
     var july = await HybridBench.MeasureAsync(null, "echo_later", concurrency, calls, warmup);
     Line(string.Create(CultureInfo.InvariantCulture,
         $"| {concurrency} | {calls} | {streamable.P50Ms:F2} ms | {streamable.P99Ms:F2} ms | {streamable.PerSecond:F0} | {fast.P50Ms:F2} ms | {fast.P99Ms:F2} ms | {fast.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {fast.P50Ms / streamable.P50Ms:F2}× / {november.P50Ms / streamable.P50Ms:F2}× / {july.P50Ms / streamable.P50Ms:F2}× |"));
+}
+}
+
+if (Run("proxy"))
+{
+Line();
+Line("### The MCP Inspector's load test: directly over Streamable HTTP vs. through the proxy over SQS");
+Line();
+Line("`get-sum` on `@modelcontextprotocol/server-everything`, measured by the Inspector CLI's own `--load` (one HTTP session, calls in flight at once = concurrency). Direct: server-everything's Streamable HTTP. Chain: Inspector → `asyncmcp proxy --listen` → SQS (fauxqs) → `asyncmcp serve` → server-everything over stdio. Each after a warm-up run.");
+Line();
+Line("| concurrency | requests | direct ok | p50 | p90 | p99 | calls/s | chain ok | p50 | p90 | p99 | calls/s | p50 ratio | throughput ratio |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+var inspectorHome = Directory.CreateTempSubdirectory("asyncmcp-bench-inspector-");
+try
+{
+    foreach (var (concurrency, requests) in quick ? new[] { (8, 80) } : new[] { (1, 200), (8, 400) })
+    {
+        var direct = await ProxyChainBench.DirectAsync(requests, concurrency, inspectorHome.FullName);
+        var chain = await ProxyChainBench.ChainAsync(emulator, await Queue("proxy-req"), await Queue("proxy-resp"), requests, concurrency, inspectorHome.FullName);
+        double P(JsonNode n, string key) => (double)n["latencyMs"]![key]!;
+        Line(string.Create(CultureInfo.InvariantCulture,
+            $"| {concurrency} | {requests} | {(int)direct["ok"]!} | {P(direct, "p50"):F1} ms | {P(direct, "p90"):F1} ms | {P(direct, "p99"):F1} ms | {(double)direct["throughput"]!:F0} | {(int)chain["ok"]!} | {P(chain, "p50"):F1} ms | {P(chain, "p90"):F1} ms | {P(chain, "p99"):F1} ms | {(double)chain["throughput"]!:F0} | {P(chain, "p50") / P(direct, "p50"):F2}× | {(double)chain["throughput"]! / (double)direct["throughput"]!:F2}× |"));
+    }
+}
+finally
+{
+    inspectorHome.Delete(recursive: true);
 }
 }
 
