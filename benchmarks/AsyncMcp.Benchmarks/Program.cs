@@ -2,9 +2,9 @@
 // Markdown report (also written to the file named by --output, if given). Run it with scripts/bench.sh.
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Json.Nodes;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using AsyncMcp.Aws.Sqs;
