@@ -153,12 +153,35 @@ public sealed class CliChainTests(BridgeEmulator emulator)
     [InlineData("call|--request-queue|q", "--response-queue is required")]
     [InlineData("call|--request-queue|q|--response-queue|r|--endpoint-url|not a url", "--endpoint-url must be an absolute http(s) URL")]
     [InlineData("call|--request-queue|q|--response-queue|r|--arg|novalue", "--arg 'novalue' must be key=value")]
+    [InlineData("provision", "name at least one queue")]
+    [InlineData("provision|--request-queue|q|--max-receive-count|-1", "--max-receive-count must be from 0 to 1000")]
+    [InlineData("proxy|--request-queue|q|--response-queue|r|--listen|ftp://x", "--listen must be an http URL")]
+    [InlineData("proxy|--request-queue|q|--response-queue|r|--listen|http://127.0.0.1:0|--bearer-token|short", "--bearer-token must be at least 16 characters")]
     public async Task Bad_flags_get_a_clear_message_and_exit_code_2(string arguments, string message)
     {
         var (exit, output) = await RunCliAsync(arguments.Split('|'), environment: new() { ["ASYNCMCP_REQUEST_QUEUE"] = string.Empty, ["AWS_ENDPOINT_URL"] = emulator.Emulator.ServiceUrl });
 
         Assert.Equal(2, exit);
         Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Provision_creates_the_queues_with_dead_letter_queues_and_can_run_again()
+    {
+        var name = FauxqsEmulator.UniqueName("prov-req");
+        string[] arguments = ["provision", "--request-queue", name, "--response-queue", name + "-r1", "--max-receive-count", "3"];
+
+        var (exit, output) = await RunCliAsync(arguments);
+        Assert.True(exit == 0, output);
+        var created = JsonNode.Parse(output[output.IndexOf('{', StringComparison.Ordinal)..])!;
+        Assert.NotNull((string?)created[name]!["deadLetterQueueUrl"]);
+        var attributes = await emulator.Sqs.GetQueueAttributesAsync((string)created[name]!["url"]!, ["RedrivePolicy"], TestContext.Current.CancellationToken);
+        var redrive = JsonNode.Parse(attributes.Attributes["RedrivePolicy"])!;
+        Assert.Equal("3", redrive["maxReceiveCount"]!.ToString());
+        Assert.NotNull((string?)created[name + "-r1"]!["url"]);
+
+        var (again, _) = await RunCliAsync(arguments);
+        Assert.Equal(0, again);
     }
 
     [Fact]
@@ -170,6 +193,7 @@ public sealed class CliChainTests(BridgeEmulator emulator)
         Assert.Contains("serve", output, StringComparison.Ordinal);
         Assert.Contains("proxy", output, StringComparison.Ordinal);
         Assert.Contains("call", output, StringComparison.Ordinal);
+        Assert.Contains("provision", output, StringComparison.Ordinal);
     }
 
     private async Task<(string RequestQueue, string ResponseQueue)> QueuesAsync() =>
