@@ -29,11 +29,17 @@ internal static partial class JsonResponseMode
         {
             await inner(context).ConfigureAwait(false);
         }
-        finally
+        catch
         {
+            // The request failed (the client went away, say): let the reader finish before the failure goes on.
             await pipe.Writer.CompleteAsync().ConfigureAwait(false);
             context.Features.Set(original);
+            await ((Task)reading).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
         }
+
+        await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+        context.Features.Set(original);
 
         var outcome = await reading.ConfigureAwait(false);
         if (outcome.Raw is { } raw)
