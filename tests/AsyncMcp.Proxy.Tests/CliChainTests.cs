@@ -154,6 +154,10 @@ public sealed class CliChainTests(BridgeEmulator emulator)
     [InlineData("call|--request-queue|q|--response-queue|r|--endpoint-url|not a url", "--endpoint-url must be an absolute http(s) URL")]
     [InlineData("call|--request-queue|q|--response-queue|r|--arg|novalue", "--arg 'novalue' must be key=value")]
     [InlineData("provision", "name at least one queue")]
+    [InlineData("call|--transport|webhook|--secret|whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "--server-url is required with --transport webhook")]
+    [InlineData("call|--transport|hybrid|--server-url|http://127.0.0.1:1/mcp", "--secret is required with --transport hybrid")]
+    [InlineData("serve|--transport|webhook|--secret|whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw|--|x", "--listen is required with --transport webhook")]
+    [InlineData("serve|--transport|hybrid|--secret|whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw|--|x", "serve speaks sqs and webhook")]
     [InlineData("provision|--request-queue|q|--max-receive-count|-1", "--max-receive-count must be from 0 to 1000")]
     [InlineData("proxy|--request-queue|q|--response-queue|r|--listen|ftp://x", "--listen must be an http URL")]
     [InlineData("proxy|--request-queue|q|--response-queue|r|--listen|http://127.0.0.1:0|--bearer-token|short", "--bearer-token must be at least 16 characters")]
@@ -163,6 +167,24 @@ public sealed class CliChainTests(BridgeEmulator emulator)
 
         Assert.Equal(2, exit);
         Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Asyncmcp_call_reaches_asyncmcp_serve_over_signed_webhooks_and_a_wrong_secret_is_refused()
+    {
+        var secret = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        await using var serve = ChildProcess.Start("dotnet", [s_cli, "serve", "--transport", "webhook", "--listen", "http://127.0.0.1:0", "--secret", secret, "--", RepositoryPaths.Node, s_everything], RepositoryPaths.Infra, AwsEnvironment());
+        var line = await serve.WaitForLineAsync(l => l.Contains("asyncmcp serve: serving on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var url = line[line.IndexOf("http://", StringComparison.Ordinal)..].Trim();
+
+        var (exit, output) = await RunCliAsync(["call", "--transport", "webhook", "--server-url", url, "--secret", secret, "--tool", "get-sum", "--arg", "a=1", "--arg", "b=2", "--json"]);
+        Assert.True(exit == 0, output);
+        Assert.Equal("The sum of 1 and 2 is 3.", (string?)JsonNode.Parse(LastJsonLine(output))!["content"]![0]!["text"]);
+
+        var stranger = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var (refusedExit, refusedOutput) = await RunCliAsync(["call", "--transport", "webhook", "--server-url", url, "--secret", stranger, "--json"]);
+        Assert.Equal(1, refusedExit);
+        Assert.Contains("asyncmcp:", refusedOutput, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -73,6 +73,31 @@ public sealed class ServerBridgeTests(BridgeEmulator emulator)
     }
 
     [Fact]
+    public async Task A_Streamable_HTTP_server_is_bridged_too()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        await using var everything = ChildProcess.Start(
+            RepositoryPaths.Node,
+            ["--import", Path.Combine(RepositoryPaths.Infra, "loopback-preload.mjs"), Path.Combine(RepositoryPaths.Infra, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js"), "streamableHttp"],
+            RepositoryPaths.Infra,
+            new Dictionary<string, string> { ["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await everything.WaitForLineAsync(l => l.Contains("listening on port", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var bridge = new McpServerBridge(new McpServerBridgeOptions { Url = new Uri($"http://127.0.0.1:{port}/mcp") }, s_loggerFactory);
+        await using var server = await StartServerAsync(bridge);
+        await using var client = await ConnectAsync(server.RequestQueueUrl);
+
+        var sum = await client.CallToolAsync("get-sum", new Dictionary<string, object?> { ["a"] = 4, ["b"] = 5 }, cancellationToken: Timeout);
+
+        Assert.Equal("The sum of 4 and 5 is 9.", Text(sum));
+    }
+
+    [Fact]
     public async Task A_command_that_cannot_start_gets_the_client_a_clear_error()
     {
         var bridge = new McpServerBridge(new McpServerBridgeOptions { Command = Path.Combine(RepositoryPaths.Infra, "no-such-mcp-server") }, s_loggerFactory);

@@ -22,25 +22,24 @@ internal static class CallCommand
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on standard output (for scripts) instead of text and a progress bar." };
         var protocol = new Option<string?>("--protocol-version") { Description = "The MCP protocol revision to ask for (default: the SDK's, which falls back to initialize)." };
-        var call = new Command("call", "Call a tool (or list the tools) of an MCP server over SQS once, with a progress bar fed by the server's progress notifications.")
+        var call = new Command("call", "Call a tool (or list the tools) of an MCP server behind an async transport once, with a progress bar fed by the server's progress notifications.")
         {
             tool,
             arguments,
             json,
             protocol,
         };
-        SqsSettings.AddTo(call, responseQueue: true);
+        TransportSettings.AddTo(call, responseQueue: true);
         call.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
         {
-            var settings = SqsSettings.Read(result, responseQueue: true);
+            var settings = TransportSettings.Read(result, responseQueue: true);
             var toolArguments = ParseArguments(result.GetValue(arguments) ?? []);
             var asJson = result.GetValue(json);
             using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
-            using var sqs = settings.CreateSqs();
-            var requestQueueUrl = await SqsSettings.Resolved.QueueUrlAsync(sqs, settings.RequestQueue, cancellationToken).ConfigureAwait(false);
-            var responseQueueUrl = await SqsSettings.Resolved.QueueUrlAsync(sqs, settings.ResponseQueue!, cancellationToken).ConfigureAwait(false);
+            var (transports, owned) = await settings.ClientTransportsAsync(loggerFactory, cancellationToken);
+            using var ownedScope = owned;
             await using var client = await McpClient.CreateAsync(
-                new SqsClientTransport(sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }, loggerFactory),
+                transports(),
                 new McpClientOptions { ProtocolVersion = result.GetValue(protocol) },
                 loggerFactory,
                 cancellationToken).ConfigureAwait(false);

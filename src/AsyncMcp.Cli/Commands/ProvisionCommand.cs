@@ -24,8 +24,8 @@ internal static class ProvisionCommand
             maxReceives,
             visibility,
         };
-        provision.Options.Add(SqsSettings.EndpointUrl);
-        provision.Options.Add(SqsSettings.Region);
+        provision.Options.Add(TransportSettings.EndpointUrl);
+        provision.Options.Add(TransportSettings.Region);
         provision.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
         {
             var requestQueue = result.GetValue(request) ?? Environment.GetEnvironmentVariable("ASYNCMCP_REQUEST_QUEUE");
@@ -47,8 +47,8 @@ internal static class ProvisionCommand
                 throw new CliUsageException($"--visibility-timeout must be from 0 to 43200 seconds (was {seconds}).");
             }
 
-            var endpoint = result.GetValue(SqsSettings.EndpointUrl) ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
-            using var sqs = Aws.AwsClientFactory.CreateSqs(endpoint, result.GetValue(SqsSettings.Region) ?? Environment.GetEnvironmentVariable("AWS_REGION"));
+            var endpoint = result.GetValue(TransportSettings.EndpointUrl) ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
+            using var sqs = Aws.AwsClientFactory.CreateSqs(endpoint, result.GetValue(TransportSettings.Region) ?? Environment.GetEnvironmentVariable("AWS_REGION"));
             var provisioner = new SqsQueueProvisioner(sqs);
             var settings = new SqsQueueSettings { VisibilityTimeout = TimeSpan.FromSeconds(seconds), MaxReceiveCount = receives == 0 ? null : receives };
             var created = new JsonObject();

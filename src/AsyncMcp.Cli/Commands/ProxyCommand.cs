@@ -1,5 +1,4 @@
 using System.CommandLine;
-using AsyncMcp.Aws.Sqs;
 using AsyncMcp.Proxy.Bridging;
 using AsyncMcp.Proxy.Http;
 using Microsoft.AspNetCore.Builder;
@@ -26,16 +25,16 @@ internal static class ProxyCommand
         {
             Description = "With --listen: a host name accepted in Host and Origin headers (repeatable; default localhost, 127.0.0.1, [::1]), against DNS rebinding.",
         };
-        var proxy = new Command("proxy", "Let a standard MCP client reach an MCP server behind SQS: over stdio (one session) or Streamable HTTP (--listen, many sessions); messages are forwarded unchanged, both ways (notifications, progress, cancellation, sampling and elicitation).")
+        var proxy = new Command("proxy", "Let a standard MCP client reach an MCP server behind an async transport (SQS, webhook, hybrid): over stdio (one session) or Streamable HTTP (--listen, many sessions); messages are forwarded unchanged, both ways (notifications, progress, cancellation, sampling and elicitation).")
         {
             listen,
             token,
             hosts,
         };
-        SqsSettings.AddTo(proxy, responseQueue: true);
+        TransportSettings.AddTo(proxy, responseQueue: true);
         proxy.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
         {
-            var settings = SqsSettings.Read(result, responseQueue: true);
+            var settings = TransportSettings.Read(result, responseQueue: true);
             var listenUrl = result.GetValue(listen);
             if (listenUrl is not null && (!Uri.TryCreate(listenUrl, UriKind.Absolute, out var parsed) || parsed.Scheme != Uri.UriSchemeHttp))
             {
@@ -43,11 +42,9 @@ internal static class ProxyCommand
             }
 
             using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
-            using var sqs = settings.CreateSqs();
-            var requestQueueUrl = await SqsSettings.Resolved.QueueUrlAsync(sqs, settings.RequestQueue, cancellationToken);
-            var responseQueueUrl = await SqsSettings.Resolved.QueueUrlAsync(sqs, settings.ResponseQueue!, cancellationToken);
-            Task<ModelContextProtocol.Protocol.ITransport> ConnectBackAsync(CancellationToken ct) =>
-                new SqsClientTransport(sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }, loggerFactory).ConnectAsync(ct);
+            var (transports, owned) = await settings.ClientTransportsAsync(loggerFactory, cancellationToken);
+            using var ownedScope = owned;
+            Task<ModelContextProtocol.Protocol.ITransport> ConnectBackAsync(CancellationToken ct) => transports().ConnectAsync(ct);
 
             if (listenUrl is null)
             {
