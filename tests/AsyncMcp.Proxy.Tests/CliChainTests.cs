@@ -128,6 +128,44 @@ public sealed class CliChainTests(BridgeEmulator emulator)
     }
 
     [Fact]
+    public async Task An_idle_HTTP_session_is_closed_with_its_back_session_and_child()
+    {
+        var (requestQueue, responseQueue) = await QueuesAsync();
+        await using var serve = await StartServeAsync(requestQueue, "--max-sessions", "1");
+        await using var proxy = ChildProcess.Start("dotnet", [s_cli, "proxy", "--listen", "http://127.0.0.1:0", "--session-idle-timeout", "1", "--request-queue", requestQueue, "--response-queue", responseQueue], RepositoryPaths.Infra, AwsEnvironment());
+        var line = await proxy.WaitForLineAsync(l => l.Contains("asyncmcp proxy: listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var url = line[line.IndexOf("http://", StringComparison.Ordinal)..].Trim();
+        var home = Directory.CreateTempSubdirectory("asyncmcp-inspector-");
+        try
+        {
+            // Each Inspector run opens a session; with one child allowed, a second run only works once the first
+            // session (which the Inspector may leave open) has been closed by idle expiry, and its child ended.
+            for (var run = 0; run < 2; run++)
+            {
+                JsonNode? echo = null;
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                while (echo is null)
+                {
+                    try
+                    {
+                        echo = await InspectUrlAsync(url, home.FullName, "--method", "tools/call", "--tool-name", "echo", "--tool-arg", $"message=run {run}");
+                    }
+                    catch (Xunit.Sdk.XunitException) when (!cts.IsCancellationRequested && run > 0)
+                    {
+                        // The only child is still held by the previous session; wait for its expiry.
+                    }
+                }
+
+                Assert.Equal($"Echo: run {run}", (string?)echo["content"]![0]!["text"]);
+            }
+        }
+        finally
+        {
+            home.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Asyncmcp_call_lists_and_calls_tools_of_asyncmcp_serve_with_json_output()
     {
         var (requestQueue, responseQueue) = await QueuesAsync();
@@ -229,9 +267,9 @@ public sealed class CliChainTests(BridgeEmulator emulator)
         ["AWS_SECRET_ACCESS_KEY"] = "test",
     };
 
-    private async Task<ChildProcess> StartServeAsync(string requestQueue)
+    private async Task<ChildProcess> StartServeAsync(string requestQueue, params string[] options)
     {
-        var serve = ChildProcess.Start("dotnet", [s_cli, "serve", "--request-queue", requestQueue, "--", RepositoryPaths.Node, s_everything], RepositoryPaths.Infra, AwsEnvironment());
+        var serve = ChildProcess.Start("dotnet", [s_cli, "serve", "--request-queue", requestQueue, .. options, "--", RepositoryPaths.Node, s_everything], RepositoryPaths.Infra, AwsEnvironment());
         try
         {
             await serve.WaitForLineAsync(l => l.Contains("asyncmcp serve: serving on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));

@@ -25,11 +25,13 @@ internal static class ProxyCommand
         {
             Description = "With --listen: a host name accepted in Host and Origin headers (repeatable; default localhost, 127.0.0.1, [::1]), against DNS rebinding.",
         };
+        var idle = new Option<int>("--session-idle-timeout") { Description = "With --listen: seconds without requests before a session and its back connection are closed.", DefaultValueFactory = _ => 1800 };
         var proxy = new Command("proxy", "Let a standard MCP client reach an MCP server behind an async transport (SQS, webhook, hybrid): over stdio (one session) or Streamable HTTP (--listen, many sessions); messages are forwarded unchanged, both ways (notifications, progress, cancellation, sampling and elicitation).")
         {
             listen,
             token,
             hosts,
+            idle,
         };
         TransportSettings.AddTo(proxy, responseQueue: true);
         proxy.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
@@ -54,7 +56,11 @@ internal static class ProxyCommand
                 return CliRuntime.Ok;
             }
 
-            var options = new StreamableHttpProxyOptions { BearerToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("ASYNCMCP_PROXY_TOKEN") };
+            var options = new StreamableHttpProxyOptions
+            {
+                BearerToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("ASYNCMCP_PROXY_TOKEN"),
+                SessionIdleTimeout = TimeSpan.FromSeconds(result.GetValue(idle)),
+            };
             if (result.GetValue(hosts) is { Length: > 0 } allowed)
             {
                 options.AllowedHosts = [.. allowed];
@@ -93,7 +99,7 @@ internal static class ProxyCommand
         }
         catch (ArgumentException ex)
         {
-            throw new CliUsageException(ex.Message.Replace("StreamableHttpProxyOptions.BearerToken", "--bearer-token", StringComparison.Ordinal).Replace("StreamableHttpProxyOptions.AllowedHosts", "--allowed-host", StringComparison.Ordinal));
+            throw new CliUsageException(ex.Message.Replace("StreamableHttpProxyOptions.BearerToken", "--bearer-token", StringComparison.Ordinal).Replace("StreamableHttpProxyOptions.AllowedHosts", "--allowed-host", StringComparison.Ordinal).Replace("StreamableHttpProxyOptions.SessionIdleTimeout", "--session-idle-timeout", StringComparison.Ordinal));
         }
     }
 }

@@ -29,14 +29,17 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ProxySession> _sessions = new(StringComparer.Ordinal);
     private readonly byte[]? _token;
+    private readonly TimeProvider _time;
+    private readonly ITimer _expiry;
     private int _disposed;
 
     /// <summary>Creates the front.</summary>
     /// <param name="connectBack">Opens the back connection of a new session (for example <c>ct =&gt; new SqsClientTransport(…).ConnectAsync(ct)</c>).</param>
     /// <param name="options">The front's settings; validated here.</param>
     /// <param name="loggerFactory">The logger factory.</param>
+    /// <param name="timeProvider">The clock for idle expiry; <see cref="TimeProvider.System"/> by default.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
-    public StreamableHttpProxy(Func<CancellationToken, Task<ITransport>> connectBack, StreamableHttpProxyOptions options, ILoggerFactory? loggerFactory = null)
+    public StreamableHttpProxy(Func<CancellationToken, Task<ITransport>> connectBack, StreamableHttpProxyOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(connectBack);
         ArgumentNullException.ThrowIfNull(options);
@@ -46,6 +49,9 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<StreamableHttpProxy>();
         _token = options.BearerToken is null ? null : Encoding.UTF8.GetBytes(options.BearerToken);
+        _time = timeProvider ?? TimeProvider.System;
+        var period = TimeSpan.FromTicks(Math.Clamp(options.SessionIdleTimeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        _expiry = _time.CreateTimer(static state => ((StreamableHttpProxy)state!).ExpireIdleSessions(), this, period, period);
     }
 
     /// <summary>How many sessions are open.</summary>
@@ -153,6 +159,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
             return;
         }
 
+        session.Touch(_time.GetUtcNow());
         context.Response.Headers[SessionHeader] = session.Id;
         if (message is JsonRpcRequest)
         {
@@ -193,7 +200,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
         var sessionId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var front = new StreamableHttpServerTransport(_loggerFactory) { SessionId = sessionId };
-        var session = new ProxySession(sessionId, front, back);
+        var session = new ProxySession(sessionId, front, back, _time.GetUtcNow());
         _sessions[sessionId] = session;
         session.Bridge = RunSessionAsync(session);
         LogSessionStarted(sessionId);
@@ -232,6 +239,8 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         context.Response.Headers.CacheControl = "no-cache,no-store";
         context.Response.Headers.ContentEncoding = "identity";
         context.Response.Headers[SessionHeader] = session.Id;
+        session.Touch(_time.GetUtcNow());
+        Interlocked.Increment(ref session.OpenStreams);
         try
         {
             await session.Front.HandleGetRequestAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
@@ -243,6 +252,11 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref session.OpenStreams);
+            session.Touch(_time.GetUtcNow());
         }
     }
 
@@ -256,6 +270,20 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
         await session.StopAsync().ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status200OK;
+    }
+
+    private void ExpireIdleSessions()
+    {
+        var cutoff = _time.GetUtcNow() - _options.SessionIdleTimeout;
+        foreach (var session in _sessions.Values)
+        {
+            // A session with its GET stream open is in use even when the client sends nothing.
+            if (session.LastActivity < cutoff && session.OpenStreams == 0 && _sessions.TryRemove(new KeyValuePair<string, ProxySession>(session.Id, session)))
+            {
+                LogSessionExpired(session.Id, _options.SessionIdleTimeout.TotalSeconds);
+                _ = session.StopAsync();
+            }
+        }
     }
 
     private bool IsAuthorized(HttpRequest request)
@@ -307,6 +335,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
             return;
         }
 
+        await _expiry.DisposeAsync().ConfigureAwait(false);
         foreach (var session in _sessions.Values)
         {
             await session.StopAsync().ConfigureAwait(false);
@@ -327,11 +356,24 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP session {SessionId} started.")]
     private partial void LogSessionStarted(string sessionId);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "HTTP session {SessionId} was closed after {IdleSeconds:F0} s without requests.")]
+    private partial void LogSessionExpired(string sessionId, double idleSeconds);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP session {SessionId} ended.")]
     private partial void LogSessionEnded(string sessionId);
 
-    private sealed class ProxySession(string id, StreamableHttpServerTransport front, ITransport back)
+    private sealed class ProxySession(string id, StreamableHttpServerTransport front, ITransport back, DateTimeOffset now)
     {
+        private long _lastActivityTicks = now.UtcTicks;
+
+#pragma warning disable SA1401, CA1051 // Counted with Interlocked.
+        public int OpenStreams;
+#pragma warning restore SA1401, CA1051
+
+        public DateTimeOffset LastActivity => new(Interlocked.Read(ref _lastActivityTicks), TimeSpan.Zero);
+
+        public void Touch(DateTimeOffset when) => Interlocked.Exchange(ref _lastActivityTicks, when.UtcTicks);
+
         public string Id { get; } = id;
 
         public StreamableHttpServerTransport Front { get; } = front;

@@ -18,6 +18,12 @@ public sealed class StreamableHttpProxyOptions
     /// <summary>The most sessions at once; an <c>initialize</c> beyond it gets 503 with a JSON-RPC error. Default 1,000.</summary>
     public int MaxSessions { get; set; } = 1_000;
 
+    /// <summary>
+    /// How long a session may go without a request before the proxy closes it and its back connection (many clients
+    /// never send <c>DELETE</c>). Default 30 minutes.
+    /// </summary>
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>The largest request body accepted; larger ones get 413. Default 4 MiB.</summary>
     public int MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 
@@ -39,6 +45,11 @@ public sealed class StreamableHttpProxyOptions
         if (MaxSessions < 1)
         {
             throw new ArgumentException($"{name}.{nameof(MaxSessions)} must be at least 1 (was {MaxSessions}).");
+        }
+
+        if (SessionIdleTimeout <= TimeSpan.Zero || SessionIdleTimeout > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException($"{name}.{nameof(SessionIdleTimeout)} must be positive and at most one day (was {SessionIdleTimeout}).");
         }
 
         if (MaxRequestBodyBytes < 1024)
