@@ -274,6 +274,19 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
     private void ExpireIdleSessions()
     {
+        // A timer callback: nothing may escape it.
+        try
+        {
+            ExpireIdleSessionsCore();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogExpiryFailed(ex);
+        }
+    }
+
+    private void ExpireIdleSessionsCore()
+    {
         var cutoff = _time.GetUtcNow() - _options.SessionIdleTimeout;
         foreach (var session in _sessions.Values)
         {
@@ -355,6 +368,9 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP session {SessionId} started.")]
     private partial void LogSessionStarted(string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Expiring idle sessions failed; it is tried again on the next sweep.")]
+    private partial void LogExpiryFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP session {SessionId} was closed after {IdleSeconds:F0} s without requests.")]
     private partial void LogSessionExpired(string sessionId, double idleSeconds);

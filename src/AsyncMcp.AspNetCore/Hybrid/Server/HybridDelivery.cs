@@ -228,6 +228,19 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
 
     private void Sweep()
     {
+        // A timer callback: nothing may escape it.
+        try
+        {
+            SweepCore();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogSweepFailed(ex);
+        }
+    }
+
+    private void SweepCore()
+    {
         var now = _time.GetUtcNow();
         foreach (var session in _registry.All)
         {
@@ -271,6 +284,9 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
         _http.Dispose();
         _stopping.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Expiring undelivered results failed; it is tried again on the next sweep.")]
+    private partial void LogSweepFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Result of request {RequestId} (session {SessionId}) was delivered by webhook.")]
     private partial void LogResultDelivered(RequestId requestId, string sessionId);
