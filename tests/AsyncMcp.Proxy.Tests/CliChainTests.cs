@@ -1,5 +1,14 @@
 using System.Text.Json.Nodes;
+using AsyncMcp.AspNetCore.Hybrid.Server;
 using AsyncMcp.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
 
 namespace AsyncMcp.Proxy.Tests;
 
@@ -223,6 +232,51 @@ public sealed class CliChainTests(BridgeEmulator emulator)
         var (refusedExit, refusedOutput) = await RunCliAsync(["call", "--transport", "webhook", "--server-url", url, "--secret", stranger, "--json"]);
         Assert.Equal(1, refusedExit);
         Assert.Contains("asyncmcp:", refusedOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Asyncmcp_call_over_the_hybrid_transport_gets_a_webhook_tools_result()
+    {
+        var secret = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddMcpServer()
+            .WithHybridTransport(o =>
+            {
+                o.Security.Secret = secret;
+                o.WebhookTools.Add("slow_sum");
+            })
+            .WithTools(
+            [
+                McpServerTool.Create(
+                    async (int a, int b, IProgress<ProgressNotificationValue> progress, CancellationToken ct) =>
+                    {
+                        progress.Report(new() { Progress = 1, Total = 2 });
+                        await Task.Delay(100, ct);
+                        progress.Report(new() { Progress = 2, Total = 2 });
+                        return $"sum {a + b}";
+                    },
+                    new() { Name = "slow_sum" }),
+            ]);
+        await using var app = builder.Build();
+        app.MapMcpHybrid("/mcp");
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+
+            var (exit, output) = await RunCliAsync(["call", "--transport", "hybrid", "--server-url", address + "/mcp", "--secret", secret, "--tool", "slow_sum", "--arg", "a=2", "--arg", "b=3", "--json"]);
+
+            Assert.True(exit == 0, output);
+            var result = JsonNode.Parse(LastJsonLine(output))!;
+            Assert.Equal("sum 5", (string?)result["content"]![0]!["text"]);
+            Assert.Null(result["_meta"]?["asyncmcp/accepted"]);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
     }
 
     [Fact]
