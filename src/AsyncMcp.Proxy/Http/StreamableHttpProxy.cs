@@ -168,7 +168,20 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
             context.Response.Headers.ContentEncoding = "identity";
         }
 
-        var wrote = await session.Front.HandlePostRequestAsync(message, context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+        // A request in flight keeps its session in use however long it runs: idle expiry must not cut off a slow
+        // initialize (the back may be starting a process) or a long tool call.
+        bool wrote;
+        Interlocked.Increment(ref session.InUse);
+        try
+        {
+            wrote = await session.Front.HandlePostRequestAsync(message, context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref session.InUse);
+            session.Touch(_time.GetUtcNow());
+        }
+
         if (!wrote)
         {
             context.Response.ContentType = null;
@@ -240,7 +253,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         context.Response.Headers.ContentEncoding = "identity";
         context.Response.Headers[SessionHeader] = session.Id;
         session.Touch(_time.GetUtcNow());
-        Interlocked.Increment(ref session.OpenStreams);
+        Interlocked.Increment(ref session.InUse);
         try
         {
             await session.Front.HandleGetRequestAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
@@ -255,7 +268,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref session.OpenStreams);
+            Interlocked.Decrement(ref session.InUse);
             session.Touch(_time.GetUtcNow());
         }
     }
@@ -290,8 +303,8 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         var cutoff = _time.GetUtcNow() - _options.SessionIdleTimeout;
         foreach (var session in _sessions.Values)
         {
-            // A session with its GET stream open is in use even when the client sends nothing.
-            if (session.LastActivity < cutoff && session.OpenStreams == 0 && _sessions.TryRemove(new KeyValuePair<string, ProxySession>(session.Id, session)))
+            // A session with a request in flight or its GET stream open is in use even when the client sends nothing.
+            if (session.LastActivity < cutoff && Volatile.Read(ref session.InUse) == 0 && _sessions.TryRemove(new KeyValuePair<string, ProxySession>(session.Id, session)))
             {
                 LogSessionExpired(session.Id, _options.SessionIdleTimeout.TotalSeconds);
                 _ = session.StopAsync();
@@ -383,7 +396,8 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         private long _lastActivityTicks = now.UtcTicks;
 
 #pragma warning disable SA1401, CA1051 // Counted with Interlocked.
-        public int OpenStreams;
+        /// <summary>Requests in flight plus open GET streams.</summary>
+        public int InUse;
 #pragma warning restore SA1401, CA1051
 
         public DateTimeOffset LastActivity => new(Interlocked.Read(ref _lastActivityTicks), TimeSpan.Zero);
