@@ -141,7 +141,7 @@ public sealed class CliChainTests(BridgeEmulator emulator)
     {
         var (requestQueue, responseQueue) = await QueuesAsync();
         await using var serve = await StartServeAsync(requestQueue, "--max-sessions", "1");
-        await using var proxy = ChildProcess.Start("dotnet", [s_cli, "proxy", "--listen", "http://127.0.0.1:0", "--session-idle-timeout", "1", "--request-queue", requestQueue, "--response-queue", responseQueue], RepositoryPaths.Infra, AwsEnvironment());
+        await using var proxy = ChildProcess.Start("dotnet", [s_cli, "proxy", "--listen", "http://127.0.0.1:0", "--session-idle-timeout", "3", "--request-queue", requestQueue, "--response-queue", responseQueue], RepositoryPaths.Infra, AwsEnvironment());
         var line = await proxy.WaitForLineAsync(l => l.Contains("asyncmcp proxy: listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         var url = line[line.IndexOf("http://", StringComparison.Ordinal)..].Trim();
         var home = Directory.CreateTempSubdirectory("asyncmcp-inspector-");
