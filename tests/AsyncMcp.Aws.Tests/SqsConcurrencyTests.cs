@@ -1,3 +1,5 @@
+using AsyncMcp.Aws.Sqs;
+using AsyncMcp.Testing;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -40,5 +42,45 @@ public sealed class SqsConcurrencyTests(EmulatorFixture fixture)
         Assert.Equal(400, results.Length);
         Assert.All(results, r => Assert.Equal(r.Expected, r.Actual));
         Assert.Equal(20, harness.Server.Router.SessionCount);
+    }
+
+    [Fact]
+    public async Task Clients_sharing_a_response_queue_share_one_receive_loop_and_get_every_progress_notice_before_their_result()
+    {
+        var timeout = TestContext.Current.CancellationToken;
+        await using var harness = await SqsHarness.StartAsync(fixture);
+        var shared = await harness.CreateResponseQueueAsync();
+        using var sqs = fixture.Emulator.CreateSqsClient();
+
+        var clients = new List<(McpClient Client, ObservingClientTransport Observed)>();
+        for (var c = 0; c < 12; c++)
+        {
+            var observed = new ObservingClientTransport(new SqsClientTransport(sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = harness.RequestQueueUrl, ResponseQueueUrl = shared }, SqsHarness.LoggerFactory));
+            clients.Add((await McpClient.CreateAsync(observed, new McpClientOptions { ProtocolVersion = c % 2 == 0 ? Protocols.November2025 : null }, SqsHarness.LoggerFactory, timeout), observed));
+        }
+
+        Assert.Equal(1, SharedReplyQueues.CountFor(sqs));
+
+        // Each call's progress notices and its result travel the one queue. With one loop handing them out in arrival
+        // order, no notice is taken by another connection and handed back to arrive after the result. (The tool's
+        // last notice is fire-and-forget and may race its own result at the server, so only the first three count.)
+        var results = await Task.WhenAll(clients.Select(async pair =>
+        {
+            var result = await pair.Client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 4, ["delayMs"] = 20 }, new Progress<ModelContextProtocol.ProgressNotificationValue>(), cancellationToken: timeout);
+            return (Text: Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text, Before: pair.Observed.ProgressBefore("done after 4 steps"));
+        }));
+
+        Assert.All(results, r =>
+        {
+            Assert.Equal("done after 4 steps", r.Text);
+            Assert.NotNull(r.Before);
+            Assert.Equal([1d, 2d, 3d], r.Before.Take(3));
+        });
+        foreach (var (client, _) in clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        Assert.Equal(0, SharedReplyQueues.CountFor(sqs));
     }
 }

@@ -12,7 +12,7 @@ namespace AsyncMcp.Proxy.Tests;
 public sealed partial class ConformanceTests(BridgeEmulator emulator)
 {
     [Fact]
-    public async Task Every_server_scenario_but_one_known_race_passes_through_the_proxy_over_SQS()
+    public async Task Every_server_scenario_passes_through_the_proxy_over_SQS()
     {
         var requestQueue = await emulator.CreateQueueAsync("conf-req");
         var responseQueue = await emulator.CreateQueueAsync("conf-resp");
@@ -40,13 +40,10 @@ public sealed partial class ConformanceTests(BridgeEmulator emulator)
             var output = Ansi().Replace(suite.Output, string.Empty);
             var total = Total().Match(output);
             Assert.True(total.Success, output);
-            // Known: tools-call-with-progress can fail. Every proxy session's SQS back connection runs its own receive loop
-            // on the one shared response queue, and a reply received by another session's loop is released for
-            // redelivery, so a progress notice can arrive after its result, when the POST stream has closed. The fix is
-            // one receive loop per response queue dispatching to sessions (see docs/cli.md).
-            var failures = output.Split('\n').Where(l => l.TrimStart().StartsWith('✗') && !l.Contains("tools-call-with-progress", StringComparison.Ordinal)).ToList();
+            var failures = output.Split('\n').Where(l => l.TrimStart().StartsWith('✗')).ToList();
             Assert.True(failures.Count == 0, $"Failed scenarios:\n{string.Join('\n', failures)}\n\n{output}");
-            Assert.True(int.Parse(total.Groups["passed"].Value, System.Globalization.CultureInfo.InvariantCulture) >= 39, output);
+            Assert.Equal("0", total.Groups["failed"].Value);
+            Assert.True(int.Parse(total.Groups["passed"].Value, System.Globalization.CultureInfo.InvariantCulture) >= 40, output);
         }
         finally
         {

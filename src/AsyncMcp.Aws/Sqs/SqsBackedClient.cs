@@ -31,18 +31,50 @@ internal static class SqsBackedClient
     {
         await SqsQueueCheck.EnsureExistsAsync(sqs, replyQueueUrl, replyQueueOptionName, cancellationToken).ConfigureAwait(false);
 
-        var transport = new AsyncMcpClientSessionTransport(
-            options.Name,
-            new SqsMessageSource(sqs, replyQueueUrl, options.WaitTime, options.VisibilityTimeout, payloads, loggerFactory?.CreateLogger<SqsMessageSource>()),
-            sink,
-            serverAddress,
-            replyAddress,
-            convention,
-            options,
-            options.ReceiveBatchSize,
-            SqsErrors.IsFatalForClient,
-            loggerFactory,
-            messagingSystem);
+        SqsMessageSource CreateSource() =>
+            new(sqs, replyQueueUrl, options.WaitTime, options.VisibilityTimeout, payloads, loggerFactory?.CreateLogger<SqsMessageSource>());
+
+        // Connections of this process that reply to the same queue through the same SQS client share one receive
+        // loop, which hands each reply to its connection: no connection takes, and hands back, another's replies.
+        SharedReplyQueues.Lease? lease = null;
+        if (options.ShareReplyQueue)
+        {
+            var key = replyQueueUrl + "|" + (options.LargePayloads?.BucketName ?? string.Empty);
+            lease = SharedReplyQueues.Acquire(
+                sqs,
+                key,
+                () => new ReplyDemultiplexer(CreateSource(), options.ReceiveBatchSize, SqsErrors.IsFatalForClient, loggerFactory));
+        }
+
+        AsyncMcpClientSessionTransport transport;
+        try
+        {
+            transport = new AsyncMcpClientSessionTransport(
+                options.Name,
+                lease is null ? CreateSource() : lease.Subscription,
+                sink,
+                serverAddress,
+                replyAddress,
+                convention,
+                options,
+                options.ReceiveBatchSize,
+                SqsErrors.IsFatalForClient,
+                loggerFactory,
+                messagingSystem)
+            {
+                OwnedResources = lease,
+            };
+        }
+        catch
+        {
+            if (lease is not null)
+            {
+                await lease.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
         transport.Start();
         return transport;
     }

@@ -23,6 +23,15 @@ public abstract class SqsBackedClientTransportOptions : AsyncMcpClientTransportO
     /// </summary>
     public LargePayloads.SqsLargePayloadOptions? LargePayloads { get; set; }
 
+    /// <summary>
+    /// Whether connections of this process that use the same SQS client and reply queue share one receive loop,
+    /// which hands each reply to the connection it is addressed to. Default <see langword="true"/>. The shared loop
+    /// uses the receive settings (<see cref="ReceiveBatchSize"/>, <see cref="WaitTime"/>, <see cref="VisibilityTimeout"/>)
+    /// of the connection that started it. <see langword="false"/> gives this connection a loop of its own, which
+    /// takes every reply from the queue and hands back those that are not its own.
+    /// </summary>
+    public bool ShareReplyQueue { get; set; } = true;
+
     /// <summary>A name for logs.</summary>
     public string Name { get; set; } = "sqs";
 

@@ -33,6 +33,7 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
     private readonly Lock _gate = new();
     private readonly string _clientId;
     private readonly string _replySourceDescription;
+    private readonly ReplySubscription? _subscription;
     private RequestId? _initializeId;
     private string? _protocolVersion;
     private int _disposed;
@@ -78,6 +79,10 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
         // Each connection has its own id: a reconnect starts its JSON-RPC ids again at 1, and two connections from
         // one options object must never take each other's replies or look like copies of each other's requests.
         _clientId = $"{options.ClientId}.{Guid.NewGuid().ToString("N")[..8]}";
+
+        // On a reply queue shared through a demultiplexer, the replies addressed to this connection come here.
+        _subscription = replySource as ReplySubscription;
+        _subscription?.ClaimClient(_clientId);
         _replyAddress = replyAddress;
         _convention = convention;
         _options = options;
@@ -230,6 +235,7 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
         {
             // The session id arrives with the first response (the answer to initialize).
             SessionId = sessionId;
+            _subscription?.ClaimSession(sessionId);
             LogSessionEstablished(sessionId);
         }
 

@@ -1,0 +1,207 @@
+using AsyncMcp.Client;
+using AsyncMcp.Messaging;
+using AsyncMcp.Wire;
+
+namespace AsyncMcp.Core.Tests;
+
+/// <summary>The one receive loop of a shared reply queue, and how it hands each reply to its connection.</summary>
+public sealed class ReplyDemultiplexerTests
+{
+    private const string Body = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\"}";
+
+    [Fact]
+    public async Task Replies_go_to_the_connection_their_client_id_names_in_arrival_order()
+    {
+        var source = new FakeSource(TimeSpan.FromSeconds(30));
+        await using var demux = new ReplyDemultiplexer(source, 10);
+        await using var a = demux.Subscribe();
+        await using var b = demux.Subscribe();
+        a.ClaimClient("a");
+        b.ClaimClient("b");
+        demux.Start();
+
+        var sent = Enumerable.Range(0, 20).Select(i => Reply(clientId: i % 2 == 0 ? "a" : "b", id: $"m{i}")).ToList();
+        foreach (var message in sent)
+        {
+            source.Enqueue(message);
+        }
+
+        var forA = await ReceiveAsync(a, 10);
+        var forB = await ReceiveAsync(b, 10);
+        Assert.Equal(sent.Where((_, i) => i % 2 == 0).Select(m => m.MessageId), forA.Select(m => m.MessageId));
+        Assert.Equal(sent.Where((_, i) => i % 2 == 1).Select(m => m.MessageId), forB.Select(m => m.MessageId));
+        Assert.All(sent, m => Assert.Equal(0, m.Releases));
+    }
+
+    [Fact]
+    public async Task A_session_learnt_from_an_answer_routes_replies_that_name_only_the_session()
+    {
+        var source = new FakeSource(TimeSpan.FromSeconds(30));
+        await using var demux = new ReplyDemultiplexer(source, 10);
+        await using var a = demux.Subscribe();
+        await using var b = demux.Subscribe();
+        a.ClaimClient("a");
+        b.ClaimClient("b");
+        demux.Start();
+
+        source.Enqueue(Reply(clientId: "b", sessionId: "s-b", id: "opened"));
+        Assert.Equal("opened", (await ReceiveAsync(b, 1))[0].MessageId);
+        source.Enqueue(Reply(sessionId: "s-b", id: "later"));
+
+        Assert.Equal("later", (await ReceiveAsync(b, 1))[0].MessageId);
+        Assert.Equal("s-b", b.SessionId);
+        Assert.Null(a.SessionId);
+    }
+
+    [Fact]
+    public async Task A_reply_naming_neither_goes_to_the_only_connection_still_without_a_session_else_back_to_the_queue()
+    {
+        var source = new FakeSource(TimeSpan.FromSeconds(30));
+        await using var demux = new ReplyDemultiplexer(source, 10);
+        await using var a = demux.Subscribe();
+        await using var b = demux.Subscribe();
+        a.ClaimClient("a");
+        b.ClaimClient("b");
+        demux.Start();
+
+        // Two connections wait for a session: an answer that names no connection cannot be placed here.
+        var ambiguous = Reply(sessionId: "python-session", id: "ambiguous");
+        source.Enqueue(ambiguous);
+        await WaitUntilAsync(() => ambiguous.Releases == 1);
+
+        // Once one of them has its session, the other is the only one waiting.
+        a.ClaimSession("s-a");
+        var answer = Reply(sessionId: "python-session", id: "answer");
+        source.Enqueue(answer);
+        Assert.Equal("answer", (await ReceiveAsync(b, 1))[0].MessageId);
+    }
+
+    [Fact]
+    public async Task Replies_for_a_connection_of_another_process_are_handed_back_and_for_a_closed_one_deleted()
+    {
+        var source = new FakeSource(TimeSpan.FromSeconds(30));
+        await using var demux = new ReplyDemultiplexer(source, 10);
+        var closing = demux.Subscribe();
+        closing.ClaimClient("closed");
+        demux.Start();
+        await closing.DisposeAsync();
+        Assert.Equal(0, demux.SubscriptionCount);
+
+        var foreign = Reply(clientId: "elsewhere", id: "foreign");
+        var late = Reply(clientId: "closed", id: "late");
+        source.Enqueue(foreign);
+        source.Enqueue(late);
+
+        await WaitUntilAsync(() => foreign.Releases == 1 && late.Completions == 1);
+        Assert.Equal(0, foreign.Completions);
+        Assert.Equal(0, late.Releases);
+    }
+
+    [Fact]
+    public async Task Replies_routed_to_a_connection_but_not_yet_read_are_handed_back_when_it_closes()
+    {
+        var source = new FakeSource(TimeSpan.FromSeconds(30));
+        await using var demux = new ReplyDemultiplexer(source, 10);
+        var a = demux.Subscribe();
+        a.ClaimClient("a");
+        await using var observer = demux.Subscribe();
+        observer.ClaimClient("observer");
+        demux.Start();
+
+        var unread = Reply(clientId: "a", id: "unread");
+        var marker = Reply(clientId: "observer", id: "marker");
+        source.Enqueue(unread);
+        source.Enqueue(marker);
+        await ReceiveAsync(observer, 1);
+        await a.DisposeAsync();
+
+        await WaitUntilAsync(() => unread.Releases == 1);
+        Assert.Equal(0, unread.Completions);
+    }
+
+    [Fact]
+    public async Task A_fatal_receive_error_ends_every_subscription_with_that_error_and_later_ones_at_once()
+    {
+        var gone = new InvalidOperationException("the queue does not exist");
+        var source = new FakeSource(TimeSpan.FromSeconds(30)) { Fail = () => gone };
+        await using var demux = new ReplyDemultiplexer(source, 10, isFatalReceiveError: ex => ex == gone);
+        await using var a = demux.Subscribe();
+        demux.Start();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => a.ReceiveAsync(10, TestContext.Current.CancellationToken));
+        Assert.Same(gone, error);
+        await using var later = demux.Subscribe();
+        Assert.Same(gone, await Assert.ThrowsAsync<InvalidOperationException>(() => later.ReceiveAsync(10, TestContext.Current.CancellationToken)));
+    }
+
+    [Fact]
+    public async Task The_client_transport_claims_its_id_and_session_on_a_subscription()
+    {
+        var source = new FakeSource(TimeSpan.FromSeconds(30));
+        await using var demux = new ReplyDemultiplexer(source, 10);
+        var subscription = demux.Subscribe();
+        await using var transport = new AsyncMcpClientSessionTransport(
+            "test",
+            subscription,
+            new FakeSink(),
+            "server",
+            "reply",
+            ReplyAddressConvention.SqsResponseQueue,
+            new TestClientOptions(),
+            10,
+            isFatalReceiveError: null,
+            loggerFactory: null) { OwnedResources = subscription };
+        transport.Start();
+        demux.Start();
+        Assert.Equal(transport.ClientId, subscription.ClientId);
+
+        source.Enqueue(new FakeInboundMessage("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}", new() { [WireAttributes.ClientId] = transport.ClientId, [WireAttributes.SessionId] = "s1" }));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await transport.MessageReader.ReadAsync(cts.Token);
+
+        Assert.Equal("s1", transport.SessionId);
+        Assert.Equal("s1", subscription.SessionId);
+        await transport.DisposeAsync();
+        Assert.Equal(0, demux.SubscriptionCount);
+    }
+
+    private static FakeInboundMessage Reply(string? clientId = null, string? sessionId = null, string? id = null)
+    {
+        var attributes = new Dictionary<string, string>();
+        if (clientId is not null)
+        {
+            attributes[WireAttributes.ClientId] = clientId;
+        }
+
+        if (sessionId is not null)
+        {
+            attributes[WireAttributes.SessionId] = sessionId;
+        }
+
+        return new FakeInboundMessage(Body, attributes, id);
+    }
+
+    private static async Task<List<IInboundMessage>> ReceiveAsync(IMessageSource source, int count)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = new List<IInboundMessage>();
+        while (received.Count < count)
+        {
+            received.AddRange(await source.ReceiveAsync(count - received.Count, cts.Token));
+        }
+
+        return received;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            await Task.Delay(10, cts.Token);
+        }
+    }
+}
+
+/// <summary>Client options with nothing of a particular broker.</summary>
+internal sealed class TestClientOptions : AsyncMcpClientTransportOptions;
