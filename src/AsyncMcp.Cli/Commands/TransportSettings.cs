@@ -376,17 +376,20 @@ internal static partial class TransportSettings
             }
         }
 
-        /// <summary>The server's queue URL as given, or the named queue created and subscribed to the server topic; and the topic ARN, when one was named.</summary>
-        public async Task<(string QueueUrl, string? TopicArn)> ServerQueueAsync(IAmazonSQS sqs, ISnsClient sns, CancellationToken cancellationToken)
+        /// <summary>
+        /// The server's queue URL as given (the topic is then not needed, nor touched), or the named queue created and
+        /// subscribed to the server topic, with that topic's ARN.
+        /// </summary>
+        public async Task<(string QueueUrl, string? SubscribedTo)> ServerQueueAsync(IAmazonSQS sqs, ISnsClient sns, CancellationToken cancellationToken)
         {
-            var provisioner = new SnsSqsProvisioner(sqs, sns);
-            var topicArn = ServerTopic is null ? null : await TopicArnAsync(provisioner, ServerTopic, cancellationToken).ConfigureAwait(false);
             if (IsUrl(ServerQueue!))
             {
-                return (ServerQueue!, topicArn);
+                return (ServerQueue!, null);
             }
 
-            return (await SubscribedQueueUrlAsync(provisioner, topicArn!, ServerQueue!, cancellationToken).ConfigureAwait(false), topicArn);
+            var provisioner = new SnsSqsProvisioner(sqs, sns);
+            var topicArn = await TopicArnAsync(provisioner, ServerTopic!, cancellationToken).ConfigureAwait(false);
+            return (await SubscribedQueueUrlAsync(provisioner, topicArn, ServerQueue!, cancellationToken).ConfigureAwait(false), topicArn);
         }
 
         /// <summary>A queue URL as given, or the URL of the named queue (created if missing).</summary>
