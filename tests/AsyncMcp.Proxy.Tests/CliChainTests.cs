@@ -204,7 +204,7 @@ public sealed class CliChainTests(BridgeEmulator emulator)
     [InlineData("call|--transport|webhook|--secret|whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "--server-url is required with --transport webhook")]
     [InlineData("call|--transport|hybrid|--server-url|http://127.0.0.1:1/mcp", "--secret is required with --transport hybrid")]
     [InlineData("serve|--transport|webhook|--secret|whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw|--|x", "--listen is required with --transport webhook")]
-    [InlineData("serve|--transport|hybrid|--secret|whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw|--|x", "serve speaks sqs and webhook")]
+    [InlineData("serve|--transport|hybrid|--secret|whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw|--|x", "serve speaks sqs, sns-sqs and webhook")]
     [InlineData("provision|--request-queue|q|--max-receive-count|-1", "--max-receive-count must be from 0 to 1000")]
     [InlineData("proxy|--request-queue|q|--response-queue|r|--listen|ftp://x", "--listen must be an http URL")]
     [InlineData("proxy|--request-queue|q|--response-queue|r|--listen|http://127.0.0.1:0|--bearer-token|short", "--bearer-token must be at least 16 characters")]
@@ -287,7 +287,7 @@ public sealed class CliChainTests(BridgeEmulator emulator)
 
         var (exit, output) = await RunCliAsync(arguments);
         Assert.True(exit == 0, output);
-        var created = JsonNode.Parse(output[output.IndexOf('{', StringComparison.Ordinal)..])!;
+        var created = JsonNode.Parse(output[output.IndexOf('{', StringComparison.Ordinal)..])!["queues"]!;
         Assert.NotNull((string?)created[name]!["deadLetterQueueUrl"]);
         var attributes = await emulator.Sqs.GetQueueAttributesAsync((string)created[name]!["url"]!, ["RedrivePolicy"], TestContext.Current.CancellationToken);
         var redrive = JsonNode.Parse(attributes.Attributes["RedrivePolicy"])!;

@@ -29,22 +29,23 @@ internal static class CallCommand
             json,
             protocol,
         };
-        TransportSettings.AddTo(call, responseQueue: true);
+        TransportSettings.AddTo(call, client: true);
         call.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
         {
-            var settings = TransportSettings.Read(result, responseQueue: true);
-            var toolArguments = ParseArguments(result.GetValue(arguments) ?? []);
-            var asJson = result.GetValue(json);
+            var cli = CliSettings.Load(result);
+            var settings = TransportSettings.Read(cli, client: true);
+            var toolArguments = ParseArguments(cli.Get(arguments) ?? []);
+            var asJson = cli.Get(json);
             using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
             var (transports, owned) = await settings.ClientTransportsAsync(loggerFactory, cancellationToken);
             using var ownedScope = owned;
             await using var client = await McpClient.CreateAsync(
                 transports(),
-                new McpClientOptions { ProtocolVersion = result.GetValue(protocol) },
+                new McpClientOptions { ProtocolVersion = cli.Get(protocol) },
                 loggerFactory,
                 cancellationToken).ConfigureAwait(false);
 
-            if (result.GetValue(tool) is not { } name)
+            if (cli.Get(tool) is not { } name)
             {
                 var tools = await client.ListToolsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 if (asJson)

@@ -1,66 +1,133 @@
 using System.CommandLine;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using AsyncMcp.Aws.SnsSqs;
 using AsyncMcp.Aws.Sqs;
 
 namespace AsyncMcp.Cli.Commands;
 
-/// <summary><c>asyncmcp provision</c>: creates the SQS queues a deployment needs, with dead-letter queues.</summary>
+/// <summary>
+/// <c>asyncmcp provision</c>: creates the SQS queues (with dead-letter queues) and the SNS topics, queue policies and
+/// subscriptions a deployment needs.
+/// </summary>
 internal static class ProvisionCommand
 {
     public static Command Create()
     {
-        var request = new Option<string?>("--request-queue") { Description = "The server's request queue name (end it in .fifo for FIFO). Env: ASYNCMCP_REQUEST_QUEUE." };
-        var responses = new Option<string[]>("--response-queue") { Description = "A client's response queue name (repeatable)." };
+        var request = new Option<string?>("--request-queue") { Description = "sqs: the server's request queue name (end it in .fifo for FIFO)." };
+        var responses = new Option<string[]>("--response-queue") { Description = "sqs: a client's response queue name (repeatable)." };
+        var serverTopic = new Option<string?>("--server-topic") { Description = "sns-sqs: the server's topic, a name (created) or the ARN of an existing topic." };
+        var serverQueue = new Option<string?>("--server-queue") { Description = "sns-sqs: the server's queue name, created and subscribed to --server-topic." };
+        var clientTopic = new Option<string?>("--client-topic") { Description = "sns-sqs: a client's topic, a name (created) or the ARN of an existing topic." };
+        var clientQueue = new Option<string?>("--client-queue") { Description = "sns-sqs: the client's queue name, created and subscribed to --client-topic." };
         var maxReceives = new Option<int>("--max-receive-count")
         {
             Description = "Deliveries before a message moves to the queue's dead-letter queue (<name>-dlq); 0 creates no dead-letter queues.",
             DefaultValueFactory = _ => 5,
         };
         var visibility = new Option<int>("--visibility-timeout") { Description = "The queues' visibility timeout, in seconds.", DefaultValueFactory = _ => 30 };
-        var provision = new Command("provision", "Create the SQS queues an AsyncMcp deployment needs (request queue, response queues), each with a dead-letter queue and redrive policy. Safe to run again: existing queues are kept.")
+        var provision = new Command("provision", "Create what an AsyncMcp deployment needs: SQS queues (request queue, response queues), SNS topics with their queues subscribed (server topic and queue, client topic and queue), each queue with a dead-letter queue and redrive policy, and queue policies that let only its topic deliver. Safe to run again: what exists is kept.")
         {
             request,
             responses,
+            serverTopic,
+            serverQueue,
+            clientTopic,
+            clientQueue,
+            TransportSettings.RawDelivery,
             maxReceives,
             visibility,
+            TransportSettings.EndpointUrl,
+            TransportSettings.Region,
         };
-        provision.Options.Add(TransportSettings.EndpointUrl);
-        provision.Options.Add(TransportSettings.Region);
         provision.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
         {
-            var requestQueue = result.GetValue(request) ?? Environment.GetEnvironmentVariable("ASYNCMCP_REQUEST_QUEUE");
-            var responseQueues = result.GetValue(responses) ?? [];
-            if (string.IsNullOrWhiteSpace(requestQueue) && responseQueues.Length == 0)
+            var cli = CliSettings.Load(result);
+            var requestQueue = NameOnly(cli, request, TransportSettings.CheckQueue(cli, request, cli.Get(request)));
+            var responseQueues = (cli.Get(responses) ?? []).Select(r => NameOnly(cli, responses, TransportSettings.CheckQueue(cli, responses, r))!).ToArray();
+            var pairs = new[]
             {
-                throw new CliUsageException("name at least one queue: --request-queue and/or --response-queue.");
+                (Role: "server", Topic: TransportSettings.OptionalTopic(cli, serverTopic), Queue: NameOnly(cli, serverQueue, TransportSettings.OptionalQueue(cli, serverQueue)), TopicOption: serverTopic, QueueOption: serverQueue),
+                (Role: "client", Topic: TransportSettings.OptionalTopic(cli, clientTopic), Queue: NameOnly(cli, clientQueue, TransportSettings.OptionalQueue(cli, clientQueue)), TopicOption: clientTopic, QueueOption: clientQueue),
+            };
+            foreach (var pair in pairs.Where(p => p.Queue is not null))
+            {
+                if (pair.Topic is null)
+                {
+                    throw new CliUsageException($"{pair.QueueOption.Name} needs {pair.TopicOption.Name}: the topic to subscribe the queue to ({CliSettings.Alternatives(pair.TopicOption)}).");
+                }
+
+                TransportSettings.CheckFifoPair(pair.TopicOption, pair.Topic, pair.QueueOption, pair.Queue!);
             }
 
-            var receives = result.GetValue(maxReceives);
+            if (requestQueue is null && responseQueues.Length == 0 && pairs.All(p => p.Topic is null))
+            {
+                throw new CliUsageException("name at least one queue or topic: --request-queue, --response-queue, --server-topic (with --server-queue), --client-topic (with --client-queue).");
+            }
+
+            var receives = cli.Get(maxReceives);
             if (receives < 0 || receives > 1000)
             {
-                throw new CliUsageException($"--max-receive-count must be from 0 to 1000 (was {receives}).");
+                throw new CliUsageException($"--max-receive-count must be from 0 to 1000 (was {receives}{cli.Origin(maxReceives)}).");
             }
 
-            var seconds = result.GetValue(visibility);
+            var seconds = cli.Get(visibility);
             if (seconds < 0 || seconds > 43_200)
             {
-                throw new CliUsageException($"--visibility-timeout must be from 0 to 43200 seconds (was {seconds}).");
+                throw new CliUsageException($"--visibility-timeout must be from 0 to 43200 seconds (was {seconds}{cli.Origin(visibility)}).");
             }
 
-            var endpoint = result.GetValue(TransportSettings.EndpointUrl) ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
-            using var sqs = Aws.AwsClientFactory.CreateSqs(endpoint, result.GetValue(TransportSettings.Region) ?? Environment.GetEnvironmentVariable("AWS_REGION"));
-            var provisioner = new SqsQueueProvisioner(sqs);
+            var (endpoint, region) = TransportSettings.ReadAws(cli);
+            var rawDelivery = cli.Get(TransportSettings.RawDelivery);
             var settings = new SqsQueueSettings { VisibilityTimeout = TimeSpan.FromSeconds(seconds), MaxReceiveCount = receives == 0 ? null : receives };
-            var created = new JsonObject();
-            foreach (var (role, name) in (string.IsNullOrWhiteSpace(requestQueue) ? [] : new[] { ("request", requestQueue) }).Concat(responseQueues.Select(r => ("response", r))))
+            using var sqs = Aws.AwsClientFactory.CreateSqs(endpoint, region);
+            var queues = new JsonObject();
+            var topics = new JsonObject();
+            var provisioner = new SqsQueueProvisioner(sqs);
+            foreach (var (role, name) in (requestQueue is null ? [] : new[] { ("request", requestQueue) }).Concat(responseQueues.Select(r => ("response", r))))
             {
                 var info = await provisioner.EnsureQueueAsync(name, settings, cancellationToken);
-                created[name] = new JsonObject { ["role"] = role, ["url"] = info.QueueUrl, ["arn"] = info.QueueArn, ["deadLetterQueueUrl"] = info.DeadLetterQueueUrl };
+                queues[name] = new JsonObject { ["role"] = role, ["url"] = info.QueueUrl, ["arn"] = info.QueueArn, ["deadLetterQueueUrl"] = info.DeadLetterQueueUrl };
             }
 
-            Console.WriteLine(created.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            if (pairs.Any(p => p.Topic is not null))
+            {
+                using var sns = new Aws.Sns.SnsQueryClient(new Aws.Sns.SnsQueryClientOptions { ServiceUrl = endpoint, Region = region });
+                var snsProvisioner = new SnsSqsProvisioner(sqs, sns);
+                foreach (var pair in pairs.Where(p => p.Topic is not null))
+                {
+                    var topicArn = pair.Topic!.StartsWith("arn:", StringComparison.Ordinal) ? pair.Topic : await snsProvisioner.EnsureTopicAsync(pair.Topic, cancellationToken);
+                    topics[topicArn.Split(':')[^1]] = new JsonObject { ["role"] = pair.Role, ["arn"] = topicArn };
+                    if (pair.Queue is { } queueName)
+                    {
+                        var subscription = await snsProvisioner.EnsureSubscribedQueueAsync(
+                            topicArn,
+                            queueName,
+                            new SnsSqsSubscriptionSettings { RawMessageDelivery = rawDelivery, Queue = settings },
+                            cancellationToken);
+                        queues[queueName] = new JsonObject
+                        {
+                            ["role"] = pair.Role,
+                            ["url"] = subscription.Queue.QueueUrl,
+                            ["arn"] = subscription.Queue.QueueArn,
+                            ["deadLetterQueueUrl"] = subscription.Queue.DeadLetterQueueUrl,
+                            ["topicArn"] = topicArn,
+                            ["subscriptionArn"] = subscription.SubscriptionArn,
+                            ["rawDelivery"] = rawDelivery,
+                        };
+                    }
+                }
+            }
+
+            Console.WriteLine(new JsonObject { ["topics"] = topics, ["queues"] = queues }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return CliRuntime.Ok;
         }));
         return provision;
     }
+
+    // provision creates queues, so it takes names; a URL names a queue that already exists.
+    private static string? NameOnly(CliSettings cli, Option option, string? value) =>
+        value is not null && TransportSettings.IsUrl(value)
+            ? throw new CliUsageException($"{option.Name} takes a queue name for provision to create, not a URL (was '{value}'{cli.Origin(option)}).")
+            : value;
 }

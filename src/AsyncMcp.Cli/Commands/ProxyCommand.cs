@@ -11,7 +11,7 @@ using ModelContextProtocol.Server;
 
 namespace AsyncMcp.Cli.Commands;
 
-/// <summary><c>asyncmcp proxy</c>: lets a standard MCP client (stdio, or Streamable HTTP) reach an MCP server behind SQS.</summary>
+/// <summary><c>asyncmcp proxy</c>: lets a standard MCP client (stdio, or Streamable HTTP) reach an MCP server behind an async transport.</summary>
 internal static class ProxyCommand
 {
     public static Command Create()
@@ -20,27 +20,28 @@ internal static class ProxyCommand
         {
             Description = "Serve Streamable HTTP at this address (many sessions), such as http://127.0.0.1:3001; the endpoint is /mcp. Without it, one session on standard input and output.",
         };
-        var token = new Option<string?>("--bearer-token") { Description = "With --listen: require 'Authorization: Bearer <token>' (at least 16 characters). Env: ASYNCMCP_PROXY_TOKEN." };
+        var token = new Option<string?>("--bearer-token") { Description = "With --listen: require 'Authorization: Bearer <token>' (at least 16 characters)." };
         var hosts = new Option<string[]>("--allowed-host")
         {
             Description = "With --listen: a host name accepted in Host and Origin headers (repeatable; default localhost, 127.0.0.1, [::1]), against DNS rebinding.",
         };
         var idle = new Option<int>("--session-idle-timeout") { Description = "With --listen: seconds without requests before a session and its back connection are closed.", DefaultValueFactory = _ => 1800 };
-        var proxy = new Command("proxy", "Let a standard MCP client reach an MCP server behind an async transport (SQS, webhook, hybrid): over stdio (one session) or Streamable HTTP (--listen, many sessions); messages are forwarded unchanged, both ways (notifications, progress, cancellation, sampling and elicitation).")
+        var proxy = new Command("proxy", "Let a standard MCP client reach an MCP server behind an async transport (SQS, SNS+SQS, webhook, hybrid): over stdio (one session) or Streamable HTTP (--listen, many sessions); messages are forwarded unchanged, both ways (notifications, progress, cancellation, sampling and elicitation).")
         {
             listen,
             token,
             hosts,
             idle,
         };
-        TransportSettings.AddTo(proxy, responseQueue: true);
+        TransportSettings.AddTo(proxy, client: true);
         proxy.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
         {
-            var settings = TransportSettings.Read(result, responseQueue: true);
-            var listenUrl = result.GetValue(listen);
+            var cli = CliSettings.Load(result);
+            var settings = TransportSettings.Read(cli, client: true);
+            var listenUrl = cli.Get(listen);
             if (listenUrl is not null && (!Uri.TryCreate(listenUrl, UriKind.Absolute, out var parsed) || parsed.Scheme != Uri.UriSchemeHttp))
             {
-                throw new CliUsageException($"--listen must be an http URL such as http://127.0.0.1:3001 (was '{listenUrl}').");
+                throw new CliUsageException($"--listen must be an http URL such as http://127.0.0.1:3001 (was '{listenUrl}'{cli.Origin(listen)}).");
             }
 
             using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
@@ -58,10 +59,10 @@ internal static class ProxyCommand
 
             var options = new StreamableHttpProxyOptions
             {
-                BearerToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("ASYNCMCP_PROXY_TOKEN"),
-                SessionIdleTimeout = TimeSpan.FromSeconds(result.GetValue(idle)),
+                BearerToken = cli.Get(token),
+                SessionIdleTimeout = TimeSpan.FromSeconds(cli.Get(idle)),
             };
-            if (result.GetValue(hosts) is { Length: > 0 } allowed)
+            if (cli.Get(hosts) is { Length: > 0 } allowed)
             {
                 options.AllowedHosts = [.. allowed];
             }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AsyncMcp.AspNetCore.Webhooks.Server;
+using AsyncMcp.Aws.SnsSqs;
 using AsyncMcp.Aws.Sqs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -12,7 +13,7 @@ using ModelContextProtocol.Server;
 
 namespace AsyncMcp.Cli.Commands;
 
-/// <summary><c>asyncmcp serve</c>: puts an existing MCP server (a stdio command or a Streamable HTTP URL) behind SQS.</summary>
+/// <summary><c>asyncmcp serve</c>: puts an existing MCP server (a stdio command or a Streamable HTTP URL) behind SQS, SNS+SQS or webhooks.</summary>
 internal static class ServeCommand
 {
     public static Command Create()
@@ -24,24 +25,25 @@ internal static class ServeCommand
             Description = "The stdio MCP server to run for each session, with its arguments (after --).",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var serve = new Command("serve", "Serve an existing MCP server over SQS or webhooks without changing it: one child process (or connection) per session, ended with its session.")
+        var serve = new Command("serve", "Serve an existing MCP server over SQS, SNS+SQS or webhooks without changing it: one child process (or connection) per session, ended with its session.")
         {
             url,
             maxSessions,
             command,
         };
-        TransportSettings.AddTo(serve, responseQueue: false);
+        TransportSettings.AddTo(serve, client: false);
         serve.Options.Add(TransportSettings.Listen);
         serve.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
         {
-            var settings = TransportSettings.Read(result, responseQueue: false);
+            var cli = CliSettings.Load(result);
+            var settings = TransportSettings.Read(cli, client: false);
             var words = result.GetValue(command) ?? [];
             var bridgeOptions = new McpServerBridgeOptions
             {
                 Command = words.Length > 0 ? words[0] : null,
                 Arguments = [.. words.Skip(1)],
-                Url = result.GetValue(url) is { } urlText ? (Uri.TryCreate(urlText, UriKind.Absolute, out var parsedUrl) ? parsedUrl : throw new CliUsageException($"--url must be an absolute http(s) URL (was '{urlText}').")) : null,
-                MaxSessions = result.GetValue(maxSessions),
+                Url = cli.Get(url) is { } urlText ? (Uri.TryCreate(urlText, UriKind.Absolute, out var parsedUrl) ? parsedUrl : throw new CliUsageException($"--url must be an absolute http(s) URL (was '{urlText}'{cli.Origin(url)}).")) : null,
+                MaxSessions = cli.Get(maxSessions),
             };
             using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
             McpServerBridge bridge;
@@ -56,17 +58,23 @@ internal static class ServeCommand
 
             if (settings.Transport == "hybrid")
             {
-                throw new CliUsageException("serve speaks sqs and webhook; the hybrid transport serves MCP servers written with the SDK (WithHybridTransport), not bridged ones.");
+                throw new CliUsageException("serve speaks sqs, sns-sqs and webhook; the hybrid transport serves MCP servers written with the SDK (WithHybridTransport), not bridged ones.");
             }
 
             if (settings.Transport == "webhook")
             {
-                await ServeWebhookAsync(result.GetValue(TransportSettings.Listen), settings, bridge, loggerFactory, cancellationToken);
+                await ServeWebhookAsync(cli.Get(TransportSettings.Listen), settings, bridge, loggerFactory, cancellationToken);
+                return CliRuntime.Ok;
+            }
+
+            if (settings.Transport == "sns-sqs")
+            {
+                await ServeSnsSqsAsync(settings, bridge, loggerFactory, cancellationToken);
                 return CliRuntime.Ok;
             }
 
             using var sqs = settings.CreateSqs();
-            var requestQueueUrl = await TransportSettings.Resolved.QueueUrlAsync(sqs, settings.RequestQueue, cancellationToken).ConfigureAwait(false);
+            var requestQueueUrl = await TransportSettings.Resolved.QueueUrlAsync(sqs, settings.RequestQueue!, cancellationToken).ConfigureAwait(false);
             await using var server = new SqsServerTransport(
                 sqs,
                 new SqsServerTransportOptions { RequestQueueUrl = requestQueueUrl, RunSessionHandler = bridge.RunSessionAsync },
@@ -78,6 +86,23 @@ internal static class ServeCommand
             return CliRuntime.Ok;
         }));
         return serve;
+    }
+
+    private static async Task ServeSnsSqsAsync(TransportSettings.Resolved settings, McpServerBridge bridge, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        using var sqs = settings.CreateSqs();
+        using var sns = settings.CreateSns();
+        var (queueUrl, topicArn) = await settings.ServerQueueAsync(sqs, sns, cancellationToken);
+        await using var server = new SnsSqsServerTransport(
+            sqs,
+            sns,
+            new SnsSqsServerTransportOptions { ServerQueueUrl = queueUrl, RunSessionHandler = bridge.RunSessionAsync },
+            new McpServerOptions(),
+            loggerFactory);
+        await server.StartAsync(cancellationToken);
+        var subscribed = topicArn is null ? string.Empty : $" (subscribed to {topicArn})";
+        await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {queueUrl}{subscribed}");
+        await WaitForStopAsync(cancellationToken);
     }
 
     private static async Task ServeWebhookAsync(string? listen, TransportSettings.Resolved settings, McpServerBridge bridge, ILoggerFactory loggerFactory, CancellationToken cancellationToken)

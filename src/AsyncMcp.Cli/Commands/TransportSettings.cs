@@ -1,27 +1,31 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using Amazon.SQS;
 using AsyncMcp.Aws;
 using AsyncMcp.AspNetCore.Hybrid.Client;
 using AsyncMcp.AspNetCore.Webhooks.Client;
 using AsyncMcp.AspNetCore.Webhooks.Signing;
+using AsyncMcp.Aws.Sns;
+using AsyncMcp.Aws.SnsSqs;
 using AsyncMcp.Aws.Sqs;
+using AsyncMcp.Wire;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 
 namespace AsyncMcp.Cli.Commands;
 
-/// <summary>The options that say where the SQS queues are, shared by every command; each falls back to an environment variable.</summary>
-internal static class TransportSettings
+/// <summary>The flags that say which transport to use and where its queues, topics or endpoints are, shared by every command.</summary>
+internal static partial class TransportSettings
 {
     public static readonly Option<string?> Transport = new("--transport")
     {
-        Description = "The async transport: sqs (default), webhook, or hybrid (clients only: call and proxy).",
+        Description = "The async transport: sqs (default), sns-sqs, webhook, or hybrid (clients only: call and proxy).",
         DefaultValueFactory = _ => "sqs",
     };
 
     public static readonly Option<string?> ServerUrl = new("--server-url")
     {
-        Description = "webhook and hybrid: the server's endpoint (webhook: its /mcp/request URL; hybrid: its Streamable HTTP URL). Env: ASYNCMCP_SERVER_URL.",
+        Description = "webhook and hybrid: the server's endpoint (webhook: its /mcp/request URL; hybrid: its Streamable HTTP URL).",
     };
 
     public static readonly Option<string?> Listen = new("--listen")
@@ -31,7 +35,7 @@ internal static class TransportSettings
 
     public static readonly Option<string?> Secret = new("--secret")
     {
-        Description = "webhook and hybrid: the shared Standard Webhooks secret (whsec_...). Env: ASYNCMCP_WEBHOOK_SECRET.",
+        Description = "webhook and hybrid: the shared Standard Webhooks secret (whsec_...).",
     };
 
     public static readonly Option<bool> AllowUnsigned = new("--allow-unsigned")
@@ -41,22 +45,48 @@ internal static class TransportSettings
 
     public static readonly Option<string?> RequestQueue = new("--request-queue")
     {
-        Description = "The server's request queue: a queue URL, or a name (created if missing). Env: ASYNCMCP_REQUEST_QUEUE.",
+        Description = "sqs: the server's request queue: a queue URL, or a name (created if missing).",
     };
 
     public static readonly Option<string?> ResponseQueue = new("--response-queue")
     {
-        Description = "The client's response queue: a queue URL, or a name (created if missing). Env: ASYNCMCP_RESPONSE_QUEUE.",
+        Description = "sqs: the client's response queue: a queue URL, or a name (created if missing).",
+    };
+
+    public static readonly Option<string?> ServerTopic = new("--server-topic")
+    {
+        Description = "sns-sqs: the server's topic, where requests are published: a topic ARN, or a name (created if missing).",
+    };
+
+    public static readonly Option<string?> ServerQueue = new("--server-queue")
+    {
+        Description = "sns-sqs serve: the server's queue: a queue URL (used as it is, already subscribed), or a name (created if missing and subscribed to --server-topic).",
+    };
+
+    public static readonly Option<string?> ClientTopic = new("--client-topic")
+    {
+        Description = "sns-sqs clients: this client's topic, where the server publishes replies: a topic ARN, or a name (created if missing).",
+    };
+
+    public static readonly Option<string?> ClientQueue = new("--client-queue")
+    {
+        Description = "sns-sqs clients: this client's queue: a queue URL (used as it is, already subscribed), or a name (created if missing and subscribed to --client-topic).",
+    };
+
+    public static readonly Option<bool> RawDelivery = new("--raw-delivery")
+    {
+        Description = "sns-sqs: subscriptions this command creates deliver the bare message (true, default) or the SNS JSON envelope (--raw-delivery false); AsyncMcp reads both.",
+        DefaultValueFactory = _ => true,
     };
 
     public static readonly Option<string?> EndpointUrl = new("--endpoint-url")
     {
-        Description = "The SQS endpoint (a local emulator, say); unset for AWS. Env: AWS_ENDPOINT_URL.",
+        Description = "The SQS and SNS endpoint (a local emulator, say); unset for AWS.",
     };
 
     public static readonly Option<string?> Region = new("--region")
     {
-        Description = "The AWS region. Env: AWS_REGION (default us-east-1 with an endpoint).",
+        Description = "The AWS region (default us-east-1 with an endpoint).",
     };
 
     public static readonly Option<bool> Verbose = new("--verbose")
@@ -64,81 +94,229 @@ internal static class TransportSettings
         Description = "Log more (to standard error).",
     };
 
-    public static void AddTo(Command command, bool responseQueue)
+    public static void AddTo(Command command, bool client)
     {
         command.Options.Add(Transport);
         command.Options.Add(ServerUrl);
         command.Options.Add(Secret);
         command.Options.Add(AllowUnsigned);
         command.Options.Add(RequestQueue);
-        if (responseQueue)
+        if (client)
         {
             command.Options.Add(ResponseQueue);
         }
 
+        command.Options.Add(ServerTopic);
+        if (client)
+        {
+            command.Options.Add(ClientTopic);
+            command.Options.Add(ClientQueue);
+        }
+        else
+        {
+            command.Options.Add(ServerQueue);
+        }
+
+        command.Options.Add(RawDelivery);
         command.Options.Add(EndpointUrl);
         command.Options.Add(Region);
         command.Options.Add(Verbose);
     }
 
-    /// <summary>Reads the settings, with their environment fallbacks, and checks them.</summary>
+    /// <summary>Reads the settings through <paramref name="settings"/> and checks them before anything connects.</summary>
     /// <exception cref="CliUsageException">A setting is missing or invalid; the message names it.</exception>
-    public static Resolved Read(ParseResult result, bool responseQueue)
+    public static Resolved Read(CliSettings settings, bool client)
     {
-        var transport = (result.GetValue(Transport) ?? "sqs").ToLowerInvariant();
-        var verbose = result.GetValue(Verbose);
+        var transport = (settings.Get(Transport) ?? "sqs").Trim().ToLowerInvariant();
+        var verbose = settings.Get(Verbose);
         if (transport is "webhook" or "hybrid")
         {
-            var secret = result.GetValue(Secret) ?? Environment.GetEnvironmentVariable("ASYNCMCP_WEBHOOK_SECRET");
-            var allowUnsigned = result.GetValue(AllowUnsigned);
+            var secret = settings.Get(Secret);
+            var allowUnsigned = settings.Get(AllowUnsigned);
             if (string.IsNullOrWhiteSpace(secret) && !allowUnsigned)
             {
-                throw new CliUsageException($"--secret is required with --transport {transport} (or set ASYNCMCP_WEBHOOK_SECRET; --allow-unsigned for peers that cannot sign).");
+                throw new CliUsageException($"--secret is required with --transport {transport} ({CliSettings.Alternatives(Secret)}; --allow-unsigned for peers that cannot sign).");
             }
 
-            var serverText = result.GetValue(ServerUrl) ?? Environment.GetEnvironmentVariable("ASYNCMCP_SERVER_URL");
+            var serverText = settings.Get(ServerUrl);
             Uri.TryCreate(serverText, UriKind.Absolute, out var serverUrl);
-            if (responseQueue && (serverUrl is null || (serverUrl.Scheme != Uri.UriSchemeHttp && serverUrl.Scheme != Uri.UriSchemeHttps)))
+            if (client && (serverUrl is null || (serverUrl.Scheme != Uri.UriSchemeHttp && serverUrl.Scheme != Uri.UriSchemeHttps)))
             {
-                throw new CliUsageException($"--server-url is required with --transport {transport} and must be an absolute http(s) URL (or set ASYNCMCP_SERVER_URL).");
+                throw new CliUsageException($"--server-url is required with --transport {transport} and must be an absolute http(s) URL ({CliSettings.Alternatives(ServerUrl)}){Was(settings, ServerUrl, serverText)}.");
             }
 
-            return new Resolved(transport, string.Empty, null, null, null, verbose) { ServerUrl = serverUrl, Secret = secret, AllowUnsigned = allowUnsigned };
+            return new Resolved { Transport = transport, Verbose = verbose, ServerUrl = serverUrl, Secret = secret, AllowUnsigned = allowUnsigned };
         }
 
-        if (transport != "sqs")
+        var (endpoint, region) = ReadAws(settings);
+        switch (transport)
         {
-            throw new CliUsageException($"--transport '{transport}' is not supported by this version of the command; use sqs, webhook or hybrid.");
-        }
+            case "sqs":
+                var request = RequiredQueue(settings, RequestQueue, "sqs", "the server's request queue URL or name");
+                var response = client ? RequiredQueue(settings, ResponseQueue, "sqs", "this client's own response queue URL or name") : null;
+                return new Resolved { Transport = transport, Verbose = verbose, EndpointUrl = endpoint, Region = region, RequestQueue = request, ResponseQueue = response };
 
-        var request = result.GetValue(RequestQueue) ?? Environment.GetEnvironmentVariable("ASYNCMCP_REQUEST_QUEUE");
-        if (string.IsNullOrWhiteSpace(request))
-        {
-            throw new CliUsageException("--request-queue is required (or set ASYNCMCP_REQUEST_QUEUE): the server's request queue URL or name.");
-        }
+            case "sns-sqs":
+                var raw = settings.Get(RawDelivery);
+                if (client)
+                {
+                    var serverTopicArnOrName = RequiredTopic(settings, ServerTopic, "the server's topic ARN or name");
+                    var clientTopic = RequiredTopic(settings, ClientTopic, "this client's own topic ARN or name");
+                    var clientQueue = RequiredQueue(settings, ClientQueue, "sns-sqs", "this client's own queue URL or name");
+                    CheckFifoPair(ClientTopic, clientTopic, ClientQueue, clientQueue);
+                    return new Resolved
+                    {
+                        Transport = transport,
+                        Verbose = verbose,
+                        EndpointUrl = endpoint,
+                        Region = region,
+                        RawDelivery = raw,
+                        ServerTopic = serverTopicArnOrName,
+                        ClientTopic = clientTopic,
+                        ClientQueue = clientQueue,
+                    };
+                }
 
-        string? response = null;
-        if (responseQueue)
-        {
-            response = result.GetValue(ResponseQueue) ?? Environment.GetEnvironmentVariable("ASYNCMCP_RESPONSE_QUEUE");
-            if (string.IsNullOrWhiteSpace(response))
-            {
-                throw new CliUsageException("--response-queue is required (or set ASYNCMCP_RESPONSE_QUEUE): this client's own response queue URL or name.");
-            }
-        }
+                var serverQueue = RequiredQueue(settings, ServerQueue, "sns-sqs", "the server's queue URL or name");
+                var serverTopic = OptionalTopic(settings, ServerTopic);
+                if (serverTopic is null && !IsUrl(serverQueue))
+                {
+                    throw new CliUsageException($"--server-topic is required with --transport sns-sqs when --server-queue is a name, to subscribe the queue to it ({CliSettings.Alternatives(ServerTopic)}): the server's topic ARN or name.");
+                }
 
-        var endpoint = result.GetValue(EndpointUrl) ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
-        if (endpoint is not null && (!Uri.TryCreate(endpoint, UriKind.Absolute, out var endpointUri) || (endpointUri.Scheme != Uri.UriSchemeHttp && endpointUri.Scheme != Uri.UriSchemeHttps)))
-        {
-            throw new CliUsageException($"--endpoint-url must be an absolute http(s) URL (was '{endpoint}').");
-        }
+                if (serverTopic is not null)
+                {
+                    CheckFifoPair(ServerTopic, serverTopic, ServerQueue, serverQueue);
+                }
 
-        return new Resolved("sqs", request, response, endpoint, result.GetValue(Region) ?? Environment.GetEnvironmentVariable("AWS_REGION"), verbose);
+                return new Resolved { Transport = transport, Verbose = verbose, EndpointUrl = endpoint, Region = region, RawDelivery = raw, ServerTopic = serverTopic, ServerQueue = serverQueue };
+
+            default:
+                var origin = settings.Origin(Transport);
+                throw new CliUsageException($"--transport '{transport}'{(origin.Length == 0 ? string.Empty : $" ({origin.TrimStart()})")} is not supported by this version of the command; use sqs, sns-sqs, webhook or hybrid.");
+        }
     }
 
-    /// <summary>The settings after environment fallbacks.</summary>
-    internal sealed record Resolved(string Transport, string RequestQueue, string? ResponseQueue, string? EndpointUrl, string? Region, bool Verbose)
+    /// <summary>The AWS endpoint and region, checked; <see langword="null"/> for the standard AWS configuration.</summary>
+    /// <exception cref="CliUsageException">The endpoint is not an absolute http(s) URL.</exception>
+    public static (string? EndpointUrl, string? Region) ReadAws(CliSettings settings)
     {
+        var endpoint = settings.Get(EndpointUrl);
+        if (string.IsNullOrWhiteSpace(endpoint))
+        {
+            endpoint = null;
+        }
+        else if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var endpointUri) || (endpointUri.Scheme != Uri.UriSchemeHttp && endpointUri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new CliUsageException($"--endpoint-url must be an absolute http(s) URL (was '{endpoint}'{settings.Origin(EndpointUrl)}).");
+        }
+
+        var region = settings.Get(Region);
+        return (endpoint, string.IsNullOrWhiteSpace(region) ? null : region);
+    }
+
+    /// <summary>A queue this command creates and subscribes must be FIFO exactly when its topic is: SNS delivers a FIFO topic only to FIFO queues.</summary>
+    /// <exception cref="CliUsageException">One is FIFO and the other is not.</exception>
+    public static void CheckFifoPair(Option topicOption, string topic, Option queueOption, string queue)
+    {
+        if (IsUrl(queue))
+        {
+            return;
+        }
+
+        var fifoTopic = topic.EndsWith(".fifo", StringComparison.Ordinal);
+        if (fifoTopic != queue.EndsWith(".fifo", StringComparison.Ordinal))
+        {
+            throw new CliUsageException(fifoTopic
+                ? $"{queueOption.Name} '{queue}' must end in .fifo: {topicOption.Name} '{topic}' is a FIFO topic, which delivers only to FIFO queues."
+                : $"{queueOption.Name} '{queue}' is a FIFO queue but {topicOption.Name} '{topic}' is not a FIFO topic; name both with .fifo or neither.");
+        }
+    }
+
+    /// <summary>A queue flag's value checked: an http(s) URL, or a valid SQS queue name; <see langword="null"/> when unset.</summary>
+    /// <exception cref="CliUsageException">The value is neither.</exception>
+    public static string? OptionalQueue(CliSettings settings, Option<string?> option) => CheckQueue(settings, option, settings.Get(option));
+
+    /// <summary>A topic flag's value checked: an SNS topic ARN, or a valid topic name; <see langword="null"/> when unset.</summary>
+    /// <exception cref="CliUsageException">The value is neither.</exception>
+    public static string? OptionalTopic(CliSettings settings, Option<string?> option)
+    {
+        var value = settings.Get(option);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (value.StartsWith("arn:", StringComparison.Ordinal))
+        {
+            return ReplyAddressConvention.SnsClientTopic.IsWellFormed(value)
+                ? value
+                : throw new CliUsageException($"{option.Name} must be an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:mcp-server, or a topic name (was '{value}'{settings.Origin(option)}).");
+        }
+
+        return TopicName().IsMatch(value)
+            ? value
+            : throw new CliUsageException($"{option.Name} must be a topic ARN or a topic name of 1 to 256 letters, digits, hyphens and underscores, optionally ending in .fifo (was '{value}'{settings.Origin(option)}).");
+    }
+
+    /// <summary>A queue flag's value checked against SQS's naming rules, when it is a name and not a URL.</summary>
+    public static string? CheckQueue(CliSettings settings, Option option, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value) || IsUrl(value))
+        {
+            return string.IsNullOrWhiteSpace(value) ? null : value;
+        }
+
+        return QueueName().IsMatch(value)
+            ? value
+            : throw new CliUsageException($"{option.Name} must be a queue URL or a queue name of 1 to 80 letters, digits, hyphens and underscores, optionally ending in .fifo (was '{value}'{settings.Origin(option)}).");
+    }
+
+    public static bool IsUrl(string value) =>
+        value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
+    private static string RequiredQueue(CliSettings settings, Option<string?> option, string transport, string what) =>
+        OptionalQueue(settings, option)
+            ?? throw new CliUsageException($"{option.Name} is required{(transport == "sqs" ? string.Empty : $" with --transport {transport}")} ({CliSettings.Alternatives(option)}): {what}.");
+
+    private static string RequiredTopic(CliSettings settings, Option<string?> option, string what) =>
+        OptionalTopic(settings, option)
+            ?? throw new CliUsageException($"{option.Name} is required with --transport sns-sqs ({CliSettings.Alternatives(option)}): {what}.");
+
+    private static string Was(CliSettings settings, Option option, string? value) =>
+        string.IsNullOrWhiteSpace(value) ? string.Empty : $" (was '{value}'{settings.Origin(option)})";
+
+    [GeneratedRegex("^(?=.{1,80}$)[A-Za-z0-9_-]+(\\.fifo)?$")]
+    private static partial Regex QueueName();
+
+    [GeneratedRegex("^(?=.{1,256}$)[A-Za-z0-9_-]+(\\.fifo)?$")]
+    private static partial Regex TopicName();
+
+    /// <summary>The settings after every fallback, checked.</summary>
+    internal sealed class Resolved
+    {
+        public required string Transport { get; init; }
+
+        public bool Verbose { get; init; }
+
+        public string? EndpointUrl { get; init; }
+
+        public string? Region { get; init; }
+
+        public string? RequestQueue { get; init; }
+
+        public string? ResponseQueue { get; init; }
+
+        public string? ServerTopic { get; init; }
+
+        public string? ServerQueue { get; init; }
+
+        public string? ClientTopic { get; init; }
+
+        public string? ClientQueue { get; init; }
+
+        public bool RawDelivery { get; init; } = true;
+
         public Uri? ServerUrl { get; init; }
 
         public string? Secret { get; init; }
@@ -149,9 +327,11 @@ internal static class TransportSettings
 
         public IAmazonSQS CreateSqs() => AwsClientFactory.CreateSqs(EndpointUrl, Region);
 
+        public SnsQueryClient CreateSns() => new(new SnsQueryClientOptions { ServiceUrl = EndpointUrl, Region = Region });
+
         /// <summary>
-        /// Makes a factory of client transports (one per session) for the chosen transport; the SQS client it may
-        /// need is returned for the caller to dispose.
+        /// Makes a factory of client transports (one per session) for the chosen transport; the AWS clients it may
+        /// need are returned for the caller to dispose.
         /// </summary>
         public async Task<(Func<IClientTransport> Create, IDisposable? Owned)> ClientTransportsAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
         {
@@ -161,11 +341,30 @@ internal static class TransportSettings
                     return (() => new WebhookClientTransport(new WebhookClientTransportOptions { ServerUrl = ServerUrl, Security = Security }, loggerFactory), null);
                 case "hybrid":
                     return (() => new HybridClientTransport(new HybridClientTransportOptions { Endpoint = ServerUrl, Security = Security }, loggerFactory), null);
+                case "sns-sqs":
+                    var snsSqs = CreateSqs();
+                    var sns = CreateSns();
+                    var clients = new OwnedClients(snsSqs, sns);
+                    try
+                    {
+                        var provisioner = new SnsSqsProvisioner(snsSqs, sns);
+                        var serverTopicArn = await TopicArnAsync(provisioner, ServerTopic!, cancellationToken).ConfigureAwait(false);
+                        var clientTopicArn = await TopicArnAsync(provisioner, ClientTopic!, cancellationToken).ConfigureAwait(false);
+                        var clientQueueUrl = await SubscribedQueueUrlAsync(provisioner, clientTopicArn, ClientQueue!, cancellationToken).ConfigureAwait(false);
+                        var options = new SnsSqsClientTransportOptions { ServerTopicArn = serverTopicArn, ClientTopicArn = clientTopicArn, ClientQueueUrl = clientQueueUrl };
+                        return (() => new SnsSqsClientTransport(snsSqs, sns, options, loggerFactory), clients);
+                    }
+                    catch
+                    {
+                        clients.Dispose();
+                        throw;
+                    }
+
                 default:
                     var sqs = CreateSqs();
                     try
                     {
-                        var requestQueueUrl = await QueueUrlAsync(sqs, RequestQueue, cancellationToken).ConfigureAwait(false);
+                        var requestQueueUrl = await QueueUrlAsync(sqs, RequestQueue!, cancellationToken).ConfigureAwait(false);
                         var responseQueueUrl = await QueueUrlAsync(sqs, ResponseQueue!, cancellationToken).ConfigureAwait(false);
                         return (() => new SqsClientTransport(sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }, loggerFactory), sqs);
                     }
@@ -177,16 +376,65 @@ internal static class TransportSettings
             }
         }
 
+        /// <summary>
+        /// The server's queue URL as given (the topic is then not needed, nor touched), or the named queue created and
+        /// subscribed to the server topic, with that topic's ARN.
+        /// </summary>
+        public async Task<(string QueueUrl, string? SubscribedTo)> ServerQueueAsync(IAmazonSQS sqs, ISnsClient sns, CancellationToken cancellationToken)
+        {
+            if (IsUrl(ServerQueue!))
+            {
+                return (ServerQueue!, null);
+            }
+
+            var provisioner = new SnsSqsProvisioner(sqs, sns);
+            var topicArn = await TopicArnAsync(provisioner, ServerTopic!, cancellationToken).ConfigureAwait(false);
+            return (await SubscribedQueueUrlAsync(provisioner, topicArn, ServerQueue!, cancellationToken).ConfigureAwait(false), topicArn);
+        }
+
         /// <summary>A queue URL as given, or the URL of the named queue (created if missing).</summary>
         public static async Task<string> QueueUrlAsync(IAmazonSQS sqs, string urlOrName, CancellationToken cancellationToken)
         {
-            if (urlOrName.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || urlOrName.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            if (IsUrl(urlOrName))
             {
                 return urlOrName;
             }
 
             var queue = await new SqsQueueProvisioner(sqs).EnsureQueueAsync(urlOrName, cancellationToken: cancellationToken).ConfigureAwait(false);
             return queue.QueueUrl;
+        }
+
+        // A topic ARN as given; for a name, CreateTopic, which returns the existing topic's ARN (SNS has no lookup by name).
+        private static async Task<string> TopicArnAsync(SnsSqsProvisioner provisioner, string arnOrName, CancellationToken cancellationToken) =>
+            arnOrName.StartsWith("arn:", StringComparison.Ordinal)
+                ? arnOrName
+                : await provisioner.EnsureTopicAsync(arnOrName, cancellationToken).ConfigureAwait(false);
+
+        // A queue URL as given (assumed subscribed already: its policy is not touched); for a name, the queue created
+        // if missing, with a policy letting the topic deliver to it, and subscribed.
+        private async Task<string> SubscribedQueueUrlAsync(SnsSqsProvisioner provisioner, string topicArn, string urlOrName, CancellationToken cancellationToken)
+        {
+            if (IsUrl(urlOrName))
+            {
+                return urlOrName;
+            }
+
+            var subscription = await provisioner
+                .EnsureSubscribedQueueAsync(topicArn, urlOrName, new SnsSqsSubscriptionSettings { RawMessageDelivery = RawDelivery }, cancellationToken)
+                .ConfigureAwait(false);
+            return subscription.Queue.QueueUrl;
+        }
+    }
+
+    /// <summary>The AWS clients a command made, disposed together.</summary>
+    private sealed class OwnedClients(params IDisposable[] clients) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
         }
     }
 }
