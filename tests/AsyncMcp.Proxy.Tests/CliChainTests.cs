@@ -283,7 +283,7 @@ public sealed class CliChainTests(BridgeEmulator emulator)
     public async Task Provision_creates_the_queues_with_dead_letter_queues_and_can_run_again()
     {
         var name = FauxqsEmulator.UniqueName("prov-req");
-        string[] arguments = ["provision", "--request-queue", name, "--response-queue", name + "-r1", "--max-receive-count", "3"];
+        string[] arguments = ["provision", "--request-queue", name, "--response-queue", name + "-r1", "--max-receive-count", "3", "--visibility-timeout", "60"];
 
         var (exit, output) = await RunCliAsync(arguments);
         Assert.True(exit == 0, output);
@@ -296,6 +296,13 @@ public sealed class CliChainTests(BridgeEmulator emulator)
 
         var (again, _) = await RunCliAsync(arguments);
         Assert.Equal(0, again);
+
+        // The provisioned queues, named to serve and call, are used as they are (SQS refuses to "create" a queue
+        // again with other attributes than it has, such as a longer visibility timeout).
+        await using var serve = await StartServeAsync(name);
+        var (listExit, listOutput) = await RunCliAsync(["call", "--request-queue", name, "--response-queue", name + "-r1", "--json"]);
+        Assert.True(listExit == 0, listOutput);
+        Assert.Contains(JsonNode.Parse(LastJsonLine(listOutput))!.AsArray(), t => (string?)t!["name"] == "echo");
     }
 
     [Fact]

@@ -392,12 +392,22 @@ internal static partial class TransportSettings
             return (await SubscribedQueueUrlAsync(provisioner, topicArn, ServerQueue!, cancellationToken).ConfigureAwait(false), topicArn);
         }
 
-        /// <summary>A queue URL as given, or the URL of the named queue (created if missing).</summary>
+        /// <summary>A queue URL as given, or the URL of the named queue (created with default settings only if missing).</summary>
         public static async Task<string> QueueUrlAsync(IAmazonSQS sqs, string urlOrName, CancellationToken cancellationToken)
         {
             if (IsUrl(urlOrName))
             {
                 return urlOrName;
+            }
+
+            // An existing queue is used as it is: asking SQS to create it again with other attributes than it was
+            // provisioned with (a longer visibility timeout, say) would fail with QueueAlreadyExists.
+            try
+            {
+                return (await sqs.GetQueueUrlAsync(urlOrName, cancellationToken).ConfigureAwait(false)).QueueUrl;
+            }
+            catch (Amazon.SQS.Model.QueueDoesNotExistException)
+            {
             }
 
             var queue = await new SqsQueueProvisioner(sqs).EnsureQueueAsync(urlOrName, cancellationToken: cancellationToken).ConfigureAwait(false);
