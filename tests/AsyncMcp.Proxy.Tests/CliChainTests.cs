@@ -19,8 +19,9 @@ namespace AsyncMcp.Proxy.Tests;
 /// </summary>
 public sealed class CliChainTests(BridgeEmulator emulator)
 {
-    private static readonly string s_cli = Path.Combine(AppContext.BaseDirectory, "asyncmcp.dll");
-    private static readonly string s_everything = Path.Combine(RepositoryPaths.Infra, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
+    private static readonly string s_cli = CliProcess.Cli;
+    private static readonly string s_everything = CliProcess.Everything;
+    private readonly CliProcess _cli = new(emulator);
 
     [Fact]
     public async Task The_inspector_reaches_server_everything_through_the_proxy_SQS_and_the_bridge()
@@ -320,28 +321,10 @@ public sealed class CliChainTests(BridgeEmulator emulator)
     private async Task<(string RequestQueue, string ResponseQueue)> QueuesAsync() =>
         (await emulator.CreateQueueAsync("cli-req"), await emulator.CreateQueueAsync("cli-resp"));
 
-    private Dictionary<string, string> AwsEnvironment() => new()
-    {
-        ["AWS_ENDPOINT_URL"] = emulator.Emulator.ServiceUrl,
-        ["AWS_REGION"] = "us-east-1",
-        ["AWS_ACCESS_KEY_ID"] = "test",
-        ["AWS_SECRET_ACCESS_KEY"] = "test",
-    };
+    private Dictionary<string, string> AwsEnvironment() => _cli.Environment();
 
-    private async Task<ChildProcess> StartServeAsync(string requestQueue, params string[] options)
-    {
-        var serve = ChildProcess.Start("dotnet", [s_cli, "serve", "--request-queue", requestQueue, .. options, "--", RepositoryPaths.Node, s_everything], RepositoryPaths.Infra, AwsEnvironment());
-        try
-        {
-            await serve.WaitForLineAsync(l => l.Contains("asyncmcp serve: serving on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
-            return serve;
-        }
-        catch
-        {
-            await serve.DisposeAsync();
-            throw;
-        }
-    }
+    private Task<ChildProcess> StartServeAsync(string requestQueue, params string[] options) =>
+        _cli.StartServeAsync(["--request-queue", requestQueue, .. options]);
 
     private async Task<JsonNode> InspectAsync(string requestQueue, string home, params string[] arguments)
     {
@@ -351,7 +334,7 @@ public sealed class CliChainTests(BridgeEmulator emulator)
         environment["HOME"] = home;
 
         // The Inspector starts the proxy with a minimal environment of its own: the settings go by -e.
-        var serverEnvironment = new Dictionary<string, string>(AwsEnvironment())
+        var serverEnvironment = new Dictionary<string, string>(AwsEnvironment().Where(pair => pair.Value.Length > 0))
         {
             ["ASYNCMCP_REQUEST_QUEUE"] = requestQueue,
             ["ASYNCMCP_RESPONSE_QUEUE"] = responseQueue,
@@ -375,18 +358,8 @@ public sealed class CliChainTests(BridgeEmulator emulator)
         return inspector.Output;
     }
 
-    private async Task<(int Exit, string Output)> RunCliAsync(string[] arguments, Dictionary<string, string>? environment = null)
-    {
-        var merged = AwsEnvironment();
-        foreach (var pair in environment ?? [])
-        {
-            merged[pair.Key] = pair.Value;
-        }
-
-        await using var cli = ChildProcess.Start("dotnet", [s_cli, .. arguments], RepositoryPaths.Infra, merged);
-        var exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(120));
-        return (exit, cli.Output);
-    }
+    private Task<(int Exit, string Output)> RunCliAsync(string[] arguments, Dictionary<string, string>? environment = null) =>
+        _cli.RunAsync(arguments, environment);
 
     private static string LastJsonLine(string output, bool multiline = false)
     {

@@ -50,23 +50,8 @@ public sealed class ReplySubscription : IMessageSource, IAsyncDisposable
 
     /// <inheritdoc />
     /// <exception cref="Exception">The shared receive loop ended with a fatal error; that error is thrown.</exception>
-    public async Task<IReadOnlyList<IInboundMessage>> ReceiveAsync(int maxMessages, CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
-        if (!await _replies.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            // Ended without a fault (disposed): behave like an empty long poll until the receiver stops.
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-
-        var messages = new List<IInboundMessage>(Math.Min(maxMessages, 16));
-        while (messages.Count < maxMessages && _replies.Reader.TryRead(out var message))
-        {
-            messages.Add(message);
-        }
-
-        return messages;
-    }
+    public Task<IReadOnlyList<IInboundMessage>> ReceiveAsync(int maxMessages, CancellationToken cancellationToken) =>
+        ChannelBatches.ReceiveAsync(_replies.Reader, maxMessages, cancellationToken);
 
     /// <summary>Leaves the shared queue; replies routed here but not yet received are handed back to the broker. Safe to call more than once.</summary>
     /// <returns>A completed task.</returns>

@@ -45,23 +45,8 @@ public sealed class PushMessageSource : IMessageSource
     public void Complete() => _channel.Writer.TryComplete();
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<IInboundMessage>> ReceiveAsync(int maxMessages, CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
-        if (!await _channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            // Completed: behave like an empty long poll until the loop is stopped.
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-
-        var messages = new List<IInboundMessage>(Math.Min(maxMessages, 16));
-        while (messages.Count < maxMessages && _channel.Reader.TryRead(out var message))
-        {
-            messages.Add(message);
-        }
-
-        return messages;
-    }
+    public Task<IReadOnlyList<IInboundMessage>> ReceiveAsync(int maxMessages, CancellationToken cancellationToken) =>
+        ChannelBatches.ReceiveAsync(_channel.Reader, maxMessages, cancellationToken);
 }
 
 /// <summary>
