@@ -95,7 +95,7 @@ public sealed class HybridEndToEndTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         await Protocols.Eventually(() => harness.State.SlowCancelled == 1);
-        await Protocols.Eventually(() => harness.Logged("was cancelled by the client"));
+        await Protocols.Eventually(() => harness.Logged("was stopped because the client cancelled it"));
         Assert.Equal(0, harness.State.SlowCompleted);
     }
 

@@ -64,6 +64,71 @@ public sealed class HybridFallbackTests
     }
 
     [Fact]
+    public async Task A_sessionless_result_kept_after_a_failed_delivery_is_sent_when_the_client_sends_anything_again()
+    {
+        await using var harness = await HybridHarness.StartAsync(configure: FastRetries);
+        await using var webhook = await SwitchableWebhook.StartAsync(harness.Secret, up: false);
+        var client = await harness.ConnectAsync(Protocols.July2026, webhook.Configure);
+        var ct = TestContext.Current.CancellationToken;
+        Assert.Equal(Protocols.July2026, client.NegotiatedProtocolVersion);
+        Assert.Null(client.SessionId);
+
+        var call = client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 1, ["delayMs"] = 1 }, cancellationToken: ct).AsTask();
+        await Protocols.Eventually(() => harness.Logged("is undelivered"));
+        webhook.Up = true;
+
+        // Any request naming the same webhook offers the kept result again: the sessionless client has no stream.
+        _ = await client.ListToolsAsync(cancellationToken: ct);
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+        Assert.Equal("done after 1 steps", HybridEndToEndTests.Text(result));
+        await Protocols.Eventually(() => harness.Logged("was delivered on webhook"));
+    }
+
+    [Fact]
+    public async Task A_kept_result_is_offered_to_the_webhook_once_more_when_its_retention_ends()
+    {
+        await using var harness = await HybridHarness.StartAsync(configure: o =>
+        {
+            FastRetries(o);
+            o.UndeliveredResultRetention = TimeSpan.FromSeconds(1);
+        });
+        await using var webhook = await SwitchableWebhook.StartAsync(harness.Secret, up: false);
+        var client = await harness.ConnectAsync(Protocols.July2026, webhook.Configure);
+        var ct = TestContext.Current.CancellationToken;
+
+        var call = client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 1, ["delayMs"] = 1 }, cancellationToken: ct).AsTask();
+        await Protocols.Eventually(() => harness.Logged("is undelivered"));
+        webhook.Up = true;
+
+        // The client sends nothing more; the last attempt at the end of the retention reaches it.
+        var result = await call.WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+        Assert.Equal("done after 1 steps", HybridEndToEndTests.Text(result));
+        Assert.False(harness.Logged("its retention time ended"));
+    }
+
+    [Fact]
+    public async Task A_webhook_result_that_never_arrives_fails_the_call_after_the_client_result_timeout_and_cancels_it()
+    {
+        await using var harness = await HybridHarness.StartAsync(configure: FastRetries);
+        await using var webhook = await SwitchableWebhook.StartAsync(harness.Secret, up: false);
+        var client = await harness.ConnectAsync(Protocols.July2026, o =>
+        {
+            webhook.Configure(o);
+            o.ResultTimeout = TimeSpan.FromSeconds(1);
+        });
+
+        var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 1, ["delayMs"] = 1 }, cancellationToken: TestContext.Current.CancellationToken).AsTask());
+
+        Assert.Contains("ResultTimeout", error.Message, StringComparison.Ordinal);
+        Assert.Equal(McpErrorCode.InternalError, error.ErrorCode);
+
+        // The client told the server it gave up, so the server drops the kept result instead of waiting for retention.
+        await Protocols.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("was discarded", StringComparison.Ordinal) && e.Message.Contains("cancelled", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_webhook_URL_refused_by_the_policy_fails_initialize_with_a_clear_error()
     {
         await using var harness = await HybridHarness.StartAsync();

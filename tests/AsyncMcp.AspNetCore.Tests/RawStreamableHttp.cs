@@ -67,6 +67,28 @@ internal sealed class RawStreamableHttp(Uri endpoint) : IDisposable
         Assert.Equal(HttpStatusCode.Accepted, initialized.Status);
     }
 
+    /// <summary>DELETEs the session (or the given session id).</summary>
+    public async Task<(HttpStatusCode Status, string Body)> DeleteAsync(string? sessionId = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, endpoint);
+        request.Headers.TryAddWithoutValidation("Mcp-Session-Id", sessionId ?? SessionId);
+        request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2025-11-25");
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>A GET that is expected to be refused: returns its status and body.</summary>
+    public async Task<(HttpStatusCode Status, string? ContentType, string Body)> GetRefusedAsync(string accept = "text/event-stream", string? sessionId = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, endpoint);
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        request.Headers.TryAddWithoutValidation("Mcp-Session-Id", sessionId ?? SessionId);
+        request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2025-11-25");
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
+        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
     /// <summary>Opens the session's GET stream and returns the first message that matches.</summary>
     public async Task<JsonObject> ReadGetStreamUntilAsync(Func<JsonObject, bool> match, TimeSpan timeout)
     {
