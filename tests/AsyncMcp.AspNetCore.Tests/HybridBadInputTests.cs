@@ -52,8 +52,8 @@ public sealed class HybridBadInputTests
         using var raw = new RawStreamableHttp(harness.Url);
         await raw.InitializeAsync(RawStreamableHttp.DeadWebhookUrl());
 
-        // The tool holds until released: the POST must still complete at once.
-        var ack = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":{\"name\":\"hold\",\"arguments\":{}}}");
+        // The tool holds until released: the POST must still complete at once. This client reads acknowledgements.
+        var ack = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":{\"name\":\"hold\",\"arguments\":{},\"_meta\":{\"asyncmcp/acknowledge\":true}}}");
 
         Assert.Equal(HttpStatusCode.OK, ack.Status);
         Assert.Equal("application/json", ack.ContentType);

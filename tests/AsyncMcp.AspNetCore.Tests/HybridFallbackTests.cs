@@ -35,7 +35,7 @@ public sealed class HybridFallbackTests
         using var raw = new RawStreamableHttp(harness.Url);
         await raw.InitializeAsync(RawStreamableHttp.DeadWebhookUrl());
 
-        var call = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{\"steps\":1,\"delayMs\":1}}}");
+        var call = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{\"steps\":1,\"delayMs\":1},\"_meta\":{\"asyncmcp/acknowledge\":true}}}");
         var ack = Assert.Single(call.Messages);
         Assert.Equal(7, (int)ack["id"]!);
         Assert.True((bool)ack["result"]!["_meta"]![Hybrid.HybridMeta.Accepted]!);

@@ -1,9 +1,12 @@
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using AsyncMcp.AspNetCore.Webhooks;
 using AsyncMcp.Wire;
 using Microsoft.AspNetCore.Http;
-using ModelContextProtocol;
 using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
 
 namespace AsyncMcp.AspNetCore.Hybrid.Server;
 
@@ -49,34 +52,83 @@ internal sealed partial class HybridEndpointFilter
 
     private async Task HandlePostAsync(HttpContext context, RequestDelegate inner)
     {
-        // A body that is not JSON at all is a parse error (-32700, id null), which the SDK reports as an invalid request.
-        if (WebhookStatus.IsJson(context.Request) && !await IsWellFormedJsonAsync(context.Request).ConfigureAwait(false))
+        var body = WebhookStatus.IsJson(context.Request) ? await ReadBodyAsync(context.Request).ConfigureAwait(false) : null;
+        JsonRpcMessage? message = null;
+        if (body is not null)
         {
-            LogParseError(context.Connection.RemoteIpAddress);
-            await WebhookStatus.WriteErrorAsync(context, StatusCodes.Status400BadRequest, JsonRpcErrors.Create(default, McpErrorCode.ParseError, "Parse error: the body is not valid JSON.", ErrorReasons.ParseError)).ConfigureAwait(false);
-            return;
+            var decoded = JsonRpcCodec.Decode(body);
+            if (decoded.Message is null && decoded.ErrorCode == McpErrorCode.ParseError)
+            {
+                // A body that is not JSON at all is a parse error (-32700, id null), which the SDK reports as an invalid request.
+                LogParseError(context.Connection.RemoteIpAddress);
+                await WebhookStatus.WriteErrorAsync(context, StatusCodes.Status400BadRequest, JsonRpcErrors.Create(default, McpErrorCode.ParseError, "Parse error: the body is not valid JSON.", ErrorReasons.ParseError)).ConfigureAwait(false);
+                return;
+            }
+
+            message = decoded.Message;
         }
 
+        var withhold = WithholdsAcknowledgement(context, message);
         if (_options.ResponseMode == HybridResponseMode.Json)
         {
-            await JsonResponseMode.HandlePostAsync(context, inner, () => _registry.FindSession(ResponseSessionId(context)), _logger).ConfigureAwait(false);
+            await JsonResponseMode.HandlePostAsync(context, inner, () => _registry.FindSession(ResponseSessionId(context)), withhold, _logger).ConfigureAwait(false);
             return;
         }
 
-        await inner(context).ConfigureAwait(false);
+        if (withhold is not { } requestId)
+        {
+            await inner(context).ConfigureAwait(false);
+            return;
+        }
+
+        var original = context.Response.Body;
+        var filter = new AcknowledgementFilter(original, context.Response, requestId);
+        context.Response.Body = filter;
+        try
+        {
+            await inner(context).ConfigureAwait(false);
+            await filter.CompleteAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        if (filter.Dropped)
+        {
+            LogAcknowledgementWithheld(requestId);
+        }
     }
 
-    private static async Task<bool> IsWellFormedJsonAsync(HttpRequest request)
+    /// <summary>
+    /// The id of a <c>tools/call</c> whose acknowledgement must not be sent: the client names a webhook (in the
+    /// request, or in <c>initialize</c> for its session) but has not opted in to acknowledgements, so it would take
+    /// one as the tool's result (asyncmcp's Python hybrid client does).
+    /// </summary>
+    private RequestId? WithholdsAcknowledgement(HttpContext context, JsonRpcMessage? message)
+    {
+        if (message is not JsonRpcRequest { Method: RequestMethods.ToolsCall } call)
+        {
+            return null;
+        }
+
+        var meta = call.Params is JsonObject parameters ? parameters["_meta"] as JsonObject : null;
+        if (meta?[HybridMeta.Acknowledge] is JsonValue optIn && optIn.GetValueKind() == JsonValueKind.True)
+        {
+            return null;
+        }
+
+        var namesWebhook = meta?[HybridMeta.WebhookUrl] is JsonValue url && url.GetValueKind() == JsonValueKind.String;
+        return namesWebhook || _registry.FindSession(context.Request.Headers[SessionHeader].ToString())?.WebhookUrl is not null ? call.Id : null;
+    }
+
+    private static async Task<string> ReadBodyAsync(HttpRequest request)
     {
         request.EnableBuffering();
         try
         {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted).ConfigureAwait(false);
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
+            using var reader = new StreamReader(request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+            return await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
         }
         finally
         {
@@ -120,6 +172,9 @@ internal sealed partial class HybridEndpointFilter
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A POST from {RemoteAddress} was not valid JSON; answered 400 with a parse error.")]
     private partial void LogParseError(System.Net.IPAddress? remoteAddress);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The acknowledgement of request {RequestId} was withheld: the client names a webhook but did not opt in to acknowledgements, so its POST ends with no response and the result follows by webhook.")]
+    private partial void LogAcknowledgementWithheld(RequestId requestId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "GET stream of session {SessionId} opened.")]
     private partial void LogStreamOpened(string sessionId);

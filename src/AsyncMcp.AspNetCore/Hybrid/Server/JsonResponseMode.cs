@@ -18,7 +18,15 @@ internal static partial class JsonResponseMode
 {
     private static readonly Lazy<JsonSerializerOptions> s_json = new(() => McpJsonUtilities.DefaultOptions);
 
-    public static async Task HandlePostAsync(HttpContext context, RequestDelegate inner, Func<HybridSession?> session, ILogger logger)
+    /// <param name="context">The POST.</param>
+    /// <param name="inner">The SDK's handler.</param>
+    /// <param name="session">Finds the session once the SDK has named it.</param>
+    /// <param name="withholdAcknowledgement">
+    /// The id of a <c>tools/call</c> from a client that does not read acknowledgements: if the response is one, the
+    /// POST is answered <c>202 Accepted</c> with no body instead (the result follows by webhook).
+    /// </param>
+    /// <param name="logger">The logger.</param>
+    public static async Task HandlePostAsync(HttpContext context, RequestDelegate inner, Func<HybridSession?> session, RequestId? withholdAcknowledgement, ILogger logger)
     {
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
         var pipe = new Pipe();
@@ -49,7 +57,7 @@ internal static partial class JsonResponseMode
             return;
         }
 
-        if (outcome.Final is not { } final)
+        if (outcome.Final is not { } final || (final is JsonRpcResponse response && response.Id == withholdAcknowledgement && IsAcknowledgement(response)))
         {
             context.Response.StatusCode = StatusCodes.Status202Accepted;
             context.Response.ContentType = null;
@@ -133,6 +141,12 @@ internal static partial class JsonResponseMode
         var what = message is JsonRpcRequest request ? $"request '{request.Method}'" : $"notification '{((JsonRpcNotification)message).Method}'";
         LogNotForwarded(logger, what, session?.SessionId ?? "(none)");
     }
+
+    private static bool IsAcknowledgement(JsonRpcResponse response) =>
+        response.Result is System.Text.Json.Nodes.JsonObject result &&
+        result["_meta"] is System.Text.Json.Nodes.JsonObject meta &&
+        meta[HybridMeta.Accepted] is System.Text.Json.Nodes.JsonValue accepted &&
+        accepted.GetValueKind() == JsonValueKind.True;
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "JSON response mode: the {What} of session {SessionId} was not delivered; it cannot ride a JSON body and no GET stream is open.")]
     private static partial void LogNotForwarded(ILogger logger, string what, string sessionId);
