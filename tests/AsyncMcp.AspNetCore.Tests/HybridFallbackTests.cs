@@ -48,6 +48,30 @@ public sealed class HybridFallbackTests
     }
 
     [Fact]
+    public async Task A_refused_GET_does_not_count_as_an_open_stream_and_the_kept_result_waits_for_a_real_one()
+    {
+        await using var harness = await HybridHarness.StartAsync(configure: FastRetries);
+        using var raw = new RawStreamableHttp(harness.Url);
+        await raw.InitializeAsync(RawStreamableHttp.DeadWebhookUrl());
+        await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{\"steps\":1,\"delayMs\":1}}}");
+        await Protocols.Eventually(() => harness.Logged("is undelivered"));
+
+        // The SDK answers this GET 406 with a JSON error body: a write, but no stream.
+        var refused = await raw.GetRefusedAsync(accept: "application/json");
+        Assert.Equal(System.Net.HttpStatusCode.NotAcceptable, refused.Status);
+        Assert.False(harness.Logged($"GET stream of session {raw.SessionId} opened"));
+
+        var result = await raw.ReadGetStreamUntilAsync(m => m["id"] is { } id && (int)id == 8, TimeSpan.FromSeconds(30));
+        Assert.Equal("done after 1 steps", (string)result["result"]!["content"]![0]!["text"]!);
+        Assert.True(harness.Logged($"GET stream of session {raw.SessionId} opened"));
+
+        // The SDK allows one GET stream per session (without an event store): a second one is refused, and not counted.
+        var second = await raw.GetRefusedAsync();
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, second.Status);
+        Assert.Single(harness.Logs.Entries, e => e.Message.Contains($"GET stream of session {raw.SessionId} opened", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_kept_result_is_discarded_with_an_error_when_its_retention_ends()
     {
         await using var harness = await HybridHarness.StartAsync(configure: o =>

@@ -45,7 +45,8 @@ public sealed class HybridHarness : IAsyncDisposable
     public static async Task<HybridHarness> StartAsync(
         HybridResponseMode mode = HybridResponseMode.Sse,
         Action<HybridServerTransportOptions>? configure = null,
-        Action<HttpServerTransportOptions>? configureHttp = null)
+        Action<HttpServerTransportOptions>? configureHttp = null,
+        Action<IServiceCollection, IMcpServerBuilder>? configureServer = null)
     {
         var logs = new CollectingLoggerProvider(LogLevel.Debug);
         var state = new TestServerState();
@@ -56,7 +57,8 @@ public sealed class HybridHarness : IAsyncDisposable
             services =>
             {
                 services.AddLogging(b => b.SetMinimumLevel(LogLevel.Information).AddFilter("AsyncMcp", LogLevel.Debug).AddProvider(logs));
-                services.AddMcpServer(o => o.ServerInfo = new() { Name = "asyncmcp-hybrid-test", Version = "1.0.0" })
+                var server = services.AddMcpServer(o => o.ServerInfo = new() { Name = "asyncmcp-hybrid-test", Version = "1.0.0" });
+                server
                     .WithHybridTransport(o =>
                     {
                         o.Security.Secret = secret;
@@ -70,6 +72,7 @@ public sealed class HybridHarness : IAsyncDisposable
                     })
                     .WithTools(tools)
                     .WithTools<AttributeMarkedTools>();
+                configureServer?.Invoke(services, server);
                 if (configureHttp is not null)
                 {
                     services.Configure(configureHttp);

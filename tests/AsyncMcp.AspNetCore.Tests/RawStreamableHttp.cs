@@ -90,7 +90,15 @@ internal sealed class RawStreamableHttp(Uri endpoint) : IDisposable
     }
 
     /// <summary>Opens the session's GET stream and returns the first message that matches.</summary>
-    public async Task<JsonObject> ReadGetStreamUntilAsync(Func<JsonObject, bool> match, TimeSpan timeout)
+    public async Task<JsonObject> ReadGetStreamUntilAsync(Func<JsonObject, bool> match, TimeSpan timeout, string? lastEventId = null) =>
+        (await ReadGetStreamAsync(match, timeout, lastEventId)).Message!;
+
+    /// <summary>
+    /// Opens the session's GET stream (resuming after <paramref name="lastEventId"/> when given) and reads until a
+    /// message matches, or, with no <paramref name="match"/>, until the first event (an event store's priming event).
+    /// Returns the message and the id of the last event read.
+    /// </summary>
+    public async Task<(JsonObject? Message, string? LastEventId)> ReadGetStreamAsync(Func<JsonObject, bool>? match, TimeSpan timeout, string? lastEventId = null)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(timeout);
@@ -98,14 +106,26 @@ internal sealed class RawStreamableHttp(Uri endpoint) : IDisposable
         request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
         request.Headers.TryAddWithoutValidation("Mcp-Session-Id", SessionId);
         request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2025-11-25");
+        if (lastEventId is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+        }
+
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var stream = await response.Content.ReadAsStreamAsync(cts.Token);
+        string? last = null;
         await foreach (var item in SseParser.Create(stream).EnumerateAsync(cts.Token))
         {
+            last = string.IsNullOrEmpty(item.EventId) ? last : item.EventId;
+            if (match is null)
+            {
+                return (null, last);
+            }
+
             if (item.Data.Length > 0 && JsonNode.Parse(item.Data) is JsonObject message && match(message))
             {
-                return message;
+                return (message, last);
             }
         }
 

@@ -141,10 +141,14 @@ internal sealed partial class HybridEndpointFilter
         var body = context.Response.Body;
         var opened = 0;
 
-        // The SDK writes (or flushes) the stream's first bytes only once it is ready to send on it.
+        // The SDK writes (or flushes) the stream's first bytes only once it is ready to send on it. Only a 200 event
+        // stream counts: its refusals (406, 400 for a second GET, 404) are writes too, of a JSON error body.
         var observing = new FirstWriteObservingStream(body, () =>
         {
-            if (Interlocked.Exchange(ref opened, 1) == 0)
+            var response = context.Response;
+            if (response.StatusCode == StatusCodes.Status200OK &&
+                (response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) ?? false) &&
+                Interlocked.Exchange(ref opened, 1) == 0)
             {
                 session.StreamOpened();
                 LogStreamOpened(session.SessionId!);
