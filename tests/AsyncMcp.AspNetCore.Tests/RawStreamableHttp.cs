@@ -18,9 +18,15 @@ internal sealed class RawStreamableHttp(Uri endpoint) : IDisposable
         string body,
         string contentType = "application/json",
         string accept = "application/json, text/event-stream",
-        string protocolVersion = "2025-11-25")
+        string protocolVersion = "2025-11-25",
+        IReadOnlyDictionary<string, string>? headers = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(body, Encoding.UTF8) };
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         request.Headers.TryAddWithoutValidation("Accept", accept);
         request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", protocolVersion);

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using AsyncMcp.AspNetCore.Webhooks;
 using AsyncMcp.Wire;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Headers;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -18,6 +19,13 @@ namespace AsyncMcp.AspNetCore.Hybrid.Server;
 internal sealed partial class HybridEndpointFilter
 {
     private const string SessionHeader = "Mcp-Session-Id";
+    private const string ProtocolVersionHeader = "MCP-Protocol-Version";
+
+    /// <summary>The first protocol revision without sessions (revisions are dates, so they compare as strings).</summary>
+    private const string FirstSessionlessRevision = "2026-07-28";
+
+    /// <summary>The code the SDK (and the TypeScript SDK) uses for an unknown session.</summary>
+    private const McpErrorCode SessionNotFoundCode = (McpErrorCode)(-32001);
     private readonly HybridServerTransportOptions _options;
     private readonly HybridSessionRegistry _registry;
     private readonly HybridDelivery _delivery;
@@ -47,21 +55,47 @@ internal sealed partial class HybridEndpointFilter
             return HandlePostAsync(context, inner);
         }
 
+        if (HttpMethods.IsDelete(method) && IsUnknownSession(context))
+        {
+            // The SDK answers a DELETE of a session it does not have with an empty 200; Streamable HTTP says 404, as
+            // the SDK itself answers a POST or GET for it.
+            return WebhookStatus.WriteErrorAsync(context, StatusCodes.Status404NotFound, JsonRpcErrors.Create(default, SessionNotFoundCode, "Session not found", ErrorReasons.SessionNotFound));
+        }
+
         return inner(context);
+    }
+
+    /// <summary>A request that names a session (on a revision that has sessions) which this server does not have.</summary>
+    private bool IsUnknownSession(HttpContext context)
+    {
+        var sessionId = context.Request.Headers[SessionHeader].ToString();
+        var version = context.Request.Headers[ProtocolVersionHeader].ToString();
+        var sessionsExist = version.Length == 0 || string.CompareOrdinal(version, FirstSessionlessRevision) < 0;
+        return sessionId.Length > 0 && sessionsExist && _registry.FindSession(sessionId) is null;
     }
 
     private async Task HandlePostAsync(HttpContext context, RequestDelegate inner)
     {
-        var body = WebhookStatus.IsJson(context.Request) ? await ReadBodyAsync(context.Request).ConfigureAwait(false) : null;
+        // Bodies are read here only when the SDK would read them too (JSON, acceptable Accept), so its 415 and 406 stand.
+        var body = WebhookStatus.IsJson(context.Request) && AcceptsJsonAndEventStream(context.Request) ? await ReadBodyAsync(context.Request).ConfigureAwait(false) : null;
         JsonRpcMessage? message = null;
         if (body is not null)
         {
             var decoded = JsonRpcCodec.Decode(body);
-            if (decoded.Message is null && decoded.ErrorCode == McpErrorCode.ParseError)
+            if (decoded.Message is null)
             {
-                // A body that is not JSON at all is a parse error (-32700, id null), which the SDK reports as an invalid request.
-                LogParseError(context.Connection.RemoteIpAddress);
-                await WebhookStatus.WriteErrorAsync(context, StatusCodes.Status400BadRequest, JsonRpcErrors.Create(default, McpErrorCode.ParseError, "Parse error: the body is not valid JSON.", ErrorReasons.ParseError)).ConfigureAwait(false);
+                // The SDK answers both with -32600 and id null; JSON-RPC wants -32700 for a body that is not JSON, and
+                // the request's id whenever it can be read (an object with an id but no method, a wrong "jsonrpc").
+                var parseError = decoded.ErrorCode == McpErrorCode.ParseError;
+                LogBadMessage(context.Connection.RemoteIpAddress, decoded.Error ?? "not a JSON-RPC message");
+                await WebhookStatus.WriteErrorAsync(
+                    context,
+                    StatusCodes.Status400BadRequest,
+                    JsonRpcErrors.Create(
+                        decoded.Id,
+                        decoded.ErrorCode,
+                        parseError ? "Parse error: the body is not valid JSON." : $"Invalid request: {decoded.Error}",
+                        parseError ? ErrorReasons.ParseError : ErrorReasons.InvalidMessage)).ConfigureAwait(false);
                 return;
             }
 
@@ -122,6 +156,12 @@ internal sealed partial class HybridEndpointFilter
         return namesWebhook || _registry.FindSession(context.Request.Headers[SessionHeader].ToString())?.WebhookUrl is not null ? call.Id : null;
     }
 
+    private static bool AcceptsJsonAndEventStream(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        return accept.Any(a => a.MatchesMediaType("application/json")) && accept.Any(a => a.MatchesMediaType("text/event-stream"));
+    }
+
     private static async Task<string> ReadBodyAsync(HttpRequest request)
     {
         request.EnableBuffering();
@@ -174,8 +214,8 @@ internal sealed partial class HybridEndpointFilter
     private static string? ResponseSessionId(HttpContext context) =>
         context.Request.Headers[SessionHeader].ToString() is { Length: > 0 } fromRequest ? fromRequest : context.Response.Headers[SessionHeader].ToString();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "A POST from {RemoteAddress} was not valid JSON; answered 400 with a parse error.")]
-    private partial void LogParseError(System.Net.IPAddress? remoteAddress);
+    [LoggerMessage(Level = LogLevel.Information, Message = "A POST from {RemoteAddress} was not a valid JSON-RPC message; answered 400: {Error}")]
+    private partial void LogBadMessage(System.Net.IPAddress? remoteAddress, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "The acknowledgement of request {RequestId} was withheld: the client names a webhook but did not opt in to acknowledgements, so its POST ends with no response and the result follows by webhook.")]
     private partial void LogAcknowledgementWithheld(RequestId requestId);

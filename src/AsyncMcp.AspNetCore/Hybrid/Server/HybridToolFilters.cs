@@ -102,6 +102,13 @@ internal sealed partial class HybridToolFilters
         var sessionId = context.Server.SessionId;
         switch (context.JsonRpcMessage)
         {
+            case JsonRpcRequest { Params: not null and not JsonObject } malformed:
+                // MCP's params are always an object; the SDK would fail to read them and answer -32603 "An error occurred."
+                throw new McpProtocolException($"Invalid params: the params of '{malformed.Method}' must be a JSON object.", McpErrorCode.InvalidParams);
+
+            case JsonRpcRequest { Method: RequestMethods.ToolsCall } toolCall when ReadCallParams(toolCall) is { } invalid:
+                throw new McpProtocolException($"Invalid params of 'tools/call': {invalid}", McpErrorCode.InvalidParams);
+
             case JsonRpcRequest { Method: RequestMethods.Initialize } initialize when sessionId is not null:
                 var webhookUrl = ReadString(ReadMeta(initialize.Params), HybridMeta.WebhookUrl);
                 if (webhookUrl is not null)
@@ -159,6 +166,21 @@ internal sealed partial class HybridToolFilters
         }
 
         _delivery.OnCallCancelled(session, key);
+    }
+
+    /// <summary>Why a <c>tools/call</c>'s params cannot be read as the SDK will read them, or <see langword="null"/> when they can.</summary>
+    private static string? ReadCallParams(JsonRpcRequest request)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(request.Params, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolRequestParams))) is CallToolRequestParams { Name.Length: > 0 }
+                ? null
+                : "a tool 'name' is required.";
+        }
+        catch (JsonException ex)
+        {
+            return ex.Message;
+        }
     }
 
     private static JsonNode? ParamsOf(JsonRpcMessage message) => message switch
