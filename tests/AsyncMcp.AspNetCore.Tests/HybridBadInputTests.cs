@@ -109,11 +109,55 @@ public sealed class HybridBadInputTests
         harness.State.ReleaseHolds.TrySetResult();
     }
 
+    [Fact]
+    public async Task Json_mode_fails_a_fast_tools_request_to_the_client_at_once_when_no_GET_stream_can_carry_it()
+    {
+        await using var harness = await HybridHarness.StartAsync(HybridResponseMode.Json);
+        using var raw = new RawStreamableHttp(harness.Url);
+        await raw.InitializeAsync(webhookUrl: null, capabilities: "{\"sampling\":{}}");
+
+        // Answered on the stream (no webhook), and a JSON body cannot carry the tool's sampling request: without a GET
+        // stream it has nowhere to go, so the tool learns that at once instead of waiting for an answer for ever.
+        var answer = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":51,\"method\":\"tools/call\",\"params\":{\"name\":\"sample\",\"arguments\":{\"prompt\":\"hi\"}}}").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        var result = Assert.Single(answer.Messages)["result"]!;
+        Assert.True((bool)result["isError"]!);
+        Assert.Contains("GET stream", (string)result["content"]![0]!["text"]!, StringComparison.Ordinal);
+        Assert.True(harness.Logged("sampling/createMessage"));
+    }
+
+    [Fact]
+    public async Task Json_mode_carries_a_fast_tools_sampling_request_on_the_open_GET_stream()
+    {
+        await using var harness = await HybridHarness.StartAsync(HybridResponseMode.Json);
+        var options = new ModelContextProtocol.Client.McpClientOptions
+        {
+            Handlers = new ModelContextProtocol.Client.McpClientHandlers
+            {
+                SamplingHandler = (_, _, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.CreateMessageResult
+                {
+                    Model = "m",
+                    Role = ModelContextProtocol.Protocol.Role.Assistant,
+                    Content = [new ModelContextProtocol.Protocol.TextContentBlock { Text = "sampled" }],
+                }),
+            },
+        };
+        var client = await harness.ConnectAsync(Protocols.November2025, o => o.UseWebhook = false, options);
+        await Protocols.Eventually(() => harness.Logged($"GET stream of session {client.SessionId} opened"));
+
+        var result = await client.CallToolAsync("sample", new Dictionary<string, object?> { ["prompt"] = "hi" }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("model m said: sampled", HybridEndToEndTests.Text(result));
+    }
+
     [Theory]
     [InlineData("DeliveryTimeout")]
     [InlineData("WebhookTools")]
     [InlineData("Secret")]
     [InlineData("UndeliveredResultRetention")]
+    [InlineData("MaxConcurrentWebhookCalls")]
+    [InlineData("MaxConcurrentWebhookCallsPerSession")]
     public async Task Invalid_options_fail_at_start_naming_the_option(string option)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => HybridHarness.StartAsync(configure: o =>
@@ -131,6 +175,12 @@ public sealed class HybridBadInputTests
                     break;
                 case "UndeliveredResultRetention":
                     o.UndeliveredResultRetention = TimeSpan.FromDays(30);
+                    break;
+                case "MaxConcurrentWebhookCalls":
+                    o.MaxConcurrentWebhookCalls = 0;
+                    break;
+                case "MaxConcurrentWebhookCallsPerSession":
+                    o.MaxConcurrentWebhookCallsPerSession = o.MaxConcurrentWebhookCalls + 1;
                     break;
             }
         }));

@@ -63,10 +63,10 @@ internal sealed class RawStreamableHttp(Uri endpoint) : IDisposable
         return (response.StatusCode, mediaType, messages, text);
     }
 
-    public async Task InitializeAsync(string? webhookUrl)
+    public async Task InitializeAsync(string? webhookUrl, string capabilities = "{}")
     {
         var meta = webhookUrl is null ? string.Empty : $",\"_meta\":{{\"webhookUrl\":\"{webhookUrl}\"}}";
-        var init = await PostAsync($"{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{{}},\"clientInfo\":{{\"name\":\"raw\",\"version\":\"1\"}}{meta}}}}}");
+        var init = await PostAsync($"{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{capabilities},\"clientInfo\":{{\"name\":\"raw\",\"version\":\"1\"}}{meta}}}}}");
         Assert.Equal(HttpStatusCode.OK, init.Status);
         Assert.NotNull(SessionId);
         var initialized = await PostAsync("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");

@@ -66,7 +66,10 @@ public static partial class HybridMcpServerBuilderExtensions
             filters.AddCallToolFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).CallToolAsync(next, context, cancellationToken));
         });
         builder.WithMessageFilters(filters =>
-            filters.AddIncomingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).OnIncomingAsync(next, context, cancellationToken)));
+        {
+            filters.AddIncomingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).OnIncomingAsync(next, context, cancellationToken));
+            filters.AddOutgoingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).OnOutgoingAsync(next, context, cancellationToken));
+        });
         return builder;
     }
 

@@ -19,6 +19,7 @@ internal sealed partial class HybridToolFilters
     private readonly HybridDelivery _delivery;
     private readonly WebhookCallRunner _runner;
     private readonly HashSet<string> _configuredTools;
+    private readonly bool _jsonResponses;
     private readonly ILogger _logger;
 
     public HybridToolFilters(HybridServerTransportOptions options, HybridSessionRegistry registry, HybridDelivery delivery, WebhookCallRunner runner, ILogger<HybridToolFilters> logger)
@@ -27,6 +28,7 @@ internal sealed partial class HybridToolFilters
         _delivery = delivery;
         _runner = runner;
         _configuredTools = new HashSet<string>(options.WebhookTools, StringComparer.Ordinal);
+        _jsonResponses = options.ResponseMode == HybridResponseMode.Json;
         _logger = logger;
     }
 
@@ -143,6 +145,33 @@ internal sealed partial class HybridToolFilters
         await next(context, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// In JSON response mode, a request a tool sends to the client (sampling, elicitation, roots) cannot ride the POST's
+    /// JSON body: it goes on the session's GET stream when one is open, and otherwise fails at once with an error the
+    /// tool sees, instead of being dropped while the tool waits for an answer for ever.
+    /// </summary>
+    public Task OnOutgoingAsync(McpMessageHandler next, MessageContext context, CancellationToken cancellationToken)
+    {
+        if (_jsonResponses &&
+            context.JsonRpcMessage is JsonRpcRequest { Context.RelatedTransport: { } related } request &&
+            related is not WebhookCallTransport &&
+            context.Server.SessionId is { } sessionId)
+        {
+            if (_registry.FindSession(sessionId) is not { HasOpenStream: true })
+            {
+                LogRequestRefused(request.Method, sessionId);
+                throw new McpException(
+                    $"The client cannot be sent '{request.Method}': the server answers in JSON response mode, where such a request can only travel on the " +
+                    "session's GET stream, and the client has none open. Open a GET stream, or serve in SSE response mode.");
+            }
+
+            // Sent by the session's own transport, which writes it on the open GET stream.
+            request.Context!.RelatedTransport = null;
+        }
+
+        return next(context, cancellationToken);
+    }
+
     private void Cancel(JsonRpcNotification cancelled, string? sessionId)
     {
         if (cancelled.Params is not JsonObject parameters || parameters["requestId"] is not JsonValue requestId)
@@ -194,6 +223,9 @@ internal sealed partial class HybridToolFilters
 
     private static string? ReadString(JsonObject? meta, string key) =>
         meta?[key] is JsonValue value && value.GetValueKind() == JsonValueKind.String && value.GetValue<string>() is { Length: > 0 } text ? text : null;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "JSON response mode: the request '{Method}' of session {SessionId} failed at once: it can only reach the client on a GET stream, and none is open.")]
+    private partial void LogRequestRefused(string method, string sessionId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "The client cancelled webhook call {RequestId} (session {SessionId}).")]
     private partial void LogCancelRequested(string requestId, string sessionId);
