@@ -72,6 +72,61 @@ public sealed class HybridFallbackTests
     }
 
     [Fact]
+    public async Task Beyond_MaxUndeliveredResultsPerSession_the_oldest_kept_result_is_discarded_with_an_error()
+    {
+        await using var harness = await HybridHarness.StartAsync(configure: o =>
+        {
+            FastRetries(o);
+            o.MaxUndeliveredResultsPerSession = 2;
+        });
+        using var raw = new RawStreamableHttp(harness.Url);
+        await raw.InitializeAsync(RawStreamableHttp.DeadWebhookUrl());
+
+        foreach (var id in new[] { 61, 62, 63 })
+        {
+            await raw.PostAsync($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/call\",\"params\":{{\"name\":\"slow\",\"arguments\":{{\"steps\":1,\"delayMs\":1}}}}}}");
+            await Protocols.Eventually(() => harness.Logged($"Result of request {id} (session {raw.SessionId}) is undelivered"));
+        }
+
+        Assert.Contains(harness.Logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Message.Contains("request 61 ", StringComparison.Ordinal) && e.Message.Contains("MaxUndeliveredResultsPerSession", StringComparison.Ordinal));
+        var received = new List<int>();
+        await raw.ReadGetStreamUntilAsync(
+            m =>
+            {
+                if (m["id"] is { } id)
+                {
+                    received.Add((int)id);
+                }
+
+                return received.Count == 2;
+            },
+            TimeSpan.FromSeconds(30));
+        Assert.Equal([62, 63], received);
+    }
+
+    [Fact]
+    public async Task A_kept_result_goes_by_webhook_once_the_webhook_recovers_and_the_client_sends_something()
+    {
+        await using var harness = await HybridHarness.StartAsync(configure: FastRetries);
+        await using var webhook = await SwitchableWebhook.StartAsync(harness.Secret, up: false);
+        var deliveries = new Messaging.PushMessageSource("test connection");
+        using var registration = webhook.Receiver.Register("c1", deliveries);
+        using var raw = new RawStreamableHttp(harness.Url);
+        await raw.InitializeAsync(webhook.Url + "?client=c1");
+
+        await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":64,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{\"steps\":1,\"delayMs\":1}}}");
+        await Protocols.Eventually(() => harness.Logged("is undelivered"));
+        webhook.Up = true;
+        await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":65,\"method\":\"tools/list\",\"params\":{}}");
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(30));
+        var delivered = Assert.Single(await deliveries.ReceiveAsync(10, cts.Token));
+        Assert.Contains("done after 1 steps", ((Messaging.PushedMessage)delivered).Body, StringComparison.Ordinal);
+        Assert.True(harness.Logged("Undelivered result of request 64") && harness.Logged("was delivered on webhook"));
+    }
+
+    [Fact]
     public async Task A_kept_result_is_discarded_with_an_error_when_its_retention_ends()
     {
         await using var harness = await HybridHarness.StartAsync(configure: o =>
