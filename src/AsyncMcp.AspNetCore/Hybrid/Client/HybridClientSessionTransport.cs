@@ -341,10 +341,10 @@ internal sealed partial class HybridClientSessionTransport : ITransport
             ErrorReasons.ResultTimeout));
 
         // Tell the server to stop the tool, or to drop a result it keeps: nobody is waiting for it any more.
-        _background.TryRun(() => CancelOnServerAsync(call));
+        _background.TryRun(() => CancelOnServerAsync(call, _stopping.Token));
     }
 
-    private async Task CancelOnServerAsync(PendingCall call)
+    private async Task CancelOnServerAsync(PendingCall call, CancellationToken cancellationToken)
     {
         try
         {
@@ -359,7 +359,7 @@ internal sealed partial class HybridClientSessionTransport : ITransport
                     },
                     acknowledge: false),
             };
-            await _inner.SendMessageAsync(notification, _stopping.Token).ConfigureAwait(false);
+            await _inner.SendMessageAsync(notification, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

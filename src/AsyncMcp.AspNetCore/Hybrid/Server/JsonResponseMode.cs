@@ -32,7 +32,7 @@ internal static partial class JsonResponseMode
         var pipe = new Pipe();
         var capture = new CapturingBodyFeature(pipe.Writer);
         context.Features.Set<IHttpResponseBodyFeature>(capture);
-        var reading = ReadAsync(context, pipe.Reader, session, logger);
+        var reading = ReadAsync(context, pipe.Reader, session, logger, context.RequestAborted);
         try
         {
             await inner(context).ConfigureAwait(false);
@@ -71,16 +71,18 @@ internal static partial class JsonResponseMode
         await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task<Outcome> ReadAsync(HttpContext context, PipeReader reader, Func<HybridSession?> session, ILogger logger)
+    private static async Task<Outcome> ReadAsync(HttpContext context, PipeReader reader, Func<HybridSession?> session, ILogger logger, CancellationToken cancellationToken)
     {
+        // The pipe is read to its end, which comes when the SDK's handler returns (also when the client goes away), so
+        // its reads take no token; the token is for forwarding messages to the GET stream.
         // Wait for the first bytes: by then the SDK has chosen the content type.
-        var first = await reader.ReadAsync().ConfigureAwait(false);
+        var first = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
         reader.AdvanceTo(first.Buffer.Start);
         var isEventStream = context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) ?? false;
         if (!isEventStream)
         {
             using var buffer = new MemoryStream();
-            await reader.CopyToAsync(buffer).ConfigureAwait(false);
+            await reader.CopyToAsync(buffer, CancellationToken.None).ConfigureAwait(false);
             await reader.CompleteAsync().ConfigureAwait(false);
             return new Outcome(null, buffer.Length == 0 && first.IsCompleted ? [] : buffer.ToArray());
         }
@@ -90,7 +92,7 @@ internal static partial class JsonResponseMode
         await using (stream.ConfigureAwait(false))
         {
             var parser = SseParser.Create(stream, static (_, data) => data.ToArray());
-            await foreach (var item in parser.EnumerateAsync().ConfigureAwait(false))
+            await foreach (var item in parser.EnumerateAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 if (item.Data.Length == 0)
                 {
@@ -115,7 +117,7 @@ internal static partial class JsonResponseMode
 
                 if (message is not null)
                 {
-                    await ForwardAsync(message, session(), logger).ConfigureAwait(false);
+                    await ForwardAsync(message, session(), logger, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -123,13 +125,13 @@ internal static partial class JsonResponseMode
         return new Outcome(final, null);
     }
 
-    private static async Task ForwardAsync(JsonRpcMessage message, HybridSession? session, ILogger logger)
+    private static async Task ForwardAsync(JsonRpcMessage message, HybridSession? session, ILogger logger, CancellationToken cancellationToken)
     {
         if (session is { HasOpenStream: true })
         {
             try
             {
-                await session.Server!.SendMessageAsync(message).ConfigureAwait(false);
+                await session.Server!.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (InvalidOperationException)
