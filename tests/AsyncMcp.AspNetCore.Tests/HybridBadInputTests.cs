@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using AsyncMcp.AspNetCore.Hybrid.Server;
 using ModelContextProtocol;
 
@@ -23,26 +24,70 @@ public sealed class HybridBadInputTests
         var notAcceptable = await raw.PostAsync(call, accept: "text/html");
         Assert.Equal(HttpStatusCode.NotAcceptable, notAcceptable.Status);
 
-        var malformed = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":");
-        Assert.Equal(HttpStatusCode.BadRequest, malformed.Status);
-        var parseError = Assert.Single(malformed.Messages);
-        Assert.Equal((int)McpErrorCode.ParseError, (int)parseError["error"]!["code"]!);
-
-        var unknownTool = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"nope\",\"arguments\":{}}}");
-        var unknownToolError = Assert.Single(unknownTool.Messages);
-        Assert.Equal(9, (int)unknownToolError["id"]!);
-        Assert.NotNull(unknownToolError["error"] ?? unknownToolError["result"]?["isError"]);
+        AssertError(await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":"), HttpStatusCode.BadRequest, McpErrorCode.ParseError, id: null);
+        AssertError(await raw.PostAsync("[{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"ping\"}]"), HttpStatusCode.BadRequest, McpErrorCode.InvalidRequest, id: null);
+        AssertError(await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":12}"), HttpStatusCode.BadRequest, McpErrorCode.InvalidRequest, id: 12);
+        AssertError(await raw.PostAsync("{\"jsonrpc\":\"1.0\",\"id\":14,\"method\":\"tools/list\"}"), HttpStatusCode.BadRequest, McpErrorCode.InvalidRequest, id: 14);
+        AssertError(await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":\"s-16\",\"method\":\"tools/call\",\"params\":\"bad\"}"), HttpStatusCode.OK, McpErrorCode.InvalidParams, id: "s-16");
+        AssertError(await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":17,\"method\":\"tools/call\",\"params\":{\"arguments\":{}}}"), HttpStatusCode.OK, McpErrorCode.InvalidParams, id: 17);
+        AssertError(await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"nope\",\"arguments\":{}}}"), HttpStatusCode.OK, McpErrorCode.InvalidParams, id: 9);
+        AssertError(await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":18,\"method\":\"no/such/method\",\"params\":{}}"), HttpStatusCode.OK, McpErrorCode.MethodNotFound, id: 18);
 
         var known = raw.SessionId;
         raw.SessionId = "no-such-session";
-        var unknownSession = await raw.PostAsync(call);
-        Assert.Equal(HttpStatusCode.NotFound, unknownSession.Status);
+        AssertError(await raw.PostAsync(call), HttpStatusCode.NotFound, (McpErrorCode)(-32001), id: 5);
+        Assert.Equal(HttpStatusCode.NotFound, (await raw.GetRefusedAsync()).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await raw.DeleteAsync()).Status);
         raw.SessionId = known;
 
         var fine = await raw.PostAsync(call);
         Assert.Equal(HttpStatusCode.OK, fine.Status);
         Assert.Equal(mode == HybridResponseMode.Json ? "application/json" : "text/event-stream", fine.ContentType);
         Assert.Equal("Echo: x", (string)Assert.Single(fine.Messages)["result"]!["content"]![0]!["text"]!);
+    }
+
+    [Theory]
+    [InlineData(HybridResponseMode.Sse)]
+    [InlineData(HybridResponseMode.Json)]
+    public async Task Bad_sessionless_requests_get_standard_statuses_and_their_id(HybridResponseMode mode)
+    {
+        await using var harness = await HybridHarness.StartAsync(mode);
+        using var raw = new RawStreamableHttp(harness.Url);
+        const string Meta = "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}";
+
+        // 2026-07-28 requests also carry the method (and the tool's name) as headers.
+        static Dictionary<string, string> Headers(string method, string? name = null) => name is null
+            ? new() { ["Mcp-Method"] = method }
+            : new() { ["Mcp-Method"] = method, ["Mcp-Name"] = name };
+        const string July = "2026-07-28";
+
+        AssertError(await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":", protocolVersion: July), HttpStatusCode.BadRequest, McpErrorCode.ParseError, id: null);
+        AssertError(await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":41}", protocolVersion: July), HttpStatusCode.BadRequest, McpErrorCode.InvalidRequest, id: 41);
+        AssertError(await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":42,\"method\":\"tools/list\",\"params\":{}}", protocolVersion: July, headers: Headers("tools/list")), HttpStatusCode.BadRequest, McpErrorCode.InvalidParams, id: 42);
+        AssertError(await raw.PostAsync($"{{\"jsonrpc\":\"2.0\",\"id\":43,\"method\":\"tools/list\",\"params\":{{{Meta}}}}}", protocolVersion: July), HttpStatusCode.BadRequest, McpErrorCode.HeaderMismatch, id: 43);
+        AssertError(await raw.PostAsync($"{{\"jsonrpc\":\"2.0\",\"id\":44,\"method\":\"tools/call\",\"params\":{{\"name\":\"nope\",\"arguments\":{{}},{Meta}}}}}", protocolVersion: July, headers: Headers("tools/call", "nope")), HttpStatusCode.OK, McpErrorCode.InvalidParams, id: 44);
+
+        var fine = await raw.PostAsync($"{{\"jsonrpc\":\"2.0\",\"id\":45,\"method\":\"tools/call\",\"params\":{{\"name\":\"echo\",\"arguments\":{{\"message\":\"y\"}},{Meta}}}}}", protocolVersion: July, headers: Headers("tools/call", "echo"));
+        Assert.Equal(HttpStatusCode.OK, fine.Status);
+        Assert.Null(raw.SessionId);
+        Assert.Equal("Echo: y", (string)Assert.Single(fine.Messages)["result"]!["content"]![0]!["text"]!);
+    }
+
+    /// <summary>One JSON-RPC error with exactly this status, code and id (<see langword="null"/>: a JSON null id, present).</summary>
+    private static void AssertError((HttpStatusCode Status, string? ContentType, List<JsonObject> Messages, string Body) answer, HttpStatusCode status, McpErrorCode code, object? id)
+    {
+        Assert.True(answer.Status == status, $"expected {(int)status}, got {(int)answer.Status}: {answer.Body}");
+        var error = Assert.Single(answer.Messages);
+        Assert.True(error["error"] is JsonObject, $"expected a JSON-RPC error, got {answer.Body}");
+        Assert.True((int)error["error"]!["code"]! == (int)code, $"expected code {(int)code}: {answer.Body}");
+        Assert.True(error.ContainsKey("id"), $"the error has no id member: {answer.Body}");
+        JsonNode? expected = id switch
+        {
+            int number => JsonValue.Create(number),
+            string text => JsonValue.Create(text),
+            _ => null,
+        };
+        Assert.True(JsonNode.DeepEquals(error["id"], expected), $"expected id {expected?.ToJsonString() ?? "null"}: {answer.Body}");
     }
 
     [Fact]
@@ -52,8 +97,8 @@ public sealed class HybridBadInputTests
         using var raw = new RawStreamableHttp(harness.Url);
         await raw.InitializeAsync(RawStreamableHttp.DeadWebhookUrl());
 
-        // The tool holds until released: the POST must still complete at once.
-        var ack = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":{\"name\":\"hold\",\"arguments\":{}}}");
+        // The tool holds until released: the POST must still complete at once. This client reads acknowledgements.
+        var ack = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":{\"name\":\"hold\",\"arguments\":{},\"_meta\":{\"asyncmcp/acknowledge\":true}}}");
 
         Assert.Equal(HttpStatusCode.OK, ack.Status);
         Assert.Equal("application/json", ack.ContentType);
@@ -64,11 +109,55 @@ public sealed class HybridBadInputTests
         harness.State.ReleaseHolds.TrySetResult();
     }
 
+    [Fact]
+    public async Task Json_mode_fails_a_fast_tools_request_to_the_client_at_once_when_no_GET_stream_can_carry_it()
+    {
+        await using var harness = await HybridHarness.StartAsync(HybridResponseMode.Json);
+        using var raw = new RawStreamableHttp(harness.Url);
+        await raw.InitializeAsync(webhookUrl: null, capabilities: "{\"sampling\":{}}");
+
+        // Answered on the stream (no webhook), and a JSON body cannot carry the tool's sampling request: without a GET
+        // stream it has nowhere to go, so the tool learns that at once instead of waiting for an answer for ever.
+        var answer = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":51,\"method\":\"tools/call\",\"params\":{\"name\":\"sample\",\"arguments\":{\"prompt\":\"hi\"}}}").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        var result = Assert.Single(answer.Messages)["result"]!;
+        Assert.True((bool)result["isError"]!);
+        Assert.Contains("GET stream", (string)result["content"]![0]!["text"]!, StringComparison.Ordinal);
+        Assert.True(harness.Logged("sampling/createMessage"));
+    }
+
+    [Fact]
+    public async Task Json_mode_carries_a_fast_tools_sampling_request_on_the_open_GET_stream()
+    {
+        await using var harness = await HybridHarness.StartAsync(HybridResponseMode.Json);
+        var options = new ModelContextProtocol.Client.McpClientOptions
+        {
+            Handlers = new ModelContextProtocol.Client.McpClientHandlers
+            {
+                SamplingHandler = (_, _, _) => ValueTask.FromResult(new ModelContextProtocol.Protocol.CreateMessageResult
+                {
+                    Model = "m",
+                    Role = ModelContextProtocol.Protocol.Role.Assistant,
+                    Content = [new ModelContextProtocol.Protocol.TextContentBlock { Text = "sampled" }],
+                }),
+            },
+        };
+        var client = await harness.ConnectAsync(Protocols.November2025, o => o.UseWebhook = false, options);
+        await Protocols.Eventually(() => harness.Logged($"GET stream of session {client.SessionId} opened"));
+
+        var result = await client.CallToolAsync("sample", new Dictionary<string, object?> { ["prompt"] = "hi" }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal("model m said: sampled", HybridEndToEndTests.Text(result));
+    }
+
     [Theory]
     [InlineData("DeliveryTimeout")]
     [InlineData("WebhookTools")]
     [InlineData("Secret")]
     [InlineData("UndeliveredResultRetention")]
+    [InlineData("MaxConcurrentWebhookCalls")]
+    [InlineData("MaxConcurrentWebhookCallsPerSession")]
     public async Task Invalid_options_fail_at_start_naming_the_option(string option)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => HybridHarness.StartAsync(configure: o =>
@@ -86,6 +175,12 @@ public sealed class HybridBadInputTests
                     break;
                 case "UndeliveredResultRetention":
                     o.UndeliveredResultRetention = TimeSpan.FromDays(30);
+                    break;
+                case "MaxConcurrentWebhookCalls":
+                    o.MaxConcurrentWebhookCalls = 0;
+                    break;
+                case "MaxConcurrentWebhookCallsPerSession":
+                    o.MaxConcurrentWebhookCallsPerSession = o.MaxConcurrentWebhookCalls + 1;
                     break;
             }
         }));

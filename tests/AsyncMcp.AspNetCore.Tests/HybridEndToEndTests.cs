@@ -28,6 +28,7 @@ public sealed class HybridEndToEndTests
         var observed = new ObservingClientTransport(new Hybrid.Client.HybridClientTransport(harness.ClientOptions(), WebhookHarness.LoggerFactory));
         var client = await harness.ConnectAsync(protocol, observed);
         var ct = TestContext.Current.CancellationToken;
+        AssertNegotiated(client, protocol);
 
         var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: ct);
         Assert.Equal("Echo: hi", Text(echo));
@@ -69,6 +70,7 @@ public sealed class HybridEndToEndTests
     {
         await using var harness = await HybridHarness.StartAsync(mode);
         var client = await harness.ConnectAsync(protocol, o => o.UseWebhook = false);
+        AssertNegotiated(client, protocol);
 
         var result = await client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 2, ["delayMs"] = 10 }, cancellationToken: TestContext.Current.CancellationToken);
 
@@ -82,6 +84,7 @@ public sealed class HybridEndToEndTests
     {
         await using var harness = await HybridHarness.StartAsync();
         var client = await harness.ConnectAsync(protocol);
+        AssertNegotiated(client, protocol);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var firstProgress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -95,7 +98,7 @@ public sealed class HybridEndToEndTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         await Protocols.Eventually(() => harness.State.SlowCancelled == 1);
-        await Protocols.Eventually(() => harness.Logged("was cancelled by the client"));
+        await Protocols.Eventually(() => harness.Logged("was stopped because the client cancelled it"));
         Assert.Equal(0, harness.State.SlowCompleted);
     }
 
@@ -186,6 +189,20 @@ public sealed class HybridEndToEndTests
         foreach (var (expected, actual) in await Task.WhenAll(calls))
         {
             Assert.Equal(expected, actual);
+        }
+    }
+
+    /// <summary>2026-07-28 is sessionless (no Mcp-Session-Id); 2025-11-25 has a session.</summary>
+    internal static void AssertNegotiated(McpClient client, string protocol)
+    {
+        Assert.Equal(protocol, client.NegotiatedProtocolVersion);
+        if (protocol == Protocols.July2026)
+        {
+            Assert.Null(client.SessionId);
+        }
+        else
+        {
+            Assert.NotNull(client.SessionId);
         }
     }
 

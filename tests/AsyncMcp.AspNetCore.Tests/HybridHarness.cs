@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
+using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Server;
 
@@ -19,6 +20,7 @@ public sealed class HybridHarness : IAsyncDisposable
     public static readonly string[] WebhookTools = ["slow", "sample", "elicit", "log", "fail", "hold"];
 
     private readonly List<IAsyncDisposable> _owned = [];
+    private bool _stopped;
 
     private HybridHarness(WebApplication app, Uri url, string secret, TestServerState state, CollectingLoggerProvider logs)
     {
@@ -40,7 +42,11 @@ public sealed class HybridHarness : IAsyncDisposable
 
     public CollectingLoggerProvider Logs { get; }
 
-    public static async Task<HybridHarness> StartAsync(HybridResponseMode mode = HybridResponseMode.Sse, Action<HybridServerTransportOptions>? configure = null)
+    public static async Task<HybridHarness> StartAsync(
+        HybridResponseMode mode = HybridResponseMode.Sse,
+        Action<HybridServerTransportOptions>? configure = null,
+        Action<HttpServerTransportOptions>? configureHttp = null,
+        Action<IServiceCollection, IMcpServerBuilder>? configureServer = null)
     {
         var logs = new CollectingLoggerProvider(LogLevel.Debug);
         var state = new TestServerState();
@@ -51,7 +57,8 @@ public sealed class HybridHarness : IAsyncDisposable
             services =>
             {
                 services.AddLogging(b => b.SetMinimumLevel(LogLevel.Information).AddFilter("AsyncMcp", LogLevel.Debug).AddProvider(logs));
-                services.AddMcpServer(o => o.ServerInfo = new() { Name = "asyncmcp-hybrid-test", Version = "1.0.0" })
+                var server = services.AddMcpServer(o => o.ServerInfo = new() { Name = "asyncmcp-hybrid-test", Version = "1.0.0" });
+                server
                     .WithHybridTransport(o =>
                     {
                         o.Security.Secret = secret;
@@ -65,6 +72,11 @@ public sealed class HybridHarness : IAsyncDisposable
                     })
                     .WithTools(tools)
                     .WithTools<AttributeMarkedTools>();
+                configureServer?.Invoke(services, server);
+                if (configureHttp is not null)
+                {
+                    services.Configure(configureHttp);
+                }
             });
         return new HybridHarness(app, new Uri(WebhookHarness.BoundAddress(app) + "/mcp"), secret, state, logs);
     }
@@ -98,15 +110,37 @@ public sealed class HybridHarness : IAsyncDisposable
         return disposable;
     }
 
+    /// <summary>Stops the server (as a host shutting down does), leaving the clients as they are.</summary>
+    public async Task StopServerAsync()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            await App.StopAsync();
+            await App.DisposeAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        for (var i = _owned.Count - 1; i >= 0; i--)
+        try
         {
-            await _owned[i].DisposeAsync();
+            for (var i = _owned.Count - 1; i >= 0; i--)
+            {
+                try
+                {
+                    await _owned[i].DisposeAsync();
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException or McpException)
+                {
+                    // A client whose server already stopped may fail to close; the server must still be stopped below.
+                }
+            }
         }
-
-        await App.StopAsync();
-        await App.DisposeAsync();
+        finally
+        {
+            await StopServerAsync();
+        }
     }
 }
 

@@ -4,7 +4,7 @@ using AsyncMcp.Testing;
 
 namespace AsyncMcp.AspNetCore.Tests;
 
-/// <summary>The MCP Inspector's CLI (npm), a client that knows nothing of webhooks, lists and calls every kind of tool on the hybrid server.</summary>
+/// <summary>Clients that know nothing of webhooks, the MCP Inspector's CLI and the TypeScript SDK (npm), list and call every kind of tool on the hybrid server.</summary>
 public sealed class HybridInspectorTests
 {
     [Theory]
@@ -33,6 +33,40 @@ public sealed class HybridInspectorTests
         {
             home.Delete(recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData(HybridResponseMode.Sse)]
+    [InlineData(HybridResponseMode.Json)]
+    public async Task The_TypeScript_SDK_lists_and_calls_fast_and_webhook_tools_and_gets_progress(HybridResponseMode mode)
+    {
+        await using var harness = await HybridHarness.StartAsync(mode);
+
+        await using var node = ChildProcess.Start(
+            RepositoryPaths.Node,
+            ["--no-warnings", Path.Combine(AppContext.BaseDirectory, "wire", "typescript-sdk-client.mjs")],
+            RepositoryPaths.Infra,
+            new Dictionary<string, string> { ["INFRA_DIR"] = RepositoryPaths.Infra, ["SERVER_URL"] = harness.Url.ToString() });
+        var line = await node.WaitForLineAsync(l => l.StartsWith("{\"typescript\"", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
+        var result = JsonNode.Parse(line)!["typescript"]!;
+
+        Assert.Null(result["error"]);
+        Assert.NotNull((string?)result["sessionId"]);
+        Assert.Equal("2025-11-25", (string?)result["protocolVersion"]);
+        var tools = result["tools"]!.AsArray();
+        Assert.Equal("webhook", (string?)tools.Single(t => (string?)t!["name"] == "slow")!["delivery"]);
+        Assert.Null((string?)tools.Single(t => (string?)t!["name"] == "echo")!["delivery"]);
+        Assert.Equal("Echo: from typescript", (string?)result["echo"]!["content"]![0]!["text"]);
+
+        // It names no webhook, so the webhook tool answers it on the stream with its real result, progress first.
+        Assert.Equal("done after 3 steps", (string?)result["slow"]!["content"]![0]!["text"]);
+        Assert.Null(result["slow"]!["_meta"]);
+        if (mode == HybridResponseMode.Sse)
+        {
+            Assert.Equal([1, 2, 3], result["progress"]!.AsArray().Select(p => (int)p!));
+        }
+
+        Assert.False(harness.Logged("will be delivered by webhook"));
     }
 
     private static async Task<JsonNode> InspectAsync(HybridHarness harness, string home, params string[] arguments)

@@ -23,6 +23,7 @@ public sealed class HybridLongRunningTests
         await using var harness = await HybridHarness.StartAsync(mode);
         var observed = new ObservingClientTransport(new Hybrid.Client.HybridClientTransport(harness.ClientOptions(), WebhookHarness.LoggerFactory));
         var client = await harness.ConnectAsync(protocol, observed);
+        HybridEndToEndTests.AssertNegotiated(client, protocol);
         var ct = TestContext.Current.CancellationToken;
         var progress = new ConcurrentQueue<(ProgressNotificationValue Value, TimeSpan At)>();
         var clock = Stopwatch.StartNew();

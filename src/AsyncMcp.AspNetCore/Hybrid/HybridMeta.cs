@@ -31,6 +31,14 @@ public static class HybridMeta
     /// </summary>
     public const string Accepted = "asyncmcp/accepted";
 
+    /// <summary>
+    /// Set to <see langword="true"/> in a <c>tools/call</c>'s <c>params._meta</c> by clients that read acknowledgements
+    /// (<see cref="Client.HybridClientTransport"/> does). Only they get one; a client that names a webhook without it
+    /// (such as asyncmcp's Python hybrid client, which takes any response on the POST's stream as the call's result)
+    /// gets no response on the POST at all: an SSE stream that ends empty, or <c>202 Accepted</c> in JSON response mode.
+    /// </summary>
+    public const string Acknowledge = "asyncmcp/acknowledge";
+
     /// <summary>The <c>mcp-session-id</c> header that webhook deliveries carry, as asyncmcp's hybrid server sends it.</summary>
     public const string SessionIdHeader = "mcp-session-id";
 }

@@ -90,4 +90,7 @@ public static class ErrorReasons
 
     /// <summary>The server stopped (or the session closed) before it answered the request.</summary>
     public const string NotAnswered = "not_answered";
+
+    /// <summary>The server accepted the request, but its result did not arrive within the time the client waits for it.</summary>
+    public const string ResultTimeout = "result_timeout";
 }

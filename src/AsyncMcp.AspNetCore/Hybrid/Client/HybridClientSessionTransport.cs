@@ -5,41 +5,48 @@ using AsyncMcp.AspNetCore.Webhooks.Client;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
 using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
 namespace AsyncMcp.AspNetCore.Hybrid.Client;
 
 /// <summary>
 /// One hybrid client session: the SDK's Streamable HTTP session, plus webhook deliveries merged into what the client
-/// reads. The acknowledgement that answers a webhook tool's POST is held back; the result that follows by webhook (or,
-/// when the webhook failed, on the GET stream) completes the request instead, once, whichever way it comes.
+/// reads. Every <c>tools/call</c> sent is remembered until its result comes; the acknowledgement that answers a webhook
+/// tool's POST is held back, and the result that follows by webhook (or, when the webhook failed, on the GET stream)
+/// completes the request instead, once, whichever way and in whichever order they come. A result that does not come
+/// within the result timeout fails the call with a JSON-RPC error, and the server is told to stop it.
 /// </summary>
 internal sealed partial class HybridClientSessionTransport : ITransport
 {
-    private const int MaxEarlyResults = 1024;
     private const int RememberedResults = 4096;
 
     private readonly ITransport _inner;
     private readonly PushMessageSource? _deliveries;
     private readonly string? _webhookUrl;
+    private readonly TimeSpan _resultTimeout;
+    private readonly TimeProvider _time;
     private readonly OwnedResources _resources;
     private readonly ILogger _logger;
     private readonly Channel<JsonRpcMessage> _incoming = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
+    private readonly BackgroundWork _background = new();
     private readonly Lock _gate = new();
-    private readonly HashSet<string> _awaiting = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, JsonRpcMessage> _early = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PendingCall> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PendingCall> _byProgressToken = new(StringComparer.Ordinal);
     private readonly HashSet<string> _done = new(StringComparer.Ordinal);
     private readonly Queue<string> _doneOrder = new();
     private Task _innerPump = Task.CompletedTask;
     private Task _deliveryPump = Task.CompletedTask;
     private int _disposed;
 
-    public HybridClientSessionTransport(ITransport inner, PushMessageSource? deliveries, string? webhookUrl, OwnedResources resources, ILogger logger)
+    public HybridClientSessionTransport(ITransport inner, PushMessageSource? deliveries, string? webhookUrl, TimeSpan resultTimeout, TimeProvider time, OwnedResources resources, ILogger logger)
     {
         _inner = inner;
         _deliveries = deliveries;
         _webhookUrl = webhookUrl;
+        _resultTimeout = resultTimeout;
+        _time = time;
         _resources = resources;
         _logger = logger;
     }
@@ -52,36 +59,53 @@ internal sealed partial class HybridClientSessionTransport : ITransport
 
     public void Start()
     {
-        _innerPump = Task.Run(PumpInnerAsync);
+        _innerPump = Task.Run(() => PumpInnerAsync(_stopping.Token));
         if (_deliveries is not null)
         {
-            _deliveryPump = Task.Run(PumpDeliveriesAsync);
+            _deliveryPump = Task.Run(() => PumpDeliveriesAsync(_stopping.Token));
         }
     }
 
     /// <inheritdoc />
-    public Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default)
+    public async Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (_webhookUrl is not null)
+        PendingCall? call = null;
+        switch (message)
         {
-            // Every request names the webhook: initialize for a session, and each request of a sessionless client
-            // (protocol revision 2026-07-28). A cancellation names it too, so a sessionless server finds the call.
-            switch (message)
-            {
-                case JsonRpcRequest request:
-                    request.Params = WithWebhook(request.Params);
-                    break;
-                case JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled:
-                    cancelled.Params = WithWebhook(cancelled.Params);
-                    break;
-            }
+            case JsonRpcRequest { Method: RequestMethods.ToolsCall } toolCall when _webhookUrl is not null:
+                // Remembered before it is sent: its result can come by webhook before the POST is even answered.
+                toolCall.Params = WithMeta(toolCall.Params, acknowledge: true);
+                call = Track(toolCall);
+                break;
+            case JsonRpcRequest request when _webhookUrl is not null:
+                // Every request names the webhook: initialize for a session, and each request of a sessionless client
+                // (protocol revision 2026-07-28).
+                request.Params = WithMeta(request.Params, acknowledge: false);
+                break;
+            case JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled:
+                // A cancellation names it too, so a sessionless server finds the call; a result that comes later is dropped.
+                if (_webhookUrl is not null)
+                {
+                    cancelled.Params = WithMeta(cancelled.Params, acknowledge: false);
+                }
+
+                Forget(cancelled.Params is JsonObject p && p["requestId"] is JsonValue id ? KeyOf(id) : null);
+                break;
         }
 
-        return _inner.SendMessageAsync(message, cancellationToken);
+        try
+        {
+            await _inner.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (call is not null)
+        {
+            Forget(call.Key);
+            throw;
+        }
     }
 
-    private JsonNode? WithWebhook(JsonNode? parameters)
+    private JsonNode? WithMeta(JsonNode? parameters, bool acknowledge)
     {
         if (parameters is not null and not JsonObject)
         {
@@ -96,33 +120,53 @@ internal sealed partial class HybridClientSessionTransport : ITransport
         }
 
         meta[HybridMeta.WebhookUrl] ??= _webhookUrl;
+        if (acknowledge)
+        {
+            // Opts in to the acknowledgement: a server answers a webhook call's POST with one instead of nothing.
+            meta[HybridMeta.Acknowledge] = true;
+        }
+
         return target;
     }
 
-    private async Task PumpInnerAsync()
+    private PendingCall Track(JsonRpcRequest request)
+    {
+        var call = new PendingCall(request.Id, ToolName(request), ProgressToken(request));
+        lock (_gate)
+        {
+            _pending[call.Key] = call;
+            if (call.ProgressToken is { } token)
+            {
+                _byProgressToken[token] = call;
+            }
+        }
+
+        return call;
+    }
+
+    private async Task PumpInnerAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (var message in _inner.MessageReader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            await foreach (var message in _inner.MessageReader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (message is JsonRpcResponse response && IsAcknowledgement(response))
+                switch (message)
                 {
-                    OnAcknowledged(response.Id);
-                    continue;
+                    case JsonRpcResponse response when IsAcknowledgement(response):
+                        OnAcknowledged(response.Id);
+                        break;
+                    case JsonRpcMessageWithId result and (JsonRpcResponse or JsonRpcError):
+                        OnResult(result, byWebhook: false);
+                        break;
+                    default:
+                        OnOther(message);
+                        break;
                 }
-
-                if (message is JsonRpcMessageWithId result and (JsonRpcResponse or JsonRpcError))
-                {
-                    OnResult(result, byWebhook: false);
-                    continue;
-                }
-
-                Deliver(message);
             }
 
             _incoming.Writer.TryComplete();
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             _incoming.Writer.TryComplete();
         }
@@ -132,13 +176,13 @@ internal sealed partial class HybridClientSessionTransport : ITransport
         }
     }
 
-    private async Task PumpDeliveriesAsync()
+    private async Task PumpDeliveriesAsync(CancellationToken cancellationToken)
     {
         try
         {
-            while (!_stopping.IsCancellationRequested)
+            while (!cancellationToken.IsCancellationRequested)
             {
-                var batch = await _deliveries!.ReceiveAsync(64, _stopping.Token).ConfigureAwait(false);
+                var batch = await _deliveries!.ReceiveAsync(64, cancellationToken).ConfigureAwait(false);
                 foreach (var delivery in batch)
                 {
                     var decoded = JsonRpcCodec.Decode(((PushedMessage)delivery).Body);
@@ -151,13 +195,13 @@ internal sealed partial class HybridClientSessionTransport : ITransport
                             OnResult(result, byWebhook: true);
                             break;
                         case var message:
-                            Deliver(message);
+                            OnOther(message);
                             break;
                     }
                 }
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
     }
@@ -165,24 +209,17 @@ internal sealed partial class HybridClientSessionTransport : ITransport
     private void OnAcknowledged(RequestId id)
     {
         var key = id.ToString();
-        JsonRpcMessage? early;
         lock (_gate)
         {
-            if (_early.Remove(key, out early))
+            if (_pending.TryGetValue(key, out var call))
             {
-                Remember(key);
-            }
-            else
-            {
-                _awaiting.Add(key);
+                // The result is on its way by webhook: from now on it has the result timeout to arrive.
+                call.Acknowledged = true;
+                Restart(call);
             }
         }
 
         LogAcknowledged(key);
-        if (early is not null)
-        {
-            Deliver(early);
-        }
     }
 
     private void OnResult(JsonRpcMessageWithId result, bool byWebhook)
@@ -192,22 +229,20 @@ internal sealed partial class HybridClientSessionTransport : ITransport
         {
             if (_done.Contains(key))
             {
-                // Delivered once already (by webhook and again on the stream after a delivery that looked failed).
+                // Delivered once already (by webhook and again on the stream after a delivery that looked failed), or
+                // given up on (cancelled, timed out).
+                LogDuplicateResult(key);
                 return;
             }
 
-            if (_awaiting.Remove(key))
+            if (_pending.Remove(key, out var call))
             {
-                Remember(key);
+                Finish(call);
             }
             else if (byWebhook)
             {
-                // The result overtook its acknowledgement: hold it until the acknowledgement is read.
-                if (_early.Count < MaxEarlyResults)
-                {
-                    _early[key] = result;
-                }
-
+                // Not a call of this connection: the SDK would not match it either.
+                LogStrayResult(key);
                 return;
             }
         }
@@ -215,13 +250,121 @@ internal sealed partial class HybridClientSessionTransport : ITransport
         Deliver(result);
     }
 
-    private void Remember(string key)
+    private void OnOther(JsonRpcMessage message)
     {
-        _done.Add(key);
-        _doneOrder.Enqueue(key);
+        if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification, Params: JsonObject parameters } &&
+            parameters["progressToken"] is JsonValue token)
+        {
+            lock (_gate)
+            {
+                if (_byProgressToken.TryGetValue(KeyOf(token), out var call) && call.Acknowledged)
+                {
+                    // Still working: the result timeout starts again.
+                    Restart(call);
+                }
+            }
+        }
+
+        Deliver(message);
+    }
+
+    /// <summary>The client gave up on a request (it cancelled it): a result that comes later is dropped.</summary>
+    private void Forget(string? key)
+    {
+        if (key is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_pending.Remove(key, out var call))
+            {
+                Finish(call);
+            }
+        }
+    }
+
+    /// <summary>Must hold <see cref="_gate"/>.</summary>
+    private void Finish(PendingCall call)
+    {
+        call.Timer?.Dispose();
+        call.Timer = null;
+        if (call.ProgressToken is { } token)
+        {
+            _byProgressToken.Remove(token);
+        }
+
+        _done.Add(call.Key);
+        _doneOrder.Enqueue(call.Key);
         if (_doneOrder.Count > RememberedResults)
         {
             _done.Remove(_doneOrder.Dequeue());
+        }
+    }
+
+    /// <summary>Must hold <see cref="_gate"/>.</summary>
+    private void Restart(PendingCall call)
+    {
+        if (_resultTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        if (call.Timer is { } timer)
+        {
+            timer.Change(_resultTimeout, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        call.Timer = _time.CreateTimer(static state => ((TimedOut)state!).Fire(), new TimedOut(this, call), _resultTimeout, Timeout.InfiniteTimeSpan);
+    }
+
+    private void OnTimedOut(PendingCall call)
+    {
+        lock (_gate)
+        {
+            if (!_pending.Remove(call.Key, out var current) || current != call)
+            {
+                return;
+            }
+
+            Finish(call);
+        }
+
+        LogResultTimedOut(call.Key, call.Tool, _resultTimeout.TotalSeconds);
+        Deliver(JsonRpcErrors.Create(
+            call.Id,
+            McpErrorCode.InternalError,
+            $"No result for '{call.Tool}' (request {call.Key}) arrived within {_resultTimeout.TotalSeconds:F0} s of its acknowledgement or its last progress (HybridClientTransportOptions.ResultTimeout). " +
+            "The server accepted the call but its result did not reach this client's webhook or stream; the call was cancelled.",
+            ErrorReasons.ResultTimeout));
+
+        // Tell the server to stop the tool, or to drop a result it keeps: nobody is waiting for it any more.
+        _background.TryRun(() => CancelOnServerAsync(call, _stopping.Token));
+    }
+
+    private async Task CancelOnServerAsync(PendingCall call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var notification = new JsonRpcNotification
+            {
+                Method = NotificationMethods.CancelledNotification,
+                Params = WithMeta(
+                    new JsonObject
+                    {
+                        ["requestId"] = JsonSerializer.SerializeToNode(call.Id, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(RequestId))),
+                        ["reason"] = "No result arrived within the client's result timeout.",
+                    },
+                    acknowledge: false),
+            };
+            await _inner.SendMessageAsync(notification, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Best effort: the server discards the result when its retention ends anyway.
+            LogCancelFailed(call.Key, ex.Message);
         }
     }
 
@@ -239,6 +382,16 @@ internal sealed partial class HybridClientSessionTransport : ITransport
         meta[HybridMeta.Accepted] is JsonValue accepted &&
         accepted.GetValueKind() == JsonValueKind.True;
 
+    private static string ToolName(JsonRpcRequest request) =>
+        request.Params is JsonObject p && p["name"] is JsonValue name && name.GetValueKind() == JsonValueKind.String ? name.GetValue<string>() : "(unnamed tool)";
+
+    private static string? ProgressToken(JsonRpcRequest request) =>
+        request.Params is JsonObject p && p["_meta"] is JsonObject meta && meta["progressToken"] is JsonValue token ? KeyOf(token) : null;
+
+    /// <summary>An id or progress token as <see cref="RequestId.ToString"/> and <see cref="ProgressToken.ToString"/> write it: a string as is, a number as its digits.</summary>
+    private static string KeyOf(JsonValue value) =>
+        value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
@@ -248,6 +401,18 @@ internal sealed partial class HybridClientSessionTransport : ITransport
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await _background.DrainAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        lock (_gate)
+        {
+            foreach (var call in _pending.Values)
+            {
+                call.Timer?.Dispose();
+            }
+
+            _pending.Clear();
+            _byProgressToken.Clear();
+        }
+
         try
         {
             await _inner.DisposeAsync().ConfigureAwait(false);
@@ -269,9 +434,55 @@ internal sealed partial class HybridClientSessionTransport : ITransport
     [LoggerMessage(Level = LogLevel.Warning, Message = "A webhook delivery was not a JSON-RPC message and was ignored: {Error}")]
     private partial void LogBadDelivery(string error);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A second result for request {RequestId} (or one for a request given up on) was dropped.")]
+    private partial void LogDuplicateResult(string requestId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A webhook delivery carried a result for request {RequestId}, which this connection is not waiting for; it was dropped.")]
+    private partial void LogStrayResult(string requestId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No result for request {RequestId} ('{Tool}') arrived within {TimeoutSeconds:F0} s (ResultTimeout); the call fails and the server is asked to cancel it.")]
+    private partial void LogResultTimedOut(string requestId, string tool, double timeoutSeconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Telling the server that request {RequestId} was given up on failed: {Error}")]
+    private partial void LogCancelFailed(string requestId, string error);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "A message arrived after the session closed and was dropped.")]
     private partial void LogDroppedAfterClose();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Closing the HTTP session failed: {Error}")]
     private partial void LogCloseFailed(string error);
+
+    /// <summary>A <c>tools/call</c> sent and not yet answered.</summary>
+    private sealed class PendingCall(RequestId id, string tool, string? progressToken)
+    {
+        public RequestId Id { get; } = id;
+
+        public string Key { get; } = id.ToString();
+
+        public string Tool { get; } = tool;
+
+        public string? ProgressToken { get; } = progressToken;
+
+        /// <summary>Whether the server acknowledged it (its result comes by webhook).</summary>
+        public bool Acknowledged { get; set; }
+
+        /// <summary>The result timeout, running once acknowledged.</summary>
+        public ITimer? Timer { get; set; }
+    }
+
+    private sealed class TimedOut(HybridClientSessionTransport owner, PendingCall call)
+    {
+        public void Fire()
+        {
+            // A timer callback: nothing may escape it.
+            try
+            {
+                owner.OnTimedOut(call);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                owner.LogCancelFailed(call.Key, ex.Message);
+            }
+        }
+    }
 }

@@ -92,7 +92,7 @@ public sealed class HybridClientTransport : IClientTransport
                 },
                 _loggerFactory ?? NullLoggerFactory.Instance);
             var inner = await http.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            var session = new HybridClientSessionTransport(inner, deliveries, webhookUrl, resources, _loggerFactory?.CreateLogger<HybridClientTransport>() ?? NullLogger<HybridClientTransport>.Instance);
+            var session = new HybridClientSessionTransport(inner, deliveries, webhookUrl, _options.ResultTimeout, TimeProvider.System, resources, _loggerFactory?.CreateLogger<HybridClientTransport>() ?? NullLogger<HybridClientTransport>.Instance);
             session.Start();
             return session;
         }

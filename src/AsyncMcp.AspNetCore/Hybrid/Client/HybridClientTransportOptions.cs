@@ -39,6 +39,15 @@ public sealed class HybridClientTransportOptions
     /// <summary>Headers sent with every HTTP request to the server (authorization, say).</summary>
     public IDictionary<string, string> AdditionalHeaders { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// How long a webhook call may go without its result: counted from the server's acknowledgement, and started again
+    /// by each progress notification of the call. When it passes, the call fails with a JSON-RPC error (<c>-32603</c>,
+    /// <c>data.reason</c> <c>result_timeout</c>) naming this option, and the server is told to cancel it. A call that
+    /// reports progress can therefore run for as long as it keeps reporting. <see cref="Timeout.InfiniteTimeSpan"/>
+    /// waits for ever. Default 1 hour.
+    /// </summary>
+    public TimeSpan ResultTimeout { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>The transport's name in logs. Default <c>asyncmcp-hybrid</c>.</summary>
     public string Name { get; set; } = "asyncmcp-hybrid";
 
@@ -58,6 +67,11 @@ public sealed class HybridClientTransportOptions
         }
 
         ArgumentNullException.ThrowIfNull(AdditionalHeaders, $"{name}.{nameof(AdditionalHeaders)}");
+        if (ResultTimeout != Timeout.InfiniteTimeSpan && (ResultTimeout <= TimeSpan.Zero || ResultTimeout > TimeSpan.FromDays(30)))
+        {
+            throw new ArgumentException($"{name}.{nameof(ResultTimeout)} must be positive and at most 30 days, or Timeout.InfiniteTimeSpan (was {ResultTimeout}).");
+        }
+
         if (!UseWebhook)
         {
             return;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using AsyncMcp.AspNetCore.Webhooks.Delivery;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
@@ -9,15 +10,20 @@ namespace AsyncMcp.AspNetCore.Hybrid.Server;
 
 /// <summary>
 /// Sends what a webhook call produces to the client's webhook: signed, checked against the reply-address policy
-/// (also after DNS), retried with backoff. A result whose delivery finally fails goes on the session's GET stream if
-/// one is open; otherwise it is kept for the session, offered again when the client comes back, and discarded (with
-/// an error in the log) only when its retention ends.
+/// (also after DNS). A result is retried with backoff; whose delivery finally fails goes on the session's GET stream if
+/// one is open; otherwise it is kept for the session, offered again when the client comes back and once more when its
+/// retention ends, and only then discarded, with an error in the log. Notifications get one attempt, and none while
+/// the webhook is known to be down, so that they never hold up the result behind them.
 /// </summary>
 internal sealed partial class HybridDelivery : IAsyncDisposable
 {
     /// <summary>The <c>messaging.system</c> on delivery spans.</summary>
     public const string MessagingSystem = "asyncmcp_hybrid";
 
+    /// <summary>How long notifications to a webhook are skipped after a delivery to it failed (unless one succeeds first).</summary>
+    internal static readonly TimeSpan NotificationPause = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(10);
     private readonly HybridServerTransportOptions _options;
     private readonly HybridSessionRegistry _registry;
     private readonly WebhookAddressGuard _guard;
@@ -27,6 +33,8 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly BackgroundWork _background = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _pausedUntil = new(StringComparer.Ordinal);
     private readonly ITimer _sweep;
     private int _disposed;
 
@@ -72,57 +80,95 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
     /// <summary>Whether deliveries go out unsigned.</summary>
     public bool Unsigned { get; }
 
+    /// <summary>Cancelled when the server stops: delivery attempts in progress end.</summary>
+    public CancellationToken Stopping => _stopping.Token;
+
     /// <summary>Checks a client's webhook URL against the reply-address policy (including what its host resolves to).</summary>
     /// <returns>Why it is refused, or <see langword="null"/> when it may be used.</returns>
     public Task<string?> CheckAddressAsync(string webhookUrl, CancellationToken cancellationToken) => _guard.CheckAsync(webhookUrl, cancellationToken);
 
     /// <summary>
-    /// Sends a notification or a request to the client by webhook, in order with the call's earlier ones. Failures are
-    /// logged, not thrown: notifications are best effort, and a request simply gets no answer until it is cancelled.
+    /// Sends a notification or a request of a webhook call to the client by webhook. A notification gets one attempt,
+    /// none while the webhook is known to be down, and a failure is logged, not thrown: notifications are best effort
+    /// and must not delay the call's result. A request (sampling, elicitation) is retried like a result, and a final
+    /// failure is thrown, so the tool that sent it learns it at once rather than waiting for an answer that cannot come.
     /// </summary>
-    public async Task SendAsync(HybridSession session, string webhookUrl, JsonRpcMessage message, string orderingKey)
+    /// <exception cref="AsyncMcpTransportException">A request could not be delivered.</exception>
+    public async Task SendAsync(HybridSession session, string webhookUrl, JsonRpcMessage message, string orderingKey, CancellationToken cancellationToken = default)
     {
         var outbound = OutboundMessageFactory.Create(message, _time.GetUtcNow(), session.SessionId, clientId: null, orderingKey: orderingKey);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        if (message is JsonRpcRequest)
+        {
+            try
+            {
+                await _sink.SendAsync(webhookUrl, outbound, linked.Token).ConfigureAwait(false);
+                Resume(webhookUrl);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Pause(webhookUrl);
+                LogMessageNotDelivered(Describe(message), session.Label, webhookUrl, ex.Message);
+                throw;
+            }
+
+            return;
+        }
+
+        if (IsPaused(webhookUrl))
+        {
+            LogNotificationSkipped(message is JsonRpcNotification n ? n.Method : message.GetType().Name, session.Label, webhookUrl);
+            return;
+        }
+
         try
         {
-            await _sink.SendAsync(webhookUrl, outbound, _stopping.Token).ConfigureAwait(false);
+            await _direct.SendAsync(webhookUrl, outbound, linked.Token).ConfigureAwait(false);
+            Resume(webhookUrl);
         }
-        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
+        }
+        catch (Exception ex)
+        {
+            Pause(webhookUrl);
             LogMessageNotDelivered(Describe(message), session.Label, webhookUrl, ex.Message);
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 
     /// <summary>Delivers a webhook call's result: by webhook, else on the open stream, else kept for the session.</summary>
-    public async Task DeliverResultAsync(HybridSession session, string webhookUrl, JsonRpcMessageWithId result)
+    public async Task DeliverResultAsync(HybridSession session, string webhookUrl, JsonRpcMessageWithId result, CancellationToken cancellationToken = default)
     {
         var outbound = OutboundMessageFactory.Create(result, _time.GetUtcNow(), session.SessionId, clientId: null);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         try
         {
-            await _sink.SendAsync(webhookUrl, outbound, _stopping.Token).ConfigureAwait(false);
+            await _sink.SendAsync(webhookUrl, outbound, linked.Token).ConfigureAwait(false);
+            Resume(webhookUrl);
             LogResultDelivered(result.Id, session.Label);
             return;
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
             LogResultLostAtShutdown(result.Id, session.Label);
             return;
         }
         catch (Exception ex)
         {
+            Pause(webhookUrl);
             LogResultDeliveryFailed(result.Id, session.Label, webhookUrl, ex.Message);
         }
 
-        if (await TrySendOnStreamAsync(session, result).ConfigureAwait(false))
+        if (await TrySendOnStreamAsync(session, result, linked.Token).ConfigureAwait(false))
         {
             LogResultSentOnStream(result.Id, session.Label);
             return;
         }
 
-        Keep(session, new KeptResult(result, webhookUrl, _time.GetUtcNow() + _options.UndeliveredResultRetention));
+        if (Keep(session, new KeptResult(result, outbound, webhookUrl, _time.GetUtcNow() + _options.UndeliveredResultRetention)))
+        {
+            LogResultKept(result.Id, session.Label, _options.UndeliveredResultRetention.TotalSeconds);
+        }
     }
 
     /// <summary>A GET stream opened on the session: sends the results kept for it there.</summary>
@@ -130,7 +176,7 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
     {
         if (session.KeptCount > 0)
         {
-            _ = Task.Run(() => RedeliverAsync(session, tryWebhook: false));
+            _background.TryRun(() => RedeliverAsync(session, tryWebhook: false, _stopping.Token));
         }
     }
 
@@ -139,67 +185,101 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
     {
         if (session.KeptCount > 0)
         {
-            _ = Task.Run(() => RedeliverAsync(session, tryWebhook: true));
+            _background.TryRun(() => RedeliverAsync(session, tryWebhook: true, _stopping.Token));
         }
     }
 
-    /// <summary>The session ended: its kept results can no longer be delivered.</summary>
-    public void OnSessionEnded(HybridSession session)
+    /// <summary>The session ended: the results kept for it can no longer be delivered.</summary>
+    public void OnSessionEnded(HybridSession session, IEnumerable<KeptResult> kept, string why)
     {
-        foreach (var kept in session.TakeKept())
+        foreach (var result in kept)
         {
-            LogResultDiscarded(kept.Message.Id, session.Label, "the session ended");
+            LogResultDiscarded(result.Message.Id, session.Label, why);
         }
     }
 
-    private async Task RedeliverAsync(HybridSession session, bool tryWebhook)
+    /// <summary>The client cancelled a call: a result kept for it is not wanted any more.</summary>
+    public void OnCallCancelled(HybridSession session, string requestKey)
+    {
+        if (session.TakeKept(requestKey) is { } kept)
+        {
+            LogResultDiscarded(kept.Message.Id, session.Label, "the client cancelled the call");
+        }
+    }
+
+    private async Task RedeliverAsync(HybridSession session, bool tryWebhook, CancellationToken cancellationToken)
     {
         if (!session.TryBeginRedelivery())
         {
             return;
         }
 
+        // Taken one at a time, and whatever is not delivered is kept again, however the loop ends.
+        var undelivered = new List<KeptResult>();
         try
         {
-            foreach (var kept in session.TakeKept())
+            while (!cancellationToken.IsCancellationRequested && session.TakeOldest() is { } kept)
             {
-                if (tryWebhook)
+                var delivered = false;
+                try
                 {
-                    try
+                    if (tryWebhook && await TrySendOnceAsync(session, kept, cancellationToken).ConfigureAwait(false))
                     {
-                        // One attempt: the client is here now, and a failure simply keeps the result again.
-                        await _direct.SendAsync(kept.WebhookUrl, OutboundMessageFactory.Create(kept.Message, _time.GetUtcNow(), session.SessionId, clientId: null), _stopping.Token).ConfigureAwait(false);
                         LogResultRedelivered(kept.Message.Id, session.Label, "webhook");
-                        continue;
+                        delivered = true;
                     }
-                    catch (Exception ex) when (!_stopping.IsCancellationRequested)
+                    else if (await TrySendOnStreamAsync(session, kept.Message, cancellationToken).ConfigureAwait(false))
                     {
-                        LogRedeliveryFailed(kept.Message.Id, session.Label, ex.Message);
+                        LogResultRedelivered(kept.Message.Id, session.Label, "the GET stream");
+                        delivered = true;
                     }
                 }
-
-                if (await TrySendOnStreamAsync(session, kept.Message).ConfigureAwait(false))
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    LogResultRedelivered(kept.Message.Id, session.Label, "the GET stream");
-                    continue;
+                    LogRedeliveryFailed(kept.Message.Id, session.Label, ex.Message);
                 }
-
-                if (session.Keep(kept, _options.MaxUndeliveredResultsPerSession) is { } evicted)
+                finally
                 {
-                    LogResultDiscarded(evicted.Message.Id, session.Label, "too many undelivered results are kept for it");
+                    if (!delivered)
+                    {
+                        undelivered.Add(kept);
+                    }
                 }
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // The server is stopping: what is kept again below is logged as discarded at disposal.
         }
         finally
         {
+            foreach (var kept in undelivered)
+            {
+                Keep(session, kept);
+            }
+
             session.EndRedelivery();
         }
     }
 
-    private static async Task<bool> TrySendOnStreamAsync(HybridSession session, JsonRpcMessageWithId result)
+    /// <summary>One attempt by webhook, ignoring any pause: the client may be back.</summary>
+    private async Task<bool> TrySendOnceAsync(HybridSession session, KeptResult kept, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _direct.SendAsync(kept.WebhookUrl, kept.Outbound, cancellationToken).ConfigureAwait(false);
+            Resume(kept.WebhookUrl);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Pause(kept.WebhookUrl);
+            LogRedeliveryFailed(kept.Message.Id, session.Label, ex.Message);
+            return false;
+        }
+    }
+
+    private static async Task<bool> TrySendOnStreamAsync(HybridSession session, JsonRpcMessageWithId result, CancellationToken cancellationToken)
     {
         if (!session.HasOpenStream)
         {
@@ -208,23 +288,38 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
 
         try
         {
-            await session.Server!.SendMessageAsync(result).ConfigureAwait(false);
+            await session.Server!.SendMessageAsync(result, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return false;
         }
     }
 
-    private void Keep(HybridSession session, KeptResult kept)
+    /// <summary>Keeps a result for the session; logs it as discarded when the session has ended, or when it pushes out the oldest.</summary>
+    /// <returns>Whether it was kept.</returns>
+    private bool Keep(HybridSession session, KeptResult kept)
     {
-        LogResultKept(kept.Message.Id, session.Label, _options.UndeliveredResultRetention.TotalSeconds);
-        if (session.Keep(kept, _options.MaxUndeliveredResultsPerSession) is { } evicted)
+        if (!session.TryKeep(kept, _options.MaxUndeliveredResultsPerSession, out var evicted))
         {
-            LogResultDiscarded(evicted.Message.Id, session.Label, "too many undelivered results are kept for it");
+            LogResultDiscarded(kept.Message.Id, session.Label, "its session has ended");
+            return false;
         }
+
+        if (evicted is not null)
+        {
+            LogResultDiscarded(evicted.Message.Id, session.Label, $"more than {_options.MaxUndeliveredResultsPerSession} undelivered results are kept for it (MaxUndeliveredResultsPerSession)");
+        }
+
+        return true;
     }
+
+    private bool IsPaused(string webhookUrl) => _pausedUntil.TryGetValue(webhookUrl, out var until) && until > _time.GetUtcNow();
+
+    private void Pause(string webhookUrl) => _pausedUntil[webhookUrl] = _time.GetUtcNow() + NotificationPause;
+
+    private void Resume(string webhookUrl) => _pausedUntil.TryRemove(webhookUrl, out _);
 
     private void Sweep()
     {
@@ -244,14 +339,46 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
         var now = _time.GetUtcNow();
         foreach (var session in _registry.All)
         {
-            foreach (var expired in session.RemoveExpired(now))
+            var expired = session.TakeExpired(now);
+            if (expired.Count > 0 && !_background.TryRun(() => LastAttemptAsync(session, expired, _stopping.Token)))
             {
-                LogResultDiscarded(expired.Message.Id, session.Label, "its retention time ended");
+                foreach (var kept in expired)
+                {
+                    LogResultDiscarded(kept.Message.Id, session.Label, "the server is stopping");
+                }
             }
 
-            if (session.SessionId is null && session.IsIdle)
+            if (session.SessionId is null && session.TryRetire())
             {
                 _registry.Remove(session);
+            }
+        }
+
+        foreach (var (url, until) in _pausedUntil)
+        {
+            if (until <= now)
+            {
+                _pausedUntil.TryRemove(new KeyValuePair<string, DateTimeOffset>(url, until));
+            }
+        }
+    }
+
+    /// <summary>A result's retention ended: one last attempt (the client may be back without having sent anything), then it is discarded.</summary>
+    private async Task LastAttemptAsync(HybridSession session, List<KeptResult> expired, CancellationToken cancellationToken)
+    {
+        foreach (var kept in expired)
+        {
+            if (!cancellationToken.IsCancellationRequested && await TrySendOnceAsync(session, kept, cancellationToken).ConfigureAwait(false))
+            {
+                LogResultRedelivered(kept.Message.Id, session.Label, "webhook, at the end of its retention");
+            }
+            else if (!cancellationToken.IsCancellationRequested && await TrySendOnStreamAsync(session, kept.Message, cancellationToken).ConfigureAwait(false))
+            {
+                LogResultRedelivered(kept.Message.Id, session.Label, "the GET stream, at the end of its retention");
+            }
+            else
+            {
+                LogResultDiscarded(kept.Message.Id, session.Label, cancellationToken.IsCancellationRequested ? "the server is stopping" : "its retention time ended");
             }
         }
     }
@@ -264,6 +391,7 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
         _ => message.GetType().Name,
     };
 
+    /// <summary>Stops: cancels attempts in progress, waits for background redeliveries, and logs every result still kept as discarded.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -273,11 +401,13 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _sweep.DisposeAsync().ConfigureAwait(false);
+        await _background.DrainAsync(s_drainTimeout).ConfigureAwait(false);
         foreach (var session in _registry.All)
         {
-            foreach (var kept in session.TakeKept())
+            var (_, kept) = session.Close();
+            foreach (var result in kept)
             {
-                LogResultDiscarded(kept.Message.Id, session.Label, "the server is stopping");
+                LogResultDiscarded(result.Message.Id, session.Label, "the server is stopping");
             }
         }
 
@@ -303,7 +433,7 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Undelivered result of request {RequestId} (session {SessionId}) was delivered on {Channel}.")]
     private partial void LogResultRedelivered(RequestId requestId, string sessionId, string channel);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Undelivered result of request {RequestId} (session {SessionId}) still could not be delivered by webhook: {Error}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Undelivered result of request {RequestId} (session {SessionId}) still could not be delivered: {Error}")]
     private partial void LogRedeliveryFailed(RequestId requestId, string sessionId, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Undelivered result of request {RequestId} (session {SessionId}) was discarded: {Why}.")]
@@ -314,4 +444,7 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The {What} of session {SessionId} could not be delivered to {WebhookUrl}: {Error}")]
     private partial void LogMessageNotDelivered(string what, string sessionId, string webhookUrl, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Notification '{Method}' of session {SessionId} was not sent: a delivery to {WebhookUrl} failed moments ago.")]
+    private partial void LogNotificationSkipped(string method, string sessionId, string webhookUrl);
 }

@@ -31,18 +31,32 @@ public static partial class HybridMcpServerBuilderExtensions
         services.AddOptions<HybridServerTransportOptions>().Configure(configure ?? (static _ => { }));
         services.TryAddSingleton<HybridSessionRegistry>();
         services.TryAddSingleton(sp => CreateDelivery(sp));
-        services.TryAddSingleton(sp => new HybridToolFilters(
-            sp.GetRequiredService<IOptions<HybridServerTransportOptions>>().Value,
+        services.TryAddSingleton(sp => new SdkSessionLeases(sp));
+        services.TryAddSingleton(sp => new WebhookCallRunner(
+            Options(sp),
             sp.GetRequiredService<HybridSessionRegistry>(),
             sp.GetRequiredService<HybridDelivery>(),
+            sp.GetRequiredService<SdkSessionLeases>(),
             sp.GetRequiredService<IServiceScopeFactory>(),
+            sp.GetRequiredService<ILogger<WebhookCallRunner>>()));
+        services.TryAddSingleton(sp => new HybridToolFilters(
+            Options(sp),
+            sp.GetRequiredService<HybridSessionRegistry>(),
+            sp.GetRequiredService<HybridDelivery>(),
+            sp.GetRequiredService<WebhookCallRunner>(),
             sp.GetRequiredService<ILogger<HybridToolFilters>>()));
         services.TryAddSingleton(sp => new HybridEndpointFilter(
-            sp.GetRequiredService<IOptions<HybridServerTransportOptions>>().Value,
+            Options(sp),
             sp.GetRequiredService<HybridSessionRegistry>(),
             sp.GetRequiredService<HybridDelivery>(),
             sp.GetRequiredService<ILogger<HybridEndpointFilter>>()));
-        services.AddHostedService<HybridStartup>();
+        services.AddHostedService(sp => new HybridStartup(
+            Options(sp),
+            sp.GetRequiredService<HybridDelivery>(),
+            sp.GetRequiredService<WebhookCallRunner>(),
+            sp.GetRequiredService<SdkSessionLeases>(),
+            sp.GetRequiredService<IOptions<McpServerOptions>>(),
+            sp.GetRequiredService<ILogger<HybridStartup>>()));
 
         builder.WithHttpTransport(options => options.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);
         services.AddSingleton<IPostConfigureOptions<HttpServerTransportOptions>, TrackSessions>();
@@ -52,7 +66,10 @@ public static partial class HybridMcpServerBuilderExtensions
             filters.AddCallToolFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).CallToolAsync(next, context, cancellationToken));
         });
         builder.WithMessageFilters(filters =>
-            filters.AddIncomingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).OnIncomingAsync(next, context, cancellationToken)));
+        {
+            filters.AddIncomingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).OnIncomingAsync(next, context, cancellationToken));
+            filters.AddOutgoingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).OnOutgoingAsync(next, context, cancellationToken));
+        });
         return builder;
     }
 
@@ -82,14 +99,16 @@ public static partial class HybridMcpServerBuilderExtensions
     private static HybridToolFilters Filters(IServiceProvider? services) =>
         services?.GetService<HybridToolFilters>() ?? throw new InvalidOperationException("The hybrid transport's services are missing: call WithHybridTransport on the MCP server builder.");
 
+    private static HybridServerTransportOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<HybridServerTransportOptions>>().Value;
+
     private static HybridDelivery CreateDelivery(IServiceProvider services)
     {
-        var options = services.GetRequiredService<IOptions<HybridServerTransportOptions>>().Value;
+        var options = Options(services);
         options.Validate();
         return new HybridDelivery(options, services.GetRequiredService<HybridSessionRegistry>(), services.GetService<ILoggerFactory>(), services.GetService<TimeProvider>());
     }
 
-    /// <summary>Gives each stateful session's own server to the registry, and forgets the session when it ends.</summary>
+    /// <summary>Gives each stateful session's own server to the registry, and closes the session's entry when it ends.</summary>
     private sealed class TrackSessions(HybridSessionRegistry registry, IServiceProvider services) : IPostConfigureOptions<HttpServerTransportOptions>
     {
         public void PostConfigure(string? name, HttpServerTransportOptions options)
@@ -104,7 +123,7 @@ public static partial class HybridMcpServerBuilderExtensions
                     return;
                 }
 
-                var session = registry.GetOrAddSession(sessionId);
+                var session = registry.AddSession(sessionId);
                 session.Server = server;
                 try
                 {
@@ -112,19 +131,18 @@ public static partial class HybridMcpServerBuilderExtensions
                 }
                 finally
                 {
+                    // Closed before it is forgotten, so a result that finishes later is logged as discarded, not left here.
                     registry.Remove(session);
-                    foreach (var call in session.Calls.Values)
+                    var (calls, kept) = session.Close();
+                    var reason = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested
+                        ? CallStopReason.ServerStopping
+                        : CallStopReason.SessionEnded;
+                    foreach (var call in calls)
                     {
-                        try
-                        {
-                            await call.CancelAsync().ConfigureAwait(false);
-                        }
-                        catch (ObjectDisposedException)
-                        {
-                        }
+                        call.Stop(reason);
                     }
 
-                    services.GetRequiredService<HybridDelivery>().OnSessionEnded(session);
+                    services.GetRequiredService<HybridDelivery>().OnSessionEnded(session, kept, reason == CallStopReason.ServerStopping ? "the server is stopping" : "the session ended");
                 }
             };
 #pragma warning restore MCPEXP002
@@ -134,8 +152,17 @@ public static partial class HybridMcpServerBuilderExtensions
         }
     }
 
-    /// <summary>Validates the options when the host starts and warns about unsigned deliveries.</summary>
-    private sealed partial class HybridStartup(HybridDelivery delivery, ILogger<HybridStartup> logger) : IHostedService
+    /// <summary>
+    /// Checks the setup when the host starts (unsigned deliveries, tool names that match no tool, whether sessions can
+    /// be held active) and, when it stops, cancels the webhook calls still running and waits for them to end.
+    /// </summary>
+    private sealed partial class HybridStartup(
+        HybridServerTransportOptions options,
+        HybridDelivery delivery,
+        WebhookCallRunner runner,
+        SdkSessionLeases leases,
+        IOptions<McpServerOptions> serverOptions,
+        ILogger<HybridStartup> logger) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
@@ -144,12 +171,24 @@ public static partial class HybridMcpServerBuilderExtensions
                 LogUnsigned(logger);
             }
 
+            var tools = serverOptions.Value.ToolCollection;
+            var unknown = options.WebhookTools.Where(t => tools is null || !tools.TryGetPrimitive(t, out _)).ToList();
+            if (unknown.Count > 0)
+            {
+                var registered = tools is null ? "none" : string.Join(", ", tools.Select(t => t.ProtocolTool.Name).Order(StringComparer.Ordinal));
+                LogUnknownWebhookTools(logger, string.Join(", ", unknown), registered);
+            }
+
+            leases.ReportAvailability(logger);
             return Task.CompletedTask;
         }
 
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => runner.StopAllAsync(cancellationToken);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "The hybrid transport sends webhook deliveries unsigned (Security.AllowUnsigned): clients cannot tell them from forgeries. Use this only with clients that cannot verify, such as the Python asyncmcp.")]
         private static partial void LogUnsigned(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "HybridServerTransportOptions.WebhookTools names {Unknown}, which match no registered tool (registered: {Registered}); calls to them cannot answer by webhook. A tool added later, or per session, is still honoured.")]
+        private static partial void LogUnknownWebhookTools(ILogger logger, string unknown, string registered);
     }
 }

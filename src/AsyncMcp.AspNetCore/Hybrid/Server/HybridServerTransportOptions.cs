@@ -37,6 +37,20 @@ public sealed class HybridServerTransportOptions
     /// <summary>The most undelivered results kept per session; the oldest is discarded (and logged) beyond it. Default 100.</summary>
     public int MaxUndeliveredResultsPerSession { get; set; } = 100;
 
+    /// <summary>
+    /// The most webhook calls that may run at once on this server, across all clients (a call counts until its result
+    /// has been handed over). Beyond it a webhook tool's <c>tools/call</c> is answered with a JSON-RPC error
+    /// (<c>-32000</c>) that names this option. Default 1000.
+    /// </summary>
+    public int MaxConcurrentWebhookCalls { get; set; } = 1000;
+
+    /// <summary>
+    /// The most webhook calls that may run at once for one client (a session, or a sessionless client's webhook URL).
+    /// Beyond it a webhook tool's <c>tools/call</c> is answered with a JSON-RPC error (<c>-32000</c>) that names this
+    /// option. Default 100.
+    /// </summary>
+    public int MaxConcurrentWebhookCallsPerSession { get; set; } = 100;
+
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
     public void Validate()
@@ -69,6 +83,16 @@ public sealed class HybridServerTransportOptions
         if (MaxUndeliveredResultsPerSession < 1 || MaxUndeliveredResultsPerSession > 100_000)
         {
             throw new ArgumentException($"{name}.{nameof(MaxUndeliveredResultsPerSession)} must be from 1 to 100000 (was {MaxUndeliveredResultsPerSession}).");
+        }
+
+        if (MaxConcurrentWebhookCalls < 1 || MaxConcurrentWebhookCalls > 1_000_000)
+        {
+            throw new ArgumentException($"{name}.{nameof(MaxConcurrentWebhookCalls)} must be from 1 to 1000000 (was {MaxConcurrentWebhookCalls}).");
+        }
+
+        if (MaxConcurrentWebhookCallsPerSession < 1 || MaxConcurrentWebhookCallsPerSession > MaxConcurrentWebhookCalls)
+        {
+            throw new ArgumentException($"{name}.{nameof(MaxConcurrentWebhookCallsPerSession)} must be from 1 to {nameof(MaxConcurrentWebhookCalls)} ({MaxConcurrentWebhookCalls}) (was {MaxConcurrentWebhookCallsPerSession}).");
         }
 
         SendRetry.Validate(name);

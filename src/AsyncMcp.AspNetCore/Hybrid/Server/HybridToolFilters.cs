@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -9,24 +8,27 @@ using ModelContextProtocol.Server;
 namespace AsyncMcp.AspNetCore.Hybrid.Server;
 
 /// <summary>
-/// The hybrid transport's hooks into the MCP server: marks webhook tools in <c>tools/list</c>, acknowledges a webhook
-/// tool's <c>tools/call</c> at once and runs the tool in the background, remembers the webhook URL a client names in
-/// <c>initialize</c>, and stops a background call when the client cancels it.
+/// The hybrid transport's hooks into the MCP server: marks webhook tools in <c>tools/list</c>, hands a webhook tool's
+/// <c>tools/call</c> to the <see cref="WebhookCallRunner"/> (which acknowledges it at once), remembers the webhook URL
+/// a client names in <c>initialize</c>, offers kept results again whenever the client sends something, and stops a
+/// background call when the client cancels it.
 /// </summary>
 internal sealed partial class HybridToolFilters
 {
     private readonly HybridSessionRegistry _registry;
     private readonly HybridDelivery _delivery;
-    private readonly IServiceScopeFactory _scopes;
+    private readonly WebhookCallRunner _runner;
     private readonly HashSet<string> _configuredTools;
+    private readonly bool _jsonResponses;
     private readonly ILogger _logger;
 
-    public HybridToolFilters(HybridServerTransportOptions options, HybridSessionRegistry registry, HybridDelivery delivery, IServiceScopeFactory scopes, ILogger<HybridToolFilters> logger)
+    public HybridToolFilters(HybridServerTransportOptions options, HybridSessionRegistry registry, HybridDelivery delivery, WebhookCallRunner runner, ILogger<HybridToolFilters> logger)
     {
         _registry = registry;
         _delivery = delivery;
-        _scopes = scopes;
+        _runner = runner;
         _configuredTools = new HashSet<string>(options.WebhookTools, StringComparer.Ordinal);
+        _jsonResponses = options.ResponseMode == HybridResponseMode.Json;
         _logger = logger;
     }
 
@@ -65,20 +67,19 @@ internal sealed partial class HybridToolFilters
         }
 
         var requestWebhook = ReadString(context.Params!.Meta, HybridMeta.WebhookUrl);
-        HybridSession? session;
-        string? webhookUrl;
+        HybridSession? session = null;
+        string? webhookUrl = requestWebhook;
         if (context.Server.SessionId is { } sessionId)
         {
-            session = _registry.GetOrAddSession(sessionId);
-            webhookUrl = requestWebhook ?? session.WebhookUrl;
-        }
-        else
-        {
-            webhookUrl = requestWebhook;
-            session = webhookUrl is null ? null : _registry.GetOrAddSessionless(webhookUrl);
+            session = _registry.FindSession(sessionId);
+            webhookUrl ??= session?.WebhookUrl;
+            if (session is null)
+            {
+                webhookUrl = null;
+            }
         }
 
-        if (session is null || webhookUrl is null)
+        if (webhookUrl is null)
         {
             // The client has no webhook: the tool answers on the stream like any other.
             return await next(context, cancellationToken).ConfigureAwait(false);
@@ -86,20 +87,30 @@ internal sealed partial class HybridToolFilters
 
         if (await _delivery.CheckAddressAsync(webhookUrl, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
-            LogWebhookRefused(webhookUrl, session.Label, refusal);
+            LogWebhookRefused(webhookUrl, session?.Label ?? "(sessionless)", refusal);
             throw new McpProtocolException($"The webhook URL is refused by the server's reply-address policy: {refusal}", McpErrorCode.InvalidParams);
         }
 
-        _delivery.OnClientActivity(session);
-        return StartCall(next, context, name, session, webhookUrl);
+        return await _runner.StartAsync(next, context, name, session, webhookUrl, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Remembers <c>initialize</c>'s webhook URL (refusing one the policy does not allow) and handles cancellation of webhook calls.</summary>
+    /// <summary>
+    /// Remembers <c>initialize</c>'s webhook URL (refusing one the policy does not allow), handles cancellation of
+    /// webhook calls, and offers kept results again: any message from a client (or, sessionless, any message naming
+    /// the same webhook URL) says it may be reachable again.
+    /// </summary>
     public async Task OnIncomingAsync(McpMessageHandler next, MessageContext context, CancellationToken cancellationToken)
     {
         var sessionId = context.Server.SessionId;
         switch (context.JsonRpcMessage)
         {
+            case JsonRpcRequest { Params: not null and not JsonObject } malformed:
+                // MCP's params are always an object; the SDK would fail to read them and answer -32603 "An error occurred."
+                throw new McpProtocolException($"Invalid params: the params of '{malformed.Method}' must be a JSON object.", McpErrorCode.InvalidParams);
+
+            case JsonRpcRequest { Method: RequestMethods.ToolsCall } toolCall when ReadCallParams(toolCall) is { } invalid:
+                throw new McpProtocolException($"Invalid params of 'tools/call': {invalid}", McpErrorCode.InvalidParams);
+
             case JsonRpcRequest { Method: RequestMethods.Initialize } initialize when sessionId is not null:
                 var webhookUrl = ReadString(ReadMeta(initialize.Params), HybridMeta.WebhookUrl);
                 if (webhookUrl is not null)
@@ -110,7 +121,10 @@ internal sealed partial class HybridToolFilters
                         throw new McpProtocolException($"The webhook URL in initialize is refused by the server's reply-address policy: {refusal}", McpErrorCode.InvalidParams);
                     }
 
-                    _registry.GetOrAddSession(sessionId).WebhookUrl = webhookUrl;
+                    if (_registry.FindSession(sessionId) is { } session)
+                    {
+                        session.WebhookUrl = webhookUrl;
+                    }
                 }
 
                 break;
@@ -120,7 +134,10 @@ internal sealed partial class HybridToolFilters
                 break;
         }
 
-        if (_registry.FindSession(sessionId) is { } active)
+        var active = sessionId is not null
+            ? _registry.FindSession(sessionId)
+            : _registry.FindSessionless(ReadString(ReadMeta(ParamsOf(context.JsonRpcMessage)), HybridMeta.WebhookUrl));
+        if (active is not null)
         {
             _delivery.OnClientActivity(active);
         }
@@ -128,101 +145,32 @@ internal sealed partial class HybridToolFilters
         await next(context, cancellationToken).ConfigureAwait(false);
     }
 
-    private CallToolResult StartCall(McpRequestHandler<CallToolRequestParams, CallToolResult> next, RequestContext<CallToolRequestParams> context, string name, HybridSession session, string webhookUrl)
+    /// <summary>
+    /// In JSON response mode, a request a tool sends to the client (sampling, elicitation, roots) cannot ride the POST's
+    /// JSON body: it goes on the session's GET stream when one is open, and otherwise fails at once with an error the
+    /// tool sees, instead of being dropped while the tool waits for an answer for ever.
+    /// </summary>
+    public Task OnOutgoingAsync(McpMessageHandler next, MessageContext context, CancellationToken cancellationToken)
     {
-        var requestId = context.JsonRpcRequest.Id;
-        var key = requestId.ToString();
-        var cancellation = new CancellationTokenSource();
-        if (!session.Calls.TryAdd(key, cancellation))
+        if (_jsonResponses &&
+            context.JsonRpcMessage is JsonRpcRequest { Context.RelatedTransport: { } related } request &&
+            related is not WebhookCallTransport &&
+            context.Server.SessionId is { } sessionId)
         {
-            cancellation.Dispose();
-            throw new McpProtocolException($"Request id {key} is already running on this session.", McpErrorCode.InvalidRequest);
-        }
-
-        // The request's own scope and token end when this filter returns; the call gets its own.
-        var scope = _scopes.CreateAsyncScope();
-        var transport = new WebhookCallTransport(session, webhookUrl, $"{session.Key}|{key}", _delivery);
-        var call = new RequestContext<CallToolRequestParams>(new WebhookCallServer(context.Server, session, transport), context.JsonRpcRequest, context.Params!)
-        {
-            MatchedPrimitive = context.MatchedPrimitive,
-            Services = scope.ServiceProvider,
-            User = context.User,
-        };
-        foreach (var item in context.Items)
-        {
-            call.Items[item.Key] = item.Value;
-        }
-
-        LogAccepted(name, requestId, session.Label);
-        var token = cancellation.Token;
-        _ = Task.Run(() => RunCallAsync(next, call, name, requestId, session, webhookUrl, transport, cancellation, scope, token), CancellationToken.None);
-        return new CallToolResult
-        {
-            Content = [new TextContentBlock { Text = $"Accepted: the result of '{name}' will be delivered to your webhook." }],
-            Meta = new JsonObject
+            if (_registry.FindSession(sessionId) is not { HasOpenStream: true })
             {
-                [HybridMeta.Delivery] = HybridMeta.Webhook,
-                [HybridMeta.Accepted] = true,
-            },
-        };
+                LogRequestRefused(request.Method, sessionId);
+                throw new McpException(
+                    $"The client cannot be sent '{request.Method}': the server answers in JSON response mode, where such a request can only travel on the " +
+                    "session's GET stream, and the client has none open. Open a GET stream, or serve in SSE response mode.");
+            }
+
+            // Sent by the session's own transport, which writes it on the open GET stream.
+            request.Context!.RelatedTransport = null;
+        }
+
+        return next(context, cancellationToken);
     }
-
-    private async Task RunCallAsync(
-        McpRequestHandler<CallToolRequestParams, CallToolResult> next,
-        RequestContext<CallToolRequestParams> call,
-        string name,
-        RequestId requestId,
-        HybridSession session,
-        string webhookUrl,
-        WebhookCallTransport transport,
-        CancellationTokenSource cancellation,
-        AsyncServiceScope scope,
-        CancellationToken token)
-    {
-        JsonRpcMessageWithId? final = null;
-        try
-        {
-            final = Response(requestId, await next(call, token).ConfigureAwait(false));
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // A cancelled request gets no response (MCP's cancellation rule).
-            LogCallCancelled(name, requestId, session.Label);
-        }
-        catch (McpProtocolException ex)
-        {
-            final = new JsonRpcError { Id = requestId, Error = new JsonRpcErrorDetail { Code = (int)ex.ErrorCode, Message = ex.Message } };
-        }
-        catch (Exception ex)
-        {
-            // As the SDK answers a tool that throws on the stream: an error result, with the message only of an McpException.
-            LogCallFailed(ex, name, requestId, session.Label);
-            final = Response(requestId, new CallToolResult
-            {
-                IsError = true,
-                Content = [new TextContentBlock { Text = ex is McpException ? $"An error occurred invoking '{name}': {ex.Message}" : $"An error occurred invoking '{name}'." }],
-            });
-        }
-        finally
-        {
-            session.Calls.TryRemove(new KeyValuePair<string, CancellationTokenSource>(requestId.ToString(), cancellation));
-            cancellation.Dispose();
-            await scope.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (final is not null)
-        {
-            // After the call's progress and log messages, so the client sees them before the result.
-            await transport.Sent.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            await _delivery.DeliverResultAsync(session, webhookUrl, final).ConfigureAwait(false);
-        }
-    }
-
-    private static JsonRpcResponse Response(RequestId id, CallToolResult result) => new()
-    {
-        Id = id,
-        Result = JsonSerializer.SerializeToNode(result, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolResult))),
-    };
 
     private void Cancel(JsonRpcNotification cancelled, string? sessionId)
     {
@@ -231,38 +179,56 @@ internal sealed partial class HybridToolFilters
             return;
         }
 
-        var session = _registry.FindSession(sessionId) ?? _registry.FindSessionless(ReadString(ReadMeta(parameters), HybridMeta.WebhookUrl));
-        var key = requestId.GetValueKind() == JsonValueKind.String ? requestId.GetValue<string>() : requestId.ToJsonString();
-        if (session is not null && session.Calls.TryGetValue(key, out var cancellation))
+        var session = sessionId is not null
+            ? _registry.FindSession(sessionId)
+            : _registry.FindSessionless(ReadString(ReadMeta(parameters), HybridMeta.WebhookUrl));
+        if (session is null)
         {
-            try
-            {
-                cancellation.Cancel();
-                LogCancelRequested(key, session.Label);
-            }
-            catch (ObjectDisposedException)
-            {
-                // It finished meanwhile.
-            }
+            return;
+        }
+
+        var key = requestId.GetValueKind() == JsonValueKind.String ? requestId.GetValue<string>() : requestId.ToJsonString();
+        if (session.FindCall(key) is { } call)
+        {
+            call.Stop(CallStopReason.ClientCancelled);
+            LogCancelRequested(key, session.Label);
+        }
+
+        _delivery.OnCallCancelled(session, key);
+    }
+
+    /// <summary>Why a <c>tools/call</c>'s params cannot be read as the SDK will read them, or <see langword="null"/> when they can.</summary>
+    private static string? ReadCallParams(JsonRpcRequest request)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(request.Params, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolRequestParams))) is CallToolRequestParams { Name.Length: > 0 }
+                ? null
+                : "a tool 'name' is required.";
+        }
+        catch (JsonException ex)
+        {
+            return ex.Message;
         }
     }
+
+    private static JsonNode? ParamsOf(JsonRpcMessage message) => message switch
+    {
+        JsonRpcRequest request => request.Params,
+        JsonRpcNotification notification => notification.Params,
+        _ => null,
+    };
 
     private static JsonObject? ReadMeta(JsonNode? parameters) => parameters is JsonObject o ? o["_meta"] as JsonObject : null;
 
     private static string? ReadString(JsonObject? meta, string key) =>
         meta?[key] is JsonValue value && value.GetValueKind() == JsonValueKind.String && value.GetValue<string>() is { Length: > 0 } text ? text : null;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tool '{Tool}' (request {RequestId}, session {SessionId}) was accepted; its result will be delivered by webhook.")]
-    private partial void LogAccepted(string tool, RequestId requestId, string sessionId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tool '{Tool}' (request {RequestId}, session {SessionId}) was cancelled by the client; no result is sent.")]
-    private partial void LogCallCancelled(string tool, RequestId requestId, string sessionId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "JSON response mode: the request '{Method}' of session {SessionId} failed at once: it can only reach the client on a GET stream, and none is open.")]
+    private partial void LogRequestRefused(string method, string sessionId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "The client cancelled webhook call {RequestId} (session {SessionId}).")]
     private partial void LogCancelRequested(string requestId, string sessionId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tool '{Tool}' (request {RequestId}, session {SessionId}) failed; the client gets an error result.")]
-    private partial void LogCallFailed(Exception exception, string tool, RequestId requestId, string sessionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook URL {WebhookUrl} (session {SessionId}) was refused by the reply-address policy: {Reason}")]
     private partial void LogWebhookRefused(string webhookUrl, string sessionId, string reason);

@@ -18,13 +18,21 @@ internal static partial class JsonResponseMode
 {
     private static readonly Lazy<JsonSerializerOptions> s_json = new(() => McpJsonUtilities.DefaultOptions);
 
-    public static async Task HandlePostAsync(HttpContext context, RequestDelegate inner, Func<HybridSession?> session, ILogger logger)
+    /// <param name="context">The POST.</param>
+    /// <param name="inner">The SDK's handler.</param>
+    /// <param name="session">Finds the session once the SDK has named it.</param>
+    /// <param name="withholdAcknowledgement">
+    /// The id of a <c>tools/call</c> from a client that does not read acknowledgements: if the response is one, the
+    /// POST is answered <c>202 Accepted</c> with no body instead (the result follows by webhook).
+    /// </param>
+    /// <param name="logger">The logger.</param>
+    public static async Task HandlePostAsync(HttpContext context, RequestDelegate inner, Func<HybridSession?> session, RequestId? withholdAcknowledgement, ILogger logger)
     {
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
         var pipe = new Pipe();
         var capture = new CapturingBodyFeature(pipe.Writer);
         context.Features.Set<IHttpResponseBodyFeature>(capture);
-        var reading = ReadAsync(context, pipe.Reader, session, logger);
+        var reading = ReadAsync(context, pipe.Reader, session, logger, context.RequestAborted);
         try
         {
             await inner(context).ConfigureAwait(false);
@@ -49,7 +57,7 @@ internal static partial class JsonResponseMode
             return;
         }
 
-        if (outcome.Final is not { } final)
+        if (outcome.Final is not { } final || (final is JsonRpcResponse response && response.Id == withholdAcknowledgement && IsAcknowledgement(response)))
         {
             context.Response.StatusCode = StatusCodes.Status202Accepted;
             context.Response.ContentType = null;
@@ -63,16 +71,18 @@ internal static partial class JsonResponseMode
         await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task<Outcome> ReadAsync(HttpContext context, PipeReader reader, Func<HybridSession?> session, ILogger logger)
+    private static async Task<Outcome> ReadAsync(HttpContext context, PipeReader reader, Func<HybridSession?> session, ILogger logger, CancellationToken cancellationToken)
     {
+        // The pipe is read to its end, which comes when the SDK's handler returns (also when the client goes away), so
+        // its reads take no token; the token is for forwarding messages to the GET stream.
         // Wait for the first bytes: by then the SDK has chosen the content type.
-        var first = await reader.ReadAsync().ConfigureAwait(false);
+        var first = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
         reader.AdvanceTo(first.Buffer.Start);
         var isEventStream = context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) ?? false;
         if (!isEventStream)
         {
             using var buffer = new MemoryStream();
-            await reader.CopyToAsync(buffer).ConfigureAwait(false);
+            await reader.CopyToAsync(buffer, CancellationToken.None).ConfigureAwait(false);
             await reader.CompleteAsync().ConfigureAwait(false);
             return new Outcome(null, buffer.Length == 0 && first.IsCompleted ? [] : buffer.ToArray());
         }
@@ -82,7 +92,7 @@ internal static partial class JsonResponseMode
         await using (stream.ConfigureAwait(false))
         {
             var parser = SseParser.Create(stream, static (_, data) => data.ToArray());
-            await foreach (var item in parser.EnumerateAsync().ConfigureAwait(false))
+            await foreach (var item in parser.EnumerateAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 if (item.Data.Length == 0)
                 {
@@ -107,7 +117,7 @@ internal static partial class JsonResponseMode
 
                 if (message is not null)
                 {
-                    await ForwardAsync(message, session(), logger).ConfigureAwait(false);
+                    await ForwardAsync(message, session(), logger, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -115,13 +125,13 @@ internal static partial class JsonResponseMode
         return new Outcome(final, null);
     }
 
-    private static async Task ForwardAsync(JsonRpcMessage message, HybridSession? session, ILogger logger)
+    private static async Task ForwardAsync(JsonRpcMessage message, HybridSession? session, ILogger logger, CancellationToken cancellationToken)
     {
         if (session is { HasOpenStream: true })
         {
             try
             {
-                await session.Server!.SendMessageAsync(message).ConfigureAwait(false);
+                await session.Server!.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (InvalidOperationException)
@@ -133,6 +143,12 @@ internal static partial class JsonResponseMode
         var what = message is JsonRpcRequest request ? $"request '{request.Method}'" : $"notification '{((JsonRpcNotification)message).Method}'";
         LogNotForwarded(logger, what, session?.SessionId ?? "(none)");
     }
+
+    private static bool IsAcknowledgement(JsonRpcResponse response) =>
+        response.Result is System.Text.Json.Nodes.JsonObject result &&
+        result["_meta"] is System.Text.Json.Nodes.JsonObject meta &&
+        meta[HybridMeta.Accepted] is System.Text.Json.Nodes.JsonValue accepted &&
+        accepted.GetValueKind() == JsonValueKind.True;
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "JSON response mode: the {What} of session {SessionId} was not delivered; it cannot ride a JSON body and no GET stream is open.")]
     private static partial void LogNotForwarded(ILogger logger, string what, string sessionId);

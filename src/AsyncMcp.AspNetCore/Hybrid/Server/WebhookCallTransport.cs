@@ -77,20 +77,24 @@ internal sealed class WebhookCallTransport : ITransport
         Task send;
         lock (_gate)
         {
-            send = _tail = AfterAsync(_tail, message);
+            send = _tail = AfterAsync(_tail, message, cancellationToken);
         }
 
         await send.ConfigureAwait(false);
     }
 
-    private async Task AfterAsync(Task previous, JsonRpcMessage message)
+    private async Task AfterAsync(Task previous, JsonRpcMessage message, CancellationToken cancellationToken)
     {
         await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (_session.HasOpenStream)
+
+        // Notifications ride the GET stream while one is open. Requests to the client (sampling, elicitation) always go
+        // by webhook: the session's server can only put a request on its stream as a request of its own, and the
+        // client's answer, POSTed on the session, finds this one by its id whichever way it went.
+        if (_session.HasOpenStream && message is not JsonRpcRequest)
         {
             try
             {
-                await _session.Server!.SendMessageAsync(message).ConfigureAwait(false);
+                await _session.Server!.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (InvalidOperationException)
@@ -99,7 +103,8 @@ internal sealed class WebhookCallTransport : ITransport
             }
         }
 
-        await _delivery.SendAsync(_session, _webhookUrl, message, _orderingKey).ConfigureAwait(false);
+        // A request that cannot be delivered throws here, so the tool that sent it learns it at once.
+        await _delivery.SendAsync(_session, _webhookUrl, message, _orderingKey, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
