@@ -81,6 +81,29 @@ public sealed class SqsConcurrencyTests(EmulatorFixture fixture)
             await client.DisposeAsync();
         }
 
-        Assert.Equal(0, SharedReplyQueues.CountFor(sqs));
+        Assert.Equal(0, SharedReplyQueues.LeasesFor(sqs));
+    }
+
+    [Fact]
+    public async Task A_connection_that_follows_the_last_one_on_a_response_queue_gets_its_replies_at_once()
+    {
+        var timeout = TestContext.Current.CancellationToken;
+        await using var harness = await SqsHarness.StartAsync(fixture);
+        var queue = await harness.CreateResponseQueueAsync();
+        using var sqs = fixture.Emulator.CreateSqsClient();
+        var options = new SqsClientTransportOptions { ServerRequestQueueUrl = harness.RequestQueueUrl, ResponseQueueUrl = queue };
+
+        // A proxy's sessions come and go: the first connection closes while its long poll is in flight. Were that poll
+        // abandoned, the emulator (and SQS) could still hand it the next reply, hidden for the visibility timeout (30 s).
+        await (await McpClient.CreateAsync(new SqsClientTransport(sqs, options, SqsHarness.LoggerFactory), new McpClientOptions { ProtocolVersion = Protocols.November2025 }, SqsHarness.LoggerFactory, timeout)).DisposeAsync();
+        Assert.Equal(0, SharedReplyQueues.LeasesFor(sqs));
+
+        using var prompt = CancellationTokenSource.CreateLinkedTokenSource(timeout);
+        prompt.CancelAfter(TimeSpan.FromSeconds(15));
+        await using var next = await McpClient.CreateAsync(new SqsClientTransport(sqs, options, SqsHarness.LoggerFactory), new McpClientOptions { ProtocolVersion = Protocols.November2025 }, SqsHarness.LoggerFactory, prompt.Token);
+        var result = await next.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "next" }, cancellationToken: prompt.Token);
+
+        Assert.Equal("Echo: next", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Equal(1, SharedReplyQueues.CountFor(sqs));
     }
 }

@@ -83,9 +83,12 @@ public sealed class ReplyDemultiplexerTests
         await using var demux = new ReplyDemultiplexer(source, 10);
         var closing = demux.Subscribe();
         closing.ClaimClient("closed");
+        await using var other = demux.Subscribe();
+        other.ClaimClient("other");
+        other.ClaimSession("other-session");
         demux.Start();
         await closing.DisposeAsync();
-        Assert.Equal(0, demux.SubscriptionCount);
+        Assert.Equal(1, demux.SubscriptionCount);
 
         var foreign = Reply(clientId: "elsewhere", id: "foreign");
         var late = Reply(clientId: "closed", id: "late");
@@ -132,6 +135,32 @@ public sealed class ReplyDemultiplexerTests
         Assert.Same(gone, error);
         await using var later = demux.Subscribe();
         Assert.Same(gone, await Assert.ThrowsAsync<InvalidOperationException>(() => later.ReceiveAsync(10, TestContext.Current.CancellationToken)));
+    }
+
+    [Fact]
+    public async Task With_no_subscriber_the_loop_lets_a_poll_in_flight_finish_and_starts_no_new_one_until_one_comes()
+    {
+        var source = new FakeSource(TimeSpan.FromSeconds(30));
+        await using var demux = new ReplyDemultiplexer(source, 10);
+        var a = demux.Subscribe();
+        a.ClaimClient("a");
+        demux.Start();
+        await WaitUntilAsync(() => source.RequestedCounts.Count == 1);
+
+        await a.DisposeAsync();
+        var stray = Reply(clientId: "elsewhere", id: "stray");
+        source.Enqueue(stray);
+
+        // The poll in flight was not cancelled: it returned the message, which went back to the queue ...
+        await WaitUntilAsync(() => stray.Releases == 1);
+
+        // ... and no further poll starts while nobody listens.
+        Assert.Single(source.RequestedCounts);
+        await using var b = demux.Subscribe();
+        b.ClaimClient("b");
+        source.Enqueue(Reply(clientId: "b", id: "for-b"));
+        Assert.Equal("for-b", (await ReceiveAsync(b, 1))[0].MessageId);
+        Assert.True(source.RequestedCounts.Count >= 2);
     }
 
     [Fact]

@@ -6,7 +6,10 @@ namespace AsyncMcp.Aws.Sqs;
 
 /// <summary>
 /// The reply queues this process reads, one <see cref="ReplyDemultiplexer"/> (one receive loop) per SQS client and
-/// queue, shared by every connection that replies there and stopped when the last of them closes.
+/// queue, shared by every connection that replies there. When the last of them closes, the loop stops polling but is
+/// kept for a while (longer than a long poll) before it is disposed: a poll in flight then finishes instead of being
+/// abandoned with a reply in it, and a connection that comes back meanwhile (a proxy whose sessions come and go)
+/// reuses the loop.
 /// </summary>
 internal static class SharedReplyQueues
 {
@@ -17,8 +20,9 @@ internal static class SharedReplyQueues
     /// <param name="sqs">The SQS client the connection uses.</param>
     /// <param name="key">The queue, with whatever else changes how it must be read (the S3 bucket of offloaded payloads).</param>
     /// <param name="create">Makes the demultiplexer when none is running.</param>
+    /// <param name="linger">How long an unused demultiplexer is kept before it is disposed.</param>
     /// <returns>The connection's lease: its subscription, released with it.</returns>
-    public static Lease Acquire(IAmazonSQS sqs, string key, Func<ReplyDemultiplexer> create)
+    public static Lease Acquire(IAmazonSQS sqs, string key, Func<ReplyDemultiplexer> create, TimeSpan linger)
     {
         lock (s_gate)
         {
@@ -27,7 +31,7 @@ internal static class SharedReplyQueues
             {
                 // A demultiplexer whose loop has ended (the queue was deleted, say) keeps failing its own subscribers;
                 // a new connection gets a fresh one, which finds out for itself whether the queue is back.
-                entry = new Entry(create());
+                entry = new Entry(create(), linger);
                 queues[key] = entry;
                 entry.Demultiplexer.Start();
             }
@@ -37,7 +41,7 @@ internal static class SharedReplyQueues
         }
     }
 
-    /// <summary>How many demultiplexers are running for this client (for tests).</summary>
+    /// <summary>How many demultiplexers this client has, in use or lingering (for tests).</summary>
     internal static int CountFor(IAmazonSQS sqs)
     {
         lock (s_gate)
@@ -46,11 +50,45 @@ internal static class SharedReplyQueues
         }
     }
 
-    internal sealed class Entry(ReplyDemultiplexer demultiplexer)
+    /// <summary>How many connections hold this client's demultiplexers (for tests).</summary>
+    internal static int LeasesFor(IAmazonSQS sqs)
+    {
+        lock (s_gate)
+        {
+            return s_queues.TryGetValue(sqs, out var queues) ? queues.Values.Sum(e => e.Leases) : 0;
+        }
+    }
+
+    private static async Task RetireWhenUnusedAsync(Dictionary<string, Entry> queues, string key, Entry entry, int idleSince)
+    {
+        await Task.Delay(entry.Linger).ConfigureAwait(false);
+        lock (s_gate)
+        {
+            // In use again, or unused since later than this retirement was planned for: a later one decides.
+            if (entry.Leases > 0 || entry.IdleCount != idleSince)
+            {
+                return;
+            }
+
+            if (queues.TryGetValue(key, out var current) && ReferenceEquals(current, entry))
+            {
+                queues.Remove(key);
+            }
+        }
+
+        await entry.Demultiplexer.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal sealed class Entry(ReplyDemultiplexer demultiplexer, TimeSpan linger)
     {
         public ReplyDemultiplexer Demultiplexer { get; } = demultiplexer;
 
+        public TimeSpan Linger { get; } = linger;
+
         public int Leases { get; set; }
+
+        /// <summary>How many times the last lease has left.</summary>
+        public int IdleCount { get; set; }
     }
 
     /// <summary>One connection's hold on a shared reply queue.</summary>
@@ -79,19 +117,19 @@ internal static class SharedReplyQueues
             }
 
             await Subscription.DisposeAsync().ConfigureAwait(false);
-            bool last;
+            int? idleSince = null;
             lock (s_gate)
             {
-                last = --_entry.Leases == 0;
-                if (last && _queues.TryGetValue(_key, out var current) && ReferenceEquals(current, _entry))
+                if (--_entry.Leases == 0)
                 {
-                    _queues.Remove(_key);
+                    idleSince = ++_entry.IdleCount;
                 }
             }
 
-            if (last)
+            if (idleSince is { } since)
             {
-                await _entry.Demultiplexer.DisposeAsync().ConfigureAwait(false);
+                // Never awaited by the connection: its disposal is not held up by the linger.
+                _ = RetireWhenUnusedAsync(_queues, _key, _entry, since);
             }
         }
     }

@@ -43,7 +43,8 @@ internal static class SqsBackedClient
             lease = SharedReplyQueues.Acquire(
                 sqs,
                 key,
-                () => new ReplyDemultiplexer(CreateSource(), options.ReceiveBatchSize, SqsErrors.IsFatalForClient, loggerFactory));
+                () => new ReplyDemultiplexer(CreateSource(), options.ReceiveBatchSize, SqsErrors.IsFatalForClient, loggerFactory),
+                options.WaitTime + TimeSpan.FromSeconds(10));
         }
 
         AsyncMcpClientSessionTransport transport;

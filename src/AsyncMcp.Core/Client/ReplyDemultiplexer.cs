@@ -19,6 +19,11 @@ namespace AsyncMcp.Client;
 /// still waiting for its session, if there is exactly one.
 /// </para>
 /// <para>
+/// The loop polls only while at least one connection is subscribed. When the last one leaves, a poll in flight is
+/// left to finish rather than cancelled (a long poll abandoned mid-way can still take a message, which then stays
+/// invisible for its visibility timeout), so a connection that subscribes soon after finds its replies at once.
+/// </para>
+/// <para>
 /// A reply no connection here can claim is handed back to the broker at once: it may belong to a client in another
 /// process. A reply for a connection that has already closed here is deleted, since its id is unique to that
 /// connection and nobody else will take it.
@@ -38,6 +43,7 @@ public sealed partial class ReplyDemultiplexer : IAsyncDisposable
     private readonly HashSet<string> _closed = new(StringComparer.Ordinal);
     private readonly Queue<string> _closedOrder = new();
     private readonly BackgroundOperations _acks = new();
+    private TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _fault;
     private int _started;
     private int _disposed;
@@ -52,7 +58,7 @@ public sealed partial class ReplyDemultiplexer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(source);
         _source = source;
         _logger = loggerFactory?.CreateLogger<ReplyDemultiplexer>() ?? NullLogger<ReplyDemultiplexer>.Instance;
-        _loop = new ReceiveLoop(source, RouteAsync, receiveBatchSize, limiter: null, isFatalReceiveError, loggerFactory?.CreateLogger<ReceiveLoop>());
+        _loop = new ReceiveLoop(source, RouteAsync, receiveBatchSize, limiter: null, isFatalReceiveError, loggerFactory?.CreateLogger<ReceiveLoop>(), WaitForSubscribersAsync);
     }
 
     /// <summary>The shared queue, for logs.</summary>
@@ -103,6 +109,7 @@ public sealed partial class ReplyDemultiplexer : IAsyncDisposable
             }
 
             _subscriptions.Add(subscription);
+            _subscribed.TrySetResult();
         }
 
         return subscription;
@@ -165,6 +172,11 @@ public sealed partial class ReplyDemultiplexer : IAsyncDisposable
                 return;
             }
 
+            if (_subscriptions.Count == 0)
+            {
+                _subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
             if (subscription.ClientId is { } clientId && _byClient.Remove(clientId))
             {
                 RememberClosed(clientId);
@@ -179,6 +191,17 @@ public sealed partial class ReplyDemultiplexer : IAsyncDisposable
 
     /// <summary>Hands a message back to the broker in the background, logging rather than throwing.</summary>
     internal void Release(IInboundMessage message) => _acks.Run(() => AcknowledgeQuietlyAsync(message, complete: false));
+
+    private Task WaitForSubscribersAsync(CancellationToken cancellationToken)
+    {
+        Task subscribed;
+        lock (_gate)
+        {
+            subscribed = _subscribed.Task;
+        }
+
+        return subscribed.WaitAsync(cancellationToken);
+    }
 
     private Task RouteAsync(IInboundMessage message, CancellationToken cancellationToken)
     {

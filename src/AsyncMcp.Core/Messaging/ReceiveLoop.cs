@@ -18,6 +18,7 @@ public sealed partial class ReceiveLoop : IAsyncDisposable
     private readonly int _batchSize;
     private readonly InFlightLimiter? _limiter;
     private readonly Func<Exception, bool>? _isFatal;
+    private readonly Func<CancellationToken, Task>? _waitToReceive;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
@@ -30,13 +31,15 @@ public sealed partial class ReceiveLoop : IAsyncDisposable
     /// <param name="limiter">When set, the loop receives only while the limiter has capacity, and never more than that capacity.</param>
     /// <param name="isFatal">When set and it returns <see langword="true"/> for a receive error, the loop ends and <see cref="Completion"/> faults with that error.</param>
     /// <param name="logger">The logger.</param>
+    /// <param name="waitToReceive">When set, awaited before each receive: the loop does not poll until it completes (a poll already in flight is left to finish).</param>
     public ReceiveLoop(
         IMessageSource source,
         Func<IInboundMessage, CancellationToken, Task> handler,
         int batchSize,
         InFlightLimiter? limiter = null,
         Func<Exception, bool>? isFatal = null,
-        ILogger? logger = null)
+        ILogger? logger = null,
+        Func<CancellationToken, Task>? waitToReceive = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(handler);
@@ -46,6 +49,7 @@ public sealed partial class ReceiveLoop : IAsyncDisposable
         _batchSize = batchSize;
         _limiter = limiter;
         _isFatal = isFatal;
+        _waitToReceive = waitToReceive;
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -107,6 +111,11 @@ public sealed partial class ReceiveLoop : IAsyncDisposable
             IReadOnlyList<IInboundMessage> messages;
             try
             {
+                if (_waitToReceive is not null)
+                {
+                    await _waitToReceive(cancellationToken).ConfigureAwait(false);
+                }
+
                 var capacity = _limiter is null ? _batchSize : await _limiter.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
                 messages = await _source.ReceiveAsync(Math.Min(_batchSize, capacity), cancellationToken).ConfigureAwait(false);
                 failures = 0;

@@ -58,6 +58,7 @@ public sealed partial class McpServerBridge
             return;
         }
 
+        var released = false;
         try
         {
             ITransport server;
@@ -74,11 +75,18 @@ public sealed partial class McpServerBridge
 
             LogSessionStarted(session.SessionId, _description);
             await McpMessageBridge.RunAsync(session, server, _logger, cancellationToken).ConfigureAwait(false);
+
+            // The slot is free before the end is logged: whoever waits for the log line may start the next session.
+            Interlocked.Decrement(ref _active);
+            released = true;
             LogSessionEnded(session.SessionId);
         }
         finally
         {
-            Interlocked.Decrement(ref _active);
+            if (!released)
+            {
+                Interlocked.Decrement(ref _active);
+            }
         }
     }
 
