@@ -113,6 +113,7 @@ public sealed class ServerBridgeTests(BridgeEmulator emulator)
     {
         Assert.Contains("exactly one of", Assert.Throws<ArgumentException>(() => new McpServerBridge(new McpServerBridgeOptions())).Message, StringComparison.Ordinal);
         Assert.Contains("MaxSessions", Assert.Throws<ArgumentException>(() => new McpServerBridge(new McpServerBridgeOptions { Command = "x", MaxSessions = 0 })).Message, StringComparison.Ordinal);
+        Assert.Contains("ShutdownTimeout", Assert.Throws<ArgumentException>(() => new McpServerBridge(new McpServerBridgeOptions { Command = "x", ShutdownTimeout = TimeSpan.FromSeconds(-1) })).Message, StringComparison.Ordinal);
     }
 
     private static McpServerBridge Bridge(int maxSessions = 8) => new(

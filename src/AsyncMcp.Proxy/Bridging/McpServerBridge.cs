@@ -104,6 +104,7 @@ public sealed partial class McpServerBridge
                 Arguments = [.. _options.Arguments],
                 WorkingDirectory = _options.WorkingDirectory,
                 EnvironmentVariables = new Dictionary<string, string?>(_options.Environment),
+                ShutdownTimeout = _options.ShutdownTimeout,
                 Name = "asyncmcp-bridge",
             },
             _loggerFactory);

@@ -21,6 +21,12 @@ public sealed class McpServerBridgeOptions
     /// <summary>The most sessions (so, child processes or connections) at once; a session beyond it gets a JSON-RPC error. Default 32.</summary>
     public int MaxSessions { get; set; } = 32;
 
+    /// <summary>
+    /// How long a session's child process is given to exit after its standard input is closed, before it is killed.
+    /// Default 2 seconds. Its session's slot is held until then.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
     public void Validate()
@@ -39,6 +45,11 @@ public sealed class McpServerBridgeOptions
         if (MaxSessions < 1 || MaxSessions > 10_000)
         {
             throw new ArgumentException($"{name}.{nameof(MaxSessions)} must be from 1 to 10000 (was {MaxSessions}).");
+        }
+
+        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromMinutes(5))
+        {
+            throw new ArgumentException($"{name}.{nameof(ShutdownTimeout)} must be from 0 to 5 minutes (was {ShutdownTimeout}).");
         }
 
         ArgumentNullException.ThrowIfNull(Arguments, $"{name}.{nameof(Arguments)}");
