@@ -124,7 +124,7 @@ public sealed class HybridBadInputTests
         var result = Assert.Single(answer.Messages)["result"]!;
         Assert.True((bool)result["isError"]!);
         Assert.Contains("GET stream", (string)result["content"]![0]!["text"]!, StringComparison.Ordinal);
-        Assert.True(harness.Logged("sampling/createMessage"));
+        await Protocols.Eventually(() => harness.Logged("sampling/createMessage"));
     }
 
     [Fact]

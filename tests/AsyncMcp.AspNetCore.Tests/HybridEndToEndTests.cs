@@ -42,7 +42,7 @@ public sealed class HybridEndToEndTests
 
         Assert.Equal("done after 5 steps", Text(slow));
         Assert.Null(slow.Meta?[HybridMeta.Accepted]);
-        Assert.True(harness.Logged("Tool 'slow'") && harness.Logged("will be delivered by webhook"));
+        await Protocols.Eventually(() => harness.Logged("Tool 'slow'") && harness.Logged("will be delivered by webhook"));
         await Protocols.Eventually(() => harness.Logged("was delivered by webhook"));
         Assert.Equal([1, 2, 3, 4, 5], observed.ProgressBefore("done after 5 steps")!);
     }
@@ -61,7 +61,7 @@ public sealed class HybridEndToEndTests
 
         var rendered = await client.CallToolAsync("render", new Dictionary<string, object?> { ["title"] = "q3", ["steps"] = 3 }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("rendered q3", Text(rendered));
-        Assert.True(harness.Logged("Tool 'render'"));
+        await Protocols.Eventually(() => harness.Logged("Tool 'render'"));
     }
 
     [Theory]
@@ -112,7 +112,7 @@ public sealed class HybridEndToEndTests
         var result = await client.CallToolAsync("fail", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError);
-        Assert.True(harness.Logged("Tool 'fail'"));
+        await Protocols.Eventually(() => harness.Logged("Tool 'fail'"));
     }
 
     [Theory]
@@ -170,7 +170,7 @@ public sealed class HybridEndToEndTests
 
         Assert.Equal("model test-model said: sampled hello", Text(sampled));
         Assert.Equal("hello Ada", Text(elicited));
-        Assert.True(harness.Logged("Tool 'sample'") && harness.Logged("Tool 'elicit'"));
+        await Protocols.Eventually(() => harness.Logged("Tool 'sample'") && harness.Logged("Tool 'elicit'"));
     }
 
     [Fact]
