@@ -68,13 +68,19 @@ public sealed class RawWebhookPeer : IAsyncDisposable
         string? sessionId = null,
         bool sign = true,
         bool clientIdHeader = true,
-        string contentType = "application/json")
+        string contentType = "application/json",
+        IReadOnlyDictionary<string, string>? headers = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, ServerUrl) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         if (clientIdHeader)
         {
             request.Headers.Add("X-Client-ID", ClientId);
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.Add(name, value);
         }
 
         if (sessionId is not null)
@@ -96,8 +102,8 @@ public sealed class RawWebhookPeer : IAsyncDisposable
         return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text), response);
     }
 
-    public Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostAsync(JsonNode message, string? sessionId = null) =>
-        PostAsync(message.ToJsonString(), sessionId);
+    public Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostAsync(JsonNode message, string? sessionId = null, IReadOnlyDictionary<string, string>? headers = null) =>
+        PostAsync(message.ToJsonString(), sessionId, headers: headers);
 
     /// <summary>POSTs a body without a Content-Length (chunked transfer), unsigned.</summary>
     public async Task<(int Status, JsonNode? Json)> PostChunkedAsync(string body, string sessionId)
@@ -136,9 +142,9 @@ public sealed class RawWebhookPeer : IAsyncDisposable
     }
 
     /// <summary>Opens a session: initialize, wait for its answer, notifications/initialized.</summary>
-    public async Task<string> OpenSessionAsync()
+    public async Task<string> OpenSessionAsync(string? webhookUrl = null)
     {
-        var (status, json, _) = await PostAsync(Initialize());
+        var (status, json, _) = await PostAsync(Initialize(webhookUrl: webhookUrl));
         Assert.Equal(200, status);
         var sessionId = (string)json!["session_id"]!;
         await WaitForDeliveryAsync(1);

@@ -139,6 +139,60 @@ public sealed class WebhookDeliveryTests
     }
 
     [Fact]
+    public async Task A_request_of_a_session_never_steers_its_errors_to_a_webhook_it_names_itself()
+    {
+        // The allowlist admits the client's webhook by name only; the same listener by IP is not allowed.
+        await using var harness = await WebhookHarness.StartAsync(o => o.AddressPolicy.AllowedHosts = ["localhost"]);
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var byName = peer.WebhookUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+        var sessionId = await peer.OpenSessionAsync(byName);
+
+        // An unsupported protocol version, answered by webhook: the request names the listener by IP for it.
+        var versioned = Call(2, peer.WebhookUrl);
+        Assert.Equal(200, (await peer.PostAsync(versioned, sessionId, new Dictionary<string, string> { ["X-Protocol-Version"] = "1999-01-01" })).Status);
+        var versionError = await peer.WaitForDeliveryAsync(2);
+        Assert.Equal("unsupported_protocol_version", (string?)versionError.Body["error"]!["data"]!["reason"]);
+        Assert.StartsWith("localhost:", versionError.Headers["Host"], StringComparison.Ordinal);
+
+        // A request reusing the id of one still running, naming the listener by IP: refused, at the session's webhook.
+        var hold = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 3, ["method"] = "tools/call", ["params"] = new JsonObject { ["name"] = "hold" } };
+        Assert.Equal(200, (await peer.PostAsync(hold, sessionId)).Status);
+        await Protocols.Eventually(() => harness.State.RunningHolds == 1);
+        Assert.Equal(200, (await peer.PostAsync(Call(3, peer.WebhookUrl), sessionId)).Status);
+        var reuseError = await peer.WaitForDeliveryAsync(3);
+        Assert.Contains("already in use", (string?)reuseError.Body["error"]!["message"], StringComparison.Ordinal);
+        Assert.StartsWith("localhost:", reuseError.Headers["Host"], StringComparison.Ordinal);
+
+        // The held call's own answer comes last, so every delivery of the session is in by then: none went by IP.
+        harness.State.ReleaseHolds.TrySetResult();
+        await Protocols.Eventually(() => peer.Deliveries.Any(d => (int?)d.Body["id"] == 3 && d.Body["result"] is not null));
+        Assert.All(peer.Deliveries, d => Assert.StartsWith("localhost:", d.Headers["Host"], StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_connect_step_enforces_the_host_allowlist_for_every_sender()
+    {
+        // Whatever code path hands the sink an address, the connection it would open is checked against the whole
+        // policy: here 127.0.0.1 is outside the allowlist, though its network is allowed.
+        await using var peer = await RawWebhookPeer.StartAsync(new Uri("http://127.0.0.1:1/"), secret: null);
+        var guard = new Webhooks.Delivery.WebhookAddressGuard(new() { AllowedHosts = ["localhost"] }, "policy");
+        var connects = 0;
+        guard.Connecting = _ => Interlocked.Increment(ref connects);
+        using var http = new HttpClient(new SocketsHttpHandler { ConnectCallback = guard.ConnectAsync });
+        var sink = new Webhooks.Delivery.WebhookHttpSink(http, signer: null, TimeSpan.FromSeconds(5));
+        var message = Wire.OutboundMessageFactory.Create(new JsonRpcNotification { Method = "notifications/message" }, DateTimeOffset.UtcNow, "s", "c");
+
+        var refused = await Assert.ThrowsAsync<Webhooks.Delivery.WebhookAddressRefusedException>(() => sink.SendAsync(peer.WebhookUrl, message, Timeout));
+        Assert.Contains("not in the reply-address allowlist", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, Volatile.Read(ref connects));
+
+        // The same listener by an allowed name is reached: the hook does see connections.
+        await sink.SendAsync(peer.WebhookUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal), message, Timeout);
+        Assert.True(Volatile.Read(ref connects) > 0);
+        Assert.Single(peer.Deliveries);
+    }
+
+    [Fact]
     public async Task A_webhook_that_stays_down_closes_its_session_with_a_logged_reason()
     {
         await using var harness = await WebhookHarness.StartAsync(o =>
@@ -164,5 +218,16 @@ public sealed class WebhookDeliveryTests
         // The session is gone for good: its client hears 404 and must start again.
         var (status, _, _) = await poster.PostAsync(call, sessionId);
         Assert.Equal(404, status);
+    }
+
+    private static JsonObject Call(int id, string? webhookUrl = null, string message = "x")
+    {
+        var parameters = new JsonObject { ["name"] = "echo", ["arguments"] = new JsonObject { ["message"] = message } };
+        if (webhookUrl is not null)
+        {
+            parameters["_meta"] = new JsonObject { ["webhookUrl"] = webhookUrl };
+        }
+
+        return new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = "tools/call", ["params"] = parameters };
     }
 }

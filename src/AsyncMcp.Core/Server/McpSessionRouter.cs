@@ -123,6 +123,16 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// </summary>
     public bool CloseSessionWhenDeliveryFails { get; set; }
 
+    /// <summary>
+    /// Whether a request that belongs to a session may name a reply address of its own for the errors the server sends
+    /// it (default <see langword="true"/>). Queue transports need it: a request redelivered to a server that never had
+    /// its session must still hear that the session was lost. Webhook servers turn it off, because a client's reply
+    /// address is checked against their policy only when a session opens (or with a session-less request): a request of
+    /// a session is then answered only where its session is, and when that session is gone its message is handed back
+    /// to its source, which tells the sender at the address it checked.
+    /// </summary>
+    public bool SessionRequestsMayNameReplyAddress { get; set; } = true;
+
     /// <summary>Starts the background work: lease renewal and idle-session expiry.</summary>
     public void Start()
     {
@@ -337,7 +347,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                         McpErrorCode.InvalidRequest,
                         $"Session '{sessionId}' is unknown or has expired; start a new session with initialize.",
                         ErrorReasons.SessionNotFound);
-                await RejectAsync(message, error, ReplyAddressFor(request, null), sessionId, clientId, cancellationToken).ConfigureAwait(false);
+                await RejectAsync(message, error, ReplyAddressFor(request, sessionId), sessionId, clientId, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -493,7 +503,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         var leaseExpires = _leaseDuration is { } lease ? _time.GetUtcNow() + lease : DateTimeOffset.MaxValue;
         if (!_pending.TryAdd(trackingKey, request.Id, message, fingerprint, leaseExpires))
         {
-            await HandleDuplicateInFlightAsync(trackingKey, message, request, fingerprint, leaseExpires, cancellationToken).ConfigureAwait(false);
+            await HandleDuplicateInFlightAsync(session, trackingKey, message, request, fingerprint, leaseExpires, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -517,7 +527,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         }
     }
 
-    private async Task HandleDuplicateInFlightAsync(string trackingKey, IInboundMessage message, JsonRpcRequest request, int fingerprint, DateTimeOffset leaseExpires, CancellationToken cancellationToken)
+    private async Task HandleDuplicateInFlightAsync(RoutedSession session, string trackingKey, IInboundMessage message, JsonRpcRequest request, int fingerprint, DateTimeOffset leaseExpires, CancellationToken cancellationToken)
     {
         var running = _pending.Find(trackingKey, request.Id);
         if (running is not null && running.Fingerprint != fingerprint)
@@ -528,7 +538,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                 McpErrorCode.InvalidRequest,
                 $"Request id '{request.Id}' is already in use by a request that is still running; use a new id.",
                 ErrorReasons.InvalidMessage);
-            await RejectAsync(message, error, ReplyAddressFor(request, null) ?? (_sessions.TryGetValue(trackingKey, out var s) ? s.ReplyAddress : null), null, null, cancellationToken).ConfigureAwait(false);
+            await RejectAsync(message, error, ReplyAddressFor(request, session.SessionId, session), session.SessionId, session.ClientId, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -772,6 +782,14 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     private async Task RejectAsync(IInboundMessage message, JsonRpcError error, string? replyAddress, string? sessionId, string? clientId, CancellationToken cancellationToken)
     {
         LogRejected(message.MessageId, error.Error.Code, error.Error.Message, replyAddress ?? "(none: logged only)");
+        if (replyAddress is null && !SessionRequestsMayNameReplyAddress && !string.IsNullOrEmpty(sessionId))
+        {
+            // The request's session closed as it arrived, and the request may not say where else to answer: its source
+            // is told instead (a webhook endpoint answers its sender at the address it checked).
+            await ReleaseQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (replyAddress is null)
         {
             await DropUnprocessableAsync(message, cancellationToken).ConfigureAwait(false);
@@ -818,9 +836,25 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         return address;
     }
 
-    private string? ReplyAddressFor(JsonRpcRequest request, string? sessionId) =>
-        (_convention.Read(request) is { } own && _convention.IsWellFormed(own) ? own : null) ??
-        (!string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var session) ? session.ReplyAddress : null);
+    /// <summary>
+    /// Where an error for a request goes: its own reply address, else its session's; or, when session requests may not
+    /// name their own (<see cref="SessionRequestsMayNameReplyAddress"/>), only its session's.
+    /// </summary>
+    private string? ReplyAddressFor(JsonRpcRequest request, string? sessionId, RoutedSession? context = null)
+    {
+        if (context is null && !string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var known))
+        {
+            context = known;
+        }
+
+        var own = _convention.Read(request) is { } address && _convention.IsWellFormed(address) ? address : null;
+        if (!SessionRequestsMayNameReplyAddress && (!string.IsNullOrEmpty(sessionId) || context?.SessionId is not null))
+        {
+            return context?.ReplyAddress;
+        }
+
+        return own ?? context?.ReplyAddress;
+    }
 
     private void Abandon(RoutedSession session, RequestId id)
     {

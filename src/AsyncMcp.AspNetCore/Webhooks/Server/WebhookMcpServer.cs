@@ -75,6 +75,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
             MessagingSystem = MessagingSystem,
             SourceDescription = "webhook",
             CloseSessionWhenDeliveryFails = true,
+            SessionRequestsMayNameReplyAddress = false,
         };
     }
 
@@ -83,6 +84,9 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
 
     /// <summary>The router, for its counters.</summary>
     public McpSessionRouter Router { get; }
+
+    /// <summary>Checks every webhook URL and outgoing connection against the reply-address policy.</summary>
+    internal WebhookAddressGuard AddressGuard => _guard;
 
     /// <summary>Starts idle-session expiry. Logs a warning if unsigned requests are accepted.</summary>
     public void Start()
