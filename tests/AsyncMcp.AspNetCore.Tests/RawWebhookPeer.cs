@@ -35,17 +35,30 @@ public sealed class RawWebhookPeer : IAsyncDisposable
 
     public ConcurrentQueue<Delivery> Deliveries { get; }
 
+    /// <summary>
+    /// Sees each delivery before it is recorded: returns a status code to answer with instead (the delivery is then not
+    /// recorded), or <see langword="null"/> to take it. A test makes the webhook fail or hang with it.
+    /// </summary>
+    public Func<JsonNode, Task<int?>>? Intercept { get; set; }
+
     public static async Task<RawWebhookPeer> StartAsync(Uri serverUrl, string? secret)
     {
         var deliveries = new ConcurrentQueue<Delivery>();
+        RawWebhookPeer? peer = null;
         var app = await WebhookHarness.StartAppAsync(app => app.MapPost("/hook", async (HttpContext context) =>
         {
             using var reader = new StreamReader(context.Request.Body);
-            var body = await reader.ReadToEndAsync();
-            deliveries.Enqueue(new Delivery(JsonNode.Parse(body)!, context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+            var body = JsonNode.Parse(await reader.ReadToEndAsync())!;
+            if (peer?.Intercept is { } intercept && await intercept(body) is { } status)
+            {
+                return Results.StatusCode(status);
+            }
+
+            deliveries.Enqueue(new Delivery(body, context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
             return Results.Json(new { status = "success" });
         }));
-        return new RawWebhookPeer(serverUrl, secret, app, deliveries);
+        peer = new RawWebhookPeer(serverUrl, secret, app, deliveries);
+        return peer;
     }
 
     public JsonObject Initialize(int id = 1, string? webhookUrl = null) => new()

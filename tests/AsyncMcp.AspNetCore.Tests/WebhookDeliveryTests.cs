@@ -16,9 +16,11 @@ public sealed class WebhookDeliveryTests
     [Fact]
     public async Task A_hanging_webhook_never_delays_another_clients_calls()
     {
-        await using var harness = await WebhookHarness.StartAsync();
+        // Three requests in flight at most, server-wide; the slow client gets more than that stuck at its webhook.
+        const int limit = 3;
+        await using var harness = await WebhookHarness.StartAsync(o => o.MaxConcurrentRequests = limit);
 
-        // Client A receives on a webhook mounted in an app of its own, which (once connected) hangs up to 10 s while the gate is shut.
+        // Client A receives on a webhook mounted in an app of its own, which (once connected) hangs while the gate is shut.
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var hanging = 0;
         var hangNow = false;
@@ -28,7 +30,7 @@ public sealed class WebhookDeliveryTests
             if (Volatile.Read(ref hangNow) && !gate.Task.IsCompleted)
             {
                 Interlocked.Increment(ref hanging);
-                await gate.Task.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+                await gate.Task.WaitAsync(TimeSpan.FromSeconds(60), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
             }
 
             await receiver.HandleAsync(context);
@@ -39,15 +41,18 @@ public sealed class WebhookDeliveryTests
             o.Receiver = receiver;
             o.WebhookUrl = new Uri(WebhookHarness.BoundAddress(app) + "/hook");
         });
-        var fast = await harness.ConnectAsync(Protocols.November2025);
+
+        // B does not retry: a 503 (server busy) would fail its call at once.
+        var fast = await harness.ConnectAsync(Protocols.November2025, o => o.SendRetry = new() { MaxAttempts = 1 });
         Volatile.Write(ref hangNow, true);
 
-        // Now A's answers hang at its webhook...
-        var stuck = slow.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "slow" }, cancellationToken: Timeout).AsTask();
-        await Protocols.Eventually(() => Volatile.Read(ref hanging) > 0);
+        // Now A's answers hang at its webhook, more of them than the server's in-flight limit...
+        var stuck = Enumerable.Range(0, limit + 1)
+            .Select(i => slow.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = $"slow {i}" }, cancellationToken: Timeout).AsTask())
+            .ToArray();
+        await Protocols.Eventually(() => Volatile.Read(ref hanging) >= limit + 1);
 
-        // ...while B's twenty calls complete, all before A's webhook lets go.
-        var started = System.Diagnostics.Stopwatch.StartNew();
+        // ...while B's twenty calls are all served at once, before A's webhook lets go.
         for (var i = 0; i < 20; i++)
         {
             var result = await fast.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = $"fast {i}" }, cancellationToken: Timeout);
@@ -55,12 +60,91 @@ public sealed class WebhookDeliveryTests
         }
 
         Assert.False(gate.Task.IsCompleted);
-        Assert.False(stuck.IsCompleted);
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"B's calls took {started.Elapsed} while A's webhook hung.");
+        Assert.DoesNotContain(stuck, call => call.IsCompleted);
+        Assert.Equal(0, harness.Server.Router.Limiter.Count);
 
         gate.TrySetResult();
-        var late = await stuck;
-        Assert.Equal("Echo: slow", Assert.IsType<TextContentBlock>(Assert.Single(late.Content)).Text);
+        var late = await Task.WhenAll(stuck);
+        Assert.Equal(Enumerable.Range(0, limit + 1).Select(i => $"Echo: slow {i}"), late.Select(r => Assert.IsType<TextContentBlock>(Assert.Single(r.Content)).Text));
+    }
+
+    [Fact]
+    public async Task A_notification_whose_first_attempt_fails_is_not_overtaken_by_the_next()
+    {
+        await using var harness = await WebhookHarness.StartAsync(o => o.SendRetry = new() { MaxAttempts = 4, BaseDelay = TimeSpan.FromMilliseconds(300), MaxDelay = TimeSpan.FromSeconds(1) });
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var sessionId = await peer.OpenSessionAsync();
+
+        // The webhook fails the first attempt of progress 2 with 503; the tool reports its next step a few ms later.
+        var failed = 0;
+        peer.Intercept = body => Task.FromResult<int?>(
+            (string?)body["method"] == "notifications/progress" && (double?)body["params"]!["progress"] == 2 && Interlocked.Exchange(ref failed, 1) == 0 ? 503 : null);
+        var call = new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = 2,
+            ["method"] = "tools/call",
+            ["params"] = new JsonObject
+            {
+                ["name"] = "slow",
+                ["arguments"] = new JsonObject { ["steps"] = 4, ["delayMs"] = 5 },
+                ["_meta"] = new JsonObject { ["progressToken"] = "p" },
+            },
+        };
+        Assert.Equal(200, (await peer.PostAsync(call, sessionId)).Status);
+        await peer.WaitForDeliveryAsync(2);
+
+        Assert.Equal(1, Volatile.Read(ref failed));
+        var order = peer.Deliveries
+            .Select(d => (string?)d.Body["method"] == "notifications/progress" ? $"progress {(double)d.Body["params"]!["progress"]!}" : (int?)d.Body["id"] == 2 ? "result" : null)
+            .Where(what => what is not null);
+        Assert.Equal(["progress 1", "progress 2", "progress 3", "progress 4", "result"], order);
+    }
+
+    [Fact]
+    public async Task A_post_is_answered_at_once_while_the_error_or_repeated_answer_it_causes_waits_at_a_hanging_webhook()
+    {
+        await using var harness = await WebhookHarness.StartAsync();
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var sessionId = await peer.OpenSessionAsync();
+        var echo = Call(2);
+        Assert.Equal(200, (await peer.PostAsync(echo, sessionId)).Status);
+        await peer.WaitForDeliveryAsync(2);
+
+        // From now on the webhook hangs until the test ends it.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hanging = 0;
+        peer.Intercept = async _ =>
+        {
+            Interlocked.Increment(ref hanging);
+            await gate.Task;
+            return null;
+        };
+
+        try
+        {
+            // An error the server sends by webhook (an unsupported protocol version): the POST does not wait for it.
+            var versioned = peer.PostAsync(Call(3), sessionId, new Dictionary<string, string> { ["X-Protocol-Version"] = "1999-01-01" });
+            await Protocols.Eventually(() => Volatile.Read(ref hanging) >= 1);
+            var (status, json, _) = await versioned.WaitAsync(TimeSpan.FromSeconds(10), Timeout);
+            Assert.Equal(200, status);
+            Assert.Equal("received", (string?)json!["status"]);
+
+            // A copy of an answered request is answered again by webhook: that POST does not wait either.
+            var again = peer.PostAsync(echo, sessionId);
+            await Protocols.Eventually(() => Volatile.Read(ref hanging) >= 2);
+            (status, json, _) = await again.WaitAsync(TimeSpan.FromSeconds(10), Timeout);
+            Assert.Equal(200, status);
+            Assert.False(gate.Task.IsCompleted);
+        }
+        finally
+        {
+            gate.TrySetResult();
+        }
+
+        await Protocols.Eventually(() => peer.Deliveries.Any(d => (int?)d.Body["id"] == 3));
+        Assert.Equal("unsupported_protocol_version", (string?)peer.Deliveries.First(d => (int?)d.Body["id"] == 3).Body["error"]!["data"]!["reason"]);
+        await Protocols.Eventually(() => peer.Deliveries.Count(d => (int?)d.Body["id"] == 2) == 2);
     }
 
     [Theory]

@@ -23,7 +23,7 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
     private readonly WebhookAddressGuard _guard;
     private readonly HttpClient _http;
     private readonly WebhookHttpSink _direct;
-    private readonly RetryingMessageSink _sink;
+    private readonly NotificationLaneSink _sink;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -61,10 +61,11 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
                 }
             },
         };
-        _sink = new RetryingMessageSink(_direct, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>())
+        // A call's notifications go in order, each with its retries: one being retried is not overtaken by the next.
+        _sink = new NotificationLaneSink(new RetryingMessageSink(_direct, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>())
         {
             MessagingSystem = MessagingSystem,
-        };
+        });
         var period = TimeSpan.FromTicks(Math.Clamp(options.UndeliveredResultRetention.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(30).Ticks));
         _sweep = _time.CreateTimer(static state => ((HybridDelivery)state!).Sweep(), this, period, period);
     }

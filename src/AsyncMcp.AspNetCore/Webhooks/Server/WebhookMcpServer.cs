@@ -30,7 +30,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
     private readonly WebhookVerifier _verifier;
     private readonly WebhookAddressGuard _guard;
     private readonly HttpClient _http;
-    private readonly RetryingMessageSink _sink;
+    private readonly WebhookOutbox _outbox;
     private readonly ILogger _logger;
     private readonly bool _unsigned;
     private int _started;
@@ -66,11 +66,17 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        _sink = new RetryingMessageSink(new WebhookHttpSink(_http, signer, options.DeliveryTimeout), options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>())
+        // Each client's webhook has its own bounded queue, retries happen inside it, and a send returns once queued:
+        // a request's in-flight slot and a client's POST never wait on a webhook.
+        var retrying = new RetryingMessageSink(new WebhookHttpSink(_http, signer, options.DeliveryTimeout), options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>())
         {
             MessagingSystem = MessagingSystem,
         };
-        Router = new McpSessionRouter(_sink, ReplyAddressConvention.Webhook, options, serverOptions, leaseDuration: null, loggerFactory, services)
+        _outbox = new WebhookOutbox(retrying, options.MaxQueuedDeliveriesPerClient, loggerFactory?.CreateLogger<WebhookOutbox>())
+        {
+            OnFailed = OnDeliveryFailedAsync,
+        };
+        Router = new McpSessionRouter(_outbox, ReplyAddressConvention.Webhook, options, serverOptions, leaseDuration: null, loggerFactory, services)
         {
             MessagingSystem = MessagingSystem,
             SourceDescription = "webhook",
@@ -87,6 +93,9 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
 
     /// <summary>Checks every webhook URL and outgoing connection against the reply-address policy.</summary>
     internal WebhookAddressGuard AddressGuard => _guard;
+
+    /// <summary>The per-client delivery queues.</summary>
+    internal WebhookOutbox Outbox => _outbox;
 
     /// <summary>Starts idle-session expiry. Logs a warning if unsigned requests are accepted.</summary>
     public void Start()
@@ -250,6 +259,14 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
             replyAddress = null;
         }
 
+        if (rpc is JsonRpcRequest && replyAddress is not null && _outbox.IsFull(replyAddress))
+        {
+            // This client's webhook is not keeping up: it waits, not everyone else.
+            context.Response.Headers.RetryAfter = "1";
+            await Refuse(context, StatusCodes.Status503ServiceUnavailable, id, McpErrorCode.InternalError, $"{_options.MaxQueuedDeliveriesPerClient} messages are waiting to be delivered to your webhook; try again once it has taken them.", ErrorReasons.ServerBusy).ConfigureAwait(false);
+            return false;
+        }
+
         if (rpc is JsonRpcRequest && Router.Limiter.Count >= Router.Limiter.Limit)
         {
             context.Response.Headers.RetryAfter = "1";
@@ -262,8 +279,8 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
             OnReleased = replyAddress is null ? null : released => TellNotAnsweredAsync(released, replyAddress),
         };
 
-        // Routing does not wait for the answer, and a client's webhook being slow holds up nobody else: the
-        // request must not be cancelled when this POST ends.
+        // Routing waits neither for the answer nor for any delivery (sends only queue them), and the request must not
+        // be cancelled when this POST ends.
         var routedSession = await Router.RouteAsync(message, CancellationToken.None).ConfigureAwait(false);
         if (isInitialize && routedSession is not null)
         {
@@ -325,11 +342,32 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         using var timeout = new CancellationTokenSource(_options.DeliveryTimeout);
         try
         {
-            await _sink.SendAsync(replyAddress, OutboundMessageFactory.Create(error, DateTimeOffset.UtcNow, sessionId, clientId), timeout.Token).ConfigureAwait(false);
+            // Queued, not delivered: shutdown gives every queued delivery one deadline together.
+            await _outbox.SendAsync(replyAddress, OutboundMessageFactory.Create(error, DateTimeOffset.UtcNow, sessionId, clientId), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogNotAnsweredUndelivered(request.Id.ToString(), replyAddress, ex);
+        }
+    }
+
+    /// <summary>
+    /// A message that could not be delivered after its retries: nothing can reach this client any more, so its session
+    /// is closed rather than left half-alive, running tools whose results can never arrive.
+    /// </summary>
+    private async Task OnDeliveryFailedAsync(DeliveryFailure failure)
+    {
+        failure.Message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
+        failure.Message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
+        var what = WebhookOutbox.Describe(failure.Message);
+        if (!string.IsNullOrEmpty(sessionId) && Router.HasSession(sessionId))
+        {
+            LogDeliveryFailedClosing(sessionId, what, failure.Address, failure.Exception);
+            await Router.CloseSessionAsync(sessionId, $"delivery to its reply address failed ({failure.Exception.Message})").ConfigureAwait(false);
+        }
+        else
+        {
+            LogDeliveryFailed(sessionId ?? "(none)", clientId ?? "(none)", what, failure.Address, failure.Exception);
         }
     }
 
@@ -346,6 +384,8 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         }
 
         await Router.DisposeAsync().ConfigureAwait(false);
+        await _outbox.StopAsync(_options.DeliveryTimeout).ConfigureAwait(false);
+        _outbox.Dispose();
         _http.Dispose();
     }
 
@@ -360,6 +400,12 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId} named webhook {WebhookUrl}, refused by the reply-address policy: {Refusal}")]
     private partial void LogAddressRefused(string clientId, string webhookUrl, string refusal);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId}: {What} could not be delivered to {WebhookUrl} after its retries; the session is closed.")]
+    private partial void LogDeliveryFailedClosing(string sessionId, string what, string webhookUrl, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId} (client {ClientId}): {What} could not be delivered to {WebhookUrl} after its retries.")]
+    private partial void LogDeliveryFailed(string sessionId, string clientId, string what, string webhookUrl, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId} was not answered, and telling its client at {WebhookUrl} failed too.")]
     private partial void LogNotAnsweredUndelivered(string requestId, string webhookUrl, Exception exception);
