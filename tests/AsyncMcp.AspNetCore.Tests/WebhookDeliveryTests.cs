@@ -147,6 +147,25 @@ public sealed class WebhookDeliveryTests
         await Protocols.Eventually(() => peer.Deliveries.Count(d => (int?)d.Body["id"] == 2) == 2);
     }
 
+    [Fact]
+    public async Task An_answer_too_large_for_the_clients_webhook_fails_its_call_with_a_clear_error()
+    {
+        await using var harness = await WebhookHarness.StartAsync();
+        var client = await harness.ConnectAsync(Protocols.November2025, o => o.MaxDeliveryBytes = 1024);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Timeout);
+        cts.CancelAfter(TimeSpan.FromSeconds(20));
+
+        var error = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(
+            () => client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = new string('x', 2000) }, cancellationToken: cts.Token).AsTask());
+
+        Assert.Contains("more than what the client's webhook accepts (it answered 413)", error.Message, StringComparison.Ordinal);
+        Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("a short error is sent instead", StringComparison.Ordinal));
+
+        // The session goes on: smaller answers still arrive.
+        var small = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "small" }, cancellationToken: Timeout);
+        Assert.Equal("Echo: small", Assert.IsType<TextContentBlock>(Assert.Single(small.Content)).Text);
+    }
+
     [Theory]
     [InlineData("http://169.254.169.254/latest/meta-data/", "refused network")]
     [InlineData("http://metadata.google.internal/computeMetadata/v1/", "metadata service")]

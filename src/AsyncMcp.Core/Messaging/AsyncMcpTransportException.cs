@@ -30,9 +30,20 @@ public sealed class MessageTooLargeException : AsyncMcpTransportException
         MaxBytes = maxBytes;
     }
 
+    /// <summary>Creates the exception for a destination that refused a message as too large without saying its limit.</summary>
+    /// <param name="actualBytes">The size of the message.</param>
+    /// <param name="maxBytes">The destination's limit, or 0 when it did not say.</param>
+    /// <param name="message">What was refused, and by whom.</param>
+    public MessageTooLargeException(int actualBytes, int maxBytes, string message)
+        : base(message, isTransient: false)
+    {
+        ActualBytes = actualBytes;
+        MaxBytes = maxBytes;
+    }
+
     /// <summary>The size of the message in bytes.</summary>
     public int ActualBytes { get; }
 
-    /// <summary>The broker's limit in bytes.</summary>
+    /// <summary>The broker's limit in bytes; 0 when the destination refused the message without saying its limit.</summary>
     public int MaxBytes { get; }
 }

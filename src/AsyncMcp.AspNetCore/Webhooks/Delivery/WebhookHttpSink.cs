@@ -9,7 +9,8 @@ namespace AsyncMcp.AspNetCore.Webhooks.Delivery;
 
 /// <summary>
 /// Sends each message as one HTTP POST (signed with Standard Webhooks when a secret is set): one attempt, with failures
-/// classified: connection errors, timeouts, 408, 429 and 5xx are transient (retried by the caller); other refusals are final. The session-close notification becomes a
+/// classified: connection errors, timeouts, 408, 429 and 5xx are transient (retried by the caller); 413 is a
+/// <see cref="MessageTooLargeException"/>; other refusals are final. The session-close notification becomes a
 /// <c>DELETE</c>, as asyncmcp's webhook transport closes sessions.
 /// </summary>
 internal sealed class WebhookHttpSink : IMessageSink
@@ -117,7 +118,8 @@ internal sealed class WebhookHttpSink : IMessageSink
 
             if (status == HttpStatusCode.RequestEntityTooLarge)
             {
-                throw new AsyncMcpTransportException($"{address} refused the {body.Length}-byte message as too large (413).", isTransient: false);
+                // A distinct type, so that a sender can send something smaller instead (a short error for an answer).
+                throw new MessageTooLargeException(body.Length, 0, $"{address} refused the {body.Length}-byte message as too large (413).");
             }
 
             throw new AsyncMcpTransportException($"{request.Method} to {address} was refused with {(int)status} {response.ReasonPhrase}: {Shorten(text)}", isTransient: false);
