@@ -296,6 +296,80 @@ public sealed class WebhookDeliveryTests
     }
 
     [Fact]
+    public async Task Requests_left_unanswered_at_shutdown_are_told_so()
+    {
+        var harness = await WebhookHarness.StartAsync(o => o.ShutdownDrainTimeout = TimeSpan.FromMilliseconds(100));
+        await using var harnessScope = harness;
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var sessionId = await peer.OpenSessionAsync();
+        for (var id = 10; id < 13; id++)
+        {
+            Assert.Equal(200, (await peer.PostAsync(Hold(id), sessionId)).Status);
+        }
+
+        await Protocols.Eventually(() => harness.State.RunningHolds == 3);
+        await harness.Server.DisposeAsync();
+
+        // Told before the server finished stopping: nothing redelivers a webhook request.
+        for (var id = 10; id < 13; id++)
+        {
+            var told = peer.Deliveries.Single(d => (int?)d.Body["id"] == id);
+            Assert.Equal("not_answered", (string?)told.Body["error"]!["data"]!["reason"]);
+        }
+    }
+
+    [Fact]
+    public async Task Shutdown_gives_unanswered_requests_one_delivery_deadline_together_however_many_there_are()
+    {
+        const int stuck = 8;
+        var deliveryTimeout = TimeSpan.FromSeconds(1.5);
+        var harness = await WebhookHarness.StartAsync(o =>
+        {
+            o.ShutdownDrainTimeout = TimeSpan.FromMilliseconds(100);
+            o.DeliveryTimeout = deliveryTimeout;
+        });
+        await using var harnessScope = harness;
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var sessionId = await peer.OpenSessionAsync();
+        for (var id = 10; id < 10 + stuck; id++)
+        {
+            Assert.Equal(200, (await peer.PostAsync(Hold(id), sessionId)).Status);
+        }
+
+        await Protocols.Eventually(() => harness.State.RunningHolds == stuck);
+
+        // The webhook now hangs: telling each request it was not answered takes a full delivery timeout.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var told = 0;
+        peer.Intercept = async body =>
+        {
+            if ((string?)body["error"]?["data"]?["reason"] == "not_answered")
+            {
+                Interlocked.Increment(ref told);
+            }
+
+            await gate.Task;
+            return null;
+        };
+
+        try
+        {
+            var stopping = System.Diagnostics.Stopwatch.StartNew();
+            await harness.Server.DisposeAsync();
+            stopping.Stop();
+
+            // One after another would be stuck × 1.5 s = 12 s; together, one deadline.
+            Assert.Equal(stuck, Volatile.Read(ref told));
+            Assert.True(stopping.Elapsed < deliveryTimeout * (stuck / 2), $"Stopping took {stopping.Elapsed}.");
+            Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("webhook deliveries were still under way", StringComparison.Ordinal));
+        }
+        finally
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    [Fact]
     public async Task A_webhook_that_stays_down_closes_its_session_with_a_logged_reason()
     {
         await using var harness = await WebhookHarness.StartAsync(o =>
@@ -333,4 +407,6 @@ public sealed class WebhookDeliveryTests
 
         return new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = "tools/call", ["params"] = parameters };
     }
+
+    private static JsonObject Hold(int id) => new() { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = "tools/call", ["params"] = new JsonObject { ["name"] = "hold" } };
 }

@@ -233,9 +233,16 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// <summary>Waits until no request is in flight, or <paramref name="timeout"/> passes.</summary>
     /// <param name="timeout">How long to wait at most.</param>
     /// <returns><see langword="true"/> if every request finished in time.</returns>
-    public async Task<bool> DrainAsync(TimeSpan timeout)
+    public Task<bool> DrainAsync(TimeSpan timeout) => DrainAsync(timeout, CancellationToken.None);
+
+    /// <summary>Waits until no request is in flight, <paramref name="timeout"/> passes, or <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="timeout">How long to wait at most.</param>
+    /// <param name="cancellationToken">Ends the wait early.</param>
+    /// <returns><see langword="true"/> if every request finished in time.</returns>
+    public async Task<bool> DrainAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var cts = new CancellationTokenSource(timeout);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
         try
         {
             await Limiter.WaitForDrainAsync(cts.Token).ConfigureAwait(false);
@@ -252,14 +259,22 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// messages of unfinished requests back to the broker, and closes every session. Never throws.
     /// </summary>
     /// <returns>A task that completes when everything is closed.</returns>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
+
+    /// <summary>
+    /// Stops like <see cref="DisposeAsync"/>, with <paramref name="cancellationToken"/> (a host's stop token) cutting
+    /// the waits short: the drain, and sessions whose handlers do not stop. Never throws.
+    /// </summary>
+    /// <param name="cancellationToken">When cancelled, nothing more is waited for.</param>
+    /// <returns>A task that completes when everything is closed.</returns>
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        var drained = await DrainAsync(_options.ShutdownDrainTimeout).ConfigureAwait(false);
+        var drained = await DrainAsync(_options.ShutdownDrainTimeout, cancellationToken).ConfigureAwait(false);
         if (!drained)
         {
             LogDrainTimedOut(_pending.Count, _options.ShutdownDrainTimeout.TotalSeconds);
@@ -273,15 +288,18 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
         // Close every session at once (a stuck tool costs its own session's stop timeout, not everyone's); their
         // unfinished requests go back to the broker now rather than when their leases end, so another server takes them.
-        await Task.WhenAll(_sessions.Values.ToArray().Select(session => CloseSessionAsync(session, "server shutting down"))).ConfigureAwait(false);
+        await Task.WhenAll(_sessions.Values.ToArray().Select(session => CloseSessionAsync(session, "server shutting down", stopWaiting: cancellationToken))).ConfigureAwait(false);
+        var left = new List<IInboundMessage>();
         foreach (var pending in _pending.Snapshot.ToArray())
         {
             if (_pending.Remove(pending.SessionKey, pending.Id) is { } inbound)
             {
-                await ReleaseQuietlyAsync(inbound, CancellationToken.None).ConfigureAwait(false);
+                left.Add(inbound);
             }
         }
 
+        // All at once: handing a message back can take a broker round trip (or, for a pushed message, telling its sender).
+        await Task.WhenAll(left.Select(inbound => ReleaseQuietlyAsync(inbound, CancellationToken.None))).ConfigureAwait(false);
         _stopping.Dispose();
     }
 
@@ -361,7 +379,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         session.Touch(_time.GetUtcNow());
         if (rpc is JsonRpcNotification { Method: WireMethods.SessionClose })
         {
-            await CloseSessionAsync(session, "closed by the client", completeUnanswered: true).ConfigureAwait(false);
+            await CloseSessionAsync(session, "closed by the client", completeUnanswered: true, stopWaiting: CancellationToken.None).ConfigureAwait(false);
             await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -871,7 +889,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// wants no answers, so they are completed; otherwise (shutdown, a fault) they go back to the broker for the
     /// next server.
     /// </summary>
-    private async Task CloseSessionAsync(RoutedSession session, string reason, bool completeUnanswered = false)
+    private async Task CloseSessionAsync(RoutedSession session, string reason, bool completeUnanswered = false, CancellationToken stopWaiting = default)
     {
         if (!session.TryMarkClosed())
         {
@@ -888,11 +906,15 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             // Disposing the SDK server cancels its handlers and waits for them; a tool that ignores cancellation
             // must not hold up shutdown or the close of other sessions forever.
             var stopped = Task.WhenAll(session.Server?.DisposeAsync().AsTask() ?? Task.CompletedTask, session.RunTask);
-            await stopped.WaitAsync(s_sessionStopTimeout).ConfigureAwait(false);
+            await stopped.WaitAsync(s_sessionStopTimeout, stopWaiting).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             LogSessionStopTimedOut(session.Key, s_sessionStopTimeout.TotalSeconds);
+        }
+        catch (OperationCanceledException) when (stopWaiting.IsCancellationRequested)
+        {
+            // The host is out of time: the session's handlers are left to finish on their own.
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -907,12 +929,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             unanswered.AddRange(_pending.RemoveAll(initializeKey));
         }
 
-        foreach (var inbound in unanswered)
-        {
-            await (completeUnanswered
-                ? CompleteQuietlyAsync(inbound, CancellationToken.None)
-                : ReleaseQuietlyAsync(inbound, CancellationToken.None)).ConfigureAwait(false);
-        }
+        await Task.WhenAll(unanswered.Select(inbound => completeUnanswered
+            ? CompleteQuietlyAsync(inbound, CancellationToken.None)
+            : ReleaseQuietlyAsync(inbound, CancellationToken.None))).ConfigureAwait(false);
     }
 
     private async Task RunMaintenanceAsync(CancellationToken cancellationToken)

@@ -376,15 +376,26 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
 
     /// <summary>Closes every session (requests in flight get up to the drain timeout) and stops delivering. Safe to call more than once.</summary>
     /// <returns>A task that completes when everything is closed.</returns>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
+
+    /// <summary>
+    /// Stops serving: requests in flight get up to <see cref="AsyncMcpServerTransportOptions.ShutdownDrainTimeout"/>,
+    /// every session is closed, requests left unanswered are answered with an error (reason <c>not_answered</c>), and
+    /// what is still queued for clients' webhooks gets one <see cref="WebhookServerTransportOptions.DeliveryTimeout"/>,
+    /// all together, before it is cancelled. <paramref name="cancellationToken"/> (a host's stop token) cuts every wait
+    /// short. Safe to call more than once; never throws.
+    /// </summary>
+    /// <param name="cancellationToken">When cancelled, nothing more is waited for.</param>
+    /// <returns>A task that completes when the server has stopped.</returns>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        await Router.DisposeAsync().ConfigureAwait(false);
-        await _outbox.StopAsync(_options.DeliveryTimeout).ConfigureAwait(false);
+        await Router.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _outbox.StopAsync(_options.DeliveryTimeout, cancellationToken).ConfigureAwait(false);
         _outbox.Dispose();
         _http.Dispose();
     }
