@@ -119,13 +119,18 @@ public sealed class RawWebhookPeer : IAsyncDisposable
         PostAsync(message.ToJsonString(), sessionId, headers: headers);
 
     /// <summary>POSTs a body without a Content-Length (chunked transfer), unsigned.</summary>
-    public async Task<(int Status, JsonNode? Json)> PostChunkedAsync(string body, string sessionId)
+    public async Task<(int Status, JsonNode? Json)> PostChunkedAsync(string body, string sessionId, string? requestIdHeader = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, ServerUrl) { Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(body))) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json");
         request.Headers.TransferEncodingChunked = true;
         request.Headers.Add("X-Client-ID", ClientId);
         request.Headers.Add("X-Session-ID", sessionId);
+        if (requestIdHeader is not null)
+        {
+            request.Headers.Add("X-Request-ID", requestIdHeader);
+        }
+
         using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));

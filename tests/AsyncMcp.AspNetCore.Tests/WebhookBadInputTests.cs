@@ -25,9 +25,13 @@ public sealed class WebhookBadInputTests
         var client = await harness.ConnectAsync(Protocols.November2025);
         var sessionId = await peer.OpenSessionAsync();
 
-        // Malformed JSON: 400, parse error, id unknown (null).
+        // Malformed JSON: 400, parse error, id unknown (null)...
         var (status, json, _) = await peer.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":", sessionId);
         AssertError(400, (int)McpErrorCodeParse, "parse_error", null, status, json);
+
+        // ...unless the X-Request-ID header names it.
+        (status, json, _) = await peer.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":", sessionId, headers: RequestIdHeader(6));
+        AssertError(400, (int)McpErrorCodeParse, "parse_error", 6, status, json);
 
         // JSON but not JSON-RPC: 400, invalid request.
         (status, json, _) = await peer.PostAsync("{\"hello\":1}", sessionId);
@@ -52,15 +56,17 @@ public sealed class WebhookBadInputTests
         (status, json, _) = await peer.PostAsync(Call(10));
         AssertError(400, -32602, "missing_reply_address", 10, status, json);
 
-        // Oversized: 413.
-        (status, json, _) = await peer.PostAsync(Call(11, new string('x', 5000)), sessionId);
-        AssertError(413, -32600, "payload_too_large", null, status, json);
+        // Oversized: 413, with the id the X-Request-ID header names (the body is not read).
+        (status, json, _) = await peer.PostAsync(Call(11, new string('x', 5000)), sessionId, RequestIdHeader(11));
+        AssertError(413, -32600, "payload_too_large", 11, status, json);
 
         // Oversized without a Content-Length (chunked): still 413 with our error, not a dropped connection.
-        (status, json) = await peer.PostChunkedAsync(Call(15, new string('y', 200_000)).ToJsonString(), sessionId);
-        AssertError(413, -32600, "payload_too_large", null, status, json);
+        (status, json) = await peer.PostChunkedAsync(Call(15, new string('y', 200_000)).ToJsonString(), sessionId, "15");
+        AssertError(413, -32600, "payload_too_large", 15, status, json);
 
-        // Wrong content type: 415.
+        // Wrong content type: 415, with the header's id; without the header the id is unknown (null).
+        (status, json, _) = await peer.PostAsync(Call(12).ToJsonString(), sessionId, contentType: "text/plain", headers: RequestIdHeader(12));
+        AssertError(415, -32600, "unsupported_content_type", 12, status, json);
         (status, json, _) = await peer.PostAsync(Call(12).ToJsonString(), sessionId, contentType: "text/plain");
         AssertError(415, -32600, "unsupported_content_type", null, status, json);
 
@@ -126,6 +132,8 @@ public sealed class WebhookBadInputTests
     }
 
     private const int McpErrorCodeParse = -32700;
+
+    private static Dictionary<string, string> RequestIdHeader(int id) => new() { ["X-Request-ID"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
     private static void AssertError(int expectedStatus, int expectedCode, string expectedReason, int? expectedId, int status, JsonNode? json)
     {

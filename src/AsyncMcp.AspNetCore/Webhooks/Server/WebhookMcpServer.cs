@@ -144,24 +144,32 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         var request = context.Request;
         if (!WebhookStatus.IsJson(request))
         {
-            await Refuse(context, StatusCodes.Status415UnsupportedMediaType, default, McpErrorCode.InvalidRequest, $"Content-Type must be application/json (was '{request.ContentType ?? "none"}').", ErrorReasons.UnsupportedContentType).ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status415UnsupportedMediaType, WebhookHeaders.ReadRequestId(request.Headers), McpErrorCode.InvalidRequest, $"Content-Type must be application/json (was '{request.ContentType ?? "none"}').", ErrorReasons.UnsupportedContentType).ConfigureAwait(false);
             return;
         }
 
         var bytes = await WebhookStatus.ReadBodyAsync(request, _options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
         if (bytes is null)
         {
-            await Refuse(context, StatusCodes.Status413PayloadTooLarge, default, McpErrorCode.InvalidRequest, $"The body is larger than the {_options.MaxRequestBodyBytes} bytes this server accepts.", ErrorReasons.PayloadTooLarge).ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status413PayloadTooLarge, WebhookHeaders.ReadRequestId(request.Headers), McpErrorCode.InvalidRequest, $"The body is larger than the {_options.MaxRequestBodyBytes} bytes this server accepts.", ErrorReasons.PayloadTooLarge).ConfigureAwait(false);
             return;
         }
 
         var body = Encoding.UTF8.GetString(bytes);
         var decoded = JsonRpcCodec.Decode(body);
+
+        // The id of the request, from its body or, when the body cannot tell, from its X-Request-ID header.
+        var errorId = decoded.Message is JsonRpcMessageWithId withId ? withId.Id : decoded.Id;
+        if (errorId.Id is null)
+        {
+            errorId = WebhookHeaders.ReadRequestId(request.Headers);
+        }
+
         var verified = _verifier.Verify(request.Headers, bytes);
         if (verified.Outcome == VerificationOutcome.Refused)
         {
             LogBadSignature(context.Connection.RemoteIpAddress?.ToString() ?? "(unknown)", verified.Reason!);
-            await Refuse(context, StatusCodes.Status401Unauthorized, decoded.Message is JsonRpcMessageWithId withId ? withId.Id : decoded.Id, McpErrorCode.InvalidRequest, verified.Reason!, ErrorReasons.BadSignature).ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status401Unauthorized, errorId, McpErrorCode.InvalidRequest, verified.Reason!, ErrorReasons.BadSignature).ConfigureAwait(false);
             return;
         }
 
@@ -176,7 +184,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         var accepted = false;
         try
         {
-            accepted = await HandleVerifiedPostAsync(context, body, decoded, verified.MessageId).ConfigureAwait(false);
+            accepted = await HandleVerifiedPostAsync(context, body, decoded, errorId, verified.MessageId).ConfigureAwait(false);
         }
         finally
         {
@@ -188,12 +196,12 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
     }
 
     /// <summary>Checks and routes a message whose signature checked out; <see langword="false"/> if it was refused.</summary>
-    private async Task<bool> HandleVerifiedPostAsync(HttpContext context, string body, DecodeResult decoded, string? webhookId)
+    private async Task<bool> HandleVerifiedPostAsync(HttpContext context, string body, DecodeResult decoded, RequestId errorId, string? webhookId)
     {
         var request = context.Request;
         if (!decoded.IsSuccess)
         {
-            await Refuse(context, StatusCodes.Status400BadRequest, decoded.Id, decoded.ErrorCode, decoded.Error!, decoded.ErrorCode == McpErrorCode.ParseError ? ErrorReasons.ParseError : ErrorReasons.InvalidMessage).ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status400BadRequest, errorId, decoded.ErrorCode, decoded.Error!, decoded.ErrorCode == McpErrorCode.ParseError ? ErrorReasons.ParseError : ErrorReasons.InvalidMessage).ConfigureAwait(false);
             return false;
         }
 
