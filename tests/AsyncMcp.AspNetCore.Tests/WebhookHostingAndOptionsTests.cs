@@ -84,6 +84,29 @@ public sealed class WebhookHostingAndOptionsTests
         await Task.WhenAny(call);
     }
 
+    [Fact]
+    public void The_clients_own_listener_takes_no_configuration_from_the_host_process()
+    {
+        // An ASP.NET Core app's builder reads its environment and appsettings.json, where Kestrel__Endpoints__… would
+        // override the listener's own address. A variable no other test reads stands in for those.
+        var name = "AsyncMcpProbe" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(name, "from the host process");
+        try
+        {
+            Assert.Equal("from the host process", Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder().Configuration[name]);
+
+            var builder = Webhooks.Client.WebhookReceiverHost.CreateBuilder("http://127.0.0.1:0", 1024);
+
+            Assert.Null(builder.Configuration[name]);
+            Assert.DoesNotContain(((Microsoft.Extensions.Configuration.IConfigurationRoot)builder.Configuration).Providers, p =>
+                p is Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationProvider or Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
     public static TheoryData<string, Action<WebhookServerTransportOptions>> BadServerOptions => new()
     {
         { "Security.Secret is required", o => o.Security.Secret = null },
