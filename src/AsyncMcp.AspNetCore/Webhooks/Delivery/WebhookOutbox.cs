@@ -116,7 +116,8 @@ internal sealed partial class WebhookOutbox : IMessageSink, IDisposable
             _deliveries.Add(done.Task);
         }
 
-        _ = DeliverAsync(queue, address, message, admitted, earlier, done);
+        // Off the sender's thread: the sender (a request's answer) is done once its message is queued.
+        _ = Task.Run(() => DeliverAsync(queue, address, message, admitted, earlier, done), CancellationToken.None);
         return admitted;
     }
 
