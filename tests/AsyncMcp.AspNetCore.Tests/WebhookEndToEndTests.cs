@@ -179,6 +179,32 @@ public sealed class WebhookEndToEndTests
         Assert.Contains(harness.Logs.Entries, e => e.Message.Contains($"Session {sessionId} closed: idle timeout", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_client_whose_session_the_server_closed_closes_with_the_reason()
+    {
+        await using var harness = await WebhookHarness.StartAsync();
+        var client = await harness.ConnectAsync(Protocols.November2025);
+        await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: Timeout);
+        var sessionId = client.SessionId!;
+
+        // The server ends the session on its own (as after idle expiry, or a webhook that stayed down).
+        Assert.True(await harness.Server.Router.CloseSessionAsync(sessionId, "closed by the test"));
+
+        // The next call hears 404 session_not_found: the connection closes, with that reason, instead of failing call by call.
+        var closed = await Assert.ThrowsAsync<ClientTransportClosedException>(
+            () => client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "y" }, cancellationToken: Timeout).AsTask());
+        var details = Assert.IsType<AsyncMcp.Client.AsyncMcpClientCompletionDetails>(closed.Details);
+        Assert.Equal(sessionId, details.SessionId);
+        var notFound = Assert.IsType<AsyncMcp.Messaging.SessionNotFoundException>(details.Exception);
+        Assert.Contains("unknown or has expired", notFound.Message, StringComparison.Ordinal);
+
+        var completion = await client.Completion.WaitAsync(Timeout);
+        Assert.Same(notFound, completion.Exception);
+        var later = await Assert.ThrowsAsync<ClientTransportClosedException>(
+            () => client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "z" }, cancellationToken: Timeout).AsTask());
+        Assert.Same(notFound, later.Details.Exception);
+    }
+
     [Theory]
     [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
     public async Task Works_unsigned_when_both_sides_allow_it(string protocol)

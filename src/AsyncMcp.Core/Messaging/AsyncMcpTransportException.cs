@@ -47,3 +47,22 @@ public sealed class MessageTooLargeException : AsyncMcpTransportException
     /// <summary>The broker's limit in bytes; 0 when the destination refused the message without saying its limit.</summary>
     public int MaxBytes { get; }
 }
+
+/// <summary>
+/// The server answered that it no longer has the session a message was sent in (it was closed or expired): nothing
+/// more can be sent in that session, so a client transport closes when it sees this.
+/// </summary>
+public sealed class SessionNotFoundException : AsyncMcpTransportException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="sessionId">The session the server no longer has.</param>
+    /// <param name="message">What the server said.</param>
+    public SessionNotFoundException(string sessionId, string message)
+        : base(message, isTransient: false)
+    {
+        SessionId = sessionId;
+    }
+
+    /// <summary>The session the server no longer has.</summary>
+    public string SessionId { get; }
+}

@@ -4,6 +4,7 @@ using System.Text;
 using AsyncMcp.AspNetCore.Webhooks.Signing;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
+using ModelContextProtocol.Protocol;
 
 namespace AsyncMcp.AspNetCore.Webhooks.Delivery;
 
@@ -109,6 +110,15 @@ internal sealed class WebhookHttpSink : IMessageSink
             if (status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500)
             {
                 throw new AsyncMcpTransportException($"{request.Method} to {address} answered {(int)status} {response.ReasonPhrase}: {Shorten(text)}", isTransient: true);
+            }
+
+            if (status == HttpStatusCode.NotFound &&
+                message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId) &&
+                JsonRpcCodec.Decode(text).Message is JsonRpcError notFound &&
+                JsonRpcErrors.ReadReason(notFound) == ErrorReasons.SessionNotFound)
+            {
+                // The session is gone on the other side: distinct, so that a client closes instead of failing call by call.
+                throw new SessionNotFoundException(sessionId, $"{request.Method} to {address}: {notFound.Error.Message}");
             }
 
             if (OnRefused?.Invoke(message, status, text) == true)
