@@ -311,12 +311,15 @@ public sealed class WebhookDeliveryTests
         await Protocols.Eventually(() => harness.State.RunningHolds == 3);
         await harness.Server.DisposeAsync();
 
-        // Told before the server finished stopping: nothing redelivers a webhook request.
+        // Told before the server finished stopping: nothing redelivers a webhook request, and the log does not say it would.
         for (var id = 10; id < 13; id++)
         {
             var told = peer.Deliveries.Single(d => (int?)d.Body["id"] == id);
             Assert.Equal("not_answered", (string?)told.Body["error"]!["data"]!["reason"]);
         }
+
+        Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("3 requests were still in flight", StringComparison.Ordinal) && e.Message.Contains("does not deliver them again", StringComparison.Ordinal));
+        Assert.DoesNotContain(harness.Logs.Entries, e => e.Message.Contains("broker", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]

@@ -133,6 +133,13 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// </summary>
     public bool SessionRequestsMayNameReplyAddress { get; set; } = true;
 
+    /// <summary>
+    /// Whether the source delivers a message again that was handed back or never completed, as a queue does once a lease
+    /// ends (default <see langword="true"/>). A webhook endpoint's pushed messages are never delivered again (the
+    /// endpoint tells the client instead); the logs then say so rather than promise a redelivery.
+    /// </summary>
+    public bool SourceRedelivers { get; set; } = true;
+
     /// <summary>Starts the background work: lease renewal and idle-session expiry.</summary>
     public void Start()
     {
@@ -277,7 +284,14 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         var drained = await DrainAsync(_options.ShutdownDrainTimeout, cancellationToken).ConfigureAwait(false);
         if (!drained)
         {
-            LogDrainTimedOut(_pending.Count, _options.ShutdownDrainTimeout.TotalSeconds);
+            if (SourceRedelivers)
+            {
+                LogDrainTimedOut(_pending.Count, _options.ShutdownDrainTimeout.TotalSeconds);
+            }
+            else
+            {
+                LogDrainTimedOutNotRedelivered(_pending.Count, _options.ShutdownDrainTimeout.TotalSeconds);
+            }
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -540,7 +554,15 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         {
             // The session closed between routing and delivery (idle expiry, a close message) and the SDK dropped the
             // request: hand it back to be routed afresh rather than leave it in flight forever.
-            LogClosedWhileRouting(dropped.MessageId, session.Key);
+            if (SourceRedelivers)
+            {
+                LogClosedWhileRouting(dropped.MessageId, session.Key);
+            }
+            else
+            {
+                LogClosedWhileRoutingNotRedelivered(dropped.MessageId, session.Key);
+            }
+
             await ReleaseQuietlyAsync(dropped, CancellationToken.None).ConfigureAwait(false);
         }
     }
@@ -879,8 +901,15 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         var sessionKey = TrackingKey(session, id);
         if (_pending.Remove(sessionKey, id) is { } inbound)
         {
-            // Not completed: the broker delivers it again once its lease ends, which also spaces out the retry.
-            LogAbandoned(inbound.MessageId, sessionKey, id);
+            if (SourceRedelivers)
+            {
+                // Not completed: the broker delivers it again once its lease ends, which also spaces out the retry.
+                LogAbandoned(inbound.MessageId, sessionKey, id);
+            }
+            else
+            {
+                LogAbandonedNotRedelivered(inbound.MessageId, sessionKey, id);
+            }
         }
     }
 
@@ -1098,6 +1127,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (request {RequestId} of {SessionKey}) was not answered; it is left for the broker to deliver again.")]
     private partial void LogAbandoned(string messageId, string sessionKey, RequestId requestId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (request {RequestId} of {SessionKey}) was not answered, and nothing delivers it again: its client has to send it again.")]
+    private partial void LogAbandonedNotRedelivered(string messageId, string sessionKey, RequestId requestId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (request {RequestId} of {SessionKey}): its lease could not be renewed, so the broker may deliver it again.")]
     private partial void LogLeaseLost(string messageId, string sessionKey, RequestId requestId);
 
@@ -1116,6 +1148,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: session {SessionKey} closed while the request was being routed; handed back to the broker to be routed again.")]
     private partial void LogClosedWhileRouting(string messageId, string sessionKey);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: session {SessionKey} closed while the request was being routed; handed back to its source, which does not deliver it again (a webhook endpoint tells the client it was not answered).")]
+    private partial void LogClosedWhileRoutingNotRedelivered(string messageId, string sessionKey);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was delivered again while still running (its lease lapsed); kept with its new receipt.")]
     private partial void LogRedeliveredWhileRunning(string messageId, string sessionKey, RequestId requestId);
 
@@ -1124,4 +1159,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} requests were still in flight after {Seconds:F1} s; their messages go back to the broker.")]
     private partial void LogDrainTimedOut(int count, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} requests were still in flight after {Seconds:F1} s; they are handed back to their source, which does not deliver them again (a webhook endpoint tells each client its request was not answered).")]
+    private partial void LogDrainTimedOutNotRedelivered(int count, double seconds);
 }

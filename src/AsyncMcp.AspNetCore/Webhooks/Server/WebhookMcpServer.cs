@@ -82,6 +82,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
             SourceDescription = "webhook",
             CloseSessionWhenDeliveryFails = true,
             SessionRequestsMayNameReplyAddress = false,
+            SourceRedelivers = false,
         };
     }
 
