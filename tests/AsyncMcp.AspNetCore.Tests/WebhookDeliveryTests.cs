@@ -70,6 +70,59 @@ public sealed class WebhookDeliveryTests
     }
 
     [Fact]
+    public async Task A_delivery_that_fails_once_with_a_5xx_or_a_timeout_is_retried_and_delivered()
+    {
+        await using var harness = await WebhookHarness.StartAsync(o =>
+        {
+            o.DeliveryTimeout = TimeSpan.FromSeconds(1);
+            o.SendRetry = new() { MaxAttempts = 3, BaseDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(200) };
+        });
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var sessionId = await peer.OpenSessionAsync();
+
+        // The answer to 2 gets 503 on its first attempt; the answer to 3 hangs past the delivery timeout on its first.
+        var attempts = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+        var retriedAfterTimeout = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        peer.Intercept = async body =>
+        {
+            if ((int?)body["id"] is not (2 or 3) || body["result"] is null)
+            {
+                return null;
+            }
+
+            var id = (int)body["id"]!;
+            var attempt = attempts.AddOrUpdate(id, 1, (_, n) => n + 1);
+            switch (id, attempt)
+            {
+                case (2, 1):
+                    return 503;
+                case (3, 1):
+                    // Held until the retry has arrived, then answered too late for anyone to hear.
+                    await retriedAfterTimeout.Task;
+                    return 500;
+                case (3, _):
+                    retriedAfterTimeout.TrySetResult();
+                    break;
+            }
+
+            return null;
+        };
+
+        Assert.Equal(200, (await peer.PostAsync(Call(2, message: "after a 503"), sessionId)).Status);
+        Assert.Equal(200, (await peer.PostAsync(Call(3, message: "after a timeout"), sessionId)).Status);
+
+        Assert.Equal("Echo: after a 503", (string?)(await peer.WaitForDeliveryAsync(2)).Body["result"]!["content"]![0]!["text"]);
+        Assert.Equal("Echo: after a timeout", (string?)(await peer.WaitForDeliveryAsync(3)).Body["result"]!["content"]![0]!["text"]);
+        Assert.Equal(2, attempts[2]);
+        Assert.Equal(2, attempts[3]);
+        Assert.Single(peer.Deliveries, d => (int?)d.Body["id"] == 2);
+        Assert.Single(peer.Deliveries, d => (int?)d.Body["id"] == 3);
+        Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("503", StringComparison.Ordinal) && e.Message.Contains("retry 1", StringComparison.Ordinal));
+        Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("timed out", StringComparison.Ordinal) && e.Message.Contains("retry 1", StringComparison.Ordinal));
+        Assert.Equal(1, harness.Server.Router.SessionCount);
+    }
+
+    [Fact]
     public async Task A_notification_whose_first_attempt_fails_is_not_overtaken_by_the_next()
     {
         await using var harness = await WebhookHarness.StartAsync(o => o.SendRetry = new() { MaxAttempts = 4, BaseDelay = TimeSpan.FromMilliseconds(300), MaxDelay = TimeSpan.FromSeconds(1) });
@@ -179,6 +232,7 @@ public sealed class WebhookDeliveryTests
     {
         await using var harness = await WebhookHarness.StartAsync();
         await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var outgoing = WatchOutgoing(harness);
 
         var (status, json, _) = await peer.PostAsync(peer.Initialize(1, webhookUrl));
 
@@ -192,12 +246,20 @@ public sealed class WebhookDeliveryTests
         }
 
         Assert.Equal(0, harness.Server.Router.SessionCount);
+
+        // A session opened afterwards is answered: by then anything the refused request could have caused has gone out.
+        // Every connection made (and every name looked up) was for that session's own webhook.
+        await peer.OpenSessionAsync();
+        Assert.NotEmpty(outgoing.Connections);
+        Assert.All(outgoing.Connections, endPoint => Assert.Equal(new Uri(peer.WebhookUrl).Port, endPoint.Port));
+        Assert.All(outgoing.Connections, endPoint => Assert.True(System.Net.IPAddress.IsLoopback(endPoint.Address)));
+        Assert.Empty(outgoing.LookedUp);
     }
 
     [Fact]
     public async Task A_host_outside_the_allowlist_is_refused_and_nothing_is_sent_to_it()
     {
-        await using var harness = await WebhookHarness.StartAsync(o => o.AddressPolicy.AllowedHosts = ["hooks.example.com", "*.trusted.example"]);
+        await using var harness = await WebhookHarness.StartAsync(o => o.AddressPolicy.AllowedHosts = ["hooks.example.com", "*.trusted.example", "localhost"]);
         await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
 
         var (status, json, _) = await peer.PostAsync(peer.Initialize(1));
@@ -206,21 +268,53 @@ public sealed class WebhookDeliveryTests
         Assert.Equal("reply_address_refused", (string?)json!["error"]!["data"]!["reason"]);
         Assert.Contains("not in the reply-address allowlist", (string?)json["error"]!["message"], StringComparison.Ordinal);
         Assert.Equal(0, harness.Server.Router.SessionCount);
-        Assert.Empty(peer.Deliveries);
+
+        // The same listener by an allowed name opens a session; once its answer is in, nothing came by the refused one.
+        await peer.OpenSessionAsync(peer.WebhookUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal));
+        Assert.All(peer.Deliveries, d => Assert.StartsWith("localhost:", d.Headers["Host"], StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task A_name_that_resolves_to_a_refused_network_is_refused_after_dns_resolution()
     {
-        // "localhost" passes every check on its name; only its resolved address (127.0.0.1 / ::1) is refused here.
-        await using var harness = await WebhookHarness.StartAsync(o => o.AddressPolicy.DeniedNetworks = ["127.0.0.0/8", "::1/128"]);
+        // "webhook.test" passes every check on its name; one of the addresses it resolves to is link-local.
+        await using var harness = await WebhookHarness.StartAsync();
         await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
-        var byName = peer.WebhookUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+        var outgoing = WatchOutgoing(harness, host => host == "webhook.test" ? [System.Net.IPAddress.Loopback, System.Net.IPAddress.Parse("169.254.169.254")] : null);
+        var byName = peer.WebhookUrl.Replace("127.0.0.1", "webhook.test", StringComparison.Ordinal);
 
         var (status, json, _) = await peer.PostAsync(peer.Initialize(1, byName));
 
         Assert.Equal(403, status);
-        Assert.Contains("'localhost' resolves to", (string?)json!["error"]!["message"], StringComparison.Ordinal);
+        Assert.Contains("'webhook.test' resolves to 169.254.169.254", (string?)json!["error"]!["message"], StringComparison.Ordinal);
+        Assert.Contains("webhook.test", outgoing.LookedUp);
+
+        // A later session by address is answered; no connection ever went to the name's addresses.
+        await peer.OpenSessionAsync();
+        Assert.All(peer.Deliveries, d => Assert.StartsWith("127.0.0.1:", d.Headers["Host"], StringComparison.Ordinal));
+        Assert.DoesNotContain(outgoing.Connections, endPoint => endPoint.Address.Equals(System.Net.IPAddress.Parse("169.254.169.254")));
+    }
+
+    [Fact]
+    public async Task A_name_that_resolves_elsewhere_by_the_time_of_sending_gets_no_request()
+    {
+        // DNS rebinding: the name resolves to an allowed address when initialize names it, to metadata when the
+        // server connects to deliver the answer.
+        await using var harness = await WebhookHarness.StartAsync(o => o.SendRetry = new() { MaxAttempts = 1 });
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var lookups = 0;
+        var outgoing = WatchOutgoing(harness, host => host == "rebind.test"
+            ? [Interlocked.Increment(ref lookups) == 1 ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Parse("169.254.169.254")]
+            : null);
+
+        var (status, json, _) = await peer.PostAsync(peer.Initialize(1, peer.WebhookUrl.Replace("127.0.0.1", "rebind.test", StringComparison.Ordinal)));
+        Assert.Equal(200, status);
+        var sessionId = (string)json!["session_id"]!;
+
+        // The answer's connection is refused before any socket opens; the session, which can never be answered, is closed.
+        await Protocols.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains($"Session {sessionId} closed", StringComparison.Ordinal)));
+        Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("could not be delivered", StringComparison.Ordinal) && e.Message.Contains(sessionId, StringComparison.Ordinal));
+        Assert.Empty(outgoing.Connections);
         Assert.Empty(peer.Deliveries);
     }
 
@@ -235,10 +329,13 @@ public sealed class WebhookDeliveryTests
         var sink = new Webhooks.Delivery.WebhookHttpSink(http, signer: null, TimeSpan.FromSeconds(5));
         var message = Wire.OutboundMessageFactory.Create(new JsonRpcNotification { Method = "notifications/message" }, DateTimeOffset.UtcNow, "s", "c");
 
+        var connects = 0;
+        guard.Connecting = _ => Interlocked.Increment(ref connects);
         var refused = await Assert.ThrowsAsync<Webhooks.Delivery.WebhookAddressRefusedException>(
             () => sink.SendAsync(peer.WebhookUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal), message, Timeout));
 
         Assert.False(refused.IsTransient);
+        Assert.Equal(0, Volatile.Read(ref connects));
         Assert.Empty(peer.Deliveries);
     }
 
@@ -413,4 +510,26 @@ public sealed class WebhookDeliveryTests
     }
 
     private static JsonObject Hold(int id) => new() { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = "tools/call", ["params"] = new JsonObject { ["name"] = "hold" } };
+
+    /// <summary>Records every connection the server's deliveries open and every name they look up; can stand in for DNS.</summary>
+    private static Outgoing WatchOutgoing(WebhookHarness harness, Func<string, System.Net.IPAddress[]?>? dns = null)
+    {
+        var outgoing = new Outgoing();
+        var guard = harness.Server.AddressGuard;
+        var resolve = guard.Resolve;
+        guard.Resolve = (host, cancellationToken) =>
+        {
+            outgoing.LookedUp.Enqueue(host);
+            return dns?.Invoke(host) is { } addresses ? Task.FromResult(addresses) : resolve(host, cancellationToken);
+        };
+        guard.Connecting = outgoing.Connections.Enqueue;
+        return outgoing;
+    }
+
+    private sealed class Outgoing
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<System.Net.IPEndPoint> Connections { get; } = new();
+
+        public System.Collections.Concurrent.ConcurrentQueue<string> LookedUp { get; } = new();
+    }
 }
