@@ -35,17 +35,30 @@ public sealed class RawWebhookPeer : IAsyncDisposable
 
     public ConcurrentQueue<Delivery> Deliveries { get; }
 
+    /// <summary>
+    /// Sees each delivery before it is recorded: returns a status code to answer with instead (the delivery is then not
+    /// recorded), or <see langword="null"/> to take it. A test makes the webhook fail or hang with it.
+    /// </summary>
+    public Func<JsonNode, Task<int?>>? Intercept { get; set; }
+
     public static async Task<RawWebhookPeer> StartAsync(Uri serverUrl, string? secret)
     {
         var deliveries = new ConcurrentQueue<Delivery>();
+        RawWebhookPeer? peer = null;
         var app = await WebhookHarness.StartAppAsync(app => app.MapPost("/hook", async (HttpContext context) =>
         {
             using var reader = new StreamReader(context.Request.Body);
-            var body = await reader.ReadToEndAsync();
-            deliveries.Enqueue(new Delivery(JsonNode.Parse(body)!, context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+            var body = JsonNode.Parse(await reader.ReadToEndAsync())!;
+            if (peer?.Intercept is { } intercept && await intercept(body) is { } status)
+            {
+                return Results.StatusCode(status);
+            }
+
+            deliveries.Enqueue(new Delivery(body, context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
             return Results.Json(new { status = "success" });
         }));
-        return new RawWebhookPeer(serverUrl, secret, app, deliveries);
+        peer = new RawWebhookPeer(serverUrl, secret, app, deliveries);
+        return peer;
     }
 
     public JsonObject Initialize(int id = 1, string? webhookUrl = null) => new()
@@ -68,13 +81,19 @@ public sealed class RawWebhookPeer : IAsyncDisposable
         string? sessionId = null,
         bool sign = true,
         bool clientIdHeader = true,
-        string contentType = "application/json")
+        string contentType = "application/json",
+        IReadOnlyDictionary<string, string>? headers = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, ServerUrl) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         if (clientIdHeader)
         {
             request.Headers.Add("X-Client-ID", ClientId);
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.Add(name, value);
         }
 
         if (sessionId is not null)
@@ -96,17 +115,22 @@ public sealed class RawWebhookPeer : IAsyncDisposable
         return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text), response);
     }
 
-    public Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostAsync(JsonNode message, string? sessionId = null) =>
-        PostAsync(message.ToJsonString(), sessionId);
+    public Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostAsync(JsonNode message, string? sessionId = null, IReadOnlyDictionary<string, string>? headers = null) =>
+        PostAsync(message.ToJsonString(), sessionId, headers: headers);
 
     /// <summary>POSTs a body without a Content-Length (chunked transfer), unsigned.</summary>
-    public async Task<(int Status, JsonNode? Json)> PostChunkedAsync(string body, string sessionId)
+    public async Task<(int Status, JsonNode? Json)> PostChunkedAsync(string body, string sessionId, string? requestIdHeader = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, ServerUrl) { Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(body))) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json");
         request.Headers.TransferEncodingChunked = true;
         request.Headers.Add("X-Client-ID", ClientId);
         request.Headers.Add("X-Session-ID", sessionId);
+        if (requestIdHeader is not null)
+        {
+            request.Headers.Add("X-Request-ID", requestIdHeader);
+        }
+
         using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
@@ -136,9 +160,9 @@ public sealed class RawWebhookPeer : IAsyncDisposable
     }
 
     /// <summary>Opens a session: initialize, wait for its answer, notifications/initialized.</summary>
-    public async Task<string> OpenSessionAsync()
+    public async Task<string> OpenSessionAsync(string? webhookUrl = null)
     {
-        var (status, json, _) = await PostAsync(Initialize());
+        var (status, json, _) = await PostAsync(Initialize(webhookUrl: webhookUrl));
         Assert.Equal(200, status);
         var sessionId = (string)json!["session_id"]!;
         await WaitForDeliveryAsync(1);

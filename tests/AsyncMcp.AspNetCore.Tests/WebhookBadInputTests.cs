@@ -25,9 +25,13 @@ public sealed class WebhookBadInputTests
         var client = await harness.ConnectAsync(Protocols.November2025);
         var sessionId = await peer.OpenSessionAsync();
 
-        // Malformed JSON: 400, parse error, id unknown (null).
+        // Malformed JSON: 400, parse error, id unknown (null)...
         var (status, json, _) = await peer.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":", sessionId);
         AssertError(400, (int)McpErrorCodeParse, "parse_error", null, status, json);
+
+        // ...unless the X-Request-ID header names it.
+        (status, json, _) = await peer.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":", sessionId, headers: RequestIdHeader(6));
+        AssertError(400, (int)McpErrorCodeParse, "parse_error", 6, status, json);
 
         // JSON but not JSON-RPC: 400, invalid request.
         (status, json, _) = await peer.PostAsync("{\"hello\":1}", sessionId);
@@ -52,15 +56,17 @@ public sealed class WebhookBadInputTests
         (status, json, _) = await peer.PostAsync(Call(10));
         AssertError(400, -32602, "missing_reply_address", 10, status, json);
 
-        // Oversized: 413.
-        (status, json, _) = await peer.PostAsync(Call(11, new string('x', 5000)), sessionId);
-        AssertError(413, -32600, "payload_too_large", null, status, json);
+        // Oversized: 413, with the id the X-Request-ID header names (the body is not read).
+        (status, json, _) = await peer.PostAsync(Call(11, new string('x', 5000)), sessionId, RequestIdHeader(11));
+        AssertError(413, -32600, "payload_too_large", 11, status, json);
 
         // Oversized without a Content-Length (chunked): still 413 with our error, not a dropped connection.
-        (status, json) = await peer.PostChunkedAsync(Call(15, new string('y', 200_000)).ToJsonString(), sessionId);
-        AssertError(413, -32600, "payload_too_large", null, status, json);
+        (status, json) = await peer.PostChunkedAsync(Call(15, new string('y', 200_000)).ToJsonString(), sessionId, "15");
+        AssertError(413, -32600, "payload_too_large", 15, status, json);
 
-        // Wrong content type: 415.
+        // Wrong content type: 415, with the header's id; without the header the id is unknown (null).
+        (status, json, _) = await peer.PostAsync(Call(12).ToJsonString(), sessionId, contentType: "text/plain", headers: RequestIdHeader(12));
+        AssertError(415, -32600, "unsupported_content_type", 12, status, json);
         (status, json, _) = await peer.PostAsync(Call(12).ToJsonString(), sessionId, contentType: "text/plain");
         AssertError(415, -32600, "unsupported_content_type", null, status, json);
 
@@ -73,13 +79,13 @@ public sealed class WebhookBadInputTests
             AssertError(401, -32600, "bad_signature", 14, status, json);
         }
 
-        // None of that was run or answered by webhook, and everyone is still served.
-        Assert.DoesNotContain(peer.Deliveries, d => (int?)d.Body["id"] is >= 7 and <= 14);
+        // Everyone is still served; once this later call's answer is in, none of the refused ones was run or answered by webhook.
         var (okStatus, ok, _) = await peer.PostAsync(Call(20, "still here"), sessionId);
         Assert.Equal(200, okStatus);
         Assert.Equal("received", (string?)ok!["status"]);
         var answer = await peer.WaitForDeliveryAsync(20);
         Assert.Equal("Echo: still here", (string?)answer.Body["result"]!["content"]![0]!["text"]);
+        Assert.DoesNotContain(peer.Deliveries, d => (int?)d.Body["id"] is >= 6 and <= 15);
         var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "fine" }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("Echo: fine", Assert.IsType<TextContentBlock>(Assert.Single(echo.Content)).Text);
     }
@@ -126,6 +132,8 @@ public sealed class WebhookBadInputTests
     }
 
     private const int McpErrorCodeParse = -32700;
+
+    private static Dictionary<string, string> RequestIdHeader(int id) => new() { ["X-Request-ID"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
     private static void AssertError(int expectedStatus, int expectedCode, string expectedReason, int? expectedId, int status, JsonNode? json)
     {

@@ -2,6 +2,7 @@ using AsyncMcp.AspNetCore.Webhooks.Client;
 using AsyncMcp.Testing;
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -179,6 +180,32 @@ public sealed class WebhookEndToEndTests
         Assert.Contains(harness.Logs.Entries, e => e.Message.Contains($"Session {sessionId} closed: idle timeout", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_client_whose_session_the_server_closed_closes_with_the_reason()
+    {
+        await using var harness = await WebhookHarness.StartAsync();
+        var client = await harness.ConnectAsync(Protocols.November2025);
+        await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: Timeout);
+        var sessionId = client.SessionId!;
+
+        // The server ends the session on its own (as after idle expiry, or a webhook that stayed down).
+        Assert.True(await harness.Server.Router.CloseSessionAsync(sessionId, "closed by the test"));
+
+        // The next call hears 404 session_not_found: the connection closes, with that reason, instead of failing call by call.
+        var closed = await Assert.ThrowsAsync<ClientTransportClosedException>(
+            () => client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "y" }, cancellationToken: Timeout).AsTask());
+        var details = Assert.IsType<AsyncMcp.Client.AsyncMcpClientCompletionDetails>(closed.Details);
+        Assert.Equal(sessionId, details.SessionId);
+        var notFound = Assert.IsType<AsyncMcp.Messaging.SessionNotFoundException>(details.Exception);
+        Assert.Contains("unknown or has expired", notFound.Message, StringComparison.Ordinal);
+
+        var completion = await client.Completion.WaitAsync(Timeout);
+        Assert.Same(notFound, completion.Exception);
+        var later = await Assert.ThrowsAsync<ClientTransportClosedException>(
+            () => client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "z" }, cancellationToken: Timeout).AsTask());
+        Assert.Same(notFound, later.Details.Exception);
+    }
+
     [Theory]
     [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
     public async Task Works_unsigned_when_both_sides_allow_it(string protocol)
@@ -193,17 +220,25 @@ public sealed class WebhookEndToEndTests
     [Fact]
     public async Task A_signed_client_refuses_unsigned_deliveries()
     {
-        // The server does not sign; the client requires signatures: its call cannot complete, and the refusal is the client's.
+        // The server does not sign; the client requires signatures.
         await using var harness = await WebhookHarness.StartAsync(o => o.Security = new() { AllowUnsigned = true });
-        var transport = new Webhooks.Client.WebhookClientTransport(harness.ClientOptions(o => o.Security = new() { Secret = Webhooks.Signing.WebhookSecret.Generate() }));
+        var clientLogs = new CollectingLoggerProvider(Microsoft.Extensions.Logging.LogLevel.Warning);
+        using var clientLoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(clientLogs));
+        var transport = new WebhookClientTransport(harness.ClientOptions(o => o.Security = new() { Secret = Webhooks.Signing.WebhookSecret.Generate() }), clientLoggerFactory);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Timeout);
-        cts.CancelAfter(TimeSpan.FromSeconds(3));
+        var connecting = McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = Protocols.November2025 }, cancellationToken: cts.Token);
 
-        await Assert.ThrowsAnyAsync<Exception>(() => McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = Protocols.November2025 }, cancellationToken: cts.Token));
+        // The client's listener refuses the unsigned answer to initialize; for the server that 401 is final, and it
+        // closes the session rather than keep it half-alive.
+        await Protocols.Eventually(() => clientLogs.Entries.Any(e => e.Message.Contains("refused (401): The message is not signed", StringComparison.Ordinal)));
+        await Protocols.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("closed: delivery to its reply address failed", StringComparison.Ordinal) && e.Message.Contains("401", StringComparison.Ordinal)));
+        Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("the answer to request 1 could not be delivered", StringComparison.Ordinal));
+        Assert.Equal(0, harness.Server.Router.SessionCount);
 
-        // The server was told 401 (final, not retried) and closed the session rather than keep it half-alive.
-        await Protocols.Eventually(() => harness.Server.Router.SessionCount == 0);
-        Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("could not be delivered", StringComparison.Ordinal));
+        // So no answer ever reaches the client: its connect is still waiting when it gives up.
+        Assert.False(connecting.IsCompleted);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connecting);
     }
 
     [Fact]

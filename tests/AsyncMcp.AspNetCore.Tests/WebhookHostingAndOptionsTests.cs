@@ -38,6 +38,75 @@ public sealed class WebhookHostingAndOptionsTests
         }
     }
 
+    [Fact]
+    public async Task The_hosted_service_stops_when_the_hosts_stop_token_runs_out()
+    {
+        // A call is in flight and the drain timeout is long: stopping must still end when the host says time is up.
+        var secret = WebhookSecret.Generate();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var app = await WebhookHarness.StartAppAsync(
+            app => app.MapMcpWebhook(),
+            services => services.AddMcpServer()
+                .WithTools([McpServerTool.Create(
+                    async (CancellationToken cancellationToken) =>
+                    {
+                        started.TrySetResult();
+                        await Task.Delay(Timeout.Infinite, cancellationToken);
+                        return "never";
+                    },
+                    new() { Name = "forever" })])
+                .WithWebhookServerTransport(o =>
+                {
+                    o.Security.Secret = secret;
+                    o.ShutdownDrainTimeout = TimeSpan.FromSeconds(30);
+                }));
+        await using var appScope = app;
+        var transport = new WebhookClientTransport(new WebhookClientTransportOptions
+        {
+            ServerUrl = new Uri(WebhookHarness.BoundAddress(app) + "/mcp/request"),
+            Security = { Secret = secret },
+            CloseSessionOnDispose = false,
+        });
+        await using var client = await McpClient.CreateAsync(transport, cancellationToken: TestContext.Current.CancellationToken);
+        using var callCts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var call = client.CallToolAsync("forever", cancellationToken: callCts.Token).AsTask();
+        await started.Task.WaitAsync(TestContext.Current.CancellationToken);
+
+        using var stopToken = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await app.StopAsync(stopToken.Token);
+        stopping.Stop();
+
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"Stopping took {stopping.Elapsed} with a 1 s stop token and a 30 s drain timeout.");
+
+        // Out of time, the server may not have told the client (its not_answered error is cancelled with the rest).
+        await callCts.CancelAsync();
+        await Task.WhenAny(call);
+    }
+
+    [Fact]
+    public void The_clients_own_listener_takes_no_configuration_from_the_host_process()
+    {
+        // An ASP.NET Core app's builder reads its environment and appsettings.json, where Kestrel__Endpoints__… would
+        // override the listener's own address. A variable no other test reads stands in for those.
+        var name = "AsyncMcpProbe" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(name, "from the host process");
+        try
+        {
+            Assert.Equal("from the host process", Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder().Configuration[name]);
+
+            var builder = Webhooks.Client.WebhookReceiverHost.CreateBuilder("http://127.0.0.1:0", 1024);
+
+            Assert.Null(builder.Configuration[name]);
+            Assert.DoesNotContain(((Microsoft.Extensions.Configuration.IConfigurationRoot)builder.Configuration).Providers, p =>
+                p is Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationProvider or Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
     public static TheoryData<string, Action<WebhookServerTransportOptions>> BadServerOptions => new()
     {
         { "Security.Secret is required", o => o.Security.Secret = null },

@@ -54,6 +54,32 @@ public sealed class WebhookSigningTests
     }
 
     [Fact]
+    public void A_message_stamped_ahead_of_now_is_remembered_as_long_as_its_timestamp_is_acceptable()
+    {
+        // Stamped 290 s ahead (a sender's clock running fast), inside the 5 min tolerance.
+        var signer = new WebhookSigner(WebhookSecret.Parse(SpecSecret, "secret"));
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(SpecTimestamp));
+        var verifier = new WebhookVerifier(signer, allowUnsigned: false, TimeSpan.FromMinutes(5), clock);
+        var stamped = DateTimeOffset.FromUnixTimeSeconds(SpecTimestamp + 290);
+        var body = Encoding.UTF8.GetBytes(SpecBody);
+        var headers = new HeaderDictionary
+        {
+            [StandardWebhookHeaders.Id] = SpecId,
+            [StandardWebhookHeaders.Timestamp] = stamped.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [StandardWebhookHeaders.Signature] = signer.Sign(SpecId, stamped, body),
+        };
+        Assert.Equal(VerificationOutcome.Valid, verifier.Verify(headers, body).Outcome);
+
+        // 301 s later the timestamp is still acceptable (it is 11 s old): the same message is a replay, not new.
+        clock.Advance(TimeSpan.FromSeconds(301));
+        Assert.Equal(VerificationOutcome.Replayed, verifier.Verify(headers, body).Outcome);
+
+        // Once the timestamp is out of the tolerance, the timestamp check refuses it.
+        clock.Advance(TimeSpan.FromSeconds(290));
+        Assert.Equal(VerificationOutcome.Refused, verifier.Verify(headers, body).Outcome);
+    }
+
+    [Fact]
     public void Accepts_any_of_several_signatures_and_a_previous_secret_during_rotation()
     {
         var oldSecret = WebhookSecret.Parse(SpecSecret, "old");

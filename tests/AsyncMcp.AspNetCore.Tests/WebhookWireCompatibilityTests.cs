@@ -30,9 +30,9 @@ public sealed class WebhookWireCompatibilityTests
         Assert.Equal("bad_signature", (string?)steps["tampered"]!["json"]!["error"]!["data"]!["reason"]);
         Assert.Equal(200, (int)steps["replay"]!["status"]!);
         Assert.Equal("duplicate", (string?)steps["replay"]!["json"]!["status"]);
-        Assert.Single(deliveries, d => (int?)d!["body"]!["id"] == 3);
+        Assert.Single(deliveries, d => (int?)d!["body"]!["id"] == 3 && d["body"]!["method"] is null);
         Assert.Equal(401, (int)steps["unsigned"]!["status"]!);
-        Assert.DoesNotContain(deliveries, d => (int?)d!["body"]!["id"] is 4 or 5);
+        Assert.DoesNotContain(deliveries, d => (int?)d!["body"]!["id"] is 4 or 5 && d["body"]!["method"] is null);
         Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("refused (401)", StringComparison.Ordinal));
     }
 
@@ -44,6 +44,64 @@ public sealed class WebhookWireCompatibilityTests
 
         AssertWireConversation(result);
         Assert.Contains(harness.Logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("accepts unsigned requests", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_client_transports_requests_and_listener_check_out_against_the_reference_implementation()
+    {
+        var secret = Webhooks.Signing.WebhookSecret.Generate();
+        await using var node = ChildProcess.Start(
+            RepositoryPaths.Node,
+            ["--no-warnings", Path.Combine(AppContext.BaseDirectory, "wire", "standardwebhooks-server.mjs")],
+            RepositoryPaths.Infra,
+            new Dictionary<string, string>
+            {
+                ["INFRA_DIR"] = RepositoryPaths.Infra,
+                ["SECRET"] = secret,
+                ["OTHER_SECRET"] = Webhooks.Signing.WebhookSecret.Generate(),
+            });
+        var listening = (string)JsonNode.Parse(await node.WaitForLineAsync(l => l.StartsWith("{\"listening\"", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))!["listening"]!;
+        var transport = await new Webhooks.Client.WebhookClientTransport(new Webhooks.Client.WebhookClientTransportOptions
+        {
+            ServerUrl = new Uri(listening),
+            Security = { Secret = secret },
+            CloseSessionOnDispose = false,
+        }).ConnectAsync(TestContext.Current.CancellationToken);
+        await using var transportScope = transport;
+
+        // The client transport signs its initialize; the reference server verifies it, then signs deliveries to the
+        // webhook the initialize named (the transport's own listener).
+        var initialize = new ModelContextProtocol.Protocol.JsonRpcRequest
+        {
+            Id = new ModelContextProtocol.Protocol.RequestId(1),
+            Method = "initialize",
+            Params = JsonNode.Parse("""{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}"""),
+        };
+        await transport.SendMessageAsync(initialize, TestContext.Current.CancellationToken);
+        var result = JsonNode.Parse(await node.WaitForLineAsync(l => l.StartsWith("{\"requests\"", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))!;
+
+        var request = Assert.Single(result["requests"]!.AsArray())!;
+        Assert.Equal("initialize", (string?)request["rpcMethod"]);
+        Assert.True((bool)request["verified"]!);
+
+        // The listener takes what the reference signed, and refuses with 401 a tampered body, a stale timestamp and
+        // another secret's signature.
+        var deliveries = result["deliveries"]!;
+        Assert.Equal(200, (int)deliveries["valid"]!["status"]!);
+        Assert.Equal("success", (string?)deliveries["valid"]!["json"]!["status"]);
+        foreach (var refused in new[] { "tampered", "stale", "otherSecret" })
+        {
+            Assert.Equal(401, (int)deliveries[refused]!["status"]!);
+            Assert.Equal("bad_signature", (string?)deliveries[refused]!["json"]!["error"]!["data"]!["reason"]);
+        }
+
+        Assert.Equal(200, (int)deliveries["marker"]!["status"]!);
+
+        // The session got the answer and then the marker, sent after the refused ones: nothing refused came through.
+        var answer = Assert.IsType<ModelContextProtocol.Protocol.JsonRpcResponse>(await transport.MessageReader.ReadAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(new ModelContextProtocol.Protocol.RequestId(1), answer.Id);
+        var next = Assert.IsType<ModelContextProtocol.Protocol.JsonRpcNotification>(await transport.MessageReader.ReadAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("marker", next.Params!["data"]!.GetValue<string>());
     }
 
     private static void AssertWireConversation(JsonNode result)
@@ -69,6 +127,16 @@ public sealed class WebhookWireCompatibilityTests
         Assert.StartsWith("application/json", (string?)initialized["contentType"], StringComparison.Ordinal);
         Assert.Contains(result["listDelivery"]!["body"]!["result"]!["tools"]!.AsArray(), t => (string?)t!["name"] == "echo");
         Assert.Equal("Echo: from python", (string?)result["callDelivery"]!["body"]!["result"]!["content"]![0]!["text"]);
+
+        // A server->client request (sampling) arrived by POST with X-Request-ID and X-Method; the client's answer,
+        // POSTed to the server URL, completed the tool.
+        var sampling = result["samplingRequest"]!;
+        Assert.Equal("sampling/createMessage", (string?)sampling["methodHeader"]);
+        Assert.Equal(sampling["body"]!["id"]!.ToJsonString().Trim('"'), (string?)sampling["requestIdHeader"]);
+        Assert.Equal(sessionId, (string?)sampling["sessionHeader"]);
+        Assert.Equal("received", (string?)steps["samplingAnswer"]!["json"]!["status"]);
+        Assert.Equal("model python-model said: hi from python", (string?)result["sampleDelivery"]!["body"]!["result"]!["content"]![0]!["text"]);
+        Assert.Equal("Echo: marker", (string?)result["markerDelivery"]!["body"]!["result"]!["content"]![0]!["text"]);
         Assert.All(result["deliveries"]!.AsArray(), d => Assert.Equal(sessionId, (string?)d!["sessionHeader"]));
     }
 

@@ -13,7 +13,7 @@ public sealed class McpSessionRouterTests
 
     private static readonly TaskCompletionSource s_never = new();
 
-    private static (McpSessionRouter Router, FakeSink Sink, TaskCompletionSource Gate, Func<int> Runs) Create(TimeSpan? lease = null, Action<Options>? configure = null)
+    private static (McpSessionRouter Router, FakeSink Sink, TaskCompletionSource Gate, Func<int> Runs) Create(TimeSpan? lease = null, Action<Options>? configure = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var runs = 0;
@@ -23,7 +23,7 @@ public sealed class McpSessionRouterTests
         var options = new Options();
         configure?.Invoke(options);
         var sink = new FakeSink();
-        var router = new McpSessionRouter(sink, ReplyAddressConvention.SqsResponseQueue, options, serverOptions, lease);
+        var router = new McpSessionRouter(sink, ReplyAddressConvention.SqsResponseQueue, options, serverOptions, lease, loggerFactory);
         router.Start();
         return (router, sink, gate, () => Volatile.Read(ref runs));
     }
@@ -104,6 +104,27 @@ public sealed class McpSessionRouterTests
         }
 
         Assert.Equal(0, call.Completions);
+    }
+
+    [Theory]
+    [InlineData(true, "left for the broker to deliver again")]
+    [InlineData(false, "nothing delivers it again: its client has to send it again")]
+    public async Task A_request_whose_answer_cannot_be_sent_is_logged_as_its_source_treats_it(bool sourceRedelivers, string expected)
+    {
+        var logs = new CollectingLoggerFactory();
+        var (router, sink, _, _) = Create(loggerFactory: logs);
+        router.SourceRedelivers = sourceRedelivers;
+        await using var _ = router;
+        var sessionId = await OpenSessionAsync(router, sink);
+        sink.Fail = m => m.Body.Contains("pong", StringComparison.Ordinal) ? new AsyncMcpTransportException("down", isTransient: false) : null;
+
+        await router.HandleAsync(Call(sessionId, 3, "fast"));
+        while (router.PendingRequestCount != 0)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Contains(logs.Messages, m => m.Contains("request 3", StringComparison.Ordinal) && m.Contains(expected, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -47,6 +47,25 @@ public static class WebhookHeaders
         }
     }
 
+    /// <summary>
+    /// The request id the <see cref="RequestId"/> header names (a number when it reads as one), for errors about a body
+    /// that cannot be read or was never read; <c>default</c> (JSON <c>null</c>) without the header.
+    /// </summary>
+    /// <param name="headers">The request headers.</param>
+    /// <returns>The id, or <c>default</c>.</returns>
+    internal static ModelContextProtocol.Protocol.RequestId ReadRequestId(IHeaderDictionary headers)
+    {
+        var text = headers[RequestId].ToString();
+        if (text.Length == 0)
+        {
+            return default;
+        }
+
+        return long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            ? new ModelContextProtocol.Protocol.RequestId(number)
+            : new ModelContextProtocol.Protocol.RequestId(text);
+    }
+
     /// <summary>Reads the wire attributes from a request's headers.</summary>
     /// <param name="headers">The request headers.</param>
     /// <returns>The attributes present.</returns>

@@ -36,6 +36,7 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
     private readonly ReplySubscription? _subscription;
     private RequestId? _initializeId;
     private string? _protocolVersion;
+    private AsyncMcpClientCompletionDetails? _sessionGone;
     private int _disposed;
 
     /// <summary>Creates the transport; <see cref="Start"/> begins receiving.</summary>
@@ -113,7 +114,7 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
         ArgumentNullException.ThrowIfNull(message);
         if (!IsConnected)
         {
-            throw new IOException("The transport is closed.");
+            throw _sessionGone is { } gone ? new ClientTransportClosedException(gone) : new IOException("The transport is closed.");
         }
 
         if (message is JsonRpcRequest request)
@@ -146,7 +147,27 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
             _convention.Write(request, _replyAddress);
         }
 
-        await _sink.SendAsync(_serverAddress, BuildOutbound(message), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _sink.SendAsync(_serverAddress, BuildOutbound(message), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SessionNotFoundException notFound)
+        {
+            throw CloseBecauseSessionGone(notFound);
+        }
+    }
+
+    /// <summary>
+    /// The server no longer has this session (it closed or expired it): every later message would fail the same way, so
+    /// the connection ends here with the reason, and the client fails its pending and later calls.
+    /// </summary>
+    private ClientTransportClosedException CloseBecauseSessionGone(SessionNotFoundException notFound)
+    {
+        var details = new AsyncMcpClientCompletionDetails { Exception = notFound, ReplyAddress = _replyAddress, SessionId = notFound.SessionId };
+        _sessionGone = details;
+        LogSessionGone(notFound.SessionId, notFound.Message);
+        SetDisconnected(new ClientTransportClosedException(details));
+        return new ClientTransportClosedException(details);
     }
 
     /// <summary>
@@ -313,6 +334,9 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
             LogAckFailed(message.MessageId, ex);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The server no longer has session {SessionId} ({Reason}); the connection is closed.")]
+    private partial void LogSessionGone(string sessionId, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} established.")]
     private partial void LogSessionEstablished(string sessionId);

@@ -30,9 +30,39 @@ public sealed class MessageTooLargeException : AsyncMcpTransportException
         MaxBytes = maxBytes;
     }
 
+    /// <summary>Creates the exception for a destination that refused a message as too large without saying its limit.</summary>
+    /// <param name="actualBytes">The size of the message.</param>
+    /// <param name="maxBytes">The destination's limit, or 0 when it did not say.</param>
+    /// <param name="message">What was refused, and by whom.</param>
+    public MessageTooLargeException(int actualBytes, int maxBytes, string message)
+        : base(message, isTransient: false)
+    {
+        ActualBytes = actualBytes;
+        MaxBytes = maxBytes;
+    }
+
     /// <summary>The size of the message in bytes.</summary>
     public int ActualBytes { get; }
 
-    /// <summary>The broker's limit in bytes.</summary>
+    /// <summary>The broker's limit in bytes; 0 when the destination refused the message without saying its limit.</summary>
     public int MaxBytes { get; }
+}
+
+/// <summary>
+/// The server answered that it no longer has the session a message was sent in (it was closed or expired): nothing
+/// more can be sent in that session, so a client transport closes when it sees this.
+/// </summary>
+public sealed class SessionNotFoundException : AsyncMcpTransportException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="sessionId">The session the server no longer has.</param>
+    /// <param name="message">What the server said.</param>
+    public SessionNotFoundException(string sessionId, string message)
+        : base(message, isTransient: false)
+    {
+        SessionId = sessionId;
+    }
+
+    /// <summary>The session the server no longer has.</summary>
+    public string SessionId { get; }
 }

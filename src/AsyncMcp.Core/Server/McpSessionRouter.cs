@@ -123,6 +123,23 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// </summary>
     public bool CloseSessionWhenDeliveryFails { get; set; }
 
+    /// <summary>
+    /// Whether a request that belongs to a session may name a reply address of its own for the errors the server sends
+    /// it (default <see langword="true"/>). Queue transports need it: a request redelivered to a server that never had
+    /// its session must still hear that the session was lost. Webhook servers turn it off, because a client's reply
+    /// address is checked against their policy only when a session opens (or with a session-less request): a request of
+    /// a session is then answered only where its session is, and when that session is gone its message is handed back
+    /// to its source, which tells the sender at the address it checked.
+    /// </summary>
+    public bool SessionRequestsMayNameReplyAddress { get; set; } = true;
+
+    /// <summary>
+    /// Whether the source delivers a message again that was handed back or never completed, as a queue does once a lease
+    /// ends (default <see langword="true"/>). A webhook endpoint's pushed messages are never delivered again (the
+    /// endpoint tells the client instead); the logs then say so rather than promise a redelivery.
+    /// </summary>
+    public bool SourceRedelivers { get; set; } = true;
+
     /// <summary>Starts the background work: lease renewal and idle-session expiry.</summary>
     public void Start()
     {
@@ -223,9 +240,16 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// <summary>Waits until no request is in flight, or <paramref name="timeout"/> passes.</summary>
     /// <param name="timeout">How long to wait at most.</param>
     /// <returns><see langword="true"/> if every request finished in time.</returns>
-    public async Task<bool> DrainAsync(TimeSpan timeout)
+    public Task<bool> DrainAsync(TimeSpan timeout) => DrainAsync(timeout, CancellationToken.None);
+
+    /// <summary>Waits until no request is in flight, <paramref name="timeout"/> passes, or <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="timeout">How long to wait at most.</param>
+    /// <param name="cancellationToken">Ends the wait early.</param>
+    /// <returns><see langword="true"/> if every request finished in time.</returns>
+    public async Task<bool> DrainAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var cts = new CancellationTokenSource(timeout);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
         try
         {
             await Limiter.WaitForDrainAsync(cts.Token).ConfigureAwait(false);
@@ -242,17 +266,32 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// messages of unfinished requests back to the broker, and closes every session. Never throws.
     /// </summary>
     /// <returns>A task that completes when everything is closed.</returns>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
+
+    /// <summary>
+    /// Stops like <see cref="DisposeAsync"/>, with <paramref name="cancellationToken"/> (a host's stop token) cutting
+    /// the waits short: the drain, and sessions whose handlers do not stop. Never throws.
+    /// </summary>
+    /// <param name="cancellationToken">When cancelled, nothing more is waited for.</param>
+    /// <returns>A task that completes when everything is closed.</returns>
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        var drained = await DrainAsync(_options.ShutdownDrainTimeout).ConfigureAwait(false);
+        var drained = await DrainAsync(_options.ShutdownDrainTimeout, cancellationToken).ConfigureAwait(false);
         if (!drained)
         {
-            LogDrainTimedOut(_pending.Count, _options.ShutdownDrainTimeout.TotalSeconds);
+            if (SourceRedelivers)
+            {
+                LogDrainTimedOut(_pending.Count, _options.ShutdownDrainTimeout.TotalSeconds);
+            }
+            else
+            {
+                LogDrainTimedOutNotRedelivered(_pending.Count, _options.ShutdownDrainTimeout.TotalSeconds);
+            }
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -263,15 +302,18 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
         // Close every session at once (a stuck tool costs its own session's stop timeout, not everyone's); their
         // unfinished requests go back to the broker now rather than when their leases end, so another server takes them.
-        await Task.WhenAll(_sessions.Values.ToArray().Select(session => CloseSessionAsync(session, "server shutting down"))).ConfigureAwait(false);
+        await Task.WhenAll(_sessions.Values.ToArray().Select(session => CloseSessionAsync(session, "server shutting down", stopWaiting: cancellationToken))).ConfigureAwait(false);
+        var left = new List<IInboundMessage>();
         foreach (var pending in _pending.Snapshot.ToArray())
         {
             if (_pending.Remove(pending.SessionKey, pending.Id) is { } inbound)
             {
-                await ReleaseQuietlyAsync(inbound, CancellationToken.None).ConfigureAwait(false);
+                left.Add(inbound);
             }
         }
 
+        // All at once: handing a message back can take a broker round trip (or, for a pushed message, telling its sender).
+        await Task.WhenAll(left.Select(inbound => ReleaseQuietlyAsync(inbound, CancellationToken.None))).ConfigureAwait(false);
         _stopping.Dispose();
     }
 
@@ -337,7 +379,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                         McpErrorCode.InvalidRequest,
                         $"Session '{sessionId}' is unknown or has expired; start a new session with initialize.",
                         ErrorReasons.SessionNotFound);
-                await RejectAsync(message, error, ReplyAddressFor(request, null), sessionId, clientId, cancellationToken).ConfigureAwait(false);
+                await RejectAsync(message, error, ReplyAddressFor(request, sessionId), sessionId, clientId, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -351,7 +393,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         session.Touch(_time.GetUtcNow());
         if (rpc is JsonRpcNotification { Method: WireMethods.SessionClose })
         {
-            await CloseSessionAsync(session, "closed by the client", completeUnanswered: true).ConfigureAwait(false);
+            await CloseSessionAsync(session, "closed by the client", completeUnanswered: true, stopWaiting: CancellationToken.None).ConfigureAwait(false);
             await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -493,7 +535,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         var leaseExpires = _leaseDuration is { } lease ? _time.GetUtcNow() + lease : DateTimeOffset.MaxValue;
         if (!_pending.TryAdd(trackingKey, request.Id, message, fingerprint, leaseExpires))
         {
-            await HandleDuplicateInFlightAsync(trackingKey, message, request, fingerprint, leaseExpires, cancellationToken).ConfigureAwait(false);
+            await HandleDuplicateInFlightAsync(session, trackingKey, message, request, fingerprint, leaseExpires, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -512,12 +554,20 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         {
             // The session closed between routing and delivery (idle expiry, a close message) and the SDK dropped the
             // request: hand it back to be routed afresh rather than leave it in flight forever.
-            LogClosedWhileRouting(dropped.MessageId, session.Key);
+            if (SourceRedelivers)
+            {
+                LogClosedWhileRouting(dropped.MessageId, session.Key);
+            }
+            else
+            {
+                LogClosedWhileRoutingNotRedelivered(dropped.MessageId, session.Key);
+            }
+
             await ReleaseQuietlyAsync(dropped, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
-    private async Task HandleDuplicateInFlightAsync(string trackingKey, IInboundMessage message, JsonRpcRequest request, int fingerprint, DateTimeOffset leaseExpires, CancellationToken cancellationToken)
+    private async Task HandleDuplicateInFlightAsync(RoutedSession session, string trackingKey, IInboundMessage message, JsonRpcRequest request, int fingerprint, DateTimeOffset leaseExpires, CancellationToken cancellationToken)
     {
         var running = _pending.Find(trackingKey, request.Id);
         if (running is not null && running.Fingerprint != fingerprint)
@@ -528,7 +578,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
                 McpErrorCode.InvalidRequest,
                 $"Request id '{request.Id}' is already in use by a request that is still running; use a new id.",
                 ErrorReasons.InvalidMessage);
-            await RejectAsync(message, error, ReplyAddressFor(request, null) ?? (_sessions.TryGetValue(trackingKey, out var s) ? s.ReplyAddress : null), null, null, cancellationToken).ConfigureAwait(false);
+            await RejectAsync(message, error, ReplyAddressFor(request, session.SessionId, session), session.SessionId, session.ClientId, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -772,6 +822,14 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     private async Task RejectAsync(IInboundMessage message, JsonRpcError error, string? replyAddress, string? sessionId, string? clientId, CancellationToken cancellationToken)
     {
         LogRejected(message.MessageId, error.Error.Code, error.Error.Message, replyAddress ?? "(none: logged only)");
+        if (replyAddress is null && !SessionRequestsMayNameReplyAddress && !string.IsNullOrEmpty(sessionId))
+        {
+            // The request's session closed as it arrived, and the request may not say where else to answer: its source
+            // is told instead (a webhook endpoint answers its sender at the address it checked).
+            await ReleaseQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (replyAddress is null)
         {
             await DropUnprocessableAsync(message, cancellationToken).ConfigureAwait(false);
@@ -818,17 +876,40 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         return address;
     }
 
-    private string? ReplyAddressFor(JsonRpcRequest request, string? sessionId) =>
-        (_convention.Read(request) is { } own && _convention.IsWellFormed(own) ? own : null) ??
-        (!string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var session) ? session.ReplyAddress : null);
+    /// <summary>
+    /// Where an error for a request goes: its own reply address, else its session's; or, when session requests may not
+    /// name their own (<see cref="SessionRequestsMayNameReplyAddress"/>), only its session's.
+    /// </summary>
+    private string? ReplyAddressFor(JsonRpcRequest request, string? sessionId, RoutedSession? context = null)
+    {
+        if (context is null && !string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var known))
+        {
+            context = known;
+        }
+
+        var own = _convention.Read(request) is { } address && _convention.IsWellFormed(address) ? address : null;
+        if (!SessionRequestsMayNameReplyAddress && (!string.IsNullOrEmpty(sessionId) || context?.SessionId is not null))
+        {
+            return context?.ReplyAddress;
+        }
+
+        return own ?? context?.ReplyAddress;
+    }
 
     private void Abandon(RoutedSession session, RequestId id)
     {
         var sessionKey = TrackingKey(session, id);
         if (_pending.Remove(sessionKey, id) is { } inbound)
         {
-            // Not completed: the broker delivers it again once its lease ends, which also spaces out the retry.
-            LogAbandoned(inbound.MessageId, sessionKey, id);
+            if (SourceRedelivers)
+            {
+                // Not completed: the broker delivers it again once its lease ends, which also spaces out the retry.
+                LogAbandoned(inbound.MessageId, sessionKey, id);
+            }
+            else
+            {
+                LogAbandonedNotRedelivered(inbound.MessageId, sessionKey, id);
+            }
         }
     }
 
@@ -837,7 +918,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     /// wants no answers, so they are completed; otherwise (shutdown, a fault) they go back to the broker for the
     /// next server.
     /// </summary>
-    private async Task CloseSessionAsync(RoutedSession session, string reason, bool completeUnanswered = false)
+    private async Task CloseSessionAsync(RoutedSession session, string reason, bool completeUnanswered = false, CancellationToken stopWaiting = default)
     {
         if (!session.TryMarkClosed())
         {
@@ -854,11 +935,15 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             // Disposing the SDK server cancels its handlers and waits for them; a tool that ignores cancellation
             // must not hold up shutdown or the close of other sessions forever.
             var stopped = Task.WhenAll(session.Server?.DisposeAsync().AsTask() ?? Task.CompletedTask, session.RunTask);
-            await stopped.WaitAsync(s_sessionStopTimeout).ConfigureAwait(false);
+            await stopped.WaitAsync(s_sessionStopTimeout, stopWaiting).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             LogSessionStopTimedOut(session.Key, s_sessionStopTimeout.TotalSeconds);
+        }
+        catch (OperationCanceledException) when (stopWaiting.IsCancellationRequested)
+        {
+            // The host is out of time: the session's handlers are left to finish on their own.
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -873,12 +958,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             unanswered.AddRange(_pending.RemoveAll(initializeKey));
         }
 
-        foreach (var inbound in unanswered)
-        {
-            await (completeUnanswered
-                ? CompleteQuietlyAsync(inbound, CancellationToken.None)
-                : ReleaseQuietlyAsync(inbound, CancellationToken.None)).ConfigureAwait(false);
-        }
+        await Task.WhenAll(unanswered.Select(inbound => completeUnanswered
+            ? CompleteQuietlyAsync(inbound, CancellationToken.None)
+            : ReleaseQuietlyAsync(inbound, CancellationToken.None))).ConfigureAwait(false);
     }
 
     private async Task RunMaintenanceAsync(CancellationToken cancellationToken)
@@ -1045,6 +1127,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (request {RequestId} of {SessionKey}) was not answered; it is left for the broker to deliver again.")]
     private partial void LogAbandoned(string messageId, string sessionKey, RequestId requestId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (request {RequestId} of {SessionKey}) was not answered, and nothing delivers it again: its client has to send it again.")]
+    private partial void LogAbandonedNotRedelivered(string messageId, string sessionKey, RequestId requestId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} (request {RequestId} of {SessionKey}): its lease could not be renewed, so the broker may deliver it again.")]
     private partial void LogLeaseLost(string messageId, string sessionKey, RequestId requestId);
 
@@ -1063,6 +1148,9 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: session {SessionKey} closed while the request was being routed; handed back to the broker to be routed again.")]
     private partial void LogClosedWhileRouting(string messageId, string sessionKey);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: session {SessionKey} closed while the request was being routed; handed back to its source, which does not deliver it again (a webhook endpoint tells the client it was not answered).")]
+    private partial void LogClosedWhileRoutingNotRedelivered(string messageId, string sessionKey);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was delivered again while still running (its lease lapsed); kept with its new receipt.")]
     private partial void LogRedeliveredWhileRunning(string messageId, string sessionKey, RequestId requestId);
 
@@ -1071,4 +1159,7 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} requests were still in flight after {Seconds:F1} s; their messages go back to the broker.")]
     private partial void LogDrainTimedOut(int count, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} requests were still in flight after {Seconds:F1} s; they are handed back to their source, which does not deliver them again (a webhook endpoint tells each client its request was not answered).")]
+    private partial void LogDrainTimedOutNotRedelivered(int count, double seconds);
 }

@@ -50,6 +50,14 @@ const receiver = http.createServer((req, res) => {
     for (const w of [...waiters]) w();
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ status: "success" }));
+    if (delivery.body.method === "sampling/createMessage" && delivery.body.id !== undefined) {
+      // A server->client request: answered by POSTing the JSON-RPC response to the server URL, as asyncmcp does.
+      const answer = {
+        jsonrpc: "2.0", id: delivery.body.id,
+        result: { role: "assistant", model: "python-model", content: { type: "text", text: "hi from python" } },
+      };
+      post(answer).then((r) => { result.steps.samplingAnswer = r; });
+    }
   });
 });
 await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
@@ -102,19 +110,27 @@ const initialize = {
     _meta: { webhookUrl },
   },
 };
+initialize.params.capabilities = { sampling: {} };
 const init = await post(initialize);
 result.steps.initialize = init;
 sessionId = init.json?.session_id;
-result.initializeDelivery = await waitFor((d) => d.body.id === 1);
+result.initializeDelivery = await waitFor((d) => d.body.id === 1 && !d.body.method);
 result.steps.initialized = await post({ jsonrpc: "2.0", method: "notifications/initialized" });
 
 const list = { jsonrpc: "2.0", id: 2, method: "tools/list", params: {} };
 result.steps.list = await post(list);
-result.listDelivery = await waitFor((d) => d.body.id === 2);
+result.listDelivery = await waitFor((d) => d.body.id === 2 && !d.body.method);
 const call = { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "echo", arguments: { message: "from python" } } };
 const callHeaders = headersFor(call);
 result.steps.call = await post(call, { headers: callHeaders });
-result.callDelivery = await waitFor((d) => d.body.id === 3);
+result.callDelivery = await waitFor((d) => d.body.id === 3 && !d.body.method);
+
+// A tool that asks the client's model (sampling): the server POSTs a request to the webhook, with X-Request-ID and
+// X-Method, and the tool's result follows once the client has answered it.
+const sample = { jsonrpc: "2.0", id: 6, method: "tools/call", params: { name: "sample", arguments: { prompt: "ping" } } };
+result.steps.sample = await post(sample);
+result.samplingRequest = await waitFor((d) => d.body.method === "sampling/createMessage");
+result.sampleDelivery = await waitFor((d) => d.body.id === 6 && !d.body.method);
 
 if (webhook) {
   // Sign one body and send another: the reference signature no longer matches.
@@ -125,6 +141,11 @@ if (webhook) {
   // No signature at all.
   result.steps.unsigned = await post({ jsonrpc: "2.0", id: 5, method: "tools/list", params: {} }, { sign: false });
 }
+
+// A last call whose answer is waited for: whatever the requests above caused has been delivered by then.
+const marker = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "echo", arguments: { message: "marker" } } };
+result.steps.marker = await post(marker);
+result.markerDelivery = await waitFor((d) => d.body.id === 7 && !d.body.method);
 
 result.steps.delete = await (async () => {
   const response = await fetch(serverUrl, { method: "DELETE", headers: headersFor(null, { signedBody: "" }) });

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace AsyncMcp.AspNetCore.Webhooks.Client;
 
@@ -24,11 +23,7 @@ internal sealed class WebhookReceiverHost : IAsyncDisposable
 
     public static async Task<WebhookReceiverHost> StartAsync(string listenUrl, string path, WebhookReceiver receiver, int maxBodyBytes, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(listenUrl);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBodyBytes + 1L);
-        var app = builder.Build();
+        var app = CreateBuilder(listenUrl, maxBodyBytes).Build();
         app.MapPost(path, receiver.HandleAsync);
         try
         {
@@ -42,6 +37,21 @@ internal sealed class WebhookReceiverHost : IAsyncDisposable
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? listenUrl;
         return new WebhookReceiverHost(app, new Uri(new Uri(bound.TrimEnd('/') + "/"), path.TrimStart('/')));
+    }
+
+    /// <summary>
+    /// A builder with no configuration sources at all: the default builders read the host process's appsettings.json
+    /// and environment (<c>Kestrel__Endpoints__…</c>, <c>ASPNETCORE_URLS</c>), whose endpoints would override
+    /// <paramref name="listenUrl"/> and put the client's listener on the application's own address.
+    /// </summary>
+    internal static WebApplicationBuilder CreateBuilder(string listenUrl, int maxBodyBytes)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseUrls(listenUrl);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBodyBytes + 1L);
+        return builder;
     }
 
     public async ValueTask DisposeAsync()

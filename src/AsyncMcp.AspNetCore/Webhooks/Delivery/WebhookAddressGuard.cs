@@ -43,6 +43,12 @@ internal sealed class WebhookAddressGuard
         _deniedNetworks = ParseNetworks(policy.DeniedNetworks, $"{owner}.{nameof(WebhookAddressPolicy.DeniedNetworks)}");
     }
 
+    /// <summary>Resolves a host name to its addresses; a test replaces it to stand in for DNS.</summary>
+    internal Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; set; } = static (host, cancellationToken) => Dns.GetHostAddressesAsync(host, cancellationToken);
+
+    /// <summary>Called with each address just before a socket connects to it; a test counts outgoing connections with it.</summary>
+    internal Action<IPEndPoint>? Connecting { get; set; }
+
     /// <summary>Checks a URL and the addresses its host resolves to now.</summary>
     /// <param name="address">The webhook URL.</param>
     /// <param name="cancellationToken">Cancels DNS resolution.</param>
@@ -114,7 +120,7 @@ internal sealed class WebhookAddressGuard
         {
             try
             {
-                addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+                addresses = await Resolve(host, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException ex)
             {
@@ -140,11 +146,23 @@ internal sealed class WebhookAddressGuard
     }
 
     /// <summary>
-    /// The connect step of the HTTP handler: resolves the host itself, checks every address and connects only to an
-    /// allowed one, so that no request leaves for a refused address whatever DNS answered earlier.
+    /// The connect step of the HTTP handler, the one place every outgoing connection passes: checks the whole policy on
+    /// the URL (scheme, user info, host lists), resolves the host itself, checks every address and connects only to an
+    /// allowed one, so that no request leaves for a refused address whoever named it and whatever DNS answered earlier.
     /// </summary>
     public async ValueTask<Stream> ConnectAsync(System.Net.Http.SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
+        // Connections are pooled by scheme, host and port, so the request that opens one speaks for all that reuse it.
+        if (context.InitialRequestMessage.RequestUri is not { IsAbsoluteUri: true } uri)
+        {
+            throw new WebhookAddressRefusedException("A webhook request without an absolute URL was refused.");
+        }
+
+        if (CheckUri(uri) is { } refusal)
+        {
+            throw new WebhookAddressRefusedException($"{uri.GetLeftPart(UriPartial.Authority)} is refused: {refusal}");
+        }
+
         var addresses = await ResolveAllowedAsync(context.DnsEndPoint.Host, cancellationToken).ConfigureAwait(false);
         Exception? last = null;
         foreach (var address in addresses)
@@ -152,7 +170,9 @@ internal sealed class WebhookAddressGuard
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
-                await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken).ConfigureAwait(false);
+                var endPoint = new IPEndPoint(address, context.DnsEndPoint.Port);
+                Connecting?.Invoke(endPoint);
+                await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
                 return new NetworkStream(socket, ownsSocket: true);
             }
             catch (Exception ex) when (ex is SocketException or OperationCanceledException)

@@ -4,13 +4,15 @@ using System.Text;
 using AsyncMcp.AspNetCore.Webhooks.Signing;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
+using ModelContextProtocol.Protocol;
 
 namespace AsyncMcp.AspNetCore.Webhooks.Delivery;
 
 /// <summary>
-/// Sends each message as one HTTP POST (signed with Standard Webhooks when a secret is set) and classifies failures:
-/// connection errors, timeouts, 408, 429 and 5xx are transient (retried by the caller); other refusals are not. The
-/// session-close notification becomes a <c>DELETE</c>, as asyncmcp's webhook transport closes sessions.
+/// Sends each message as one HTTP POST (signed with Standard Webhooks when a secret is set): one attempt, with failures
+/// classified: connection errors, timeouts, 408, 429 and 5xx are transient (retried by the caller); 413 is a
+/// <see cref="MessageTooLargeException"/>; other refusals are final. The session-close notification becomes a
+/// <c>DELETE</c>, as asyncmcp's webhook transport closes sessions.
 /// </summary>
 internal sealed class WebhookHttpSink : IMessageSink
 {
@@ -20,7 +22,6 @@ internal sealed class WebhookHttpSink : IMessageSink
     private readonly WebhookSigner? _signer;
     private readonly TimeSpan _attemptTimeout;
     private readonly TimeProvider _time;
-    private readonly Dictionary<string, Task> _lanes = new(StringComparer.Ordinal);
 
     /// <param name="http">Sends the requests; its handler decides where connections may go.</param>
     /// <param name="signer">Signs each attempt; <see langword="null"/> sends unsigned.</param>
@@ -44,54 +45,14 @@ internal sealed class WebhookHttpSink : IMessageSink
     public Action<OutboundMessage, HttpRequestHeaders>? AddHeaders { get; init; }
 
     /// <inheritdoc />
-    /// <remarks>
-    /// Answers to different requests go out concurrently (the router already holds a response until the progress
-    /// sent before it has been delivered); notifications of one session go one after another, in order.
-    /// </remarks>
     public bool PreservesOrder(string address) => false;
 
     /// <inheritdoc />
+    /// <remarks>One attempt; order and retries are the callers' (<see cref="NotificationLaneSink"/>, <see cref="WebhookOutbox"/>).</remarks>
     public Task SendAsync(string address, OutboundMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.OrderingKey is not { } key || !message.Attributes.ContainsKey(WireAttributes.Method) || message.Attributes.ContainsKey(WireAttributes.RequestId))
-        {
-            return PostAsync(address, message, cancellationToken);
-        }
-
-        // A notification: after the session's previous notification, so that progress arrives in the order it was reported.
-        lock (_lanes)
-        {
-            _lanes.TryGetValue(key, out var previous);
-            var next = AfterAsync(previous, address, message, cancellationToken);
-            _lanes[key] = next;
-            _ = next.ContinueWith(
-                (done, state) =>
-                {
-                    lock (_lanes)
-                    {
-                        if (_lanes.TryGetValue((string)state!, out var tail) && tail == done)
-                        {
-                            _lanes.Remove((string)state!);
-                        }
-                    }
-                },
-                key,
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-            return next;
-        }
-    }
-
-    private async Task AfterAsync(Task? previous, string address, OutboundMessage message, CancellationToken cancellationToken)
-    {
-        if (previous is not null)
-        {
-            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
-        await PostAsync(address, message, cancellationToken).ConfigureAwait(false);
+        return PostAsync(address, message, cancellationToken);
     }
 
     private async Task PostAsync(string address, OutboundMessage message, CancellationToken cancellationToken)
@@ -151,6 +112,15 @@ internal sealed class WebhookHttpSink : IMessageSink
                 throw new AsyncMcpTransportException($"{request.Method} to {address} answered {(int)status} {response.ReasonPhrase}: {Shorten(text)}", isTransient: true);
             }
 
+            if (status == HttpStatusCode.NotFound &&
+                message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId) &&
+                JsonRpcCodec.Decode(text).Message is JsonRpcError notFound &&
+                JsonRpcErrors.ReadReason(notFound) == ErrorReasons.SessionNotFound)
+            {
+                // The session is gone on the other side: distinct, so that a client closes instead of failing call by call.
+                throw new SessionNotFoundException(sessionId, $"{request.Method} to {address}: {notFound.Error.Message}");
+            }
+
             if (OnRefused?.Invoke(message, status, text) == true)
             {
                 return;
@@ -158,7 +128,8 @@ internal sealed class WebhookHttpSink : IMessageSink
 
             if (status == HttpStatusCode.RequestEntityTooLarge)
             {
-                throw new AsyncMcpTransportException($"{address} refused the {body.Length}-byte message as too large (413).", isTransient: false);
+                // A distinct type, so that a sender can send something smaller instead (a short error for an answer).
+                throw new MessageTooLargeException(body.Length, 0, $"{address} refused the {body.Length}-byte message as too large (413).");
             }
 
             throw new AsyncMcpTransportException($"{request.Method} to {address} was refused with {(int)status} {response.ReasonPhrase}: {Shorten(text)}", isTransient: false);

@@ -30,7 +30,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
     private readonly WebhookVerifier _verifier;
     private readonly WebhookAddressGuard _guard;
     private readonly HttpClient _http;
-    private readonly RetryingMessageSink _sink;
+    private readonly WebhookOutbox _outbox;
     private readonly ILogger _logger;
     private readonly bool _unsigned;
     private int _started;
@@ -66,15 +66,23 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        _sink = new RetryingMessageSink(new WebhookHttpSink(_http, signer, options.DeliveryTimeout), options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>())
+        // Each client's webhook has its own bounded queue, retries happen inside it, and a send returns once queued:
+        // a request's in-flight slot and a client's POST never wait on a webhook.
+        var retrying = new RetryingMessageSink(new WebhookHttpSink(_http, signer, options.DeliveryTimeout), options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>())
         {
             MessagingSystem = MessagingSystem,
         };
-        Router = new McpSessionRouter(_sink, ReplyAddressConvention.Webhook, options, serverOptions, leaseDuration: null, loggerFactory, services)
+        _outbox = new WebhookOutbox(retrying, options.MaxQueuedDeliveriesPerClient, loggerFactory?.CreateLogger<WebhookOutbox>())
+        {
+            OnFailed = OnDeliveryFailedAsync,
+        };
+        Router = new McpSessionRouter(_outbox, ReplyAddressConvention.Webhook, options, serverOptions, leaseDuration: null, loggerFactory, services)
         {
             MessagingSystem = MessagingSystem,
             SourceDescription = "webhook",
             CloseSessionWhenDeliveryFails = true,
+            SessionRequestsMayNameReplyAddress = false,
+            SourceRedelivers = false,
         };
     }
 
@@ -83,6 +91,12 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
 
     /// <summary>The router, for its counters.</summary>
     public McpSessionRouter Router { get; }
+
+    /// <summary>Checks every webhook URL and outgoing connection against the reply-address policy.</summary>
+    internal WebhookAddressGuard AddressGuard => _guard;
+
+    /// <summary>The per-client delivery queues.</summary>
+    internal WebhookOutbox Outbox => _outbox;
 
     /// <summary>Starts idle-session expiry. Logs a warning if unsigned requests are accepted.</summary>
     public void Start()
@@ -131,24 +145,32 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         var request = context.Request;
         if (!WebhookStatus.IsJson(request))
         {
-            await Refuse(context, StatusCodes.Status415UnsupportedMediaType, default, McpErrorCode.InvalidRequest, $"Content-Type must be application/json (was '{request.ContentType ?? "none"}').", ErrorReasons.UnsupportedContentType).ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status415UnsupportedMediaType, WebhookHeaders.ReadRequestId(request.Headers), McpErrorCode.InvalidRequest, $"Content-Type must be application/json (was '{request.ContentType ?? "none"}').", ErrorReasons.UnsupportedContentType).ConfigureAwait(false);
             return;
         }
 
         var bytes = await WebhookStatus.ReadBodyAsync(request, _options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
         if (bytes is null)
         {
-            await Refuse(context, StatusCodes.Status413PayloadTooLarge, default, McpErrorCode.InvalidRequest, $"The body is larger than the {_options.MaxRequestBodyBytes} bytes this server accepts.", ErrorReasons.PayloadTooLarge).ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status413PayloadTooLarge, WebhookHeaders.ReadRequestId(request.Headers), McpErrorCode.InvalidRequest, $"The body is larger than the {_options.MaxRequestBodyBytes} bytes this server accepts.", ErrorReasons.PayloadTooLarge).ConfigureAwait(false);
             return;
         }
 
         var body = Encoding.UTF8.GetString(bytes);
         var decoded = JsonRpcCodec.Decode(body);
+
+        // The id of the request, from its body or, when the body cannot tell, from its X-Request-ID header.
+        var errorId = decoded.Message is JsonRpcMessageWithId withId ? withId.Id : decoded.Id;
+        if (errorId.Id is null)
+        {
+            errorId = WebhookHeaders.ReadRequestId(request.Headers);
+        }
+
         var verified = _verifier.Verify(request.Headers, bytes);
         if (verified.Outcome == VerificationOutcome.Refused)
         {
             LogBadSignature(context.Connection.RemoteIpAddress?.ToString() ?? "(unknown)", verified.Reason!);
-            await Refuse(context, StatusCodes.Status401Unauthorized, decoded.Message is JsonRpcMessageWithId withId ? withId.Id : decoded.Id, McpErrorCode.InvalidRequest, verified.Reason!, ErrorReasons.BadSignature).ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status401Unauthorized, errorId, McpErrorCode.InvalidRequest, verified.Reason!, ErrorReasons.BadSignature).ConfigureAwait(false);
             return;
         }
 
@@ -163,7 +185,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         var accepted = false;
         try
         {
-            accepted = await HandleVerifiedPostAsync(context, body, decoded, verified.MessageId).ConfigureAwait(false);
+            accepted = await HandleVerifiedPostAsync(context, body, decoded, errorId, verified.MessageId).ConfigureAwait(false);
         }
         finally
         {
@@ -175,12 +197,12 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
     }
 
     /// <summary>Checks and routes a message whose signature checked out; <see langword="false"/> if it was refused.</summary>
-    private async Task<bool> HandleVerifiedPostAsync(HttpContext context, string body, DecodeResult decoded, string? webhookId)
+    private async Task<bool> HandleVerifiedPostAsync(HttpContext context, string body, DecodeResult decoded, RequestId errorId, string? webhookId)
     {
         var request = context.Request;
         if (!decoded.IsSuccess)
         {
-            await Refuse(context, StatusCodes.Status400BadRequest, decoded.Id, decoded.ErrorCode, decoded.Error!, decoded.ErrorCode == McpErrorCode.ParseError ? ErrorReasons.ParseError : ErrorReasons.InvalidMessage).ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status400BadRequest, errorId, decoded.ErrorCode, decoded.Error!, decoded.ErrorCode == McpErrorCode.ParseError ? ErrorReasons.ParseError : ErrorReasons.InvalidMessage).ConfigureAwait(false);
             return false;
         }
 
@@ -246,6 +268,14 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
             replyAddress = null;
         }
 
+        if (rpc is JsonRpcRequest && replyAddress is not null && _outbox.IsFull(replyAddress))
+        {
+            // This client's webhook is not keeping up: it waits, not everyone else.
+            context.Response.Headers.RetryAfter = "1";
+            await Refuse(context, StatusCodes.Status503ServiceUnavailable, id, McpErrorCode.InternalError, $"{_options.MaxQueuedDeliveriesPerClient} messages are waiting to be delivered to your webhook; try again once it has taken them.", ErrorReasons.ServerBusy).ConfigureAwait(false);
+            return false;
+        }
+
         if (rpc is JsonRpcRequest && Router.Limiter.Count >= Router.Limiter.Limit)
         {
             context.Response.Headers.RetryAfter = "1";
@@ -258,8 +288,8 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
             OnReleased = replyAddress is null ? null : released => TellNotAnsweredAsync(released, replyAddress),
         };
 
-        // Routing does not wait for the answer, and a client's webhook being slow holds up nobody else: the
-        // request must not be cancelled when this POST ends.
+        // Routing waits neither for the answer nor for any delivery (sends only queue them), and the request must not
+        // be cancelled when this POST ends.
         var routedSession = await Router.RouteAsync(message, CancellationToken.None).ConfigureAwait(false);
         if (isInitialize && routedSession is not null)
         {
@@ -321,11 +351,32 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         using var timeout = new CancellationTokenSource(_options.DeliveryTimeout);
         try
         {
-            await _sink.SendAsync(replyAddress, OutboundMessageFactory.Create(error, DateTimeOffset.UtcNow, sessionId, clientId), timeout.Token).ConfigureAwait(false);
+            // Queued, not delivered: shutdown gives every queued delivery one deadline together.
+            await _outbox.SendAsync(replyAddress, OutboundMessageFactory.Create(error, DateTimeOffset.UtcNow, sessionId, clientId), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogNotAnsweredUndelivered(request.Id.ToString(), replyAddress, ex);
+        }
+    }
+
+    /// <summary>
+    /// A message that could not be delivered after its retries: nothing can reach this client any more, so its session
+    /// is closed rather than left half-alive, running tools whose results can never arrive.
+    /// </summary>
+    private async Task OnDeliveryFailedAsync(DeliveryFailure failure)
+    {
+        failure.Message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
+        failure.Message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
+        var what = WebhookOutbox.Describe(failure.Message);
+        if (!string.IsNullOrEmpty(sessionId) && Router.HasSession(sessionId))
+        {
+            LogDeliveryFailedClosing(sessionId, what, failure.Address, failure.Exception);
+            await Router.CloseSessionAsync(sessionId, $"delivery to its reply address failed ({failure.Exception.Message})").ConfigureAwait(false);
+        }
+        else
+        {
+            LogDeliveryFailed(sessionId ?? "(none)", clientId ?? "(none)", what, failure.Address, failure.Exception);
         }
     }
 
@@ -334,14 +385,27 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
 
     /// <summary>Closes every session (requests in flight get up to the drain timeout) and stops delivering. Safe to call more than once.</summary>
     /// <returns>A task that completes when everything is closed.</returns>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
+
+    /// <summary>
+    /// Stops serving: requests in flight get up to <see cref="AsyncMcpServerTransportOptions.ShutdownDrainTimeout"/>,
+    /// every session is closed, requests left unanswered are answered with an error (reason <c>not_answered</c>), and
+    /// what is still queued for clients' webhooks gets one <see cref="WebhookServerTransportOptions.DeliveryTimeout"/>,
+    /// all together, before it is cancelled. <paramref name="cancellationToken"/> (a host's stop token) cuts every wait
+    /// short. Safe to call more than once; never throws.
+    /// </summary>
+    /// <param name="cancellationToken">When cancelled, nothing more is waited for.</param>
+    /// <returns>A task that completes when the server has stopped.</returns>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        await Router.DisposeAsync().ConfigureAwait(false);
+        await Router.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _outbox.StopAsync(_options.DeliveryTimeout, cancellationToken).ConfigureAwait(false);
+        _outbox.Dispose();
         _http.Dispose();
     }
 
@@ -356,6 +420,12 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Client {ClientId} named webhook {WebhookUrl}, refused by the reply-address policy: {Refusal}")]
     private partial void LogAddressRefused(string clientId, string webhookUrl, string refusal);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId}: {What} could not be delivered to {WebhookUrl} after its retries; the session is closed.")]
+    private partial void LogDeliveryFailedClosing(string sessionId, string what, string webhookUrl, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId} (client {ClientId}): {What} could not be delivered to {WebhookUrl} after its retries.")]
+    private partial void LogDeliveryFailed(string sessionId, string clientId, string what, string webhookUrl, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId} was not answered, and telling its client at {WebhookUrl} failed too.")]
     private partial void LogNotAnsweredUndelivered(string requestId, string webhookUrl, Exception exception);

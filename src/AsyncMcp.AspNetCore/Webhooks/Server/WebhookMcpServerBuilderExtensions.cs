@@ -70,6 +70,6 @@ public static class WebhookMcpServerBuilderExtensions
             return Task.CompletedTask;
         }
 
-        public async Task StopAsync(CancellationToken cancellationToken) => await server.DisposeAsync().ConfigureAwait(false);
+        public Task StopAsync(CancellationToken cancellationToken) => server.StopAsync(cancellationToken);
     }
 }

@@ -19,6 +19,13 @@ public sealed class WebhookServerTransportOptions : AsyncMcpServerTransportOptio
     /// <summary>How long one delivery attempt to a client's webhook may take before it counts as failed and is retried. Default 10 seconds.</summary>
     public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The most messages queued for one client's webhook (being delivered, with their retries, or waiting). When a
+    /// client's queue is full, what the server says to it waits for room, and the endpoint answers that client's new
+    /// requests with 503: a client whose webhook does not keep up slows only itself. Default 1,000.
+    /// </summary>
+    public int MaxQueuedDeliveriesPerClient { get; set; } = 1000;
+
     /// <inheritdoc />
     public override void Validate()
     {
@@ -32,6 +39,11 @@ public sealed class WebhookServerTransportOptions : AsyncMcpServerTransportOptio
         if (DeliveryTimeout <= TimeSpan.Zero || DeliveryTimeout > TimeSpan.FromMinutes(10))
         {
             throw new ArgumentException($"{name}.{nameof(DeliveryTimeout)} must be positive and at most 10 minutes (was {DeliveryTimeout}).");
+        }
+
+        if (MaxQueuedDeliveriesPerClient < 1 || MaxQueuedDeliveriesPerClient > 1_000_000)
+        {
+            throw new ArgumentException($"{name}.{nameof(MaxQueuedDeliveriesPerClient)} must be from 1 to 1,000,000 (was {MaxQueuedDeliveriesPerClient}).");
         }
 
         ArgumentNullException.ThrowIfNull(Security, $"{name}.{nameof(Security)}");

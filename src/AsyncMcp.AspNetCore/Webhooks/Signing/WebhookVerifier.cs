@@ -86,8 +86,10 @@ internal sealed class WebhookVerifier
             return new VerificationResult(VerificationOutcome.Refused, "The signature does not match the message under the configured secret.");
         }
 
+        // Remembered for as long as its timestamp stays acceptable: a message stamped ahead of now (clock skew) is
+        // still inside the tolerance until its timestamp plus the tolerance, later than now plus the tolerance.
         Sweep(now);
-        return _seen.TryAdd(id, now + _tolerance)
+        return _seen.TryAdd(id, (sentAt > now ? sentAt : now) + _tolerance)
             ? new VerificationResult(VerificationOutcome.Valid, MessageId: id)
             : new VerificationResult(VerificationOutcome.Replayed, MessageId: id);
     }
@@ -104,7 +106,7 @@ internal sealed class WebhookVerifier
         }
     }
 
-    /// <summary>Forgets ids older than the tolerance (a replay of them fails the timestamp check instead).</summary>
+    /// <summary>Forgets ids whose timestamps are out of the tolerance by now (a replay of them fails the timestamp check instead).</summary>
     private void Sweep(DateTimeOffset now)
     {
         var last = Interlocked.Read(ref _lastSweepTicks);
