@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+
 namespace AsyncMcp.Proxy.Bridging;
 
 /// <summary>Which MCP server a <see cref="McpServerBridge"/> puts behind an async transport, and how many sessions it serves at once.</summary>
@@ -20,6 +23,36 @@ public sealed class McpServerBridgeOptions
 
     /// <summary>The most sessions (so, child processes or connections) at once; a session beyond it gets a JSON-RPC error. Default 32.</summary>
     public int MaxSessions { get; set; } = 32;
+
+    /// <summary>
+    /// A new connection to the MCP server these options name: a child process started by <see cref="Command"/> (it
+    /// starts on connect, and ends when the connection is disposed), or a Streamable HTTP connection to <see cref="Url"/>.
+    /// </summary>
+    /// <param name="loggerFactory">The logger factory of the transport.</param>
+    /// <returns>The client transport, not yet connected.</returns>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public IClientTransport CreateTransport(ILoggerFactory? loggerFactory = null)
+    {
+        Validate();
+        if (Url is { } url)
+        {
+            return new HttpClientTransport(new HttpClientTransportOptions { Endpoint = url, TransportMode = HttpTransportMode.StreamableHttp, Name = "asyncmcp-bridge" }, loggerFactory);
+        }
+
+        return new StdioClientTransport(
+            new StdioClientTransportOptions
+            {
+                Command = Command!,
+                Arguments = [.. Arguments],
+                WorkingDirectory = WorkingDirectory,
+                EnvironmentVariables = new Dictionary<string, string?>(Environment),
+                Name = "asyncmcp-bridge",
+            },
+            loggerFactory);
+    }
+
+    /// <summary>How the MCP server is named in logs and messages: the URL, or the command line.</summary>
+    public string Describe() => Url?.ToString() ?? string.Join(' ', [Command ?? string.Empty, .. Arguments]);
 
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
