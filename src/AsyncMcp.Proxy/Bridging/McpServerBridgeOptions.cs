@@ -18,6 +18,12 @@ public sealed class McpServerBridgeOptions
     /// <summary>Environment variables set for <see cref="Command"/> (a <see langword="null"/> value removes one).</summary>
     public IDictionary<string, string?> Environment { get; set; } = new Dictionary<string, string?>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// How long a child process is given to exit once its session ends (its standard input is closed) before it is
+    /// killed. Default 1 second: short, so that every child is gone within the moments a stopping command has.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The Streamable HTTP endpoint of a running MCP server; one connection per session. Set this or <see cref="Command"/>.</summary>
     public Uri? Url { get; set; }
 
@@ -46,6 +52,7 @@ public sealed class McpServerBridgeOptions
                 Arguments = [.. Arguments],
                 WorkingDirectory = WorkingDirectory,
                 EnvironmentVariables = new Dictionary<string, string?>(Environment),
+                ShutdownTimeout = ShutdownTimeout,
                 Name = "asyncmcp-bridge",
             },
             loggerFactory);
@@ -72,6 +79,11 @@ public sealed class McpServerBridgeOptions
         if (MaxSessions < 1 || MaxSessions > 10_000)
         {
             throw new ArgumentException($"{name}.{nameof(MaxSessions)} must be from 1 to 10000 (was {MaxSessions}).");
+        }
+
+        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromMinutes(1))
+        {
+            throw new ArgumentException($"{name}.{nameof(ShutdownTimeout)} must be from zero to one minute (was {ShutdownTimeout}).");
         }
 
         ArgumentNullException.ThrowIfNull(Arguments, $"{name}.{nameof(Arguments)}");
