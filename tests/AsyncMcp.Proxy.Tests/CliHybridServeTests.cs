@@ -155,6 +155,39 @@ public sealed class CliHybridServeTests(BridgeEmulator emulator)
         }
     }
 
+    [Fact]
+    public async Task A_Streamable_HTTP_server_given_by_url_is_served_too()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        await using var everything = ChildProcess.Start(
+            RepositoryPaths.Node,
+            ["--import", Path.Combine(RepositoryPaths.Infra, "loopback-preload.mjs"), CliProcess.Everything, "streamableHttp"],
+            RepositoryPaths.Infra,
+            new Dictionary<string, string> { ["PORT"] = port.ToString(CultureInfo.InvariantCulture) });
+        await everything.WaitForLineAsync(l => l.Contains("listening on port", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        await using var serve = ChildProcess.Start(
+            "dotnet",
+            [CliProcess.Cli, "serve", "--transport", "hybrid", "--listen", "http://127.0.0.1:0", "--secret", _secret, "--webhook-tool", LongTool, "--url", $"http://127.0.0.1:{port}/mcp"],
+            RepositoryPaths.Infra,
+            _cli.Environment());
+        var line = await serve.WaitForLineAsync(l => l.Contains("asyncmcp serve: serving on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var url = line[line.IndexOf("http://", StringComparison.Ordinal)..].Trim();
+        using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
+        await using var client = await ConnectAsync(url, loggerFactory);
+
+        Assert.Equal("The sum of 4 and 5 is 9.", Text(await client.CallToolAsync("get-sum", new Dictionary<string, object?> { ["a"] = 4, ["b"] = 5 }, cancellationToken: Timeout)));
+        var progress = new ConcurrentQueue<ProgressNotificationValue>();
+        var result = await client.CallToolAsync(LongTool, new Dictionary<string, object?> { ["duration"] = 1, ["steps"] = 2 }, new SyncProgress(progress.Enqueue), cancellationToken: Timeout);
+        Assert.Equal("Long running operation completed. Duration: 1 seconds, Steps: 2.", Text(result));
+        await Eventually(() => !progress.IsEmpty);
+    }
+
     private static string NewSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     private Task<(ChildProcess Serve, string Url)> StartAsync(params string[] options) => StartAsync(options, null);
