@@ -185,6 +185,11 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
                 return;
             }
 
+            if (_owner.IsDisposed)
+            {
+                throw new McpProtocolException("The server is stopping; start a new session later.", McpErrorCode.InternalError);
+            }
+
             if (!_owner.TryTakeSlot())
             {
                 throw new McpProtocolException($"The bridge already serves its limit of {_owner.Options.MaxSessions} sessions; try again later.", McpErrorCode.InternalError);

@@ -74,6 +74,8 @@ public sealed partial class McpServerForwarder : IAsyncDisposable
 
     internal McpServerForwarderOptions Options => _options;
 
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     /// <summary>
     /// Connects to the MCP server once, as a client that offers sampling, elicitation and roots (so that tools the server
     /// offers only to such clients are listed), and reads what it offers; then closes that connection. Call it before
