@@ -123,6 +123,8 @@ public sealed class HybridFallbackTests
         cts.CancelAfter(TimeSpan.FromSeconds(30));
         var delivered = Assert.Single(await deliveries.ReceiveAsync(10, cts.Token));
         Assert.Contains("done after 1 steps", ((Messaging.PushedMessage)delivered).Body, StringComparison.Ordinal);
+
+        // The server logs the recovery once the delivery's POST has returned, which is after the receiver handed it over.
         await Protocols.Eventually(() => harness.Logged("Undelivered result of request 64") && harness.Logged("was delivered on webhook"));
     }
 

@@ -18,6 +18,7 @@ internal sealed class CliProcess(BridgeEmulator emulator)
     [
         "ASYNCMCP_CONFIG", "ASYNCMCP_TRANSPORT", "ASYNCMCP_REQUEST_QUEUE", "ASYNCMCP_RESPONSE_QUEUE", "ASYNCMCP_SERVER_TOPIC",
         "ASYNCMCP_SERVER_QUEUE", "ASYNCMCP_CLIENT_TOPIC", "ASYNCMCP_CLIENT_QUEUE", "ASYNCMCP_SERVER_URL", "ASYNCMCP_WEBHOOK_SECRET", "ASYNCMCP_PROXY_TOKEN",
+        "ASYNCMCP_WEBHOOK_TOOLS",
     ];
 
     /// <summary>The emulator's endpoint and test credentials, and no other asyncmcp settings.</summary>
@@ -75,6 +76,15 @@ internal sealed class CliProcess(BridgeEmulator emulator)
         var exit = await inspector.WaitForExitAsync(TimeSpan.FromSeconds(120));
         Assert.True(exit == 0, $"the inspector exited with {exit}: {inspector.Output}");
         return JsonNode.Parse(inspector.Output[inspector.Output.IndexOf('{', StringComparison.Ordinal)..])!;
+    }
+
+    /// <summary>The MCP Inspector CLI against a Streamable HTTP endpoint; the JSON document it printed.</summary>
+    public static async Task<JsonNode> InspectUrlAsync(string url, string home, params string[] arguments)
+    {
+        await using var inspector = ChildProcess.Start(RepositoryPaths.Node, ["--no-warnings", s_inspector, "--cli", url, "--transport", "http", .. arguments], RepositoryPaths.Infra, new Dictionary<string, string> { ["HOME"] = home });
+        var exit = await inspector.WaitForExitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(exit == 0, $"the inspector exited with {exit}: {inspector.Output}");
+        return JsonDocumentIn(inspector.Output);
     }
 
     /// <summary>The last line of the output that is a JSON document (the result of <c>call --json</c>).</summary>

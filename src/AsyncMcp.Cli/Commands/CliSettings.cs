@@ -32,6 +32,7 @@ internal sealed class CliSettings
         ["--client-topic"] = "ASYNCMCP_CLIENT_TOPIC",
         ["--client-queue"] = "ASYNCMCP_CLIENT_QUEUE",
         ["--bearer-token"] = "ASYNCMCP_PROXY_TOKEN",
+        ["--webhook-tool"] = "ASYNCMCP_WEBHOOK_TOOLS",
         ["--endpoint-url"] = "AWS_ENDPOINT_URL",
         ["--region"] = "AWS_REGION",
     };
@@ -86,7 +87,10 @@ internal sealed class CliSettings
     /// <summary>The environment variable a flag falls back to, if it has one.</summary>
     public static string? EnvironmentVariable(Option option) => s_environment.GetValueOrDefault(option.Name);
 
-    /// <summary>The flag's value: command line, else environment variable, else config file, else default.</summary>
+    /// <summary>
+    /// The flag's value: command line, else environment variable, else config file, else default. The environment
+    /// variable of a repeatable flag holds a comma-separated list.
+    /// </summary>
     /// <exception cref="CliUsageException">The environment variable's value is not of the flag's type.</exception>
     public T Get<T>(Option<T> option)
     {
@@ -135,7 +139,7 @@ internal sealed class CliSettings
     {
         object? value = typeof(T) == typeof(bool) ? (bool.TryParse(text, out var flag) ? flag : null)
             : typeof(T) == typeof(int) ? (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : null)
-            : typeof(T) == typeof(string[]) ? new[] { text }
+            : typeof(T) == typeof(string[]) ? text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : text;
         return value is T typed ? typed : throw new CliUsageException($"{name} (for {option.Name}) must be {(typeof(T) == typeof(bool) ? "true or false" : "a whole number")} (was '{text}').");
     }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using AsyncMcp.AspNetCore.Hybrid;
+using AsyncMcp.AspNetCore.Hybrid.Server;
 using AsyncMcp.AspNetCore.Webhooks.Server;
 using AsyncMcp.Aws.SnsSqs;
 using AsyncMcp.Aws.Sqs;
@@ -9,26 +11,38 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using AsyncMcp.Proxy.Bridging;
+using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Server;
 
 namespace AsyncMcp.Cli.Commands;
 
-/// <summary><c>asyncmcp serve</c>: puts an existing MCP server (a stdio command or a Streamable HTTP URL) behind SQS, SNS+SQS or webhooks.</summary>
+/// <summary>
+/// <c>asyncmcp serve</c>: puts an existing MCP server (a stdio command or a Streamable HTTP URL) behind SQS, SNS+SQS,
+/// webhooks or the hybrid transport.
+/// </summary>
 internal static class ServeCommand
 {
     public static Command Create()
     {
         var url = new Option<string?>("--url") { Description = "The Streamable HTTP endpoint of a running MCP server (instead of a command)." };
         var maxSessions = new Option<int>("--max-sessions") { Description = "The most sessions (child processes or connections) at once.", DefaultValueFactory = _ => 32 };
+        var webhookTools = new Option<string[]>("--webhook-tool")
+        {
+            Description = "hybrid: a tool whose result goes to the client's webhook (repeatable); clients that name no webhook get it on the stream.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var responseMode = new Option<string?>("--response-mode") { Description = "hybrid: answer POSTed requests with an SSE stream (sse, default) or one JSON body (json)." };
         var command = new Argument<string[]>("command")
         {
             Description = "The stdio MCP server to run for each session, with its arguments (after --).",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var serve = new Command("serve", "Serve an existing MCP server over SQS, SNS+SQS or webhooks without changing it: one child process (or connection) per session, ended with its session.")
+        var serve = new Command("serve", "Serve an existing MCP server over SQS, SNS+SQS, webhooks or the hybrid transport without changing it: one child process (or connection) per session, ended with its session.")
         {
             url,
             maxSessions,
+            webhookTools,
+            responseMode,
             command,
         };
         TransportSettings.AddTo(serve, client: false);
@@ -56,9 +70,34 @@ internal static class ServeCommand
                 throw new CliUsageException($"give the MCP server to serve: a command after '--', or --url ({ex.Message})");
             }
 
+            var tools = cli.Get(webhookTools) ?? [];
+            var mode = cli.Get(responseMode);
+            if (settings.Transport != "hybrid" && (tools.Length > 0 || mode is not null))
+            {
+                var flag = tools.Length > 0 ? webhookTools : (Option)responseMode;
+                throw new CliUsageException($"{flag.Name} applies to --transport hybrid only (the transport is {settings.Transport}{cli.Origin(flag)}).");
+            }
+
             if (settings.Transport == "hybrid")
             {
-                throw new CliUsageException("serve speaks sqs, sns-sqs and webhook; the hybrid transport serves MCP servers written with the SDK (WithHybridTransport), not bridged ones.");
+                var hybrid = new HybridServerTransportOptions
+                {
+                    Security = settings.Security,
+                    ResponseMode = (mode?.Trim().ToLowerInvariant()) switch
+                    {
+                        null or "sse" => HybridResponseMode.Sse,
+                        "json" => HybridResponseMode.Json,
+                        _ => throw new CliUsageException($"--response-mode must be sse or json (was '{mode}'{cli.Origin(responseMode)})."),
+                    },
+                };
+                foreach (var tool in tools)
+                {
+                    hybrid.WebhookTools.Add(string.IsNullOrWhiteSpace(tool) ? throw new CliUsageException($"--webhook-tool needs a tool name{cli.Origin(webhookTools)}.") : tool.Trim());
+                }
+
+                hybrid.Validate();
+                await ServeHybridAsync(cli.Get(TransportSettings.Listen), hybrid, bridgeOptions, loggerFactory, cancellationToken);
+                return CliRuntime.Ok;
             }
 
             if (settings.Transport == "webhook")
@@ -126,6 +165,78 @@ internal static class ServeCommand
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {address}/mcp/request");
         await WaitForStopAsync(cancellationToken);
+        await app.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Serves the MCP server through an SDK server of our own (<see cref="McpServerForwarder"/>) on the hybrid transport:
+    /// standard Streamable HTTP for every client, webhook delivery of the named tools for clients that name a webhook.
+    /// </summary>
+    private static async Task ServeHybridAsync(string? listen, HybridServerTransportOptions hybrid, McpServerBridgeOptions server, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        if (listen is null || !Uri.TryCreate(listen, UriKind.Absolute, out var listenUri) || listenUri.Scheme != Uri.UriSchemeHttp)
+        {
+            throw new CliUsageException($"--listen is required with --transport hybrid and must be an http URL such as http://127.0.0.1:8080 (was '{listen}').");
+        }
+
+        await using var forwarder = new McpServerForwarder(
+            new McpServerForwarderOptions
+            {
+                CreateUpstreamTransport = () => server.CreateTransport(loggerFactory),
+                MaxSessions = server.MaxSessions,
+
+                // The hybrid transport's own keys say where and how the client takes results; they are not for the server.
+                MetaKeysNotForwarded = new HashSet<string>(StringComparer.Ordinal) { HybridMeta.WebhookUrl, HybridMeta.Delivery, HybridMeta.Acknowledge },
+            },
+            loggerFactory);
+        UpstreamServerInfo upstream;
+        try
+        {
+            upstream = await forwarder.ProbeAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new IOException($"the MCP server '{server.Describe()}' could not be started or reached: {ex.Message}", ex);
+        }
+
+        var known = upstream.Tools.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var tool in hybrid.WebhookTools.Where(t => !known.Contains(t)))
+        {
+            await Console.Error.WriteLineAsync($"asyncmcp serve: warning: --webhook-tool '{tool}' matches no tool of the MCP server (its tools: {string.Join(", ", known.Order(StringComparer.Ordinal))}); calls to it answer on the stream.");
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseUrls(listen);
+        builder.Services.AddMcpServer(forwarder.ConfigureServer).WithHybridTransport(o =>
+        {
+            o.Security = hybrid.Security;
+            o.ResponseMode = hybrid.ResponseMode;
+            foreach (var tool in hybrid.WebhookTools)
+            {
+                o.WebhookTools.Add(tool);
+            }
+        });
+        builder.Services.Configure<HttpServerTransportOptions>(o =>
+        {
+            // Options of its own for each session (the options factory runs ConfigureServer for each), which the
+            // forwarder binds the session's upstream connection to.
+            o.ConfigureSessionOptions = static (_, _, _) => Task.CompletedTask;
+#pragma warning disable MCPEXP002, MCP9006 // The SDK's hooks for a session's own server and its idle expiry; the other serve modes close idle sessions after 30 minutes too.
+            o.RunSessionHandler = (_, session, token) => forwarder.RunSessionAsync(session, token);
+            o.IdleTimeout = TimeSpan.FromMinutes(30);
+#pragma warning restore MCPEXP002, MCP9006
+        });
+        await using var app = builder.Build();
+        app.MapMcpHybrid("/mcp");
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {address}/mcp");
+        await WaitForStopAsync(cancellationToken);
+
+        // The children first: the command has little time after a signal, and open GET streams can hold the web host.
+        await forwarder.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
     }
 

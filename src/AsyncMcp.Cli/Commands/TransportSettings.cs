@@ -19,7 +19,7 @@ internal static partial class TransportSettings
 {
     public static readonly Option<string?> Transport = new("--transport")
     {
-        Description = "The async transport: sqs (default), sns-sqs, webhook, or hybrid (clients only: call and proxy).",
+        Description = "The async transport: sqs (default), sns-sqs, webhook, or hybrid (Streamable HTTP with webhook delivery of chosen tools).",
         DefaultValueFactory = _ => "sqs",
     };
 
@@ -30,7 +30,7 @@ internal static partial class TransportSettings
 
     public static readonly Option<string?> Listen = new("--listen")
     {
-        Description = "serve --transport webhook: the address to listen on, such as http://127.0.0.1:8080 (the endpoint is /mcp/request).",
+        Description = "serve --transport webhook or hybrid: the address to listen on, such as http://127.0.0.1:8080 (the endpoint is /mcp/request for webhook, /mcp for hybrid).",
     };
 
     public static readonly Option<string?> Secret = new("--secret")

@@ -37,7 +37,7 @@ public sealed partial class McpServerBridge
         _options = options;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<McpServerBridge>();
-        _description = options.Url?.ToString() ?? string.Join(' ', [options.Command!, .. options.Arguments]);
+        _description = options.Describe();
     }
 
     /// <summary>How many sessions are bridged now (child processes or connections open).</summary>
@@ -64,7 +64,7 @@ public sealed partial class McpServerBridge
             ITransport server;
             try
             {
-                server = await CreateServerTransport().ConnectAsync(cancellationToken).ConfigureAwait(false);
+                server = await _options.CreateTransport(_loggerFactory).ConnectAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -88,26 +88,6 @@ public sealed partial class McpServerBridge
                 Interlocked.Decrement(ref _active);
             }
         }
-    }
-
-    private IClientTransport CreateServerTransport()
-    {
-        if (_options.Url is { } url)
-        {
-            return new HttpClientTransport(new HttpClientTransportOptions { Endpoint = url, TransportMode = HttpTransportMode.StreamableHttp, Name = "asyncmcp-bridge" }, _loggerFactory);
-        }
-
-        return new StdioClientTransport(
-            new StdioClientTransportOptions
-            {
-                Command = _options.Command!,
-                Arguments = [.. _options.Arguments],
-                WorkingDirectory = _options.WorkingDirectory,
-                EnvironmentVariables = new Dictionary<string, string?>(_options.Environment),
-                ShutdownTimeout = _options.ShutdownTimeout,
-                Name = "asyncmcp-bridge",
-            },
-            _loggerFactory);
     }
 
     /// <summary>Answers the request that opened a session that cannot be served (and any that came with it), so no client waits in vain.</summary>

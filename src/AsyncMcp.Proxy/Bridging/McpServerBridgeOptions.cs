@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+
 namespace AsyncMcp.Proxy.Bridging;
 
 /// <summary>Which MCP server a <see cref="McpServerBridge"/> puts behind an async transport, and how many sessions it serves at once.</summary>
@@ -15,6 +18,12 @@ public sealed class McpServerBridgeOptions
     /// <summary>Environment variables set for <see cref="Command"/> (a <see langword="null"/> value removes one).</summary>
     public IDictionary<string, string?> Environment { get; set; } = new Dictionary<string, string?>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// How long a child process is given to exit once its session ends (its standard input is closed) before it is
+    /// killed. Default 1 second: short, so that every child is gone within the moments a stopping command has.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The Streamable HTTP endpoint of a running MCP server; one connection per session. Set this or <see cref="Command"/>.</summary>
     public Uri? Url { get; set; }
 
@@ -22,10 +31,35 @@ public sealed class McpServerBridgeOptions
     public int MaxSessions { get; set; } = 32;
 
     /// <summary>
-    /// How long a session's child process is given to exit after its standard input is closed, before it is killed.
-    /// Default 2 seconds. Its session's slot is held until then.
+    /// A new connection to the MCP server these options name: a child process started by <see cref="Command"/> (it
+    /// starts on connect, and ends when the connection is disposed), or a Streamable HTTP connection to <see cref="Url"/>.
     /// </summary>
-    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    /// <param name="loggerFactory">The logger factory of the transport.</param>
+    /// <returns>The client transport, not yet connected.</returns>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public IClientTransport CreateTransport(ILoggerFactory? loggerFactory = null)
+    {
+        Validate();
+        if (Url is { } url)
+        {
+            return new HttpClientTransport(new HttpClientTransportOptions { Endpoint = url, TransportMode = HttpTransportMode.StreamableHttp, Name = "asyncmcp-bridge" }, loggerFactory);
+        }
+
+        return new StdioClientTransport(
+            new StdioClientTransportOptions
+            {
+                Command = Command!,
+                Arguments = [.. Arguments],
+                WorkingDirectory = WorkingDirectory,
+                EnvironmentVariables = new Dictionary<string, string?>(Environment),
+                ShutdownTimeout = ShutdownTimeout,
+                Name = "asyncmcp-bridge",
+            },
+            loggerFactory);
+    }
+
+    /// <summary>How the MCP server is named in logs and messages: the URL, or the command line.</summary>
+    public string Describe() => Url?.ToString() ?? string.Join(' ', [Command ?? string.Empty, .. Arguments]);
 
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
@@ -47,9 +81,9 @@ public sealed class McpServerBridgeOptions
             throw new ArgumentException($"{name}.{nameof(MaxSessions)} must be from 1 to 10000 (was {MaxSessions}).");
         }
 
-        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromMinutes(5))
+        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromMinutes(1))
         {
-            throw new ArgumentException($"{name}.{nameof(ShutdownTimeout)} must be from 0 to 5 minutes (was {ShutdownTimeout}).");
+            throw new ArgumentException($"{name}.{nameof(ShutdownTimeout)} must be from zero to one minute (was {ShutdownTimeout}).");
         }
 
         ArgumentNullException.ThrowIfNull(Arguments, $"{name}.{nameof(Arguments)}");

@@ -171,8 +171,10 @@ public static partial class HybridMcpServerBuilderExtensions
                 LogUnsigned(logger);
             }
 
+            // Tools served by a handler (a forwarded MCP server, say) are not known before a client asks: nothing to check.
             var tools = serverOptions.Value.ToolCollection;
-            var unknown = options.WebhookTools.Where(t => tools is null || !tools.TryGetPrimitive(t, out _)).ToList();
+            var handled = serverOptions.Value.Handlers.ListToolsHandler is not null;
+            var unknown = handled ? [] : options.WebhookTools.Where(t => tools is null || !tools.TryGetPrimitive(t, out _)).ToList();
             if (unknown.Count > 0)
             {
                 var registered = tools is null ? "none" : string.Join(", ", tools.Select(t => t.ProtocolTool.Name).Order(StringComparer.Ordinal));
