@@ -44,7 +44,11 @@ public sealed class HybridEndToEndTests
         Assert.Null(slow.Meta?[HybridMeta.Accepted]);
         await Protocols.Eventually(() => harness.Logged("Tool 'slow'") && harness.Logged("will be delivered by webhook"));
         await Protocols.Eventually(() => harness.Logged("was delivered by webhook"));
-        Assert.Equal([1, 2, 3, 4, 5], observed.ProgressBefore("done after 5 steps")!);
+        // IProgress.Report is fire-and-forget in the SDK: the last notice can still be on its way when the tool returns,
+        // so it may come after the result. Every earlier one comes before it, in order.
+        var before = observed.ProgressBefore("done after 5 steps")!;
+        Assert.Equal([1, 2, 3, 4], before.Take(4));
+        Assert.True(before.Count == 4 || before[4] == 5, string.Join(", ", before));
     }
 
     [Theory]
