@@ -96,6 +96,26 @@ public sealed class CliSnsSqsTests(BridgeEmulator emulator)
     }
 
     [Fact]
+    public async Task Queues_provisioned_with_other_settings_are_used_as_they_are_by_serve_and_call()
+    {
+        var serverTopic = FauxqsEmulator.UniqueName("keep-st");
+        var serverQueue = FauxqsEmulator.UniqueName("keep-sq");
+        var clientTopic = FauxqsEmulator.UniqueName("keep-ct");
+        var clientQueue = FauxqsEmulator.UniqueName("keep-cq");
+        var (exit, output) = await _cli.RunAsync(["provision", "--server-topic", serverTopic, "--server-queue", serverQueue, "--client-topic", clientTopic, "--client-queue", clientQueue, "--visibility-timeout", "60"]);
+        Assert.True(exit == 0, output);
+
+        // SQS refuses to create a queue again with other attributes than it has: named here, the queues are only looked up.
+        await using var serve = await _cli.StartServeAsync(["--transport", "sns-sqs", "--server-topic", serverTopic, "--server-queue", serverQueue]);
+        var (listExit, listOutput) = await _cli.RunAsync(["call", "--transport", "sns-sqs", "--server-topic", serverTopic, "--client-topic", clientTopic, "--client-queue", clientQueue, "--json"]);
+
+        Assert.True(listExit == 0, listOutput);
+        Assert.Contains(CliProcess.LastJsonLine(listOutput).AsArray(), t => (string?)t!["name"] == "get-sum");
+        var attributes = await emulator.Sqs.GetQueueAttributesAsync(await emulator.Sqs.GetQueueUrlAsync(serverQueue, TestContext.Current.CancellationToken) is { } url ? url.QueueUrl : null, ["VisibilityTimeout"], TestContext.Current.CancellationToken);
+        Assert.Equal("60", attributes.Attributes["VisibilityTimeout"]);
+    }
+
+    [Fact]
     public async Task Provision_creates_topics_and_subscribed_queues_that_a_publish_reaches_and_can_run_again()
     {
         var serverTopic = FauxqsEmulator.UniqueName("prov-st");

@@ -18,6 +18,13 @@ public sealed class SqsQueueSettings
     public int? MaximumMessageSize { get; set; }
 
     /// <summary>
+    /// When <see langword="true"/>, a queue that already exists is used as it is (its attributes untouched) instead of
+    /// being created again with these settings, which SQS refuses when they differ (a queue provisioned with a longer
+    /// visibility timeout, say). Default <see langword="false"/>: provisioning states the settings it wants.
+    /// </summary>
+    public bool KeepExisting { get; set; }
+
+    /// <summary>
     /// When set, a dead-letter queue named <c>&lt;name&gt;-dlq</c> is created and messages received this many times
     /// without being deleted move there. Default <see langword="null"/> (no dead-letter queue).
     /// </summary>
@@ -46,6 +53,11 @@ public sealed class SqsQueueProvisioner(IAmazonSQS sqs)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         settings ??= new SqsQueueSettings();
+        if (settings.KeepExisting && await FindAsync(name, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            return existing;
+        }
+
         var fifo = name.EndsWith(".fifo", StringComparison.Ordinal);
 
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -81,5 +93,21 @@ public sealed class SqsQueueProvisioner(IAmazonSQS sqs)
             new GetQueueAttributesRequest { QueueUrl = created.QueueUrl, AttributeNames = ["QueueArn"] },
             cancellationToken).ConfigureAwait(false);
         return new SqsQueueInfo(created.QueueUrl, arn.Attributes["QueueArn"], deadLetterUrl);
+    }
+
+    private async Task<SqsQueueInfo?> FindAsync(string name, CancellationToken cancellationToken)
+    {
+        string url;
+        try
+        {
+            url = (await sqs.GetQueueUrlAsync(name, cancellationToken).ConfigureAwait(false)).QueueUrl;
+        }
+        catch (QueueDoesNotExistException)
+        {
+            return null;
+        }
+
+        var arn = await sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = url, AttributeNames = ["QueueArn"] }, cancellationToken).ConfigureAwait(false);
+        return new SqsQueueInfo(url, arn.Attributes["QueueArn"], DeadLetterQueueUrl: null);
     }
 }

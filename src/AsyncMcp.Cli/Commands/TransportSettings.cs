@@ -400,17 +400,8 @@ internal static partial class TransportSettings
                 return urlOrName;
             }
 
-            // An existing queue is used as it is: asking SQS to create it again with other attributes than it was
-            // provisioned with (a longer visibility timeout, say) would fail with QueueAlreadyExists.
-            try
-            {
-                return (await sqs.GetQueueUrlAsync(urlOrName, cancellationToken).ConfigureAwait(false)).QueueUrl;
-            }
-            catch (Amazon.SQS.Model.QueueDoesNotExistException)
-            {
-            }
-
-            var queue = await new SqsQueueProvisioner(sqs).EnsureQueueAsync(urlOrName, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // An existing queue is used as it is: SQS refuses to create it again with other attributes than it has.
+            var queue = await new SqsQueueProvisioner(sqs).EnsureQueueAsync(urlOrName, new SqsQueueSettings { KeepExisting = true }, cancellationToken).ConfigureAwait(false);
             return queue.QueueUrl;
         }
 
@@ -430,7 +421,7 @@ internal static partial class TransportSettings
             }
 
             var subscription = await provisioner
-                .EnsureSubscribedQueueAsync(topicArn, urlOrName, new SnsSqsSubscriptionSettings { RawMessageDelivery = RawDelivery }, cancellationToken)
+                .EnsureSubscribedQueueAsync(topicArn, urlOrName, new SnsSqsSubscriptionSettings { RawMessageDelivery = RawDelivery, Queue = new SqsQueueSettings { KeepExisting = true } }, cancellationToken)
                 .ConfigureAwait(false);
             return subscription.Queue.QueueUrl;
         }

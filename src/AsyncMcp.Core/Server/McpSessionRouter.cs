@@ -887,13 +887,12 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
             context = known;
         }
 
-        var own = _convention.Read(request) is { } address && _convention.IsWellFormed(address) ? address : null;
         if (!SessionRequestsMayNameReplyAddress && (!string.IsNullOrEmpty(sessionId) || context?.SessionId is not null))
         {
             return context?.ReplyAddress;
         }
 
-        return own ?? context?.ReplyAddress;
+        return (_convention.Read(request) is { } own && _convention.IsWellFormed(own) ? own : null) ?? context?.ReplyAddress;
     }
 
     private void Abandon(RoutedSession session, RequestId id)
