@@ -56,7 +56,7 @@ public sealed class SnsSqsHarness : IAsyncDisposable
         return await Provisioner.EnsureSubscribedQueueAsync(topic, FauxqsEmulator.UniqueName("client-q"), new SnsSqsSubscriptionSettings { RawMessageDelivery = rawDelivery });
     }
 
-    public async Task<McpClient> ConnectAsync(string? protocolVersion, SnsSqsSubscription? endpoint = null, bool rawDelivery = true, McpClientOptions? clientOptions = null, Action<SnsSqsClientTransportOptions>? configure = null)
+    public async Task<McpClient> ConnectAsync(string? protocolVersion, SnsSqsSubscription? endpoint = null, bool rawDelivery = true, McpClientOptions? clientOptions = null, Action<SnsSqsClientTransportOptions>? configure = null, Func<IClientTransport, IClientTransport>? wrapTransport = null)
     {
         endpoint ??= await CreateClientEndpointAsync(rawDelivery);
         var options = new SnsSqsClientTransportOptions
@@ -68,7 +68,8 @@ public sealed class SnsSqsHarness : IAsyncDisposable
         configure?.Invoke(options);
         clientOptions ??= new McpClientOptions();
         clientOptions.ProtocolVersion = protocolVersion;
-        var client = await McpClient.CreateAsync(new SnsSqsClientTransport(_fixture.Sqs, _fixture.Sns, options, SqsHarness.LoggerFactory), clientOptions, SqsHarness.LoggerFactory);
+        IClientTransport transport = new SnsSqsClientTransport(_fixture.Sqs, _fixture.Sns, options, SqsHarness.LoggerFactory);
+        var client = await McpClient.CreateAsync(wrapTransport?.Invoke(transport) ?? transport, clientOptions, SqsHarness.LoggerFactory);
         _owned.Add(client);
         return client;
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using AsyncMcp.Testing;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -38,20 +39,23 @@ public sealed class SqsEndToEndTests(EmulatorFixture fixture)
     public async Task Reports_progress_before_the_result(string protocol)
     {
         await using var harness = await SqsHarness.StartAsync(fixture);
-        var client = await harness.ConnectAsync(Protocols.ClientSetting(protocol));
-        var reports = new ConcurrentQueue<ProgressNotificationValue>();
+        ObservingClientTransport? observed = null;
+        var client = await harness.ConnectAsync(Protocols.ClientSetting(protocol), wrapTransport: t => observed = new ObservingClientTransport(t));
 
         var result = await client.CallToolAsync(
             "slow",
             new Dictionary<string, object?> { ["steps"] = 4, ["delayMs"] = 50 },
-            new SynchronousProgress(reports.Enqueue),
+            new SynchronousProgress(_ => { }),
             cancellationToken: Timeout);
 
         Assert.Equal("done after 4 steps", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        // Checked where the transport hands messages to the SDK: the SDK runs each incoming message on its own work
+        // item, so an IProgress handler can lose the race with the result and be unregistered before it runs.
         // IProgress.Report in a tool is fire-and-forget, so the last notice may trail the result: wait for it.
-        await Eventually(() => reports.Count == 4);
-        Assert.Equal([1, 2, 3, 4], reports.Select(r => (int)r.Progress).Order());
-        Assert.All(reports, r => Assert.Equal(4, r.Total));
+        await Eventually(() => ProgressNotices(observed!).Count == 4);
+        Assert.Equal([1, 2, 3, 4], ProgressNotices(observed!).Select(p => (int)p.Progress).Order());
+        Assert.All(ProgressNotices(observed!), p => Assert.Equal(4, p.Total));
+        Assert.Equal([1, 2, 3], observed!.ProgressBefore("done after 4 steps")!.Take(3).Select(p => (int)p));
     }
 
     [Theory]
@@ -168,6 +172,14 @@ public sealed class SqsEndToEndTests(EmulatorFixture fixture)
         var elicited = await client.CallToolAsync("elicit", cancellationToken: Timeout);
         Assert.Equal("hello Grace", Assert.IsType<TextContentBlock>(Assert.Single(elicited.Content)).Text);
     }
+
+    /// <summary>The progress notices that came out of the transport, in order.</summary>
+    internal static List<ProgressNotificationValue> ProgressNotices(ObservingClientTransport observed) =>
+        observed.Received
+            .OfType<JsonRpcNotification>()
+            .Where(n => n.Method == NotificationMethods.ProgressNotification)
+            .Select(n => JsonSerializer.Deserialize<ProgressNotificationParams>(n.Params, McpJsonUtilities.DefaultOptions)!.Progress)
+            .ToList();
 
     internal static async Task Eventually(Func<bool> condition, int timeoutSeconds = 30)
     {

@@ -50,14 +50,15 @@ public sealed class SqsHarness : IAsyncDisposable
 
     public Task<string> CreateResponseQueueAsync(Dictionary<string, string>? attributes = null) => _fixture.CreateQueueAsync("resp", attributes);
 
-    public async Task<McpClient> ConnectAsync(string? protocolVersion, string? responseQueueUrl = null, Action<SqsClientTransportOptions>? configure = null, McpClientOptions? clientOptions = null)
+    public async Task<McpClient> ConnectAsync(string? protocolVersion, string? responseQueueUrl = null, Action<SqsClientTransportOptions>? configure = null, McpClientOptions? clientOptions = null, Func<IClientTransport, IClientTransport>? wrapTransport = null)
     {
         responseQueueUrl ??= await CreateResponseQueueAsync();
         var options = new SqsClientTransportOptions { ServerRequestQueueUrl = RequestQueueUrl, ResponseQueueUrl = responseQueueUrl };
         configure?.Invoke(options);
         clientOptions ??= new McpClientOptions();
         clientOptions.ProtocolVersion = protocolVersion;
-        var client = await McpClient.CreateAsync(new SqsClientTransport(Sqs, options, LoggerFactory), clientOptions, LoggerFactory);
+        IClientTransport transport = new SqsClientTransport(Sqs, options, LoggerFactory);
+        var client = await McpClient.CreateAsync(wrapTransport?.Invoke(transport) ?? transport, clientOptions, LoggerFactory);
         _owned.Add(client);
         return client;
     }
