@@ -3,23 +3,59 @@ using System.Collections.Concurrent;
 namespace AsyncMcp.Messaging;
 
 /// <summary>
-/// Broker calls that run in the background (acknowledgements, mostly) so that they do not delay the next
-/// message, kept track of so that shutdown can wait for them.
+/// Work that runs in the background so that it does not hold up what started it (acknowledgements that must not
+/// delay the next message, redeliveries that must not delay a request), kept track of so that shutdown can wait for
+/// it before anything it uses is disposed.
 /// </summary>
+/// <remarks>
+/// The work logs its own failures; a fault is observed here so that it never surfaces later as an unobserved task
+/// exception.
+/// </remarks>
 internal sealed class BackgroundOperations
 {
     private readonly ConcurrentDictionary<Task, byte> _running = new();
+    private volatile bool _closed;
 
+    /// <summary>Starts <paramref name="operation"/> on the thread pool, also once draining has begun.</summary>
     public void Run(Func<Task> operation)
     {
         var task = Task.Run(operation);
         _running.TryAdd(task, 0);
-        _ = task.ContinueWith(t => _running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = task.ContinueWith(
+            static (done, state) =>
+            {
+                _ = done.Exception;
+                ((ConcurrentDictionary<Task, byte>)state!).TryRemove(done, out _);
+            },
+            _running,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
+    /// <summary>Starts <paramref name="operation"/> on the thread pool, unless <see cref="DrainAsync"/> has begun.</summary>
+    /// <returns><see langword="false"/> when it was not started.</returns>
+    public bool TryRun(Func<Task> operation)
+    {
+        if (_closed)
+        {
+            return false;
+        }
+
+        Run(operation);
+        return true;
+    }
+
+    /// <summary>Waits, up to <paramref name="timeout"/>, for what runs now; failures are the work's own to log.</summary>
     public async Task WaitAsync(TimeSpan timeout)
     {
-        var all = Task.WhenAll(_running.Keys.ToArray());
-        await all.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(_running.Keys.ToArray()).WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>Refuses new work from <see cref="TryRun"/>, then waits like <see cref="WaitAsync"/>.</summary>
+    public Task DrainAsync(TimeSpan timeout)
+    {
+        _closed = true;
+        return WaitAsync(timeout);
     }
 }

@@ -30,7 +30,7 @@ internal sealed partial class HybridClientSessionTransport : ITransport
     private readonly ILogger _logger;
     private readonly Channel<JsonRpcMessage> _incoming = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
-    private readonly BackgroundWork _background = new();
+    private readonly BackgroundOperations _background = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<string, PendingCall> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PendingCall> _byProgressToken = new(StringComparer.Ordinal);

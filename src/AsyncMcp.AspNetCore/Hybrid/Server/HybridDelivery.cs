@@ -33,7 +33,7 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly BackgroundWork _background = new();
+    private readonly BackgroundOperations _background = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _pausedUntil = new(StringComparer.Ordinal);
     private readonly ITimer _sweep;
     private int _disposed;
