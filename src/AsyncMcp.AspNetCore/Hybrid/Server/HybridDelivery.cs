@@ -48,17 +48,7 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
         Unsigned = signer is null;
         _guard = new WebhookAddressGuard(options.AddressPolicy, $"{nameof(HybridServerTransportOptions)}.{nameof(HybridServerTransportOptions.AddressPolicy)}");
 
-        // Every connection is made by the guard, which checks each resolved address; redirects could point anywhere.
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = _guard.ConnectAsync,
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        _http = _guard.CreateHttpClient();
         _direct = new WebhookHttpSink(_http, signer, options.DeliveryTimeout, _time)
         {
             AddHeaders = static (message, headers) =>

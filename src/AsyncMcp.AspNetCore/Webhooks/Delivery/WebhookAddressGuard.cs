@@ -146,6 +146,22 @@ internal sealed class WebhookAddressGuard
     }
 
     /// <summary>
+    /// An HTTP client whose every connection is made by <see cref="ConnectAsync"/>, so each resolved address is
+    /// checked; redirects are not followed (one could point anywhere) and no proxy is used (it would connect instead).
+    /// Timeouts are the caller's, per request.
+    /// </summary>
+    public HttpClient CreateHttpClient() => new(new SocketsHttpHandler
+    {
+        ConnectCallback = ConnectAsync,
+        AllowAutoRedirect = false,
+        UseProxy = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    /// <summary>
     /// The connect step of the HTTP handler, the one place every outgoing connection passes: checks the whole policy on
     /// the URL (scheme, user info, host lists), resolves the host itself, checks every address and connects only to an
     /// allowed one, so that no request leaves for a refused address whoever named it and whatever DNS answered earlier.

@@ -54,18 +54,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         _verifier = new WebhookVerifier(signer, options.Security.AllowUnsigned, options.Security.TimestampTolerance);
         _guard = new WebhookAddressGuard(options.AddressPolicy, $"{nameof(WebhookServerTransportOptions)}.{nameof(WebhookServerTransportOptions.AddressPolicy)}");
 
-        // Connections are made by the guard, which checks every resolved address; redirects are not followed, since
-        // one could point anywhere.
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = _guard.ConnectAsync,
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        _http = _guard.CreateHttpClient();
         // Each client's webhook has its own bounded queue, retries happen inside it, and a send returns once queued:
         // a request's in-flight slot and a client's POST never wait on a webhook.
         var retrying = new RetryingMessageSink(new WebhookHttpSink(_http, signer, options.DeliveryTimeout), options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>())
