@@ -1,3 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelContextProtocol.Protocol;
+
 namespace AsyncMcp.AspNetCore.Hybrid;
 
 /// <summary>
@@ -41,4 +45,11 @@ public static class HybridMeta
 
     /// <summary>The <c>mcp-session-id</c> header that webhook deliveries carry, as asyncmcp's hybrid server sends it.</summary>
     public const string SessionIdHeader = "mcp-session-id";
+
+    /// <summary>Whether a response is the acknowledgement of a webhook call (<see cref="Accepted"/> true in its result's <c>_meta</c>).</summary>
+    internal static bool IsAcknowledgement(JsonRpcResponse response) =>
+        response.Result is JsonObject result &&
+        result["_meta"] is JsonObject meta &&
+        meta[Accepted] is JsonValue accepted &&
+        accepted.GetValueKind() == JsonValueKind.True;
 }

@@ -152,7 +152,7 @@ internal sealed partial class HybridClientSessionTransport : ITransport
             {
                 switch (message)
                 {
-                    case JsonRpcResponse response when IsAcknowledgement(response):
+                    case JsonRpcResponse response when HybridMeta.IsAcknowledgement(response):
                         OnAcknowledged(response.Id);
                         break;
                     case JsonRpcMessageWithId result and (JsonRpcResponse or JsonRpcError):
@@ -375,12 +375,6 @@ internal sealed partial class HybridClientSessionTransport : ITransport
             LogDroppedAfterClose();
         }
     }
-
-    private static bool IsAcknowledgement(JsonRpcResponse response) =>
-        response.Result is JsonObject result &&
-        result["_meta"] is JsonObject meta &&
-        meta[HybridMeta.Accepted] is JsonValue accepted &&
-        accepted.GetValueKind() == JsonValueKind.True;
 
     private static string ToolName(JsonRpcRequest request) =>
         request.Params is JsonObject p && p["name"] is JsonValue name && name.GetValueKind() == JsonValueKind.String ? name.GetValue<string>() : "(unnamed tool)";

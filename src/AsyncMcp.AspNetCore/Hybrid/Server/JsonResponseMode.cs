@@ -57,7 +57,7 @@ internal static partial class JsonResponseMode
             return;
         }
 
-        if (outcome.Final is not { } final || (final is JsonRpcResponse response && response.Id == withholdAcknowledgement && IsAcknowledgement(response)))
+        if (outcome.Final is not { } final || (final is JsonRpcResponse response && response.Id == withholdAcknowledgement && HybridMeta.IsAcknowledgement(response)))
         {
             context.Response.StatusCode = StatusCodes.Status202Accepted;
             context.Response.ContentType = null;
@@ -143,12 +143,6 @@ internal static partial class JsonResponseMode
         var what = message is JsonRpcRequest request ? $"request '{request.Method}'" : $"notification '{((JsonRpcNotification)message).Method}'";
         LogNotForwarded(logger, what, session?.SessionId ?? "(none)");
     }
-
-    private static bool IsAcknowledgement(JsonRpcResponse response) =>
-        response.Result is System.Text.Json.Nodes.JsonObject result &&
-        result["_meta"] is System.Text.Json.Nodes.JsonObject meta &&
-        meta[HybridMeta.Accepted] is System.Text.Json.Nodes.JsonValue accepted &&
-        accepted.GetValueKind() == JsonValueKind.True;
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "JSON response mode: the {What} of session {SessionId} was not delivered; it cannot ride a JSON body and no GET stream is open.")]
     private static partial void LogNotForwarded(ILogger logger, string what, string sessionId);
