@@ -5,9 +5,6 @@ using AsyncMcp.AspNetCore.Webhooks.Server;
 using AsyncMcp.Aws.SnsSqs;
 using AsyncMcp.Aws.Sqs;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using AsyncMcp.Proxy.Bridging;
@@ -121,7 +118,7 @@ internal static class ServeCommand
                 loggerFactory);
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {requestQueueUrl}").ConfigureAwait(false);
-            await WaitForStopAsync(cancellationToken);
+            await CliRuntime.WaitForStopAsync(cancellationToken);
             return CliRuntime.Ok;
         }));
         return serve;
@@ -141,7 +138,7 @@ internal static class ServeCommand
         await server.StartAsync(cancellationToken);
         var subscribed = topicArn is null ? string.Empty : $" (subscribed to {topicArn})";
         await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {queueUrl}{subscribed}");
-        await WaitForStopAsync(cancellationToken);
+        await CliRuntime.WaitForStopAsync(cancellationToken);
     }
 
     private static async Task ServeWebhookAsync(string? listen, TransportSettings.Resolved settings, McpServerBridge bridge, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
@@ -156,15 +153,11 @@ internal static class ServeCommand
             new McpServerOptions(),
             loggerFactory);
         server.Start();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(listen);
-        await using var app = builder.Build();
+        await using var app = CliWebHost.CreateBuilder(listen).Build();
         app.MapMcpWebhook("/mcp/request", server);
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var address = await CliWebHost.StartAsync(app, cancellationToken);
         await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {address}/mcp/request");
-        await WaitForStopAsync(cancellationToken);
+        await CliRuntime.WaitForStopAsync(cancellationToken);
         await app.StopAsync(CancellationToken.None);
     }
 
@@ -205,10 +198,7 @@ internal static class ServeCommand
             await Console.Error.WriteLineAsync($"asyncmcp serve: warning: --webhook-tool '{tool}' matches no tool of the MCP server (its tools: {string.Join(", ", known.Order(StringComparer.Ordinal))}); calls to it answer on the stream.");
         }
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.WebHost.UseUrls(listen);
+        var builder = CliWebHost.CreateBuilder(listen, loggerFactory);
         builder.Services.AddMcpServer(forwarder.ConfigureServer).WithHybridTransport(o =>
         {
             o.Security = hybrid.Security;
@@ -230,25 +220,12 @@ internal static class ServeCommand
         });
         await using var app = builder.Build();
         app.MapMcpHybrid("/mcp");
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var address = await CliWebHost.StartAsync(app, cancellationToken);
         await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {address}/mcp");
-        await WaitForStopAsync(cancellationToken);
+        await CliRuntime.WaitForStopAsync(cancellationToken);
 
         // The children first: the command has little time after a signal, and open GET streams can hold the web host.
         await forwarder.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
-    }
-
-    private static async Task WaitForStopAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C or SIGTERM: stop receiving, end every session's child.
-        }
     }
 }
