@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,6 +11,10 @@ namespace AsyncMcp.Cli.Commands;
 /// <summary>The web host of the commands that listen: <c>serve</c> over webhook or hybrid, <c>proxy --listen</c>.</summary>
 internal static class CliWebHost
 {
+    /// <summary>Whether <paramref name="listen"/> is an absolute http URL: the only kind of address the commands listen on.</summary>
+    public static bool IsListenAddress([NotNullWhen(true)] string? listen) =>
+        listen is not null && Uri.TryCreate(listen, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp;
+
     /// <summary>
     /// A slim web host on <paramref name="listen"/> that logs nothing of its own; with <paramref name="loggerFactory"/>,
     /// what it hosts logs through the command's logger factory.

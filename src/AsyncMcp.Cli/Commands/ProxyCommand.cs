@@ -35,7 +35,7 @@ internal static class ProxyCommand
             var cli = CliSettings.Load(result);
             var settings = TransportSettings.Read(cli, client: true);
             var listenUrl = cli.Get(listen);
-            if (listenUrl is not null && (!Uri.TryCreate(listenUrl, UriKind.Absolute, out var parsed) || parsed.Scheme != Uri.UriSchemeHttp))
+            if (listenUrl is not null && !CliWebHost.IsListenAddress(listenUrl))
             {
                 throw new CliUsageException($"--listen must be an http URL such as http://127.0.0.1:3001 (was '{listenUrl}'{cli.Origin(listen)}).");
             }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using AsyncMcp.AspNetCore.Hybrid;
 using AsyncMcp.AspNetCore.Hybrid.Server;
 using AsyncMcp.AspNetCore.Webhooks.Server;
@@ -143,11 +144,7 @@ internal static class ServeCommand
 
     private static async Task ServeWebhookAsync(string? listen, TransportSettings.Resolved settings, McpServerBridge bridge, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        if (listen is null || !Uri.TryCreate(listen, UriKind.Absolute, out var listenUri) || listenUri.Scheme != Uri.UriSchemeHttp)
-        {
-            throw new CliUsageException($"--listen is required with --transport webhook and must be an http URL such as http://127.0.0.1:8080 (was '{listen}').");
-        }
-
+        RequireListen(listen, "webhook");
         await using var server = new WebhookMcpServer(
             new WebhookServerTransportOptions { Security = settings.Security, RunSessionHandler = bridge.RunSessionAsync },
             new McpServerOptions(),
@@ -161,17 +158,21 @@ internal static class ServeCommand
         await app.StopAsync(CancellationToken.None);
     }
 
+    private static void RequireListen([NotNull] string? listen, string transport)
+    {
+        if (!CliWebHost.IsListenAddress(listen))
+        {
+            throw new CliUsageException($"--listen is required with --transport {transport} and must be an http URL such as http://127.0.0.1:8080 (was '{listen}').");
+        }
+    }
+
     /// <summary>
     /// Serves the MCP server through an SDK server of our own (<see cref="McpServerForwarder"/>) on the hybrid transport:
     /// standard Streamable HTTP for every client, webhook delivery of the named tools for clients that name a webhook.
     /// </summary>
     private static async Task ServeHybridAsync(string? listen, HybridServerTransportOptions hybrid, McpServerBridgeOptions server, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        if (listen is null || !Uri.TryCreate(listen, UriKind.Absolute, out var listenUri) || listenUri.Scheme != Uri.UriSchemeHttp)
-        {
-            throw new CliUsageException($"--listen is required with --transport hybrid and must be an http URL such as http://127.0.0.1:8080 (was '{listen}').");
-        }
-
+        RequireListen(listen, "hybrid");
         await using var forwarder = new McpServerForwarder(
             new McpServerForwarderOptions
             {
