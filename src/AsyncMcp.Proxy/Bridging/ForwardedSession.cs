@@ -90,7 +90,7 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
         var upstream = await UpstreamAsync(cancellationToken).ConfigureAwait(false);
         var front = context.JsonRpcRequest;
         var parameters = WithoutFrontMeta(front.Params?.DeepClone());
-        var forwarded = new ForwardedRequest(context.Server, front.Method, Interlocked.Increment(ref _sequence), ProgressKey(parameters));
+        var forwarded = new ForwardedRequest(context.Server, front.Method, Interlocked.Increment(ref _sequence), ProgressTokens.OfRequest(parameters));
         _requests[front.Id] = forwarded;
         if (forwarded.ProgressKey is { } key)
         {
@@ -289,9 +289,7 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
     /// </summary>
     private void OnUpstreamProgress(JsonRpcNotification notification)
     {
-        if (notification.Params is JsonObject parameters &&
-            parameters["progressToken"] is JsonValue token &&
-            _byProgressToken.TryGetValue(token.ToJsonString(), out var request))
+        if (ProgressTokens.OfNotification(notification.Params) is { } key && _byProgressToken.TryGetValue(key, out var request))
         {
             request.Track(SendQuietlyAsync(request.Server, Copy(notification), "client"));
             return;
@@ -339,9 +337,6 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
 
         return parameters;
     }
-
-    private static string? ProgressKey(JsonNode? parameters) =>
-        parameters is JsonObject o && o["_meta"] is JsonObject meta && meta["progressToken"] is JsonValue token ? token.ToJsonString() : null;
 
     private static JsonRpcNotification Copy(JsonRpcNotification notification) =>
         new() { Method = notification.Method, Params = notification.Params?.DeepClone() };
