@@ -58,10 +58,10 @@ internal static class ServeCommand
                 MaxSessions = cli.Get(maxSessions),
             };
             using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
-            McpServerBridge bridge;
             try
             {
-                bridge = new McpServerBridge(bridgeOptions, loggerFactory);
+                // Every transport's check, the hybrid one's too, which serves through a forwarder and not a bridge.
+                bridgeOptions.Validate();
             }
             catch (ArgumentException ex)
             {
@@ -98,6 +98,7 @@ internal static class ServeCommand
                 return CliRuntime.Ok;
             }
 
+            var bridge = new McpServerBridge(bridgeOptions, loggerFactory);
             if (settings.Transport == "webhook")
             {
                 await ServeWebhookAsync(cli.Get(TransportSettings.Listen), settings, bridge, loggerFactory, cancellationToken);
