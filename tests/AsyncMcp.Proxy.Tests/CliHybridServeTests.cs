@@ -272,9 +272,4 @@ public sealed class CliHybridServeTests(BridgeEmulator emulator)
             await Task.Delay(50, Timeout);
         }
     }
-
-    private sealed class SyncProgress(Action<ProgressNotificationValue> report) : IProgress<ProgressNotificationValue>
-    {
-        public void Report(ProgressNotificationValue value) => report(value);
-    }
 }

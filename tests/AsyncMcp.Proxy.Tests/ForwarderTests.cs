@@ -270,9 +270,4 @@ public sealed class ForwarderTests
             closed();
         }
     }
-
-    private sealed class SyncProgress(Action<ProgressNotificationValue> report) : IProgress<ProgressNotificationValue>
-    {
-        public void Report(ProgressNotificationValue value) => report(value);
-    }
 }

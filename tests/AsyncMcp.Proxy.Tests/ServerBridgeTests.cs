@@ -164,9 +164,4 @@ public sealed class ServerBridgeTests(BridgeEmulator emulator)
     {
         public ValueTask DisposeAsync() => Server.DisposeAsync();
     }
-
-    private sealed class SyncProgress(Action<ProgressNotificationValue> report) : IProgress<ProgressNotificationValue>
-    {
-        public void Report(ProgressNotificationValue value) => report(value);
-    }
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace AsyncMcp.Cli.Commands;
 
-/// <summary>What every command shares: logging to standard error (standard output may be an MCP stdio channel) and exit codes.</summary>
+/// <summary>What every command shares: logging to standard error (standard output may be an MCP stdio channel), the wait for a stop signal, and exit codes.</summary>
 internal static class CliRuntime
 {
     public const int Ok = 0;
@@ -13,6 +13,19 @@ internal static class CliRuntime
     public static ILoggerFactory CreateLoggerFactory(bool verbose) => LoggerFactory.Create(builder => builder
         .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Warning)
         .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+
+    /// <summary>Waits for Ctrl+C or SIGTERM (<paramref name="cancellationToken"/> cancelled); the caller then stops what it runs.</summary>
+    public static async Task WaitForStopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or SIGTERM: the caller stops receiving and ends every session.
+        }
+    }
 
     /// <summary>Runs a command body, turning failures into one clear line on standard error and an exit code.</summary>
     public static async Task<int> RunAsync(Func<Task<int>> body)

@@ -94,39 +94,25 @@ internal sealed class CliSettings
     /// <exception cref="CliUsageException">The environment variable's value is not of the flag's type.</exception>
     public T Get<T>(Option<T> option)
     {
-        if (_result.GetResult(option) is { Implicit: false })
+        var resolved = Resolve(option);
+        return resolved.Source switch
         {
-            return _result.GetValue(option)!;
-        }
-
-        if (EnvironmentVariable(option) is { } name && Environment.GetEnvironmentVariable(name) is { Length: > 0 } text)
-        {
-            return FromEnvironment<T>(option, name, text);
-        }
-
-        if (_file is not null && _file.TryGet(CliConfigFile.KeyOf(option), out var value))
-        {
-            return (T)value;
-        }
-
-        return _result.GetValue(option)!;
+            Source.Environment => FromEnvironment<T>(option, resolved.Variable!, (string)resolved.Value!),
+            Source.ConfigFile => (T)resolved.Value!,
+            _ => _result.GetValue(option)!,
+        };
     }
 
     /// <summary>Where a flag's value came from, for error messages: empty for the command line or a default, else " from ...".</summary>
     public string Origin(Option option)
     {
-        if (_result.GetResult(option) is { Implicit: false })
+        var resolved = Resolve(option);
+        return resolved.Source switch
         {
-            return string.Empty;
-        }
-
-        if (EnvironmentVariable(option) is { } name && Environment.GetEnvironmentVariable(name) is { Length: > 0 })
-        {
-            return $" from {name}";
-        }
-
-        var key = CliConfigFile.KeyOf(option);
-        return _file is not null && _file.TryGet(key, out _) ? $" from config file '{_file.Path}', key \"{key}\"" : string.Empty;
+            Source.Environment => $" from {resolved.Variable}",
+            Source.ConfigFile => $" from config file '{_file!.Path}', key \"{CliConfigFile.KeyOf(option)}\"",
+            _ => string.Empty,
+        };
     }
 
     /// <summary>How else a required flag can be given, for error messages: "or set X, or \"key\" in the config file".</summary>
@@ -134,6 +120,23 @@ internal sealed class CliSettings
         EnvironmentVariable(option) is { } name
             ? $"or set {name}, or \"{CliConfigFile.KeyOf(option)}\" in the config file"
             : $"or \"{CliConfigFile.KeyOf(option)}\" in the config file";
+
+    // The one statement of the order a flag resolves in, for its value and for where that came from: the command
+    // line, the environment variable (its text), the config file (its value, already typed), the default.
+    private Resolution Resolve(Option option)
+    {
+        if (_result.GetResult(option) is { Implicit: false })
+        {
+            return new(Source.CommandLine);
+        }
+
+        if (EnvironmentVariable(option) is { } name && Environment.GetEnvironmentVariable(name) is { Length: > 0 } text)
+        {
+            return new(Source.Environment, name, text);
+        }
+
+        return _file is not null && _file.TryGet(CliConfigFile.KeyOf(option), out var value) ? new(Source.ConfigFile, Value: value) : new(Source.Default);
+    }
 
     private static T FromEnvironment<T>(Option<T> option, string name, string text)
     {
@@ -150,4 +153,14 @@ internal sealed class CliSettings
 
     private static IEnumerable<Command> AllCommands(Command command) =>
         new[] { command }.Concat(command.Subcommands.SelectMany(AllCommands));
+
+    private readonly record struct Resolution(Source Source, string? Variable = null, object? Value = null);
+
+    private enum Source
+    {
+        CommandLine,
+        Environment,
+        ConfigFile,
+        Default,
+    }
 }

@@ -80,7 +80,7 @@ internal static class ProvisionCommand
             var (endpoint, region) = TransportSettings.ReadAws(cli);
             var rawDelivery = cli.Get(TransportSettings.RawDelivery);
             var settings = new SqsQueueSettings { VisibilityTimeout = TimeSpan.FromSeconds(seconds), MaxReceiveCount = receives == 0 ? null : receives };
-            using var sqs = Aws.AwsClientFactory.CreateSqs(endpoint, region);
+            using var sqs = TransportSettings.CreateSqs(endpoint, region);
             var queues = new JsonObject();
             var topics = new JsonObject();
             var provisioner = new SqsQueueProvisioner(sqs);
@@ -92,11 +92,11 @@ internal static class ProvisionCommand
 
             if (pairs.Any(p => p.Topic is not null))
             {
-                using var sns = new Aws.Sns.SnsQueryClient(new Aws.Sns.SnsQueryClientOptions { ServiceUrl = endpoint, Region = region });
+                using var sns = TransportSettings.CreateSns(endpoint, region);
                 var snsProvisioner = new SnsSqsProvisioner(sqs, sns);
                 foreach (var pair in pairs.Where(p => p.Topic is not null))
                 {
-                    var topicArn = pair.Topic!.StartsWith("arn:", StringComparison.Ordinal) ? pair.Topic : await snsProvisioner.EnsureTopicAsync(pair.Topic, cancellationToken);
+                    var topicArn = await TransportSettings.TopicArnAsync(snsProvisioner, pair.Topic!, cancellationToken);
                     topics[topicArn.Split(':')[^1]] = new JsonObject { ["role"] = pair.Role, ["arn"] = topicArn };
                     if (pair.Queue is { } queueName)
                     {

@@ -2,10 +2,6 @@ using System.CommandLine;
 using AsyncMcp.Proxy.Bridging;
 using AsyncMcp.Proxy.Http;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Server;
 
@@ -39,7 +35,7 @@ internal static class ProxyCommand
             var cli = CliSettings.Load(result);
             var settings = TransportSettings.Read(cli, client: true);
             var listenUrl = cli.Get(listen);
-            if (listenUrl is not null && (!Uri.TryCreate(listenUrl, UriKind.Absolute, out var parsed) || parsed.Scheme != Uri.UriSchemeHttp))
+            if (listenUrl is not null && !CliWebHost.IsListenAddress(listenUrl))
             {
                 throw new CliUsageException($"--listen must be an http URL such as http://127.0.0.1:3001 (was '{listenUrl}'{cli.Origin(listen)}).");
             }
@@ -68,23 +64,11 @@ internal static class ProxyCommand
             }
 
             await using var front2 = CreateFront(ConnectBackAsync, options, loggerFactory);
-            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-            builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(loggerFactory);
-            builder.WebHost.UseUrls(listenUrl);
-            await using var app = builder.Build();
+            await using var app = CliWebHost.CreateBuilder(listenUrl, loggerFactory).Build();
             app.Map("/mcp", front2.HandleAsync);
-            await app.StartAsync(cancellationToken);
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+            var address = await CliWebHost.StartAsync(app, cancellationToken);
             await Console.Error.WriteLineAsync($"asyncmcp proxy: listening on {address}/mcp");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                // Ctrl+C or SIGTERM.
-            }
+            await CliRuntime.WaitForStopAsync(cancellationToken);
 
             await app.StopAsync(CancellationToken.None);
             return CliRuntime.Ok;

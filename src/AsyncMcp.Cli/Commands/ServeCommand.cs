@@ -1,13 +1,11 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using AsyncMcp.AspNetCore.Hybrid;
 using AsyncMcp.AspNetCore.Hybrid.Server;
 using AsyncMcp.AspNetCore.Webhooks.Server;
 using AsyncMcp.Aws.SnsSqs;
 using AsyncMcp.Aws.Sqs;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using AsyncMcp.Proxy.Bridging;
@@ -60,10 +58,10 @@ internal static class ServeCommand
                 MaxSessions = cli.Get(maxSessions),
             };
             using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
-            McpServerBridge bridge;
             try
             {
-                bridge = new McpServerBridge(bridgeOptions, loggerFactory);
+                // Every transport's check, the hybrid one's too, which serves through a forwarder and not a bridge.
+                bridgeOptions.Validate();
             }
             catch (ArgumentException ex)
             {
@@ -100,6 +98,7 @@ internal static class ServeCommand
                 return CliRuntime.Ok;
             }
 
+            var bridge = new McpServerBridge(bridgeOptions, loggerFactory);
             if (settings.Transport == "webhook")
             {
                 await ServeWebhookAsync(cli.Get(TransportSettings.Listen), settings, bridge, loggerFactory, cancellationToken);
@@ -121,7 +120,7 @@ internal static class ServeCommand
                 loggerFactory);
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {requestQueueUrl}").ConfigureAwait(false);
-            await WaitForStopAsync(cancellationToken);
+            await CliRuntime.WaitForStopAsync(cancellationToken);
             return CliRuntime.Ok;
         }));
         return serve;
@@ -141,31 +140,31 @@ internal static class ServeCommand
         await server.StartAsync(cancellationToken);
         var subscribed = topicArn is null ? string.Empty : $" (subscribed to {topicArn})";
         await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {queueUrl}{subscribed}");
-        await WaitForStopAsync(cancellationToken);
+        await CliRuntime.WaitForStopAsync(cancellationToken);
     }
 
     private static async Task ServeWebhookAsync(string? listen, TransportSettings.Resolved settings, McpServerBridge bridge, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        if (listen is null || !Uri.TryCreate(listen, UriKind.Absolute, out var listenUri) || listenUri.Scheme != Uri.UriSchemeHttp)
-        {
-            throw new CliUsageException($"--listen is required with --transport webhook and must be an http URL such as http://127.0.0.1:8080 (was '{listen}').");
-        }
-
+        RequireListen(listen, "webhook");
         await using var server = new WebhookMcpServer(
             new WebhookServerTransportOptions { Security = settings.Security, RunSessionHandler = bridge.RunSessionAsync },
             new McpServerOptions(),
             loggerFactory);
         server.Start();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(listen);
-        await using var app = builder.Build();
+        await using var app = CliWebHost.CreateBuilder(listen).Build();
         app.MapMcpWebhook("/mcp/request", server);
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var address = await CliWebHost.StartAsync(app, cancellationToken);
         await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {address}/mcp/request");
-        await WaitForStopAsync(cancellationToken);
+        await CliRuntime.WaitForStopAsync(cancellationToken);
         await app.StopAsync(CancellationToken.None);
+    }
+
+    private static void RequireListen([NotNull] string? listen, string transport)
+    {
+        if (!CliWebHost.IsListenAddress(listen))
+        {
+            throw new CliUsageException($"--listen is required with --transport {transport} and must be an http URL such as http://127.0.0.1:8080 (was '{listen}').");
+        }
     }
 
     /// <summary>
@@ -174,11 +173,7 @@ internal static class ServeCommand
     /// </summary>
     private static async Task ServeHybridAsync(string? listen, HybridServerTransportOptions hybrid, McpServerBridgeOptions server, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        if (listen is null || !Uri.TryCreate(listen, UriKind.Absolute, out var listenUri) || listenUri.Scheme != Uri.UriSchemeHttp)
-        {
-            throw new CliUsageException($"--listen is required with --transport hybrid and must be an http URL such as http://127.0.0.1:8080 (was '{listen}').");
-        }
-
+        RequireListen(listen, "hybrid");
         await using var forwarder = new McpServerForwarder(
             new McpServerForwarderOptions
             {
@@ -205,10 +200,7 @@ internal static class ServeCommand
             await Console.Error.WriteLineAsync($"asyncmcp serve: warning: --webhook-tool '{tool}' matches no tool of the MCP server (its tools: {string.Join(", ", known.Order(StringComparer.Ordinal))}); calls to it answer on the stream.");
         }
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.WebHost.UseUrls(listen);
+        var builder = CliWebHost.CreateBuilder(listen, loggerFactory);
         builder.Services.AddMcpServer(forwarder.ConfigureServer).WithHybridTransport(o =>
         {
             o.Security = hybrid.Security;
@@ -230,25 +222,12 @@ internal static class ServeCommand
         });
         await using var app = builder.Build();
         app.MapMcpHybrid("/mcp");
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var address = await CliWebHost.StartAsync(app, cancellationToken);
         await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {address}/mcp");
-        await WaitForStopAsync(cancellationToken);
+        await CliRuntime.WaitForStopAsync(cancellationToken);
 
         // The children first: the command has little time after a signal, and open GET streams can hold the web host.
         await forwarder.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
-    }
-
-    private static async Task WaitForStopAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C or SIGTERM: stop receiving, end every session's child.
-        }
     }
 }

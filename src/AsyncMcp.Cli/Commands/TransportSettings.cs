@@ -272,6 +272,18 @@ internal static partial class TransportSettings
             : throw new CliUsageException($"{option.Name} must be a queue URL or a queue name of 1 to 80 letters, digits, hyphens and underscores, optionally ending in .fifo (was '{value}'{settings.Origin(option)}).");
     }
 
+    /// <summary>An SQS client for the endpoint and region (<see langword="null"/> for the standard AWS configuration).</summary>
+    public static IAmazonSQS CreateSqs(string? endpointUrl, string? region) => AwsClientFactory.CreateSqs(endpointUrl, region);
+
+    /// <summary>An SNS client for the endpoint and region (<see langword="null"/> for the standard AWS configuration).</summary>
+    public static SnsQueryClient CreateSns(string? endpointUrl, string? region) => new(new SnsQueryClientOptions { ServiceUrl = endpointUrl, Region = region });
+
+    /// <summary>A topic ARN as given; for a name, CreateTopic, which returns the existing topic's ARN (SNS has no lookup by name).</summary>
+    public static async Task<string> TopicArnAsync(SnsSqsProvisioner provisioner, string arnOrName, CancellationToken cancellationToken) =>
+        arnOrName.StartsWith("arn:", StringComparison.Ordinal)
+            ? arnOrName
+            : await provisioner.EnsureTopicAsync(arnOrName, cancellationToken).ConfigureAwait(false);
+
     public static bool IsUrl(string value) =>
         value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
@@ -325,9 +337,9 @@ internal static partial class TransportSettings
 
         public WebhookSecurityOptions Security => new() { Secret = Secret, AllowUnsigned = AllowUnsigned };
 
-        public IAmazonSQS CreateSqs() => AwsClientFactory.CreateSqs(EndpointUrl, Region);
+        public IAmazonSQS CreateSqs() => TransportSettings.CreateSqs(EndpointUrl, Region);
 
-        public SnsQueryClient CreateSns() => new(new SnsQueryClientOptions { ServiceUrl = EndpointUrl, Region = Region });
+        public SnsQueryClient CreateSns() => TransportSettings.CreateSns(EndpointUrl, Region);
 
         /// <summary>
         /// Makes a factory of client transports (one per session) for the chosen transport; the AWS clients it may
@@ -404,12 +416,6 @@ internal static partial class TransportSettings
             var queue = await new SqsQueueProvisioner(sqs).EnsureQueueAsync(urlOrName, new SqsQueueSettings { KeepExisting = true }, cancellationToken).ConfigureAwait(false);
             return queue.QueueUrl;
         }
-
-        // A topic ARN as given; for a name, CreateTopic, which returns the existing topic's ARN (SNS has no lookup by name).
-        private static async Task<string> TopicArnAsync(SnsSqsProvisioner provisioner, string arnOrName, CancellationToken cancellationToken) =>
-            arnOrName.StartsWith("arn:", StringComparison.Ordinal)
-                ? arnOrName
-                : await provisioner.EnsureTopicAsync(arnOrName, cancellationToken).ConfigureAwait(false);
 
         // A queue URL as given (assumed subscribed already: its policy is not touched); for a name, the queue created
         // if missing, with a policy letting the topic deliver to it, and subscribed.

@@ -29,7 +29,7 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
     private readonly Lock _gate = new();
     private McpServer? _server;
     private Task<McpClient>? _upstream;
-    private bool _holdsSlot;
+    private SessionSlots.Slot? _slot;
     private long _sequence;
     private int _disposed;
 
@@ -90,7 +90,7 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
         var upstream = await UpstreamAsync(cancellationToken).ConfigureAwait(false);
         var front = context.JsonRpcRequest;
         var parameters = WithoutFrontMeta(front.Params?.DeepClone());
-        var forwarded = new ForwardedRequest(context.Server, front.Method, Interlocked.Increment(ref _sequence), ProgressKey(parameters));
+        var forwarded = new ForwardedRequest(context.Server, front.Method, Interlocked.Increment(ref _sequence), ProgressTokens.OfRequest(parameters));
         _requests[front.Id] = forwarded;
         if (forwarded.ProgressKey is { } key)
         {
@@ -162,15 +162,7 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
             }
         }
 
-        lock (_gate)
-        {
-            if (_holdsSlot)
-            {
-                _holdsSlot = false;
-                _owner.ReleaseSlot();
-            }
-        }
-
+        ReleaseSlot();
         _lifetime.Dispose();
     }
 
@@ -190,12 +182,8 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
                 throw new McpProtocolException("The server is stopping; start a new session later.", McpErrorCode.InternalError);
             }
 
-            if (!_owner.TryTakeSlot())
-            {
-                throw new McpProtocolException($"The bridge already serves its limit of {_owner.Options.MaxSessions} sessions; try again later.", McpErrorCode.InternalError);
-            }
-
-            _holdsSlot = true;
+            _slot = _owner.TryTakeSlot()
+                ?? throw new McpProtocolException($"The bridge already serves its limit of {_owner.Options.MaxSessions} sessions; try again later.", McpErrorCode.InternalError);
             InitializeRequestParams? parameters;
             try
             {
@@ -203,8 +191,7 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
             }
             catch (JsonException ex)
             {
-                _holdsSlot = false;
-                _owner.ReleaseSlot();
+                ReleaseSlot();
                 throw new McpProtocolException($"Invalid params of 'initialize': {ex.Message}", McpErrorCode.InvalidParams);
             }
 
@@ -220,18 +207,13 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogConnectFailed(Label, ex.Message);
-            lock (_gate)
-            {
-                if (_holdsSlot)
-                {
-                    _holdsSlot = false;
-                    _owner.ReleaseSlot();
-                }
-            }
-
+            ReleaseSlot();
             throw new McpProtocolException($"The MCP server behind this bridge could not be started: {ex.Message}", McpErrorCode.InternalError);
         }
     }
+
+    // The slot is given back once: by a failed connect, or by disposal, whichever comes first.
+    private void ReleaseSlot() => Interlocked.Exchange(ref _slot, null)?.Dispose();
 
     private Task<McpClient> ConnectAsync(InitializeRequestParams? front, CancellationToken cancellationToken)
     {
@@ -307,9 +289,7 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
     /// </summary>
     private void OnUpstreamProgress(JsonRpcNotification notification)
     {
-        if (notification.Params is JsonObject parameters &&
-            parameters["progressToken"] is JsonValue token &&
-            _byProgressToken.TryGetValue(token.ToJsonString(), out var request))
+        if (ProgressTokens.OfNotification(notification.Params) is { } key && _byProgressToken.TryGetValue(key, out var request))
         {
             request.Track(SendQuietlyAsync(request.Server, Copy(notification), "client"));
             return;
@@ -357,9 +337,6 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
 
         return parameters;
     }
-
-    private static string? ProgressKey(JsonNode? parameters) =>
-        parameters is JsonObject o && o["_meta"] is JsonObject meta && meta["progressToken"] is JsonValue token ? token.ToJsonString() : null;
 
     private static JsonRpcNotification Copy(JsonRpcNotification notification) =>
         new() { Method = notification.Method, Params = notification.Params?.DeepClone() };

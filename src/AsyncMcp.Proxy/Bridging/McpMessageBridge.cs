@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol.Protocol;
@@ -143,9 +142,8 @@ public static partial class McpMessageBridge
         public void Remember(JsonRpcRequest request, ITransport related)
         {
             _answers[request.Id] = related;
-            if (request.Params is JsonObject parameters && parameters["_meta"] is JsonObject meta && meta["progressToken"] is JsonValue token)
+            if (ProgressTokens.OfRequest(request.Params) is { } key)
             {
-                var key = token.ToJsonString();
                 _progress[key] = related;
                 _tokens[request.Id] = key;
             }
@@ -163,9 +161,8 @@ public static partial class McpMessageBridge
 
         public ITransport? NotificationRoute(JsonRpcNotification notification) =>
             notification.Method == NotificationMethods.ProgressNotification &&
-            notification.Params is JsonObject parameters &&
-            parameters["progressToken"] is JsonValue token &&
-            _progress.TryGetValue(token.ToJsonString(), out var related)
+            ProgressTokens.OfNotification(notification.Params) is { } key &&
+            _progress.TryGetValue(key, out var related)
                 ? related
                 : null;
     }

@@ -24,7 +24,7 @@ public sealed partial class McpServerBridge
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly string _description;
-    private int _active;
+    private readonly SessionSlots _slots = new();
 
     /// <summary>Creates the bridge.</summary>
     /// <param name="options">What to bridge to; validated here.</param>
@@ -41,7 +41,7 @@ public sealed partial class McpServerBridge
     }
 
     /// <summary>How many sessions are bridged now (child processes or connections open).</summary>
-    public int ActiveSessions => Volatile.Read(ref _active);
+    public int ActiveSessions => _slots.Taken;
 
     /// <summary>Serves one session: connects to the MCP server and forwards until the session or the server ends.</summary>
     /// <param name="session">The session's transport, from the AsyncMcp server transport.</param>
@@ -50,44 +50,32 @@ public sealed partial class McpServerBridge
     public async Task RunSessionAsync(ITransport session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
-        if (Interlocked.Increment(ref _active) > _options.MaxSessions)
+        using var slot = _slots.TryTake(_options.MaxSessions);
+        if (slot is null)
         {
-            Interlocked.Decrement(ref _active);
             LogLimitReached(_options.MaxSessions);
             await RefuseAsync(session, $"The bridge already serves its limit of {_options.MaxSessions} sessions; try again later.", cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var released = false;
+        ITransport server;
         try
         {
-            ITransport server;
-            try
-            {
-                server = await _options.CreateTransport(_loggerFactory).ConnectAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogConnectFailed(_description, ex.Message);
-                await RefuseAsync(session, $"The MCP server behind this bridge could not be started: {ex.Message}", cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            LogSessionStarted(session.SessionId, _description);
-            await McpMessageBridge.RunAsync(session, server, _logger, cancellationToken).ConfigureAwait(false);
-
-            // The slot is free before the end is logged: whoever waits for the log line may start the next session.
-            Interlocked.Decrement(ref _active);
-            released = true;
-            LogSessionEnded(session.SessionId);
+            server = await _options.CreateTransport(_loggerFactory).ConnectAsync(cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            if (!released)
-            {
-                Interlocked.Decrement(ref _active);
-            }
+            LogConnectFailed(_description, ex.Message);
+            await RefuseAsync(session, $"The MCP server behind this bridge could not be started: {ex.Message}", cancellationToken).ConfigureAwait(false);
+            return;
         }
+
+        LogSessionStarted(session.SessionId, _description);
+        await McpMessageBridge.RunAsync(session, server, _logger, cancellationToken).ConfigureAwait(false);
+
+        // The slot is free before the end is logged: whoever waits for the log line may start the next session.
+        slot.Dispose();
+        LogSessionEnded(session.SessionId);
     }
 
     /// <summary>Answers the request that opened a session that cannot be served (and any that came with it), so no client waits in vain.</summary>

@@ -45,8 +45,8 @@ public sealed partial class McpServerForwarder : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConditionalWeakTable<McpServerOptions, ForwardedSession> _byOptions = [];
     private readonly ConcurrentDictionary<ForwardedSession, byte> _running = new();
+    private readonly SessionSlots _slots = new();
     private UpstreamServerInfo? _upstream;
-    private int _slots;
     private int _disposed;
 
     /// <summary>Creates the forwarder.</summary>
@@ -66,7 +66,7 @@ public sealed partial class McpServerForwarder : IAsyncDisposable
     public UpstreamServerInfo? Upstream => Volatile.Read(ref _upstream);
 
     /// <summary>How many sessions hold a connection to the MCP server now.</summary>
-    public int ActiveSessions => Volatile.Read(ref _slots);
+    public int ActiveSessions => _slots.Taken;
 
     internal ILoggerFactory LoggerFactory { get; }
 
@@ -230,20 +230,17 @@ public sealed partial class McpServerForwarder : IAsyncDisposable
         await Task.WhenAll(_running.Keys.Select(s => s.DisposeAsync().AsTask())).ConfigureAwait(false);
     }
 
-    /// <summary>Takes one of the <see cref="McpServerForwarderOptions.MaxSessions"/> places, if one is free.</summary>
-    internal bool TryTakeSlot()
+    /// <summary>Takes one of the <see cref="McpServerForwarderOptions.MaxSessions"/> places, if one is free; the session disposes it to give it back.</summary>
+    internal SessionSlots.Slot? TryTakeSlot()
     {
-        if (Interlocked.Increment(ref _slots) > _options.MaxSessions)
+        var slot = _slots.TryTake(_options.MaxSessions);
+        if (slot is null)
         {
-            Interlocked.Decrement(ref _slots);
             LogLimitReached(_options.MaxSessions);
-            return false;
         }
 
-        return true;
+        return slot;
     }
-
-    internal void ReleaseSlot() => Interlocked.Decrement(ref _slots);
 
     /// <summary>
     /// Connects a client to a new upstream transport, asking for <paramref name="options"/>' protocol revision; a server

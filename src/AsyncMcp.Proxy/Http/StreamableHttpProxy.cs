@@ -171,15 +171,14 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         // A request in flight keeps its session in use however long it runs: idle expiry must not cut off a slow
         // initialize (the back may be starting a process) or a long tool call.
         bool wrote;
-        Interlocked.Increment(ref session.InUse);
+        session.BeginUse();
         try
         {
             wrote = await session.Front.HandlePostRequestAsync(message, context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         }
         finally
         {
-            Interlocked.Decrement(ref session.InUse);
-            session.Touch(_time.GetUtcNow());
+            session.EndUse(_time.GetUtcNow());
         }
 
         if (!wrote)
@@ -253,7 +252,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         context.Response.Headers.ContentEncoding = "identity";
         context.Response.Headers[SessionHeader] = session.Id;
         session.Touch(_time.GetUtcNow());
-        Interlocked.Increment(ref session.InUse);
+        session.BeginUse();
         try
         {
             await session.Front.HandleGetRequestAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
@@ -268,8 +267,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref session.InUse);
-            session.Touch(_time.GetUtcNow());
+            session.EndUse(_time.GetUtcNow());
         }
     }
 
@@ -304,7 +302,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         foreach (var session in _sessions.Values)
         {
             // A session with a request in flight or its GET stream open is in use even when the client sends nothing.
-            if (session.LastActivity < cutoff && Volatile.Read(ref session.InUse) == 0 && _sessions.TryRemove(new KeyValuePair<string, ProxySession>(session.Id, session)))
+            if (session.LastActivity < cutoff && !session.IsInUse && _sessions.TryRemove(new KeyValuePair<string, ProxySession>(session.Id, session)))
             {
                 LogSessionExpired(session.Id, _options.SessionIdleTimeout.TotalSeconds);
                 _ = session.StopAsync();
@@ -395,14 +393,25 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
     {
         private long _lastActivityTicks = now.UtcTicks;
 
-#pragma warning disable SA1401, CA1051 // Counted with Interlocked.
-        /// <summary>Requests in flight plus open GET streams.</summary>
-        public int InUse;
-#pragma warning restore SA1401, CA1051
+        // Requests in flight plus open GET streams.
+        private int _inUse;
 
         public DateTimeOffset LastActivity => new(Interlocked.Read(ref _lastActivityTicks), TimeSpan.Zero);
 
+        /// <summary>Whether a request is in flight or a GET stream open: then the session is in use even when the client sends nothing.</summary>
+        public bool IsInUse => Volatile.Read(ref _inUse) != 0;
+
         public void Touch(DateTimeOffset when) => Interlocked.Exchange(ref _lastActivityTicks, when.UtcTicks);
+
+        /// <summary>A request or GET stream starts; pair it with <see cref="EndUse"/> in a finally.</summary>
+        public void BeginUse() => Interlocked.Increment(ref _inUse);
+
+        /// <summary>A request or GET stream has ended: the idle time counts from <paramref name="now"/>.</summary>
+        public void EndUse(DateTimeOffset now)
+        {
+            Interlocked.Decrement(ref _inUse);
+            Touch(now);
+        }
 
         public string Id { get; } = id;
 
