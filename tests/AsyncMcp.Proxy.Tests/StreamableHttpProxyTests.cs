@@ -55,10 +55,17 @@ public sealed class StreamableHttpProxyTests
         Assert.Equal("done", ((TextContentBlock)result.Content[0]).Text);
 
         // Now idle (the client keeps no GET stream open, which would count as use, and never sends DELETE): a sweep
-        // after the timeout closes the session with its back connection.
-        for (var i = 0; i < 8 && proxy.SessionCount > 0; i++)
+        // after the timeout closes the session with its back connection. The client can hold the result before the
+        // proxy's POST handler has ended its use of the session, so the fake clock keeps moving (in real time, polled)
+        // until the session has been idle long enough to expire.
+        using (var expiry = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
         {
-            clock.Advance(TimeSpan.FromSeconds(5));
+            expiry.CancelAfter(TimeSpan.FromSeconds(30));
+            while (proxy.SessionCount > 0)
+            {
+                clock.Advance(TimeSpan.FromSeconds(5));
+                await Task.Delay(20, expiry.Token);
+            }
         }
 
         Assert.Equal(0, proxy.SessionCount);

@@ -147,13 +147,14 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
             upstream = _upstream;
         }
 
+        var closed = false;
         if (upstream is not null)
         {
             try
             {
                 var client = await upstream.ConfigureAwait(false);
                 await client.DisposeAsync().ConfigureAwait(false);
-                LogSessionEnded(Label);
+                closed = true;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -162,7 +163,14 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
             }
         }
 
+        // The slot is free before the line says the session ended, as in McpServerBridge: whoever reads the line may
+        // open the next session at once.
         ReleaseSlot();
+        if (closed)
+        {
+            LogSessionEnded(Label);
+        }
+
         _lifetime.Dispose();
     }
 
