@@ -8,12 +8,8 @@
 // With SECRET set, each delivery is verified by the Standard Webhooks reference implementation (npm standardwebhooks).
 // Environment: INFRA_DIR, SERVER_URL, SECRET (optional). Prints a line {"held":...} once the POST of the held tool
 // has returned, then waits for its result (the test releases the tool), then prints one JSON document {"steps":...}.
-import { createRequire } from "node:module";
 import http from "node:http";
-import path from "node:path";
-
-const require = createRequire(path.join(process.env.INFRA_DIR, "package.json"));
-const { Webhook } = require("standardwebhooks");
+import { Webhook, readBody, verified as verifiedBy } from "./webhooks.mjs";
 
 const serverUrl = process.env.SERVER_URL;
 const secret = process.env.SECRET || null;
@@ -29,30 +25,14 @@ function received(source, message) {
   for (const w of waiters.splice(0)) w();
 }
 
-const receiver = http.createServer((req, res) => {
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
-    const body = Buffer.concat(chunks).toString("utf8");
-    let verified = null;
-    if (webhook) {
-      try {
-        webhook.verify(body, {
-          "webhook-id": req.headers["webhook-id"],
-          "webhook-timestamp": req.headers["webhook-timestamp"],
-          "webhook-signature": req.headers["webhook-signature"],
-        });
-        verified = true;
-      } catch {
-        verified = false;
-      }
-    }
-    const message = JSON.parse(body);
-    deliveries.push({ body: message, sessionHeader: req.headers["mcp-session-id"] ?? null, verified, at: Date.now() });
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ status: "success" }));
-    received("webhook", message);
-  });
+const receiver = http.createServer(async (req, res) => {
+  const body = await readBody(req);
+  const verified = verifiedBy(webhook, body, req.headers);
+  const message = JSON.parse(body);
+  deliveries.push({ body: message, sessionHeader: req.headers["mcp-session-id"] ?? null, verified, at: Date.now() });
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(JSON.stringify({ status: "success" }));
+  received("webhook", message);
 });
 await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
 const webhookUrl = `http://127.0.0.1:${receiver.address().port}/webhook`;

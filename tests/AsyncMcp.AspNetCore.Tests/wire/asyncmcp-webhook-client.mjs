@@ -3,13 +3,9 @@
 // and its own HTTP server receiving every reply as a POST. With SECRET set, each request is signed and each
 // delivery verified by the Standard Webhooks reference implementation (the `standardwebhooks` npm package).
 // Environment: INFRA_DIR, SERVER_URL, SECRET (optional). Prints one JSON document on stdout.
-import { createRequire } from "node:module";
 import http from "node:http";
-import path from "node:path";
 import { randomUUID } from "node:crypto";
-
-const require = createRequire(path.join(process.env.INFRA_DIR, "package.json"));
-const { Webhook } = require("standardwebhooks");
+import { Webhook, readBody, signatureHeaders, verified as verifiedBy } from "./webhooks.mjs";
 
 const serverUrl = process.env.SERVER_URL;
 const secret = process.env.SECRET || null;
@@ -20,45 +16,29 @@ const waiters = [];
 let sessionId;
 
 // The client's webhook: verify, record, answer as asyncmcp's client does.
-const receiver = http.createServer((req, res) => {
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
-    const body = Buffer.concat(chunks).toString("utf8");
-    let verified = null;
-    if (webhook) {
-      try {
-        webhook.verify(body, {
-          "webhook-id": req.headers["webhook-id"],
-          "webhook-timestamp": req.headers["webhook-timestamp"],
-          "webhook-signature": req.headers["webhook-signature"],
-        });
-        verified = true;
-      } catch {
-        verified = false;
-      }
-    }
-    const delivery = {
-      body: JSON.parse(body),
-      verified,
-      contentType: req.headers["content-type"] ?? null,
-      sessionHeader: req.headers["x-session-id"] ?? null,
-      requestIdHeader: req.headers["x-request-id"] ?? null,
-      methodHeader: req.headers["x-method"] ?? null,
+const receiver = http.createServer(async (req, res) => {
+  const body = await readBody(req);
+  const verified = verifiedBy(webhook, body, req.headers);
+  const delivery = {
+    body: JSON.parse(body),
+    verified,
+    contentType: req.headers["content-type"] ?? null,
+    sessionHeader: req.headers["x-session-id"] ?? null,
+    requestIdHeader: req.headers["x-request-id"] ?? null,
+    methodHeader: req.headers["x-method"] ?? null,
+  };
+  deliveries.push(delivery);
+  for (const w of [...waiters]) w();
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(JSON.stringify({ status: "success" }));
+  if (delivery.body.method === "sampling/createMessage" && delivery.body.id !== undefined) {
+    // A server->client request: answered by POSTing the JSON-RPC response to the server URL, as asyncmcp does.
+    const answer = {
+      jsonrpc: "2.0", id: delivery.body.id,
+      result: { role: "assistant", model: "python-model", content: { type: "text", text: "hi from python" } },
     };
-    deliveries.push(delivery);
-    for (const w of [...waiters]) w();
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ status: "success" }));
-    if (delivery.body.method === "sampling/createMessage" && delivery.body.id !== undefined) {
-      // A server->client request: answered by POSTing the JSON-RPC response to the server URL, as asyncmcp does.
-      const answer = {
-        jsonrpc: "2.0", id: delivery.body.id,
-        result: { role: "assistant", model: "python-model", content: { type: "text", text: "hi from python" } },
-      };
-      post(answer).then((r) => { result.steps.samplingAnswer = r; });
-    }
-  });
+    post(answer).then((r) => { result.steps.samplingAnswer = r; });
+  }
 });
 await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
 const webhookUrl = `http://127.0.0.1:${receiver.address().port}/webhook`;
@@ -85,11 +65,7 @@ function headersFor(message, { sign = true, signedBody, msgId } = {}) {
   if (message?.method) headers["x-method"] = message.method;
   if (message?.id !== undefined) headers["x-request-id"] = String(message.id);
   if (webhook && sign) {
-    const id = msgId ?? `msg_${randomUUID()}`;
-    const now = new Date();
-    headers["webhook-id"] = id;
-    headers["webhook-timestamp"] = String(Math.floor(now.getTime() / 1000));
-    headers["webhook-signature"] = webhook.sign(id, now, signedBody ?? JSON.stringify(message));
+    Object.assign(headers, signatureHeaders(webhook, msgId ?? `msg_${randomUUID()}`, new Date(), signedBody ?? JSON.stringify(message)));
   }
   return headers;
 }

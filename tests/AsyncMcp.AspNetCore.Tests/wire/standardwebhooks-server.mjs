@@ -3,13 +3,9 @@
 // and once the client's initialize names its webhook, deliveries signed with it are sent there: a valid answer, a
 // tampered one, one with a stale timestamp, one signed with another secret, and a valid marker last.
 // Environment: INFRA_DIR, SECRET, OTHER_SECRET. Prints {"listening": url} once listening, then one JSON result line.
-import { createRequire } from "node:module";
 import http from "node:http";
-import path from "node:path";
 import { randomUUID } from "node:crypto";
-
-const require = createRequire(path.join(process.env.INFRA_DIR, "package.json"));
-const { Webhook } = require("standardwebhooks");
+import { Webhook, readBody, signatureHeaders, verified as verifiedBy } from "./webhooks.mjs";
 
 const webhook = new Webhook(process.env.SECRET);
 const stranger = new Webhook(process.env.OTHER_SECRET);
@@ -18,16 +14,12 @@ const sessionId = "reference-session";
 
 async function deliver(url, signer, message, { signedBody, timestamp } = {}) {
   const body = JSON.stringify(message);
-  const id = `msg_${randomUUID()}`;
-  const at = timestamp ?? new Date();
   const response = await fetch(url, {
     method: "POST",
     headers: {
       "content-type": "application/json",
       "x-session-id": sessionId,
-      "webhook-id": id,
-      "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-      "webhook-signature": signer.sign(id, at, signedBody ?? body),
+      ...signatureHeaders(signer, `msg_${randomUUID()}`, timestamp ?? new Date(), signedBody ?? body),
     },
     body,
   });
@@ -51,33 +43,19 @@ async function deliverAll(webhookUrl, initializeId) {
   return deliveries;
 }
 
-const server = http.createServer((req, res) => {
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", async () => {
-    const body = Buffer.concat(chunks).toString("utf8");
-    let verified;
-    try {
-      webhook.verify(body, {
-        "webhook-id": req.headers["webhook-id"],
-        "webhook-timestamp": req.headers["webhook-timestamp"],
-        "webhook-signature": req.headers["webhook-signature"],
-      });
-      verified = true;
-    } catch {
-      verified = false;
-    }
-    const message = body ? JSON.parse(body) : null;
-    requests.push({ method: req.method, verified, rpcMethod: message?.method ?? null, clientId: req.headers["x-client-id"] ?? null });
-    const initialize = message?.method === "initialize";
-    res.writeHead(200, { "content-type": "application/json", ...(initialize ? { "x-session-id": sessionId } : {}) });
-    res.end(JSON.stringify(initialize ? { status: "session_created", session_id: sessionId } : { status: "received" }));
-    if (initialize) {
-      // Only a request that verified earns deliveries; either way the result is printed at once.
-      const deliveries = verified ? await deliverAll(message.params._meta.webhookUrl, message.id) : null;
-      console.log(JSON.stringify({ requests, deliveries }));
-    }
-  });
+const server = http.createServer(async (req, res) => {
+  const body = await readBody(req);
+  const verified = verifiedBy(webhook, body, req.headers);
+  const message = body ? JSON.parse(body) : null;
+  requests.push({ method: req.method, verified, rpcMethod: message?.method ?? null, clientId: req.headers["x-client-id"] ?? null });
+  const initialize = message?.method === "initialize";
+  res.writeHead(200, { "content-type": "application/json", ...(initialize ? { "x-session-id": sessionId } : {}) });
+  res.end(JSON.stringify(initialize ? { status: "session_created", session_id: sessionId } : { status: "received" }));
+  if (initialize) {
+    // Only a request that verified earns deliveries; either way the result is printed at once.
+    const deliveries = verified ? await deliverAll(message.params._meta.webhookUrl, message.id) : null;
+    console.log(JSON.stringify({ requests, deliveries }));
+  }
 });
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 console.log(JSON.stringify({ listening: `http://127.0.0.1:${server.address().port}/mcp/request` }));
