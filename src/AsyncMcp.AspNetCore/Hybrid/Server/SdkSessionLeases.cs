@@ -11,7 +11,7 @@ namespace AsyncMcp.AspNetCore.Hybrid.Server;
 /// runs with no request open, so without this its session would be closed under it and the call cancelled.
 /// </summary>
 /// <remarks>
-/// The SDK has no public way to do this (ModelContextProtocol.AspNetCore 2.3.1): the reference count it takes for each
+/// The SDK has no public way to do this (ModelContextProtocol.AspNetCore 2.4.0): the reference count it takes for each
 /// request is internal, so it is reached by reflection. Should a later SDK rename it, <see cref="IsAvailable"/> turns
 /// false, a warning says so at start, and sessions whose only activity is webhook calls can again expire (a test
 /// covers the lease, so an upgrade that breaks it is caught).
