@@ -158,19 +158,19 @@ Line();
     }
 
     var wait = Stopwatch.StartNew();
-    while (server.Router.SessionCount < sessions && wait.Elapsed < TimeSpan.FromMinutes(2))
+    while (server.Dispatcher!.SessionCount < sessions && wait.Elapsed < TimeSpan.FromMinutes(2))
     {
         await Task.Delay(50);
     }
 
-    while (server.Router.PendingRequestCount > 0 && wait.Elapsed < TimeSpan.FromMinutes(2))
+    while (server.Dispatcher!.PendingRequestCount > 0 && wait.Elapsed < TimeSpan.FromMinutes(2))
     {
         await Task.Delay(50);
     }
 
     var after = SettledManagedMemory();
     Line(string.Create(CultureInfo.InvariantCulture,
-        $"{server.Router.SessionCount} sessions: managed heap grew by {(after - before) / 1024.0 / 1024.0:F1} MiB, **{(after - before) / (double)server.Router.SessionCount / 1024.0:F1} KiB per idle session** (GC.GetTotalMemory after full collections; includes the SDK's McpServer per session)."));
+        $"{server.Dispatcher!.SessionCount} sessions: managed heap grew by {(after - before) / 1024.0 / 1024.0:F1} MiB, **{(after - before) / (double)server.Dispatcher!.SessionCount / 1024.0:F1} KiB per idle session** (GC.GetTotalMemory after full collections; includes the SDK's McpServer per session)."));
 }
 
 

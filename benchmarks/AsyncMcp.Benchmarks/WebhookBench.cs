@@ -23,7 +23,7 @@ internal static class WebhookBench
     {
         var secret = WebhookSecret.Generate();
         var options = new WebhookServerTransportOptions { Security = { Secret = secret } };
-        await using var server = new WebhookMcpServer(options, Echo.ServerOptions());
+        await using var server = new WebhookServerTransport(options, Echo.ServerOptions());
         server.Start();
         var app = await StartAppAsync(app => app.MapMcpWebhook("/mcp/request", server), null);
         try

@@ -98,7 +98,7 @@ public sealed class WebhookBadInputTests
         var sessionId = await peer.OpenSessionAsync();
 
         Assert.Equal(200, await peer.DeleteAsync(sessionId));
-        Assert.Equal(0, harness.Server.Router.SessionCount);
+        Assert.Equal(0, harness.Server.Dispatcher!.SessionCount);
         Assert.Equal(404, await peer.DeleteAsync(sessionId));
         Assert.Equal(400, await peer.DeleteAsync(null));
         Assert.Equal(401, await peer.DeleteAsync("anything", sign: false));
@@ -114,7 +114,7 @@ public sealed class WebhookBadInputTests
         await using var harness = await WebhookHarness.StartAsync(o => o.MaxConcurrentRequests = 1, Testing.TestMcpServer.CreateOptions(state));
         await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
         var sessionId = await peer.OpenSessionAsync();
-        await Protocols.Eventually(() => harness.Server.Router.PendingRequestCount == 0);
+        await Protocols.Eventually(() => harness.Server.Dispatcher!.PendingRequestCount == 0);
 
         var hold = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 40, ["method"] = "tools/call", ["params"] = new JsonObject { ["name"] = "hold" } };
         Assert.Equal(200, (await peer.PostAsync(hold, sessionId)).Status);
@@ -126,7 +126,7 @@ public sealed class WebhookBadInputTests
 
         state.ReleaseHolds.TrySetResult();
         await peer.WaitForDeliveryAsync(40);
-        await Protocols.Eventually(() => harness.Server.Router.PendingRequestCount == 0);
+        await Protocols.Eventually(() => harness.Server.Dispatcher!.PendingRequestCount == 0);
         Assert.Equal(200, (await peer.PostAsync(Call(41), sessionId)).Status);
         await peer.WaitForDeliveryAsync(41);
     }

@@ -61,7 +61,7 @@ public sealed class WebhookDeliveryTests
 
         Assert.False(gate.Task.IsCompleted);
         Assert.DoesNotContain(stuck, call => call.IsCompleted);
-        await Protocols.Eventually(() => harness.Server.Router.Limiter.Count == 0);
+        await Protocols.Eventually(() => harness.Server.Dispatcher!.Limiter.Count == 0);
         Assert.False(gate.Task.IsCompleted);
 
         gate.TrySetResult();
@@ -119,7 +119,7 @@ public sealed class WebhookDeliveryTests
         Assert.Single(peer.Deliveries, d => (int?)d.Body["id"] == 3);
         Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("503", StringComparison.Ordinal) && e.Message.Contains("retry 1", StringComparison.Ordinal));
         Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("timed out", StringComparison.Ordinal) && e.Message.Contains("retry 1", StringComparison.Ordinal));
-        Assert.Equal(1, harness.Server.Router.SessionCount);
+        Assert.Equal(1, harness.Server.Dispatcher!.SessionCount);
     }
 
     [Fact]
@@ -245,7 +245,7 @@ public sealed class WebhookDeliveryTests
             Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("refused by the reply-address policy", StringComparison.Ordinal));
         }
 
-        Assert.Equal(0, harness.Server.Router.SessionCount);
+        Assert.Equal(0, harness.Server.Dispatcher!.SessionCount);
 
         // A session opened afterwards is answered: by then anything the refused request could have caused has gone out.
         // Every connection made (and every name looked up) was for that session's own webhook.
@@ -267,7 +267,7 @@ public sealed class WebhookDeliveryTests
         Assert.Equal(403, status);
         Assert.Equal("reply_address_refused", (string?)json!["error"]!["data"]!["reason"]);
         Assert.Contains("not in the reply-address allowlist", (string?)json["error"]!["message"], StringComparison.Ordinal);
-        Assert.Equal(0, harness.Server.Router.SessionCount);
+        Assert.Equal(0, harness.Server.Dispatcher!.SessionCount);
 
         // The same listener by an allowed name opens a session; once its answer is in, nothing came by the refused one.
         await peer.OpenSessionAsync(peer.WebhookUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal));
@@ -480,7 +480,7 @@ public sealed class WebhookDeliveryTests
         });
         var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
         var sessionId = await peer.OpenSessionAsync();
-        await Protocols.Eventually(() => harness.Server.Router.PendingRequestCount == 0);
+        await Protocols.Eventually(() => harness.Server.Dispatcher!.PendingRequestCount == 0);
 
         // The client's webhook goes away; the next answer cannot be delivered.
         await peer.DisposeAsync();
@@ -488,10 +488,10 @@ public sealed class WebhookDeliveryTests
         var call = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 2, ["method"] = "tools/call", ["params"] = new JsonObject { ["name"] = "echo", ["arguments"] = new JsonObject { ["message"] = "x" } } };
         Assert.Equal(200, (await poster.PostAsync(call, sessionId)).Status);
 
-        await Protocols.Eventually(() => harness.Server.Router.SessionCount == 0);
+        await Protocols.Eventually(() => harness.Server.Dispatcher!.SessionCount == 0);
         Assert.Contains(harness.Logs.Entries, e => e.Level == LogLevel.Error && e.Message.Contains(sessionId, StringComparison.Ordinal) && e.Message.Contains("request 2", StringComparison.OrdinalIgnoreCase));
         Assert.Contains(harness.Logs.Entries, e => e.Message.Contains($"Session {sessionId} closed: delivery to its reply address failed", StringComparison.Ordinal));
-        Assert.Equal(0, harness.Server.Router.PendingRequestCount);
+        Assert.Equal(0, harness.Server.Dispatcher!.PendingRequestCount);
 
         // The session is gone for good: its client hears 404 and must start again.
         var (status, _, _) = await poster.PostAsync(call, sessionId);

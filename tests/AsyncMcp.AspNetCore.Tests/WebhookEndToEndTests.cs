@@ -74,7 +74,7 @@ public sealed class WebhookEndToEndTests
 
         await Protocols.Eventually(() => harness.State.SlowCancelled == 1);
         Assert.Equal(0, harness.State.SlowCompleted);
-        await Protocols.Eventually(() => harness.Server.Router.PendingRequestCount == 0);
+        await Protocols.Eventually(() => harness.Server.Dispatcher!.PendingRequestCount == 0);
 
         var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "after" }, cancellationToken: Timeout);
         Assert.Equal("Echo: after", Assert.IsType<TextContentBlock>(Assert.Single(echo.Content)).Text);
@@ -158,11 +158,11 @@ public sealed class WebhookEndToEndTests
         await using var harness = await WebhookHarness.StartAsync();
         var client = await harness.ConnectAsync(Protocols.November2025);
         await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: Timeout);
-        Assert.Equal(1, harness.Server.Router.SessionCount);
+        Assert.Equal(1, harness.Server.Dispatcher!.SessionCount);
 
         await client.DisposeAsync();
 
-        await Protocols.Eventually(() => harness.Server.Router.SessionCount == 0);
+        await Protocols.Eventually(() => harness.Server.Dispatcher!.SessionCount == 0);
         Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("closed by the client (DELETE)", StringComparison.Ordinal));
     }
 
@@ -173,7 +173,7 @@ public sealed class WebhookEndToEndTests
         await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
         var sessionId = await peer.OpenSessionAsync();
 
-        await Protocols.Eventually(() => harness.Server.Router.SessionCount == 0);
+        await Protocols.Eventually(() => harness.Server.Dispatcher!.SessionCount == 0);
 
         var call = new System.Text.Json.Nodes.JsonObject { ["jsonrpc"] = "2.0", ["id"] = 2, ["method"] = "tools/list" };
         Assert.Equal(404, (await peer.PostAsync(call, sessionId)).Status);
@@ -189,7 +189,7 @@ public sealed class WebhookEndToEndTests
         var sessionId = client.SessionId!;
 
         // The server ends the session on its own (as after idle expiry, or a webhook that stayed down).
-        Assert.True(await harness.Server.Router.CloseSessionAsync(sessionId, "closed by the test"));
+        Assert.True(await harness.Server.Dispatcher!.CloseSessionAsync(sessionId, "closed by the test"));
 
         // The next call hears 404 session_not_found: the connection closes, with that reason, instead of failing call by call.
         var closed = await Assert.ThrowsAsync<ClientTransportClosedException>(
@@ -233,7 +233,7 @@ public sealed class WebhookEndToEndTests
         await Protocols.Eventually(() => clientLogs.Entries.Any(e => e.Message.Contains("refused (401): The message is not signed", StringComparison.Ordinal)));
         await Protocols.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("closed: delivery to its reply address failed", StringComparison.Ordinal) && e.Message.Contains("401", StringComparison.Ordinal)));
         Assert.Contains(harness.Logs.Entries, e => e.Message.Contains("the answer to request 1 could not be delivered", StringComparison.Ordinal));
-        Assert.Equal(0, harness.Server.Router.SessionCount);
+        Assert.Equal(0, harness.Server.Dispatcher!.SessionCount);
 
         // So no answer ever reaches the client: its connect is still waiting when it gives up.
         Assert.False(connecting.IsCompleted);

@@ -18,7 +18,7 @@ public sealed class WebhookHarness : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned = [];
 
-    private WebhookHarness(WebApplication app, WebhookMcpServer server, Uri url, string secret, TestServerState state, CollectingLoggerProvider logs)
+    private WebhookHarness(WebApplication app, WebhookServerTransport server, Uri url, string secret, TestServerState state, CollectingLoggerProvider logs)
     {
         App = app;
         Server = server;
@@ -32,7 +32,7 @@ public sealed class WebhookHarness : IAsyncDisposable
 
     public WebApplication App { get; }
 
-    public WebhookMcpServer Server { get; }
+    public WebhookServerTransport Server { get; }
 
     /// <summary>The server endpoint, such as http://127.0.0.1:41234/mcp/request.</summary>
     public Uri Url { get; }
@@ -51,7 +51,7 @@ public sealed class WebhookHarness : IAsyncDisposable
         var secret = WebhookSecret.Generate();
         var options = new WebhookServerTransportOptions { Security = { Secret = secret } };
         configure?.Invoke(options);
-        var server = new WebhookMcpServer(options, serverOptions ?? TestMcpServer.CreateOptions(state), serverLoggerFactory);
+        var server = new WebhookServerTransport(options, serverOptions ?? TestMcpServer.CreateOptions(state), serverLoggerFactory);
         server.Start();
         var app = await StartAppAsync(app => app.MapMcpWebhook("/mcp/request", server));
         var url = new Uri(BoundAddress(app) + "/mcp/request");

@@ -127,7 +127,7 @@ public sealed class WebhookHostingAndOptionsTests
         var options = new WebhookServerTransportOptions { Security = { Secret = WebhookSecret.Generate() } };
         spoil(options);
 
-        var error = Assert.Throws<ArgumentException>(() => new WebhookMcpServer(options, new McpServerOptions()));
+        var error = Assert.Throws<ArgumentException>(() => new WebhookServerTransport(options, new McpServerOptions()));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 

@@ -69,7 +69,7 @@ public sealed class SnsSqsEndToEndTests(EmulatorFixture fixture)
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
         await SqsEndToEndTests.Eventually(() => harness.State.SlowCancelled == 1);
-        await SqsEndToEndTests.Eventually(() => harness.Server.Router.PendingRequestCount == 0);
+        await SqsEndToEndTests.Eventually(() => harness.Server.Dispatcher!.PendingRequestCount == 0);
     }
 
     [Fact]

@@ -92,7 +92,7 @@ public sealed class SqsBadInputTests(EmulatorFixture fixture)
         await peer.SendAsync(RawSqsPeer.InitializeBody(1, responseQueueUrl: null), new() { ["Method"] = "initialize", ["RequestId"] = "1" });
 
         await SqsEndToEndTests.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("names no reply address", StringComparison.Ordinal)));
-        Assert.Equal(0, harness.Server.Router.SessionCount);
+        Assert.Equal(0, harness.Server.Dispatcher!.SessionCount);
         await AssertStillServesAsync(harness);
     }
 

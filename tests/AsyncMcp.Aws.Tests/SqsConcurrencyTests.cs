@@ -41,7 +41,7 @@ public sealed class SqsConcurrencyTests(EmulatorFixture fixture)
 
         Assert.Equal(400, results.Length);
         Assert.All(results, r => Assert.Equal(r.Expected, r.Actual));
-        Assert.Equal(20, harness.Server.Router.SessionCount);
+        Assert.Equal(20, harness.Server.Dispatcher!.SessionCount);
     }
 
     [Fact]

@@ -145,7 +145,7 @@ public sealed class SqsDeliveryTests(EmulatorFixture fixture)
         Assert.Equal("acme", dead.MessageAttributes["Tenant"].StringValue);
         Assert.Equal("poison-client", dead.MessageAttributes["ClientId"].StringValue);
         // The initialize was delivered three times yet opened one session (the other client's closed on dispose).
-        await SqsEndToEndTests.Eventually(() => server.Router.SessionCount == 1);
+        await SqsEndToEndTests.Eventually(() => server.Dispatcher!.SessionCount == 1);
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public sealed class SqsEndToEndTests(EmulatorFixture fixture)
         Assert.Equal(0, harness.State.SlowCompleted);
 
         // The SDK sends no answer to a cancelled request; its message must not stay in flight (nor run again elsewhere).
-        await Eventually(() => harness.Server.Router.PendingRequestCount == 0);
+        await Eventually(() => harness.Server.Dispatcher!.PendingRequestCount == 0);
 
         // The session keeps working.
         var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "after" }, cancellationToken: Timeout);

@@ -28,7 +28,7 @@ public sealed class SqsLifecycleTests(EmulatorFixture fixture)
         // Two run; the other four wait in the queue, unreceived.
         await SqsEndToEndTests.Eventually(() => harness.State.RunningHolds == 2);
         await SqsEndToEndTests.Eventually(() => peer.CountVisibleAsync(harness.RequestQueueUrl).GetAwaiter().GetResult() == 4);
-        Assert.Equal(2, harness.Server.Router.PendingRequestCount);
+        Assert.Equal(2, harness.Server.Dispatcher!.PendingRequestCount);
 
         harness.State.ReleaseHolds.SetResult();
         var results = await Task.WhenAll(calls);
@@ -42,7 +42,7 @@ public sealed class SqsLifecycleTests(EmulatorFixture fixture)
     {
         var harness = await SqsHarness.StartAsync(fixture, o => o.WaitTime = TimeSpan.FromSeconds(20));
         // Let the loop get into its 20 s long poll: wait until the router's maintenance is ticking (the loop starts first).
-        await SqsEndToEndTests.Eventually(() => harness.Server.Router.SessionCount == 0);
+        await SqsEndToEndTests.Eventually(() => harness.Server.Dispatcher!.SessionCount == 0);
 
         var stopwatch = Stopwatch.StartNew();
         await harness.DisposeAsync();

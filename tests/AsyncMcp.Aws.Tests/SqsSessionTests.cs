@@ -28,11 +28,11 @@ public sealed partial class SqsSessionTests(EmulatorFixture fixture)
     {
         await using var harness = await SqsHarness.StartAsync(fixture);
         var client = await harness.ConnectAsync(Protocols.November2025);
-        Assert.Equal(1, harness.Server.Router.SessionCount);
+        Assert.Equal(1, harness.Server.Dispatcher!.SessionCount);
 
         await client.DisposeAsync();
 
-        await SqsEndToEndTests.Eventually(() => harness.Server.Router.SessionCount == 0);
+        await SqsEndToEndTests.Eventually(() => harness.Server.Dispatcher!.SessionCount == 0);
     }
 
     [Fact]
@@ -47,8 +47,8 @@ public sealed partial class SqsSessionTests(EmulatorFixture fixture)
         await Assert.ThrowsAnyAsync<Exception>(() => call);
 
         // The session closed over the wire: its unanswered request is settled, its slot freed, its message deleted.
-        await SqsEndToEndTests.Eventually(() => harness.Server.Router.SessionCount == 0 && harness.Server.Router.PendingRequestCount == 0);
-        Assert.Equal(0, harness.Server.Router.Limiter.Count);
+        await SqsEndToEndTests.Eventually(() => harness.Server.Dispatcher!.SessionCount == 0 && harness.Server.Dispatcher!.PendingRequestCount == 0);
+        Assert.Equal(0, harness.Server.Dispatcher!.Limiter.Count);
         var peer = harness.CreateRawPeer(await harness.CreateResponseQueueAsync());
         await SqsEndToEndTests.Eventually(() => peer.CountVisibleAsync(harness.RequestQueueUrl).GetAwaiter().GetResult() == 0);
     }
@@ -76,7 +76,7 @@ public sealed partial class SqsSessionTests(EmulatorFixture fixture)
         await using var harness = await SqsHarness.StartAsync(fixture, o => o.SessionIdleTimeout = TimeSpan.FromMilliseconds(500));
         var client = await harness.ConnectAsync(Protocols.November2025);
 
-        await SqsEndToEndTests.Eventually(() => harness.Server.Router.SessionCount == 0);
+        await SqsEndToEndTests.Eventually(() => harness.Server.Dispatcher!.SessionCount == 0);
         var ex = await Assert.ThrowsAsync<McpProtocolException>(() => client.ListToolsAsync(cancellationToken: Timeout).AsTask());
 
         Assert.Equal(McpErrorCode.InvalidRequest, ex.ErrorCode);

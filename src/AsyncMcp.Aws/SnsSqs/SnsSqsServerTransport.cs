@@ -57,8 +57,8 @@ public sealed class SnsSqsServerTransport : IAsyncDisposable
             s3);
     }
 
-    /// <summary>The session router, for its counters.</summary>
-    public McpSessionRouter Router => _server.Router;
+    /// <summary>The dispatcher, once started: its counters for tests and benchmarks.</summary>
+    internal MessageDispatcher? Dispatcher => _server.Dispatcher;
 
     /// <summary>Checks that the server queue exists, then starts receiving.</summary>
     /// <param name="cancellationToken">Cancels the check.</param>

@@ -19,7 +19,9 @@ internal sealed class SqsBackedServer : IAsyncDisposable
     private readonly IAmazonSQS _sqs;
     private readonly string _queueUrl;
     private readonly string _queueOptionName;
-    private readonly McpQueueServer _server;
+    private readonly Func<bool, McpQueueServer> _create;
+    private McpQueueServer? _server;
+    private int _disposed;
 
     public SqsBackedServer(
         IAmazonSQS sqs,
@@ -38,28 +40,32 @@ internal sealed class SqsBackedServer : IAsyncDisposable
         _queueUrl = queueUrl;
         _queueOptionName = queueOptionName;
         var payloads = LargePayloadStore.Create(options.LargePayloads, s3, options.GetType().Name);
-        _server = new McpQueueServer(
-            new SqsMessageSource(sqs, queueUrl, options.WaitTime, options.VisibilityTimeout, payloads, loggerFactory?.CreateLogger<SqsMessageSource>()),
-            createSink(payloads),
-            convention,
-            options,
-            options.ReceiveBatchSize,
-            serverOptions,
-            loggerFactory,
-            services,
-            messagingSystem: messagingSystem);
+        var source = new SqsMessageSource(sqs, queueUrl, options.WaitTime, options.VisibilityTimeout, payloads, loggerFactory?.CreateLogger<SqsMessageSource>());
+        var sink = createSink(payloads);
+
+        // What the queue is (whether it has a dead-letter queue) is known only once it has been looked at.
+        _create = deadLetters => new McpQueueServer(source, sink, convention, options, options.ReceiveBatchSize, serverOptions, deadLetters, messagingSystem, loggerFactory, services);
     }
 
-    public McpSessionRouter Router => _server.Router;
+    /// <summary>The dispatcher, once started.</summary>
+    public MessageDispatcher? Dispatcher => _server?.Dispatcher;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var attributes = await SqsQueueCheck.EnsureExistsAsync(_sqs, _queueUrl, _queueOptionName, cancellationToken).ConfigureAwait(false);
 
         // With a dead-letter queue, input that can be neither processed nor answered goes there intact instead of being deleted.
-        _server.Router.LeaveUnprocessableToRedrive = attributes.ContainsKey("RedrivePolicy");
-        _server.Start();
+        var server = _create(attributes.ContainsKey("RedrivePolicy"));
+        if (Interlocked.CompareExchange(ref _server, server, null) is not null)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        server.Start();
     }
 
-    public ValueTask DisposeAsync() => _server.DisposeAsync();
+    public ValueTask DisposeAsync() =>
+        Interlocked.Exchange(ref _disposed, 1) == 0 && _server is { } server ? server.DisposeAsync() : ValueTask.CompletedTask;
 }

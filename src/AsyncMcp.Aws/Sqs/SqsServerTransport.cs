@@ -54,8 +54,8 @@ public sealed class SqsServerTransport : IAsyncDisposable
             s3);
     }
 
-    /// <summary>The session router, for its counters (sessions, requests in flight).</summary>
-    public McpSessionRouter Router => _server.Router;
+    /// <summary>The dispatcher, once started: its counters for tests and benchmarks.</summary>
+    internal MessageDispatcher? Dispatcher => _server.Dispatcher;
 
     /// <summary>Checks that the request queue exists, then starts receiving.</summary>
     /// <param name="cancellationToken">Cancels the check.</param>

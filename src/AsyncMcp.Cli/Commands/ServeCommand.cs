@@ -146,7 +146,7 @@ internal static class ServeCommand
     private static async Task ServeWebhookAsync(string? listen, TransportSettings.Resolved settings, McpServerBridge bridge, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         RequireListen(listen, "webhook");
-        await using var server = new WebhookMcpServer(
+        await using var server = new WebhookServerTransport(
             new WebhookServerTransportOptions { Security = settings.Security, RunSessionHandler = bridge.RunSessionAsync },
             new McpServerOptions(),
             loggerFactory);

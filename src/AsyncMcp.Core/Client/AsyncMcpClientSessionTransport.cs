@@ -23,6 +23,7 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
     private const string PerRequestProtocolVersionKey = "io.modelcontextprotocol/protocolVersion";
 
     private readonly RetryingMessageSink _sink;
+    private readonly SendLane _lane = new();
     private readonly string _serverAddress;
     private readonly string _replyAddress;
     private readonly ReplyAddressConvention _convention;
@@ -149,7 +150,10 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
 
         try
         {
-            await _sink.SendAsync(_serverAddress, BuildOutbound(message), cancellationToken).ConfigureAwait(false);
+            // Notifications (a cancellation, progress of a sampling answer) in order, with their retries; a request after
+            // the notifications sent before it.
+            var outbound = BuildOutbound(message);
+            await _lane.SendAsync(outbound.Kind, () => _sink.SendAsync(_serverAddress, outbound, cancellationToken)).ConfigureAwait(false);
         }
         catch (SessionNotFoundException notFound)
         {

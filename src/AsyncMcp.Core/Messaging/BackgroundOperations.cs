@@ -46,13 +46,25 @@ internal sealed class BackgroundOperations
         return true;
     }
 
+    /// <summary>How many operations are running.</summary>
+    public int Count => _running.Count;
+
     /// <summary>Waits, up to <paramref name="timeout"/>, for what runs now; failures are the work's own to log.</summary>
     public async Task WaitAsync(TimeSpan timeout)
     {
         await Task.WhenAll(_running.Keys.ToArray()).WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    /// <summary>Refuses new work from <see cref="TryRun"/>, then waits like <see cref="WaitAsync"/>.</summary>
+    /// <summary>Waits, up to <paramref name="timeout"/> or until <paramref name="cancellationToken"/> is cancelled, for what runs now.</summary>
+    /// <returns><see langword="true"/> if all of it ended in time.</returns>
+    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var all = Task.WhenAll(_running.Keys.ToArray());
+        await all.WaitAsync(timeout, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return all.IsCompleted;
+    }
+
+    /// <summary>Refuses new work from <see cref="TryRun"/>, then waits like <see cref="WaitAsync(TimeSpan)"/>.</summary>
     public Task DrainAsync(TimeSpan timeout)
     {
         _closed = true;

@@ -19,4 +19,12 @@ public interface IMessageSink
     /// <param name="address">The destination.</param>
     /// <returns><see langword="true"/> for an ordered destination.</returns>
     bool PreservesOrder(string address) => false;
+
+    /// <summary>
+    /// Whether the sink takes a message at once and delivers it later, keeping each destination's messages in the order
+    /// they were handed over (notifications one after another, any other message after the notifications before it),
+    /// as a webhook delivery queue does. Senders then hand messages over in the order they were made and need not wait
+    /// for one before handing over the next.
+    /// </summary>
+    bool OrdersDeliveries => false;
 }

@@ -1,3 +1,5 @@
+using ModelContextProtocol.Protocol;
+
 namespace AsyncMcp.Messaging;
 
 /// <summary>One JSON-RPC payload ready to hand to a broker, with its wire attributes.</summary>
@@ -14,4 +16,23 @@ public sealed record OutboundMessage(string Body, IReadOnlyDictionary<string, st
     /// queue) drops a retry of a send that had in fact succeeded.
     /// </summary>
     public string DeduplicationId { get; init; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>What the payload is: a request, a notification, or an answer (a result or an error).</summary>
+    public OutboundKind Kind { get; init; }
+
+    /// <summary>For an answer, the id of the request it answers; otherwise <see langword="null"/>.</summary>
+    public RequestId? AnsweredId { get; init; }
+}
+
+/// <summary>The kind of JSON-RPC message an <see cref="OutboundMessage"/> carries.</summary>
+public enum OutboundKind
+{
+    /// <summary>A request: it expects an answer.</summary>
+    Request,
+
+    /// <summary>A notification: nothing answers it.</summary>
+    Notification,
+
+    /// <summary>A result or an error answering a request.</summary>
+    Answer,
 }

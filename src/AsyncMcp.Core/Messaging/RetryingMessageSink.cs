@@ -75,6 +75,9 @@ public sealed partial class RetryingMessageSink : IMessageSink
     /// <inheritdoc />
     public bool PreservesOrder(string address) => _inner.PreservesOrder(address);
 
+    /// <inheritdoc />
+    public bool OrdersDeliveries => _inner.OrdersDeliveries;
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Send failed ({Error}); retry {Attempt} in {DelayMs:F0} ms.")]
     private partial void LogRetry(int attempt, double delayMs, string error);
 }

@@ -11,7 +11,7 @@ namespace AsyncMcp.Server;
 internal sealed class AnswerCache(TimeSpan window, int capacity, TimeProvider time)
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string Session, RequestId Id), LinkedListNode<Entry>> _entries = [];
+    private readonly Dictionary<(SessionKey Session, RequestId Id), LinkedListNode<Entry>> _entries = [];
     private readonly LinkedList<Entry> _byAge = new();
 
     public bool Enabled => window > TimeSpan.Zero && capacity > 0;
@@ -27,7 +27,7 @@ internal sealed class AnswerCache(TimeSpan window, int capacity, TimeProvider ti
         }
     }
 
-    public void Remember(string sessionKey, RequestId id, int fingerprint, string address, OutboundMessage answer)
+    public void Remember(SessionKey sessionKey, RequestId id, int fingerprint, string address, OutboundMessage answer)
     {
         if (!Enabled)
         {
@@ -51,7 +51,7 @@ internal sealed class AnswerCache(TimeSpan window, int capacity, TimeProvider ti
         }
     }
 
-    public bool TryGet(string sessionKey, RequestId id, int fingerprint, out string address, out OutboundMessage answer)
+    public bool TryGet(SessionKey sessionKey, RequestId id, int fingerprint, out string address, out OutboundMessage answer)
     {
         lock (_gate)
         {
@@ -83,5 +83,5 @@ internal sealed class AnswerCache(TimeSpan window, int capacity, TimeProvider ti
         }
     }
 
-    private sealed record Entry(string Session, RequestId Id, int Fingerprint, string Address, OutboundMessage Answer, DateTimeOffset Expires);
+    private sealed record Entry(SessionKey Session, RequestId Id, int Fingerprint, string Address, OutboundMessage Answer, DateTimeOffset Expires);
 }

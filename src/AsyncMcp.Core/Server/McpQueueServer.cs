@@ -6,27 +6,27 @@ using ModelContextProtocol.Server;
 namespace AsyncMcp.Server;
 
 /// <summary>
-/// An MCP server fed by a queue: one receive loop on the request queue, a <see cref="McpSessionRouter"/> that
-/// runs one <see cref="McpServer"/> per session, and orderly shutdown. Broker packages compose this with their
-/// own <see cref="IMessageSource"/> and <see cref="IMessageSink"/>.
+/// An MCP server fed by a queue: one receive loop on the request queue hands each message to a
+/// <see cref="MessageDispatcher"/>, and shutdown is ordered (stop receiving, drain, close sessions). Broker packages
+/// compose it with their own <see cref="IMessageSource"/> and <see cref="IMessageSink"/>.
 /// </summary>
-public sealed class McpQueueServer : IAsyncDisposable
+internal sealed class McpQueueServer : IAsyncDisposable
 {
     private readonly ReceiveLoop _loop;
     private int _started;
     private int _disposed;
 
-    /// <summary>Creates a server; call <see cref="Start"/> to begin receiving.</summary>
     /// <param name="source">The request queue.</param>
-    /// <param name="sink">Sends replies.</param>
+    /// <param name="sink">Sends replies; sends are retried on passing failures.</param>
     /// <param name="convention">Where requests carry their reply address.</param>
     /// <param name="options">Session and back-pressure settings.</param>
     /// <param name="receiveBatchSize">The most messages to receive at once.</param>
     /// <param name="serverOptions">The MCP server's options (tools, prompts, resources).</param>
+    /// <param name="deadLetters">Whether the queue has a dead-letter queue.</param>
+    /// <param name="messagingSystem">The <c>messaging.system</c> of spans, such as <c>aws_sqs</c>.</param>
     /// <param name="loggerFactory">The logger factory.</param>
     /// <param name="services">The service provider for tool dependencies.</param>
     /// <param name="timeProvider">The clock.</param>
-    /// <param name="messagingSystem">The <c>messaging.system</c> of send spans, such as <c>aws_sqs</c>.</param>
     public McpQueueServer(
         IMessageSource source,
         IMessageSink sink,
@@ -34,33 +34,29 @@ public sealed class McpQueueServer : IAsyncDisposable
         AsyncMcpServerTransportOptions options,
         int receiveBatchSize,
         McpServerOptions serverOptions,
+        bool deadLetters,
+        string messagingSystem,
         ILoggerFactory? loggerFactory = null,
         IServiceProvider? services = null,
-        TimeProvider? timeProvider = null,
-        string messagingSystem = "asyncmcp")
+        TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(options);
         var retryingSink = new RetryingMessageSink(sink, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>()) { MessagingSystem = messagingSystem };
-        Router = new McpSessionRouter(retryingSink, convention, options, serverOptions, source.LeaseDuration, loggerFactory, services, timeProvider)
+        var endpoint = new InboundEndpoint
         {
-            SourceDescription = source.Description,
             MessagingSystem = messagingSystem,
+            Description = source.Description,
+            LeaseDuration = source.LeaseDuration,
+            DeadLetters = deadLetters,
         };
-        _loop = new ReceiveLoop(
-            source,
-            Router.HandleAsync,
-            receiveBatchSize,
-            Router.Limiter,
-            isFatal: null,
-            loggerFactory?.CreateLogger<ReceiveLoop>());
+        Dispatcher = new MessageDispatcher(retryingSink, convention, options, serverOptions, endpoint, loggerFactory, services, timeProvider);
+        _loop = new ReceiveLoop(source, (message, ct) => Dispatcher.DispatchAsync(message, ct), receiveBatchSize, Dispatcher.Limiter, isFatal: null, loggerFactory?.CreateLogger<ReceiveLoop>());
     }
 
-    /// <summary>The router, for its counters.</summary>
-    public McpSessionRouter Router { get; }
+    public MessageDispatcher Dispatcher { get; }
 
-    /// <summary>Starts receiving requests.</summary>
     public void Start()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -69,7 +65,7 @@ public sealed class McpQueueServer : IAsyncDisposable
             return;
         }
 
-        Router.Start();
+        Dispatcher.Start();
         _loop.Start();
     }
 
@@ -77,7 +73,6 @@ public sealed class McpQueueServer : IAsyncDisposable
     /// Stops receiving at once (a long poll in flight is cancelled), waits for requests in flight up to the drain
     /// timeout, hands unfinished requests back to the broker and closes every session. Safe to call more than once.
     /// </summary>
-    /// <returns>A task that completes when the server has stopped.</returns>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -86,6 +81,6 @@ public sealed class McpQueueServer : IAsyncDisposable
         }
 
         await _loop.DisposeAsync().ConfigureAwait(false);
-        await Router.DisposeAsync().ConfigureAwait(false);
+        await Dispatcher.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -27,6 +27,18 @@ public static class JsonRpcErrors
         },
     };
 
+    /// <summary>The short error that replaces an answer too large for its destination, so that the call fails clearly instead of waiting.</summary>
+    /// <param name="id">The id of the request the answer was for.</param>
+    /// <param name="tooLarge">What the destination refused.</param>
+    /// <param name="destination">What accepts less, for the message: "the transport can carry", say.</param>
+    /// <returns>The error.</returns>
+    internal static JsonRpcError ResponseTooLarge(RequestId id, Messaging.MessageTooLargeException tooLarge, string destination) =>
+        Create(
+            id,
+            McpErrorCode.InternalError,
+            $"The response is {tooLarge.ActualBytes} bytes, more than {(tooLarge.MaxBytes > 0 ? $"the {tooLarge.MaxBytes} bytes" : "what")} {destination}.",
+            ErrorReasons.PayloadTooLarge);
+
     /// <summary>Reads <c>error.data.reason</c> from an error, if it has one.</summary>
     /// <param name="error">The error.</param>
     /// <returns>The reason, or <see langword="null"/>.</returns>

@@ -40,18 +40,25 @@ public static class OutboundMessageFactory
         SetIfPresent(attributes, WireAttributes.SessionId, sessionId);
         SetIfPresent(attributes, WireAttributes.ClientId, clientId);
         SetIfPresent(attributes, WireAttributes.ProtocolVersion, protocolVersion);
+        var kind = OutboundKind.Answer;
+        RequestId? answered = null;
         switch (message)
         {
             case JsonRpcRequest request:
                 attributes[WireAttributes.RequestId] = request.Id.ToString();
                 attributes[WireAttributes.Method] = request.Method;
+                kind = OutboundKind.Request;
                 break;
             case JsonRpcNotification notification:
                 attributes[WireAttributes.Method] = notification.Method;
+                kind = OutboundKind.Notification;
+                break;
+            case JsonRpcMessageWithId withId:
+                answered = withId.Id;
                 break;
         }
 
-        return new OutboundMessage(JsonRpcCodec.Serialize(message), attributes, orderingKey);
+        return new OutboundMessage(JsonRpcCodec.Serialize(message), attributes, orderingKey) { Kind = kind, AnsweredId = answered };
     }
 
     private static void SetIfPresent(Dictionary<string, string> attributes, string name, string? value)

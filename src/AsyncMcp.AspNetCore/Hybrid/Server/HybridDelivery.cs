@@ -29,7 +29,7 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
     private readonly WebhookAddressGuard _guard;
     private readonly HttpClient _http;
     private readonly WebhookHttpSink _direct;
-    private readonly NotificationLaneSink _sink;
+    private readonly RetryingMessageSink _sink;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -59,12 +59,12 @@ internal sealed partial class HybridDelivery : IAsyncDisposable
                 }
             },
         };
-        // Results and requests to the client, with retries, in order per session: one being retried is not overtaken by
-        // the next. Notifications go straight to _direct (one attempt, sent one after another by the call's transport).
-        _sink = new NotificationLaneSink(new RetryingMessageSink(_direct, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>())
+        // Results and requests to the client, with retries. Notifications go straight to _direct (one attempt, sent one
+        // after another by the call's transport).
+        _sink = new RetryingMessageSink(_direct, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>())
         {
             MessagingSystem = MessagingSystem,
-        });
+        };
         var period = TimeSpan.FromTicks(Math.Clamp(options.UndeliveredResultRetention.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(30).Ticks));
         _sweep = _time.CreateTimer(static state => ((HybridDelivery)state!).Sweep(), this, period, period);
     }

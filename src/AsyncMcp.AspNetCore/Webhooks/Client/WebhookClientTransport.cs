@@ -73,12 +73,12 @@ public sealed class WebhookClientTransport : IClientTransport
 
             var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
             resources.Add(http);
-            var sink = new NotificationLaneSink(new WebhookHttpSink(http, signer, _options.RequestTimeout)
+            var sink = new WebhookHttpSink(http, signer, _options.RequestTimeout)
             {
                 // Bad input is answered at once with a JSON-RPC error: hand it to the session like any reply, so the
                 // caller's request fails with it instead of waiting.
                 OnRefused = (message, status, body) => DeliverRefusal(source, message, status, body),
-            });
+            };
 
             var transport = new AsyncMcpClientSessionTransport(
                 _options.Name,

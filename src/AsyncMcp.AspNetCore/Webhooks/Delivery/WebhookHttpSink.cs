@@ -48,7 +48,7 @@ internal sealed class WebhookHttpSink : IMessageSink
     public bool PreservesOrder(string address) => false;
 
     /// <inheritdoc />
-    /// <remarks>One attempt; order and retries are the callers' (<see cref="NotificationLaneSink"/>, <see cref="WebhookOutbox"/>).</remarks>
+    /// <remarks>One attempt; order and retries are the callers' (<see cref="WebhookDelivery"/>, the client transport's lane).</remarks>
     public Task SendAsync(string address, OutboundMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);

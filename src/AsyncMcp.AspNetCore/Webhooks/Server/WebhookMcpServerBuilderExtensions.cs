@@ -23,7 +23,7 @@ public static class WebhookMcpServerBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.Configure(configure);
-        builder.Services.AddSingleton(sp => new WebhookMcpServer(
+        builder.Services.AddSingleton(sp => new WebhookServerTransport(
             sp.GetRequiredService<IOptions<WebhookServerTransportOptions>>().Value,
             sp.GetRequiredService<IOptions<McpServerOptions>>().Value,
             sp.GetService<ILoggerFactory>(),
@@ -42,27 +42,27 @@ public static class WebhookMcpServerBuilderExtensions
     public static IEndpointConventionBuilder MapMcpWebhook(this IEndpointRouteBuilder endpoints, string pattern = "/mcp/request")
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var server = endpoints.ServiceProvider.GetService<WebhookMcpServer>()
+        var server = endpoints.ServiceProvider.GetService<WebhookServerTransport>()
             ?? throw new InvalidOperationException("MapMcpWebhook needs services.AddMcpServer().WithWebhookServerTransport(...) first.");
         return endpoints.Map(pattern, server.HandleAsync);
     }
 
     /// <summary>
-    /// Mounts the endpoint of a <see cref="WebhookMcpServer"/> created by hand (without dependency injection); the
+    /// Mounts the endpoint of a <see cref="WebhookServerTransport"/> created by hand (without dependency injection); the
     /// caller starts and disposes it.
     /// </summary>
     /// <param name="endpoints">The endpoint route builder (the web application).</param>
     /// <param name="pattern">The path; asyncmcp's default is <c>/mcp/request</c>.</param>
     /// <param name="server">The server.</param>
     /// <returns>The endpoint, for further conventions.</returns>
-    public static IEndpointConventionBuilder MapMcpWebhook(this IEndpointRouteBuilder endpoints, string pattern, WebhookMcpServer server)
+    public static IEndpointConventionBuilder MapMcpWebhook(this IEndpointRouteBuilder endpoints, string pattern, WebhookServerTransport server)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(server);
         return endpoints.Map(pattern, server.HandleAsync);
     }
 
-    private sealed class WebhookServerHostedService(WebhookMcpServer server) : IHostedService
+    private sealed class WebhookServerHostedService(WebhookServerTransport server) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {

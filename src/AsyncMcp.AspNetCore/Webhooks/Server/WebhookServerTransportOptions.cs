@@ -4,7 +4,7 @@ using AsyncMcp.Server;
 
 namespace AsyncMcp.AspNetCore.Webhooks.Server;
 
-/// <summary>Settings of the webhook server transport (<see cref="WebhookMcpServer"/>).</summary>
+/// <summary>Settings of the webhook server transport (<see cref="WebhookServerTransport"/>).</summary>
 public sealed class WebhookServerTransportOptions : AsyncMcpServerTransportOptions
 {
     /// <summary>How requests are verified and deliveries signed. A secret is required unless unsigned operation is allowed.</summary>

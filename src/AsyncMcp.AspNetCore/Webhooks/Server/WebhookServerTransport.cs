@@ -24,13 +24,13 @@ namespace AsyncMcp.AspNetCore.Webhooks.Server;
 /// <c>{"status":"initialized"}</c> and <c>{"status":"received"}</c> otherwise. Bad input is answered at once with
 /// the matching status code and a JSON-RPC error carrying the request's id.
 /// </remarks>
-public sealed partial class WebhookMcpServer : IAsyncDisposable
+public sealed partial class WebhookServerTransport : IAsyncDisposable
 {
     private readonly WebhookServerTransportOptions _options;
     private readonly WebhookVerifier _verifier;
     private readonly WebhookAddressGuard _guard;
     private readonly HttpClient _http;
-    private readonly WebhookOutbox _outbox;
+    private readonly WebhookDelivery _delivery;
     private readonly ILogger _logger;
     private readonly bool _unsigned;
     private int _started;
@@ -42,13 +42,13 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
     /// <param name="loggerFactory">The logger factory.</param>
     /// <param name="services">The service provider for tool dependencies.</param>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
-    public WebhookMcpServer(WebhookServerTransportOptions options, McpServerOptions serverOptions, ILoggerFactory? loggerFactory = null, IServiceProvider? services = null)
+    public WebhookServerTransport(WebhookServerTransportOptions options, McpServerOptions serverOptions, ILoggerFactory? loggerFactory = null, IServiceProvider? services = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(serverOptions);
         options.Validate();
         _options = options;
-        _logger = loggerFactory?.CreateLogger<WebhookMcpServer>() ?? NullLogger<WebhookMcpServer>.Instance;
+        _logger = loggerFactory?.CreateLogger<WebhookServerTransport>() ?? NullLogger<WebhookServerTransport>.Instance;
         var signer = options.Security.Validate(nameof(WebhookServerTransportOptions));
         _unsigned = signer is null || options.Security.AllowUnsigned;
         _verifier = new WebhookVerifier(signer, options.Security.AllowUnsigned, options.Security.TimestampTolerance);
@@ -61,31 +61,29 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         {
             MessagingSystem = MessagingSystem,
         };
-        _outbox = new WebhookOutbox(retrying, options.MaxQueuedDeliveriesPerClient, loggerFactory?.CreateLogger<WebhookOutbox>())
+        _delivery = new WebhookDelivery(retrying, options.MaxQueuedDeliveriesPerClient, loggerFactory?.CreateLogger<WebhookDelivery>())
         {
             OnFailed = OnDeliveryFailedAsync,
         };
-        Router = new McpSessionRouter(_outbox, ReplyAddressConvention.Webhook, options, serverOptions, leaseDuration: null, loggerFactory, services)
+        var endpoint = new InboundEndpoint
         {
             MessagingSystem = MessagingSystem,
-            SourceDescription = "webhook",
-            CloseSessionWhenDeliveryFails = true,
-            SessionRequestsMayNameReplyAddress = false,
-            SourceRedelivers = false,
+            Description = "webhook",
+            Redelivers = false,
+            SessionRequestsNameReplyAddress = false,
         };
+        Dispatcher = new MessageDispatcher(_delivery, ReplyAddressConvention.Webhook, options, serverOptions, endpoint, loggerFactory, services);
     }
 
     /// <summary>The <c>messaging.system</c> on this transport's spans.</summary>
     public const string MessagingSystem = Client.WebhookMcpMessaging.System;
 
-    /// <summary>The router, for its counters.</summary>
-    public McpSessionRouter Router { get; }
+    /// <summary>The dispatcher: its counters, for tests.</summary>
+    internal MessageDispatcher Dispatcher { get; }
 
     /// <summary>Checks every webhook URL and outgoing connection against the reply-address policy.</summary>
     internal WebhookAddressGuard AddressGuard => _guard;
 
-    /// <summary>The per-client delivery queues.</summary>
-    internal WebhookOutbox Outbox => _outbox;
 
     /// <summary>Starts idle-session expiry. Logs a warning if unsigned requests are accepted.</summary>
     public void Start()
@@ -101,7 +99,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
             LogUnsigned();
         }
 
-        Router.Start();
+        Dispatcher.Start();
     }
 
     /// <summary>Handles one HTTP request to the endpoint: POST carries a message, DELETE closes a session.</summary>
@@ -227,7 +225,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         string? replyAddress;
         if (!string.IsNullOrEmpty(sessionId))
         {
-            replyAddress = Router.GetReplyAddress(sessionId);
+            replyAddress = Dispatcher.GetReplyAddress(sessionId);
             if (replyAddress is null)
             {
                 await Refuse(context, StatusCodes.Status404NotFound, id, McpErrorCode.InvalidRequest, $"Session '{sessionId}' is unknown or has expired; start a new session with initialize.", ErrorReasons.SessionNotFound).ConfigureAwait(false);
@@ -257,7 +255,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
             replyAddress = null;
         }
 
-        if (rpc is JsonRpcRequest && replyAddress is not null && _outbox.IsFull(replyAddress))
+        if (rpc is JsonRpcRequest && replyAddress is not null && !_delivery.HasRoom(replyAddress))
         {
             // This client's webhook is not keeping up: it waits, not everyone else.
             context.Response.Headers.RetryAfter = "1";
@@ -265,10 +263,10 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
             return false;
         }
 
-        if (rpc is JsonRpcRequest && Router.Limiter.Count >= Router.Limiter.Limit)
+        if (rpc is JsonRpcRequest && Dispatcher.IsAtCapacity)
         {
             context.Response.Headers.RetryAfter = "1";
-            await Refuse(context, StatusCodes.Status503ServiceUnavailable, id, McpErrorCode.InternalError, $"The server has its maximum of {Router.Limiter.Limit} requests in flight; try again shortly.", ErrorReasons.ServerBusy).ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status503ServiceUnavailable, id, McpErrorCode.InternalError, $"The server has its maximum of {_options.MaxConcurrentRequests} requests in flight; try again shortly.", ErrorReasons.ServerBusy).ConfigureAwait(false);
             return false;
         }
 
@@ -279,7 +277,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
 
         // Routing waits neither for the answer nor for any delivery (sends only queue them), and the request must not
         // be cancelled when this POST ends.
-        var routedSession = await Router.RouteAsync(message, CancellationToken.None).ConfigureAwait(false);
+        var routedSession = await Dispatcher.DispatchAsync(message, decoded, CancellationToken.None).ConfigureAwait(false);
         if (isInitialize && routedSession is not null)
         {
             context.Response.Headers[WebhookHeaders.SessionId] = routedSession;
@@ -314,7 +312,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
             return;
         }
 
-        if (verified.Outcome != VerificationOutcome.Replayed && !await Router.CloseSessionAsync(sessionId, "closed by the client (DELETE)").ConfigureAwait(false))
+        if (verified.Outcome != VerificationOutcome.Replayed && !await Dispatcher.CloseSessionAsync(sessionId, "closed by the client (DELETE)").ConfigureAwait(false))
         {
             await Refuse(context, StatusCodes.Status404NotFound, default, McpErrorCode.InvalidRequest, $"Session '{sessionId}' is unknown or has already ended.", ErrorReasons.SessionNotFound).ConfigureAwait(false);
             return;
@@ -341,7 +339,7 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
         try
         {
             // Queued, not delivered: shutdown gives every queued delivery one deadline together.
-            await _outbox.SendAsync(replyAddress, OutboundMessageFactory.Create(error, DateTimeOffset.UtcNow, sessionId, clientId), timeout.Token).ConfigureAwait(false);
+            await _delivery.SendAsync(replyAddress, OutboundMessageFactory.Create(error, DateTimeOffset.UtcNow, sessionId, clientId), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -357,11 +355,11 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
     {
         failure.Message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
         failure.Message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
-        var what = WebhookOutbox.Describe(failure.Message);
-        if (!string.IsNullOrEmpty(sessionId) && Router.HasSession(sessionId))
+        var what = WebhookDelivery.Describe(failure.Message);
+        if (!string.IsNullOrEmpty(sessionId) && Dispatcher.HasSession(sessionId))
         {
             LogDeliveryFailedClosing(sessionId, what, failure.Address, failure.Exception);
-            await Router.CloseSessionAsync(sessionId, $"delivery to its reply address failed ({failure.Exception.Message})").ConfigureAwait(false);
+            await Dispatcher.CloseSessionAsync(sessionId, $"delivery to its reply address failed ({failure.Exception.Message})").ConfigureAwait(false);
         }
         else
         {
@@ -392,9 +390,9 @@ public sealed partial class WebhookMcpServer : IAsyncDisposable
             return;
         }
 
-        await Router.StopAsync(cancellationToken).ConfigureAwait(false);
-        await _outbox.StopAsync(_options.DeliveryTimeout, cancellationToken).ConfigureAwait(false);
-        _outbox.Dispose();
+        await Dispatcher.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _delivery.StopAsync(_options.DeliveryTimeout, cancellationToken).ConfigureAwait(false);
+        _delivery.Dispose();
         _http.Dispose();
     }
 

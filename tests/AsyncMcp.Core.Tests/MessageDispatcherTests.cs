@@ -6,14 +6,14 @@ using ModelContextProtocol.Server;
 
 namespace AsyncMcp.Core.Tests;
 
-/// <summary>The router's delivery bookkeeping, with an in-memory broker.</summary>
-public sealed class McpSessionRouterTests
+/// <summary>The dispatcher's delivery bookkeeping, with an in-memory broker.</summary>
+public sealed class MessageDispatcherTests
 {
     private sealed class Options : AsyncMcpServerTransportOptions;
 
     private static readonly TaskCompletionSource s_never = new();
 
-    private static (McpSessionRouter Router, FakeSink Sink, TaskCompletionSource Gate, Func<int> Runs) Create(TimeSpan? lease = null, Action<Options>? configure = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+    private static (MessageDispatcher Router, FakeSink Sink, TaskCompletionSource Gate, Func<int> Runs) Create(TimeSpan? lease = null, Action<Options>? configure = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, bool redelivers = true, bool deadLetters = false)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var runs = 0;
@@ -23,7 +23,8 @@ public sealed class McpSessionRouterTests
         var options = new Options();
         configure?.Invoke(options);
         var sink = new FakeSink();
-        var router = new McpSessionRouter(sink, ReplyAddressConvention.SqsResponseQueue, options, serverOptions, lease, loggerFactory);
+        var endpoint = new InboundEndpoint { MessagingSystem = "test", Description = "fake", LeaseDuration = lease, Redelivers = redelivers, DeadLetters = deadLetters };
+        var router = new MessageDispatcher(sink, ReplyAddressConvention.SqsResponseQueue, options, serverOptions, endpoint, loggerFactory);
         router.Start();
         return (router, sink, gate, () => Volatile.Read(ref runs));
     }
@@ -50,15 +51,15 @@ public sealed class McpSessionRouterTests
         "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool + "\",\"arguments\":{}}}",
         new() { [WireAttributes.SessionId] = sessionId, [WireAttributes.ClientId] = "c1" });
 
-    private static async Task<string> OpenSessionAsync(McpSessionRouter router, FakeSink sink)
+    private static async Task<string> OpenSessionAsync(MessageDispatcher router, FakeSink sink)
     {
         var init = Initialize();
-        await router.HandleAsync(init);
+        await router.DispatchAsync(init);
         var (address, reply) = await sink.NextAsync();
         Assert.Equal("https://sqs.test/000/reply-q", address);
         await init.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
         var sessionId = reply.Attributes[WireAttributes.SessionId];
-        await router.HandleAsync(new FakeInboundMessage("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", new() { [WireAttributes.SessionId] = sessionId }));
+        await router.DispatchAsync(new FakeInboundMessage("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", new() { [WireAttributes.SessionId] = sessionId }));
         return sessionId;
     }
 
@@ -70,7 +71,7 @@ public sealed class McpSessionRouterTests
         var sessionId = await OpenSessionAsync(router, sink);
 
         var call = Call(sessionId, 2, "wait");
-        await router.HandleAsync(call);
+        await router.DispatchAsync(call);
         while (runs() == 0)
         {
             await Task.Delay(10);
@@ -96,7 +97,7 @@ public sealed class McpSessionRouterTests
         sink.Fail = m => m.Body.Contains("pong", StringComparison.Ordinal) ? new AsyncMcpTransportException("broker down", isTransient: true) : null;
 
         var call = Call(sessionId, 3, "fast");
-        await router.HandleAsync(call);
+        await router.DispatchAsync(call);
 
         while (router.PendingRequestCount != 0)
         {
@@ -112,13 +113,12 @@ public sealed class McpSessionRouterTests
     public async Task A_request_whose_answer_cannot_be_sent_is_logged_as_its_source_treats_it(bool sourceRedelivers, string expected)
     {
         var logs = new CollectingLoggerFactory();
-        var (router, sink, _, _) = Create(loggerFactory: logs);
-        router.SourceRedelivers = sourceRedelivers;
+        var (router, sink, _, _) = Create(loggerFactory: logs, redelivers: sourceRedelivers);
         await using var _ = router;
         var sessionId = await OpenSessionAsync(router, sink);
         sink.Fail = m => m.Body.Contains("pong", StringComparison.Ordinal) ? new AsyncMcpTransportException("down", isTransient: false) : null;
 
-        await router.HandleAsync(Call(sessionId, 3, "fast"));
+        await router.DispatchAsync(Call(sessionId, 3, "fast"));
         while (router.PendingRequestCount != 0)
         {
             await Task.Delay(10);
@@ -136,13 +136,13 @@ public sealed class McpSessionRouterTests
 
         var first = Call(sessionId, 4, "wait");
         var copy = Call(sessionId, 4, "wait");
-        await router.HandleAsync(first);
+        await router.DispatchAsync(first);
         while (runs() == 0)
         {
             await Task.Delay(10);
         }
 
-        await router.HandleAsync(copy);
+        await router.DispatchAsync(copy);
         await copy.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
         gate.SetResult();
         await first.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
@@ -159,12 +159,12 @@ public sealed class McpSessionRouterTests
         gate.SetResult();
 
         var first = Call(sessionId, 7, "wait");
-        await router.HandleAsync(first);
+        await router.DispatchAsync(first);
         var (_, answer) = await sink.NextAsync();
         await first.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
 
         var redelivered = Call(sessionId, 7, "wait");
-        await router.HandleAsync(redelivered);
+        await router.DispatchAsync(redelivered);
         var (_, again) = await sink.NextAsync();
 
         Assert.Equal(answer.Body, again.Body);
@@ -178,9 +178,9 @@ public sealed class McpSessionRouterTests
         var (router, sink, _, _) = Create();
         await using var _ = router;
 
-        await router.HandleAsync(Initialize());
+        await router.DispatchAsync(Initialize());
         var (_, first) = await sink.NextAsync();
-        await router.HandleAsync(Initialize());
+        await router.DispatchAsync(Initialize());
         var (_, second) = await sink.NextAsync();
 
         Assert.Equal(first.Attributes[WireAttributes.SessionId], second.Attributes[WireAttributes.SessionId]);
@@ -195,9 +195,9 @@ public sealed class McpSessionRouterTests
         var sessionId = await OpenSessionAsync(router, sink);
         gate.SetResult();
 
-        await router.HandleAsync(Call(sessionId, 8, "wait"));
+        await router.DispatchAsync(Call(sessionId, 8, "wait"));
         await sink.NextAsync();
-        await router.HandleAsync(Call(sessionId, 8, "fast"));
+        await router.DispatchAsync(Call(sessionId, 8, "fast"));
         var (_, second) = await sink.NextAsync();
 
         Assert.Contains("pong", second.Body, StringComparison.Ordinal);
@@ -209,12 +209,13 @@ public sealed class McpSessionRouterTests
         var (router, _, _, _) = Create();
         await using var _ = router;
         var withoutRedrive = new FakeInboundMessage("not json");
-        await router.HandleAsync(withoutRedrive);
+        await router.DispatchAsync(withoutRedrive);
         Assert.Equal(1, withoutRedrive.Completions);
 
-        router.LeaveUnprocessableToRedrive = true;
+        var (redriving, _, _, _) = Create(deadLetters: true);
+        await using var __ = redriving;
         var withRedrive = new FakeInboundMessage("not json");
-        await router.HandleAsync(withRedrive);
+        await redriving.DispatchAsync(withRedrive);
         Assert.Equal(0, withRedrive.Completions);
         Assert.Equal(1, withRedrive.Releases);
     }
@@ -227,14 +228,14 @@ public sealed class McpSessionRouterTests
         var sessionId = await OpenSessionAsync(router, sink);
 
         var first = Call(sessionId, 11, "wait");
-        await router.HandleAsync(first);
+        await router.DispatchAsync(first);
         while (runs() == 0)
         {
             await Task.Delay(10);
         }
 
         var again = new FakeInboundMessage(first.Body, new() { [WireAttributes.SessionId] = sessionId, [WireAttributes.ClientId] = "c1" }, first.MessageId);
-        await router.HandleAsync(again);
+        await router.DispatchAsync(again);
         Assert.Equal(0, again.Completions);
 
         gate.SetResult();
@@ -249,7 +250,7 @@ public sealed class McpSessionRouterTests
         var (router, sink, gate, runs) = Create();
         await using var _ = router;
         var sessionId = await OpenSessionAsync(router, sink);
-        await router.HandleAsync(Call(sessionId, 12, "wait"));
+        await router.DispatchAsync(Call(sessionId, 12, "wait"));
         while (runs() == 0)
         {
             await Task.Delay(10);
@@ -258,7 +259,7 @@ public sealed class McpSessionRouterTests
         var other = new FakeInboundMessage(
             "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":{\"name\":\"fast\",\"arguments\":{},\"_meta\":{\"responseQueueUrl\":\"https://sqs.test/000/reply-q\"}}}",
             new() { [WireAttributes.SessionId] = sessionId, [WireAttributes.ClientId] = "c1" });
-        await router.HandleAsync(other);
+        await router.DispatchAsync(other);
         var (_, error) = await sink.NextAsync();
 
         Assert.Contains("already in use", error.Body, StringComparison.Ordinal);
@@ -274,7 +275,7 @@ public sealed class McpSessionRouterTests
         var sessionId = await OpenSessionAsync(router, sink);
 
         var call = Call(sessionId, 5, "wait");
-        await router.HandleAsync(call);
+        await router.DispatchAsync(call);
         while (Volatile.Read(ref call.Extensions) < 2)
         {
             await Task.Delay(20);
@@ -293,7 +294,7 @@ public sealed class McpSessionRouterTests
         Assert.Equal(1, router.SessionCount);
 
         var close = new FakeInboundMessage($$"""{"jsonrpc":"2.0","method":"{{WireMethods.SessionClose}}"}""", new() { [WireAttributes.SessionId] = sessionId });
-        await router.HandleAsync(close);
+        await router.DispatchAsync(close);
 
         Assert.Equal(0, router.SessionCount);
         Assert.Equal(1, close.Completions);
@@ -308,7 +309,7 @@ public sealed class McpSessionRouterTests
             """{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"fast","arguments":{},"_meta":{"responseQueueUrl":"https://sqs.test/000/per-request-q","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}""",
             new() { [WireAttributes.ClientId] = "stateless-client" });
 
-        await router.HandleAsync(request);
+        await router.DispatchAsync(request);
         var (address, answer) = await sink.NextAsync();
 
         Assert.Equal("https://sqs.test/000/per-request-q", address);
@@ -324,7 +325,7 @@ public sealed class McpSessionRouterTests
         var (router, sink, _, runs) = Create(configure: o => o.ShutdownDrainTimeout = TimeSpan.FromMilliseconds(100));
         var sessionId = await OpenSessionAsync(router, sink);
         var call = Call(sessionId, 6, "wait");
-        await router.HandleAsync(call);
+        await router.DispatchAsync(call);
         while (runs() == 0)
         {
             await Task.Delay(10);

@@ -1,0 +1,442 @@
+using AsyncMcp.Messaging;
+using AsyncMcp.Wire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace AsyncMcp.Server;
+
+/// <summary>
+/// Serves many MCP clients from one inbound stream of messages: decides for each message which session it belongs to
+/// (opening one for <c>initialize</c>, a per-client context for a session-less 2026-07-28 request), hands requests to
+/// their session each with its own <see cref="RequestTransport"/>, and has bad input answered by <see cref="Rejections"/>.
+/// </summary>
+internal sealed partial class MessageDispatcher : IAsyncDisposable
+{
+    private readonly AsyncMcpServerTransportOptions _options;
+    private readonly McpServerOptions _serverOptions;
+    private readonly IServiceProvider? _services;
+    private readonly DispatchContext _context;
+    private readonly SessionTable _sessions;
+    private readonly Rejections _rejections;
+    private readonly SessionMaintenance _maintenance;
+    private readonly HashSet<string> _supportedVersions;
+    private readonly ILogger _logger;
+    private int _stopped;
+
+    public MessageDispatcher(
+        IMessageSink sink,
+        ReplyAddressConvention convention,
+        AsyncMcpServerTransportOptions options,
+        McpServerOptions serverOptions,
+        InboundEndpoint endpoint,
+        ILoggerFactory? loggerFactory = null,
+        IServiceProvider? services = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(convention);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(serverOptions);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        options.Validate();
+        _options = options;
+        _serverOptions = serverOptions;
+        _services = services;
+        _logger = loggerFactory?.CreateLogger<MessageDispatcher>() ?? NullLogger<MessageDispatcher>.Instance;
+        var time = timeProvider ?? TimeProvider.System;
+        var answers = new AnswerCache(options.DuplicateWindow, options.MaxRememberedAnswers, time);
+        _context = new DispatchContext(sink, endpoint, answers, new InFlightLimiter(options.MaxConcurrentRequests), time, loggerFactory, (session, reason) => CloseAsync(session, reason, completeUnanswered: true));
+        _sessions = new SessionTable(options.MaxSessions);
+        _rejections = new Rejections(_context, convention, _logger);
+        _maintenance = new SessionMaintenance(_sessions, answers, options.SessionIdleTimeout, time, session => CloseAsync(session, "idle timeout", completeUnanswered: false), _logger);
+        _supportedVersions = new HashSet<string>(options.SupportedProtocolVersions, StringComparer.Ordinal);
+    }
+
+    /// <summary>Counts requests in flight; a receive loop waits on it before taking more work.</summary>
+    public InFlightLimiter Limiter => _context.Limiter;
+
+    /// <summary>Whether as many requests are in flight as the server takes: an endpoint that is pushed requests refuses more.</summary>
+    public bool IsAtCapacity => _context.Limiter.Count >= _context.Limiter.Limit;
+
+    /// <summary>The sessions held now, including per-client contexts of session-less requests.</summary>
+    public int SessionCount => _sessions.Count;
+
+    /// <summary>The requests received and not yet answered.</summary>
+    public int PendingRequestCount => _context.Limiter.Count;
+
+    /// <summary>The answers remembered to answer redelivered requests again.</summary>
+    public int RememberedAnswerCount => _context.Answers.Count;
+
+    /// <summary>Starts idle-session expiry.</summary>
+    public void Start() => _maintenance.Start();
+
+    /// <summary>Handles one message received from a source that hands over the raw body.</summary>
+    public Task<string?> DispatchAsync(IInboundMessage message, CancellationToken cancellationToken = default) =>
+        DispatchAsync(message, JsonRpcCodec.Decode(message.Body), cancellationToken);
+
+    /// <summary>
+    /// Handles one message, already decoded, and returns once it has been routed (not once it has been answered): the id
+    /// of the session it went to (for an <c>initialize</c>, the one it opened), or <see langword="null"/>.
+    /// </summary>
+    public async Task<string?> DispatchAsync(IInboundMessage message, DecodeResult decoded, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
+        message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
+        message.Attributes.TryGetValue(WireAttributes.Method, out var method);
+        using var activity = Diagnostics.AsyncMcpTelemetry.StartProcess(_context.Endpoint.MessagingSystem, _context.Endpoint.Description, message.MessageId, message.ReceiveCount);
+        Diagnostics.AsyncMcpTelemetry.Describe(activity, method, sessionId);
+
+        var session = string.IsNullOrEmpty(sessionId) ? null : _sessions.Find(SessionKey.ForSession(sessionId));
+        if (decoded.Message is not { } rpc)
+        {
+            await _rejections.RejectUndecodableAsync(message, decoded, sessionId, clientId, session?.ReplyAddress, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        if (rpc is JsonRpcRequest versioned && message.Attributes.TryGetValue(WireAttributes.ProtocolVersion, out var version) && !_supportedVersions.Contains(version))
+        {
+            var error = JsonRpcErrors.Create(versioned.Id, McpErrorCode.UnsupportedProtocolVersion, $"Protocol version '{version}' is not supported; this server supports {string.Join(", ", _options.SupportedProtocolVersions)}.", ErrorReasons.UnsupportedProtocolVersion);
+            await _rejections.RejectAsync(message, error, _rejections.ErrorAddressFor(versioned, sessionId, session), sessionId, clientId, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        if (rpc is JsonRpcRequest { Method: RequestMethods.Initialize } initialize)
+        {
+            return await OpenSessionAsync(message, initialize, clientId, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!string.IsNullOrEmpty(sessionId))
+        {
+            await ToSessionAsync(message, rpc, session, sessionId, clientId, cancellationToken).ConfigureAwait(false);
+            return sessionId;
+        }
+
+        await SessionlessAsync(message, rpc, clientId, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Whether a session with this id is open.</summary>
+    public bool HasSession(string sessionId) => !string.IsNullOrEmpty(sessionId) && _sessions.Find(SessionKey.ForSession(sessionId)) is not null;
+
+    /// <summary>Where an open session's messages go; <see langword="null"/> if it is not open.</summary>
+    public string? GetReplyAddress(string sessionId) => string.IsNullOrEmpty(sessionId) ? null : _sessions.Find(SessionKey.ForSession(sessionId))?.ReplyAddress;
+
+    /// <summary>Closes a session at its client's request (an HTTP <c>DELETE</c>): its running requests are cancelled and nothing more is sent to it.</summary>
+    /// <returns><see langword="true"/> if the session was open.</returns>
+    public async Task<bool> CloseSessionAsync(string sessionId, string reason) =>
+        _sessions.Find(SessionKey.ForSession(sessionId)) is { } session && await CloseAsync(session, reason, completeUnanswered: true).ConfigureAwait(false);
+
+    /// <summary>Waits until no request is in flight, <paramref name="timeout"/> passes, or <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <returns><see langword="true"/> if every request finished in time.</returns>
+    public async Task<bool> DrainAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        try
+        {
+            await Limiter.WaitForDrainAsync(cts.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
+
+    /// <summary>
+    /// Drains requests in flight up to <see cref="AsyncMcpServerTransportOptions.ShutdownDrainTimeout"/>, then closes every
+    /// session at once, handing the messages of unfinished requests back to the broker; <paramref name="cancellationToken"/>
+    /// (a host's stop token) cuts the waits short. Idempotent; never throws.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        if (!await DrainAsync(_options.ShutdownDrainTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            LogDrainTimedOut(Limiter.Count, _options.ShutdownDrainTimeout.TotalSeconds, _context.Endpoint.Redelivers ? "their messages go back to the broker" : "they are handed back to their source, which does not deliver them again (a webhook endpoint tells each client)");
+        }
+
+        await _maintenance.DisposeAsync().ConfigureAwait(false);
+
+        // A stuck tool costs its own session's stop timeout, not everyone's; unfinished requests go back now, not when their leases end.
+        await Task.WhenAll(_sessions.All.ToArray().Select(session => CloseAsync(session, "server shutting down", completeUnanswered: false, cancellationToken))).ConfigureAwait(false);
+    }
+
+    private async Task<string?> OpenSessionAsync(IInboundMessage message, JsonRpcRequest request, string? clientId, CancellationToken cancellationToken)
+    {
+        if (_rejections.ReadReplyAddress(message, request) is not { } replyAddress)
+        {
+            await _rejections.DropUnprocessableAsync(message, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        // A copy or redelivery of an initialize must not open a second session: it is known by its client.
+        var initializeKey = SessionKey.ForInitialize(clientId, replyAddress);
+        var fingerprint = StringComparer.Ordinal.GetHashCode(message.Body);
+        if (await TryAnswerAgainAsync(message, initializeKey, request.Id, fingerprint, cancellationToken).ConfigureAwait(false) is { } answered)
+        {
+            return answered.Attributes.TryGetValue(WireAttributes.SessionId, out var answeredSession) ? answeredSession : null;
+        }
+
+        if (_sessions.FindOpenedBy(initializeKey) is { } opened && opened.FindRequest(request.Id) is { } running && running.CacheKey == initializeKey)
+        {
+            await OnDuplicateAsync(opened, running, message, request, fingerprint, cancellationToken).ConfigureAwait(false);
+            return opened.SessionId;
+        }
+
+        // The server mints the id; any SessionId the client put on an initialize is ignored (no session fixation).
+        var sessionId = Guid.NewGuid().ToString("N");
+        var session = _sessions.GetOrAdd(SessionKey.ForSession(sessionId), () => CreateSession(SessionKey.ForSession(sessionId), sessionId, clientId, replyAddress, initializeKey), initializeKey);
+        if (session is null)
+        {
+            await RefuseAtLimitAsync(message, request, replyAddress, clientId, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        LogSessionCreated(sessionId, clientId ?? "(none)");
+        await AcceptAsync(session, initializeKey, message, request, fingerprint, replyAddress, cancellationToken).ConfigureAwait(false);
+        return sessionId;
+    }
+
+    private async Task ToSessionAsync(IInboundMessage message, JsonRpcMessage rpc, ServerSession? session, string sessionId, string? clientId, CancellationToken cancellationToken)
+    {
+        if (session is null)
+        {
+            if (rpc is JsonRpcRequest request)
+            {
+                // Delivered again for a session this server never had: the server that held it stopped before answering.
+                var error = message.ReceiveCount > 1
+                    ? JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, $"Session '{sessionId}' was lost: the server that held it stopped before answering this request; start a new session with initialize.", ErrorReasons.SessionLost)
+                    : JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, $"Session '{sessionId}' is unknown or has expired; start a new session with initialize.", ErrorReasons.SessionNotFound);
+                await _rejections.RejectAsync(message, error, _rejections.ErrorAddressFor(request, sessionId, null), sessionId, clientId, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                LogUnknownSession(message.MessageId, sessionId, Describe(rpc));
+                await message.CompleteQuietlyAsync(_logger, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        session.Touch();
+        if (rpc is JsonRpcRequest sessionRequest)
+        {
+            await AcceptAsync(session, session.Key, message, sessionRequest, StringComparer.Ordinal.GetHashCode(message.Body), session.ReplyAddress, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (rpc is JsonRpcNotification { Method: WireMethods.SessionClose })
+        {
+            await CloseAsync(session, "closed by the client", completeUnanswered: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        else
+        {
+            await PassOnAsync(session, rpc, cancellationToken).ConfigureAwait(false);
+        }
+
+        await message.CompleteQuietlyAsync(_logger, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SessionlessAsync(IInboundMessage message, JsonRpcMessage rpc, string? clientId, CancellationToken cancellationToken)
+    {
+        if (rpc is JsonRpcRequest request)
+        {
+            if (_rejections.ReadReplyAddress(message, request) is not { } replyAddress)
+            {
+                await _rejections.DropUnprocessableAsync(message, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            var key = SessionKey.ForSessionless(clientId, replyAddress);
+            if (_sessions.GetOrAdd(key, () => CreateSession(key, null, clientId, replyAddress, null)) is not { } context)
+            {
+                await RefuseAtLimitAsync(message, request, replyAddress, clientId, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            context.ReplyAddress = replyAddress;
+            context.Touch();
+            await AcceptAsync(context, context.Key, message, request, StringComparer.Ordinal.GetHashCode(message.Body), replyAddress, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // A notification or response without a session belongs to its client's context (a cancellation, say); without one it has nowhere to go.
+        if (!string.IsNullOrEmpty(clientId) && _sessions.Find(new SessionKey(SessionKeyKind.Client, clientId)) is { } owner)
+        {
+            owner.Touch();
+            await PassOnAsync(owner, rpc, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            LogUnroutable(message.MessageId, Describe(rpc), clientId ?? "(none)");
+        }
+
+        await message.CompleteQuietlyAsync(_logger, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Answers a request again if it was answered within the duplicate window (and, for an initialize, its session is still open).</summary>
+    private async Task<OutboundMessage?> TryAnswerAgainAsync(IInboundMessage message, SessionKey cacheKey, RequestId id, int fingerprint, CancellationToken cancellationToken)
+    {
+        if (!_context.Answers.TryGet(cacheKey, id, fingerprint, out var address, out var answer) ||
+            (cacheKey.Kind == SessionKeyKind.Initialize && !(answer.Attributes.TryGetValue(WireAttributes.SessionId, out var opened) && HasSession(opened))))
+        {
+            return null;
+        }
+
+        LogAnsweredAgain(message.MessageId, cacheKey, id, message.ReceiveCount);
+        try
+        {
+            await _context.Sink.SendAsync(address, answer, cancellationToken).ConfigureAwait(false);
+            await message.CompleteQuietlyAsync(_logger, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Still not delivered: the message stays on the broker for another attempt, then its redrive policy.
+            LogAnswerAgainFailed(cacheKey, id, address, ex);
+        }
+
+        return answer;
+    }
+
+    private async Task AcceptAsync(ServerSession session, SessionKey cacheKey, IInboundMessage message, JsonRpcRequest request, int fingerprint, string replyAddress, CancellationToken cancellationToken)
+    {
+        if (cacheKey.Kind != SessionKeyKind.Initialize && await TryAnswerAgainAsync(message, cacheKey, request.Id, fingerprint, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return;
+        }
+
+        var inbound = new RequestTransport(session, cacheKey, request, message, fingerprint, replyAddress);
+        if (!session.TryTrack(inbound))
+        {
+            inbound.Withdraw();
+            if (session.FindRequest(request.Id) is { } running)
+            {
+                await OnDuplicateAsync(session, running, message, request, fingerprint, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        try
+        {
+            await inbound.DeliverAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not handed over (stopping, most likely): the message goes back to the broker as it was.
+            await inbound.ReleaseAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (!session.IsConnected)
+        {
+            // The session closed between routing and delivery and the SDK dropped the request: routed afresh next time.
+            LogClosedWhileRouting(message.MessageId, session.Key, _context.Endpoint.Redelivers ? "handed back to the broker to be routed again" : "handed back to its source, which does not deliver it again (a webhook endpoint tells the client)");
+            await inbound.ReleaseAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task OnDuplicateAsync(ServerSession session, RequestTransport running, IInboundMessage message, JsonRpcRequest request, int fingerprint, CancellationToken cancellationToken)
+    {
+        if (running.Fingerprint != fingerprint)
+        {
+            // Another request reusing the id of one that is still running: refuse it rather than drop it.
+            var error = JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, $"Request id '{request.Id}' is already in use by a request that is still running; use a new id.", ErrorReasons.InvalidMessage);
+            await _rejections.RejectAsync(message, error, _rejections.ErrorAddressFor(request, session.SessionId, session), session.SessionId, session.ClientId, cancellationToken).ConfigureAwait(false);
+        }
+        else if (running.Message.MessageId == message.MessageId)
+        {
+            // The broker handed out the same message again (its lease was lost): keep its new receipt so the answer still deletes it.
+            running.Redelivered(message);
+            LogRedeliveredWhileRunning(message.MessageId, running.CacheKey, request.Id);
+        }
+        else
+        {
+            // A copy (another message, same request) while the original runs: run it once.
+            LogDuplicateInFlight(message.MessageId, running.CacheKey, request.Id);
+            await message.CompleteQuietlyAsync(_logger, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A notification or an answer from the client. The SDK sends no answer to a request its client cancelled, so that
+    /// request's message is completed here: otherwise it would stay in flight until shutdown and then run again elsewhere.
+    /// </summary>
+    private async Task PassOnAsync(ServerSession session, JsonRpcMessage rpc, CancellationToken cancellationToken)
+    {
+        await session.WriteAsync(rpc, cancellationToken).ConfigureAwait(false);
+        if (rpc is JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled &&
+            Wire.RequestIds.FromCancellation(cancelled) is { } id &&
+            session.FindRequest(id) is { } request)
+        {
+            LogCancelledRequestCompleted(request.Message.MessageId, session.Key, id);
+            await request.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private Task RefuseAtLimitAsync(IInboundMessage message, JsonRpcRequest request, string replyAddress, string? clientId, CancellationToken cancellationToken) =>
+        _rejections.RejectAsync(message, JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, $"The server already holds its maximum of {_options.MaxSessions} sessions and clients; try again later.", ErrorReasons.SessionLimitReached), replyAddress, null, clientId, cancellationToken);
+
+    private ServerSession CreateSession(SessionKey key, string? sessionId, string? clientId, string replyAddress, SessionKey? initializeKey)
+    {
+        var session = new ServerSession(key, sessionId, clientId, replyAddress, initializeKey, _context);
+        session.Start(_serverOptions, _options.RunSessionHandler, _services);
+        return session;
+    }
+
+    private async Task<bool> CloseAsync(ServerSession session, string reason, bool completeUnanswered, CancellationToken stopWaiting = default)
+    {
+        _sessions.Remove(session);
+        return await session.CloseAsync(reason, completeUnanswered, stopWaiting).ConfigureAwait(false);
+    }
+
+    private static string Describe(JsonRpcMessage message) => message switch
+    {
+        JsonRpcRequest request => $"request '{request.Method}'",
+        JsonRpcNotification notification => $"notification '{notification.Method}'",
+        JsonRpcResponse => "response",
+        _ => "error response",
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} created for client {ClientId}.")]
+    private partial void LogSessionCreated(string sessionId, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Kind} for unknown or expired session {SessionId} dropped.")]
+    private partial void LogUnknownSession(string messageId, string sessionId, string kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Kind} without a session from client {ClientId} has no context to go to; dropped.")]
+    private partial void LogUnroutable(string messageId, string kind, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was already answered (receive count {ReceiveCount}); the answer is sent again and the request is not run again.")]
+    private partial void LogAnsweredAgain(string messageId, SessionKey sessionKey, RequestId requestId, int receiveCount);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionKey}: the answer to request {RequestId} could not be sent to {ReplyAddress} again.")]
+    private partial void LogAnswerAgainFailed(SessionKey sessionKey, RequestId requestId, string replyAddress, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} is already in flight; the duplicate is not run again.")]
+    private partial void LogDuplicateInFlight(string messageId, SessionKey sessionKey, RequestId requestId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was delivered again while still running (its lease lapsed); kept with its new receipt.")]
+    private partial void LogRedeliveredWhileRunning(string messageId, SessionKey sessionKey, RequestId requestId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was cancelled by its client; its message is completed without an answer.")]
+    private partial void LogCancelledRequestCompleted(string messageId, SessionKey sessionKey, RequestId requestId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: session {SessionKey} closed while the request was being routed; {Outcome}.")]
+    private partial void LogClosedWhileRouting(string messageId, SessionKey sessionKey, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} requests were still in flight after {Seconds:F1} s; {Outcome}.")]
+    private partial void LogDrainTimedOut(int count, double seconds, string outcome);
+}
