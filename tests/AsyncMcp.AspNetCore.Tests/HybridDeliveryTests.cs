@@ -116,7 +116,7 @@ public sealed class HybridDeliveryTests
     }
 
     [Fact]
-    public async Task A_session_whose_only_activity_is_a_webhook_call_is_not_closed_by_the_idle_timeout()
+    public async Task A_webhook_call_outlives_its_sessions_idle_expiry_and_still_delivers_its_result()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var harness = await HybridHarness.StartAsync(configureHttp: o =>
@@ -129,26 +129,46 @@ public sealed class HybridDeliveryTests
         await using var webhook = await SwitchableWebhook.StartAsync(harness.Secret, up: true);
         using var busy = new RawStreamableHttp(harness.Url);
         await busy.InitializeAsync(webhook.Url.ToString());
-        using var idle = new RawStreamableHttp(harness.Url);
-        await idle.InitializeAsync(webhookUrl: null);
         var echo = "{\"jsonrpc\":\"2.0\",\"id\":31,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"x\"}}}";
 
         var ack = await busy.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":30,\"method\":\"tools/call\",\"params\":{\"name\":\"hold\",\"arguments\":{}}}");
         Assert.Equal(HttpStatusCode.OK, ack.Status);
         await Protocols.Eventually(() => harness.State.RunningHolds == 1);
 
-        // Time passes well beyond the idle timeout; the SDK checks every 5 s. The idle session shows it checked.
+        // Time passes well beyond the idle timeout (the SDK checks every 5 s): nothing holds an SDK session active between
+        // requests, so the SDK closes it, but not the webhook call running for it.
         await Protocols.Eventually(() =>
         {
             clock.Advance(TimeSpan.FromSeconds(5));
-            return harness.Logged($"Closing idle session {idle.SessionId}");
+            return harness.Logged($"Closing idle session {busy.SessionId}");
         });
 
-        Assert.Equal(HttpStatusCode.NotFound, (await idle.PostAsync(echo)).Status);
+        await Protocols.Eventually(() => harness.Logged($"Session {busy.SessionId} ended (idle) while 1 webhook calls ran"));
+        Assert.Equal(HttpStatusCode.NotFound, (await busy.PostAsync(echo)).Status);
         Assert.Equal(1, harness.State.RunningHolds);
-        Assert.Equal(HttpStatusCode.OK, (await busy.PostAsync(echo)).Status);
         Assert.False(harness.Logged("was stopped because its session ended"));
+
+        var accepted = webhook.Accepted;
         harness.State.ReleaseHolds.TrySetResult();
+        await Protocols.Eventually(() => webhook.Accepted > accepted);
+    }
+
+    [Fact]
+    public async Task Closing_a_session_stops_its_webhook_calls()
+    {
+        await using var harness = await HybridHarness.StartAsync();
+        await using var webhook = await SwitchableWebhook.StartAsync(harness.Secret, up: true);
+        using var client = new RawStreamableHttp(harness.Url);
+        await client.InitializeAsync(webhook.Url.ToString());
+        var ack = await client.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":40,\"method\":\"tools/call\",\"params\":{\"name\":\"hold\",\"arguments\":{}}}");
+        Assert.Equal(HttpStatusCode.OK, ack.Status);
+        await Protocols.Eventually(() => harness.State.RunningHolds == 1);
+
+        // The client wants nothing more from the session: its running call is cancelled, and no result is sent.
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync()).Status);
+
+        await Protocols.Eventually(() => harness.State.RunningHolds == 0);
+        await Protocols.Eventually(() => harness.Logged("Tool 'hold'") && harness.Logged("was stopped because its session ended; no result is sent."));
     }
 
     [Fact]

@@ -21,6 +21,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
     private readonly DispatchContext _context;
     private readonly SessionTable _sessions;
     private readonly Rejections _rejections;
+    private readonly RequestIntake _intake;
     private readonly SessionMaintenance _maintenance;
     private readonly HashSet<string> _supportedVersions;
     private readonly ILogger _logger;
@@ -51,6 +52,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         _context = new DispatchContext(sink, endpoint, answers, new InFlightLimiter(options.MaxConcurrentRequests), time, loggerFactory, (session, reason) => CloseAsync(session, reason, completeUnanswered: true));
         _sessions = new SessionTable(options.MaxSessions);
         _rejections = new Rejections(_context, convention, _logger);
+        _intake = new RequestIntake(_context, _rejections, HasSession, _logger);
         _maintenance = new SessionMaintenance(_sessions, answers, options.SessionIdleTimeout, time, session => CloseAsync(session, "idle timeout", completeUnanswered: false), _logger);
         _supportedVersions = new HashSet<string>(options.SupportedProtocolVersions, StringComparer.Ordinal);
     }
@@ -184,14 +186,14 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         // A copy or redelivery of an initialize must not open a second session: it is known by its client.
         var initializeKey = SessionKey.ForInitialize(clientId, replyAddress);
         var fingerprint = StringComparer.Ordinal.GetHashCode(message.Body);
-        if (await TryAnswerAgainAsync(message, initializeKey, request.Id, fingerprint, cancellationToken).ConfigureAwait(false) is { } answered)
+        if (await _intake.TryAnswerAgainAsync(message, initializeKey, request.Id, fingerprint, cancellationToken).ConfigureAwait(false) is { } answered)
         {
             return answered.Attributes.TryGetValue(WireAttributes.SessionId, out var answeredSession) ? answeredSession : null;
         }
 
         if (_sessions.FindOpenedBy(initializeKey) is { } opened && opened.FindRequest(request.Id) is { } running && running.CacheKey == initializeKey)
         {
-            await OnDuplicateAsync(opened, running, message, request, fingerprint, cancellationToken).ConfigureAwait(false);
+            await _intake.OnDuplicateAsync(opened, running, message, request, fingerprint, cancellationToken).ConfigureAwait(false);
             return opened.SessionId;
         }
 
@@ -205,7 +207,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         }
 
         LogSessionCreated(sessionId, clientId ?? "(none)");
-        await AcceptAsync(session, initializeKey, message, request, fingerprint, replyAddress, cancellationToken).ConfigureAwait(false);
+        await _intake.AcceptAsync(session, initializeKey, message, request, fingerprint, replyAddress, cancellationToken).ConfigureAwait(false);
         return sessionId;
     }
 
@@ -233,7 +235,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         session.Touch();
         if (rpc is JsonRpcRequest sessionRequest)
         {
-            await AcceptAsync(session, session.Key, message, sessionRequest, StringComparer.Ordinal.GetHashCode(message.Body), session.ReplyAddress, cancellationToken).ConfigureAwait(false);
+            await _intake.AcceptAsync(session, session.Key, message, sessionRequest, StringComparer.Ordinal.GetHashCode(message.Body), session.ReplyAddress, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -243,7 +245,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         }
         else
         {
-            await PassOnAsync(session, rpc, cancellationToken).ConfigureAwait(false);
+            await _intake.PassOnAsync(session, rpc, cancellationToken).ConfigureAwait(false);
         }
 
         await message.CompleteQuietlyAsync(_logger, cancellationToken).ConfigureAwait(false);
@@ -268,7 +270,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
 
             context.ReplyAddress = replyAddress;
             context.Touch();
-            await AcceptAsync(context, context.Key, message, request, StringComparer.Ordinal.GetHashCode(message.Body), replyAddress, cancellationToken).ConfigureAwait(false);
+            await _intake.AcceptAsync(context, context.Key, message, request, StringComparer.Ordinal.GetHashCode(message.Body), replyAddress, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -276,7 +278,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         if (!string.IsNullOrEmpty(clientId) && _sessions.Find(new SessionKey(SessionKeyKind.Client, clientId)) is { } owner)
         {
             owner.Touch();
-            await PassOnAsync(owner, rpc, cancellationToken).ConfigureAwait(false);
+            await _intake.PassOnAsync(owner, rpc, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -284,106 +286,6 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         }
 
         await message.CompleteQuietlyAsync(_logger, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Answers a request again if it was answered within the duplicate window (and, for an initialize, its session is still open).</summary>
-    private async Task<OutboundMessage?> TryAnswerAgainAsync(IInboundMessage message, SessionKey cacheKey, RequestId id, int fingerprint, CancellationToken cancellationToken)
-    {
-        if (!_context.Answers.TryGet(cacheKey, id, fingerprint, out var address, out var answer) ||
-            (cacheKey.Kind == SessionKeyKind.Initialize && !(answer.Attributes.TryGetValue(WireAttributes.SessionId, out var opened) && HasSession(opened))))
-        {
-            return null;
-        }
-
-        LogAnsweredAgain(message.MessageId, cacheKey, id, message.ReceiveCount);
-        try
-        {
-            await _context.Sink.SendAsync(address, answer, cancellationToken).ConfigureAwait(false);
-            await message.CompleteQuietlyAsync(_logger, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Still not delivered: the message stays on the broker for another attempt, then its redrive policy.
-            LogAnswerAgainFailed(cacheKey, id, address, ex);
-        }
-
-        return answer;
-    }
-
-    private async Task AcceptAsync(ServerSession session, SessionKey cacheKey, IInboundMessage message, JsonRpcRequest request, int fingerprint, string replyAddress, CancellationToken cancellationToken)
-    {
-        if (cacheKey.Kind != SessionKeyKind.Initialize && await TryAnswerAgainAsync(message, cacheKey, request.Id, fingerprint, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            return;
-        }
-
-        var inbound = new RequestTransport(session, cacheKey, request, message, fingerprint, replyAddress);
-        if (!session.TryTrack(inbound))
-        {
-            inbound.Withdraw();
-            if (session.FindRequest(request.Id) is { } running)
-            {
-                await OnDuplicateAsync(session, running, message, request, fingerprint, cancellationToken).ConfigureAwait(false);
-            }
-
-            return;
-        }
-
-        try
-        {
-            await inbound.DeliverAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            // Not handed over (stopping, most likely): the message goes back to the broker as it was.
-            await inbound.ReleaseAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        if (!session.IsConnected)
-        {
-            // The session closed between routing and delivery and the SDK dropped the request: routed afresh next time.
-            LogClosedWhileRouting(message.MessageId, session.Key, _context.Endpoint.Redelivers ? "handed back to the broker to be routed again" : "handed back to its source, which does not deliver it again (a webhook endpoint tells the client)");
-            await inbound.ReleaseAsync().ConfigureAwait(false);
-        }
-    }
-
-    private async Task OnDuplicateAsync(ServerSession session, RequestTransport running, IInboundMessage message, JsonRpcRequest request, int fingerprint, CancellationToken cancellationToken)
-    {
-        if (running.Fingerprint != fingerprint)
-        {
-            // Another request reusing the id of one that is still running: refuse it rather than drop it.
-            var error = JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, $"Request id '{request.Id}' is already in use by a request that is still running; use a new id.", ErrorReasons.InvalidMessage);
-            await _rejections.RejectAsync(message, error, _rejections.ErrorAddressFor(request, session.SessionId, session), session.SessionId, session.ClientId, cancellationToken).ConfigureAwait(false);
-        }
-        else if (running.Message.MessageId == message.MessageId)
-        {
-            // The broker handed out the same message again (its lease was lost): keep its new receipt so the answer still deletes it.
-            running.Redelivered(message);
-            LogRedeliveredWhileRunning(message.MessageId, running.CacheKey, request.Id);
-        }
-        else
-        {
-            // A copy (another message, same request) while the original runs: run it once.
-            LogDuplicateInFlight(message.MessageId, running.CacheKey, request.Id);
-            await message.CompleteQuietlyAsync(_logger, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// A notification or an answer from the client. The SDK sends no answer to a request its client cancelled, so that
-    /// request's message is completed here: otherwise it would stay in flight until shutdown and then run again elsewhere.
-    /// </summary>
-    private async Task PassOnAsync(ServerSession session, JsonRpcMessage rpc, CancellationToken cancellationToken)
-    {
-        await session.WriteAsync(rpc, cancellationToken).ConfigureAwait(false);
-        if (rpc is JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled &&
-            Wire.RequestIds.FromCancellation(cancelled) is { } id &&
-            session.FindRequest(id) is { } request)
-        {
-            LogCancelledRequestCompleted(request.Message.MessageId, session.Key, id);
-            await request.CompleteAsync().ConfigureAwait(false);
-        }
     }
 
     private Task RefuseAtLimitAsync(IInboundMessage message, JsonRpcRequest request, string replyAddress, string? clientId, CancellationToken cancellationToken) =>
@@ -419,23 +321,9 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Kind} without a session from client {ClientId} has no context to go to; dropped.")]
     private partial void LogUnroutable(string messageId, string kind, string clientId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was already answered (receive count {ReceiveCount}); the answer is sent again and the request is not run again.")]
-    private partial void LogAnsweredAgain(string messageId, SessionKey sessionKey, RequestId requestId, int receiveCount);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionKey}: the answer to request {RequestId} could not be sent to {ReplyAddress} again.")]
-    private partial void LogAnswerAgainFailed(SessionKey sessionKey, RequestId requestId, string replyAddress, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} is already in flight; the duplicate is not run again.")]
-    private partial void LogDuplicateInFlight(string messageId, SessionKey sessionKey, RequestId requestId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was delivered again while still running (its lease lapsed); kept with its new receipt.")]
-    private partial void LogRedeliveredWhileRunning(string messageId, SessionKey sessionKey, RequestId requestId);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Message {MessageId}: request {RequestId} of {SessionKey} was cancelled by its client; its message is completed without an answer.")]
-    private partial void LogCancelledRequestCompleted(string messageId, SessionKey sessionKey, RequestId requestId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId}: session {SessionKey} closed while the request was being routed; {Outcome}.")]
-    private partial void LogClosedWhileRouting(string messageId, SessionKey sessionKey, string outcome);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} requests were still in flight after {Seconds:F1} s; {Outcome}.")]
     private partial void LogDrainTimedOut(int count, double seconds, string outcome);

@@ -55,11 +55,17 @@ internal sealed partial class HybridEndpointFilter
             return HandlePostAsync(context, inner);
         }
 
-        if (HttpMethods.IsDelete(method) && IsUnknownSession(context))
+        if (HttpMethods.IsDelete(method))
         {
-            // The SDK answers a DELETE of a session it does not have with an empty 200; Streamable HTTP says 404, as
-            // the SDK itself answers a POST or GET for it.
-            return WebhookStatus.WriteErrorAsync(context, StatusCodes.Status404NotFound, JsonRpcErrors.Create(default, SessionNotFoundCode, "Session not found", ErrorReasons.SessionNotFound));
+            if (IsUnknownSession(context))
+            {
+                // The SDK answers a DELETE of a session it does not have with an empty 200; Streamable HTTP says 404, as
+                // the SDK itself answers a POST or GET for it.
+                return WebhookStatus.WriteErrorAsync(context, StatusCodes.Status404NotFound, JsonRpcErrors.Create(default, SessionNotFoundCode, "Session not found", ErrorReasons.SessionNotFound));
+            }
+
+            // Told before the SDK ends the session: the client wants no more results, so its webhook calls stop.
+            _registry.FindSession(context.Request.Headers[SessionHeader].ToString())?.MarkClosedByClient();
         }
 
         return inner(context);

@@ -31,12 +31,10 @@ public static partial class HybridMcpServerBuilderExtensions
         services.AddOptions<HybridServerTransportOptions>().Configure(configure ?? (static _ => { }));
         services.TryAddSingleton<HybridSessionRegistry>();
         services.TryAddSingleton(sp => CreateDelivery(sp));
-        services.TryAddSingleton(sp => new SdkSessionLeases(sp));
         services.TryAddSingleton(sp => new WebhookCallRunner(
             Options(sp),
             sp.GetRequiredService<HybridSessionRegistry>(),
             sp.GetRequiredService<HybridDelivery>(),
-            sp.GetRequiredService<SdkSessionLeases>(),
             sp.GetRequiredService<IServiceScopeFactory>(),
             sp.GetRequiredService<ILogger<WebhookCallRunner>>()));
         services.TryAddSingleton(sp => new HybridToolFilters(
@@ -54,7 +52,6 @@ public static partial class HybridMcpServerBuilderExtensions
             Options(sp),
             sp.GetRequiredService<HybridDelivery>(),
             sp.GetRequiredService<WebhookCallRunner>(),
-            sp.GetRequiredService<SdkSessionLeases>(),
             sp.GetRequiredService<IOptions<McpServerOptions>>(),
             sp.GetRequiredService<ILogger<HybridStartup>>()));
 
@@ -108,6 +105,9 @@ public static partial class HybridMcpServerBuilderExtensions
         return new HybridDelivery(options, services.GetRequiredService<HybridSessionRegistry>(), services.GetService<ILoggerFactory>(), services.GetService<TimeProvider>());
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} ended (idle) while {Count} webhook calls ran; they go on and deliver their results by webhook.")]
+    private static partial void LogCallsOutliveSession(ILogger logger, int count, string sessionId);
+
     /// <summary>Gives each stateful session's own server to the registry, and closes the session's entry when it ends.</summary>
     private sealed class TrackSessions(HybridSessionRegistry registry, IServiceProvider services) : IPostConfigureOptions<HttpServerTransportOptions>
     {
@@ -115,6 +115,7 @@ public static partial class HybridMcpServerBuilderExtensions
         {
 #pragma warning disable MCPEXP002 // RunSessionHandler is experimental in the SDK; it is the only hook that sees a session's own server.
             var userHandler = options.RunSessionHandler;
+            var logger = services.GetRequiredService<ILogger<HybridSessionRegistry>>();
             options.RunSessionHandler = async (context, server, cancellationToken) =>
             {
                 if (server.SessionId is not { } sessionId)
@@ -137,9 +138,20 @@ public static partial class HybridMcpServerBuilderExtensions
                     var reason = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested
                         ? CallStopReason.ServerStopping
                         : CallStopReason.SessionEnded;
-                    foreach (var call in calls)
+
+                    // A webhook call outlives its session's idle expiry (nothing holds an SDK session active between
+                    // requests): it goes on and delivers its result by webhook. The client closing the session, or the
+                    // server stopping, ends it.
+                    if (reason == CallStopReason.ServerStopping || session.ClosedByClient)
                     {
-                        call.Stop(reason);
+                        foreach (var call in calls)
+                        {
+                            call.Stop(reason);
+                        }
+                    }
+                    else if (calls.Count > 0)
+                    {
+                        LogCallsOutliveSession(logger, calls.Count, sessionId);
                     }
 
                     services.GetRequiredService<HybridDelivery>().OnSessionEnded(session, kept, reason == CallStopReason.ServerStopping ? "the server is stopping" : "the session ended");
@@ -160,7 +172,6 @@ public static partial class HybridMcpServerBuilderExtensions
         HybridServerTransportOptions options,
         HybridDelivery delivery,
         WebhookCallRunner runner,
-        SdkSessionLeases leases,
         IOptions<McpServerOptions> serverOptions,
         ILogger<HybridStartup> logger) : IHostedService
     {
@@ -181,7 +192,6 @@ public static partial class HybridMcpServerBuilderExtensions
                 LogUnknownWebhookTools(logger, string.Join(", ", unknown), registered);
             }
 
-            leases.ReportAvailability(logger);
             return Task.CompletedTask;
         }
 

@@ -70,6 +70,11 @@ internal sealed class HybridSession
         }
     }
 
+    /// <summary>Whether the client closed the session (an HTTP <c>DELETE</c>): its webhook calls are then cancelled, not left to finish.</summary>
+    public bool ClosedByClient { get; private set; }
+
+    public void MarkClosedByClient() => ClosedByClient = true;
+
     public void StreamOpened() => Interlocked.Increment(ref _openStreams);
 
     public void StreamClosed() => Interlocked.Decrement(ref _openStreams);

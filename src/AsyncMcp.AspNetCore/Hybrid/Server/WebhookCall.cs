@@ -39,9 +39,6 @@ internal sealed class WebhookCall : IDisposable
     /// <summary>The background task that runs the tool and delivers its result.</summary>
     public Task Completion { get; set; } = Task.CompletedTask;
 
-    /// <summary>Holds the SDK session active while the call runs, so the session's idle timeout does not end it; <see langword="null"/> when sessionless.</summary>
-    public IAsyncDisposable? SessionLease { get; set; }
-
     private CancellationToken ServerStopping { get; }
 
     /// <summary>Why the call was stopped; <see cref="CallStopReason.None"/> while it has not been.</summary>

@@ -11,7 +11,7 @@ namespace AsyncMcp.AspNetCore.Hybrid.Server;
 
 /// <summary>
 /// Runs webhook calls in the background once their POST has been answered: admits them within the configured limits,
-/// holds their session active, delivers their result, and at shutdown cancels them and waits for them to end.
+/// delivers their result, and at shutdown cancels them and waits for them to end.
 /// </summary>
 internal sealed partial class WebhookCallRunner : IDisposable
 {
@@ -21,19 +21,17 @@ internal sealed partial class WebhookCallRunner : IDisposable
     private readonly HybridServerTransportOptions _options;
     private readonly HybridSessionRegistry _registry;
     private readonly HybridDelivery _delivery;
-    private readonly SdkSessionLeases _leases;
     private readonly IServiceScopeFactory _scopes;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<WebhookCall, byte> _running = new();
     private int _count;
 
-    public WebhookCallRunner(HybridServerTransportOptions options, HybridSessionRegistry registry, HybridDelivery delivery, SdkSessionLeases leases, IServiceScopeFactory scopes, ILogger<WebhookCallRunner> logger)
+    public WebhookCallRunner(HybridServerTransportOptions options, HybridSessionRegistry registry, HybridDelivery delivery, IServiceScopeFactory scopes, ILogger<WebhookCallRunner> logger)
     {
         _options = options;
         _registry = registry;
         _delivery = delivery;
-        _leases = leases;
         _scopes = scopes;
         _logger = logger;
     }
@@ -74,10 +72,6 @@ internal sealed partial class WebhookCallRunner : IDisposable
         try
         {
             call = Admit(tool, requestId, session, webhookUrl);
-            if (call.Session.SessionId is { } sessionId)
-            {
-                call.SessionLease = await _leases.TryAcquireAsync(sessionId, cancellationToken).ConfigureAwait(false);
-            }
         }
         catch
         {
@@ -208,10 +202,6 @@ internal sealed partial class WebhookCallRunner : IDisposable
         finally
         {
             call.Session.RemoveCall(call);
-            if (call.SessionLease is { } lease)
-            {
-                await lease.DisposeAsync().ConfigureAwait(false);
-            }
 
             _running.TryRemove(call, out _);
             call.Dispose();
