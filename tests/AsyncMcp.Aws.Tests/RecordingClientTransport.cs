@@ -13,7 +13,7 @@ namespace AsyncMcp.Aws.Tests;
 /// An SQS client transport whose sends are recorded and can be duplicated at the broker level, to deliver
 /// copies of a request the way a redelivering broker or a retrying producer would.
 /// </summary>
-public sealed class RecordingClientTransport(IAmazonSQS sqs, SqsClientTransportOptions options) : IClientTransport
+internal sealed class RecordingClientTransport(IAmazonSQS sqs, SqsClientTransportOptions options) : IClientTransport
 {
     private readonly SqsMessageSink _sink = new(sqs, null);
 

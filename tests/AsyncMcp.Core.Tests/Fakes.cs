@@ -5,7 +5,7 @@ using AsyncMcp.Messaging;
 namespace AsyncMcp.Core.Tests;
 
 /// <summary>An in-memory broker message that records what was done with it.</summary>
-public sealed class FakeInboundMessage(string body, Dictionary<string, string>? attributes = null, string? messageId = null) : IInboundMessage
+internal sealed class FakeInboundMessage(string body, Dictionary<string, string>? attributes = null, string? messageId = null) : IInboundMessage
 {
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -44,7 +44,7 @@ public sealed class FakeInboundMessage(string body, Dictionary<string, string>? 
 }
 
 /// <summary>Records every message sent; can be told to fail.</summary>
-public sealed class FakeSink : IMessageSink
+internal sealed class FakeSink : IMessageSink
 {
     public Channel<(string Address, OutboundMessage Message)> Sent { get; } = Channel.CreateUnbounded<(string, OutboundMessage)>();
 
@@ -69,7 +69,7 @@ public sealed class FakeSink : IMessageSink
 }
 
 /// <summary>A source whose receive blocks (like a long poll) until messages are queued or it is cancelled.</summary>
-public sealed class FakeSource(TimeSpan lease) : IMessageSource
+internal sealed class FakeSource(TimeSpan lease) : IMessageSource
 {
     private readonly Channel<IInboundMessage> _queue = Channel.CreateUnbounded<IInboundMessage>();
 
@@ -103,7 +103,7 @@ public sealed class FakeSource(TimeSpan lease) : IMessageSource
 }
 
 /// <summary>Keeps every formatted log message, for tests that check what was logged.</summary>
-public sealed class CollectingLoggerFactory : Microsoft.Extensions.Logging.ILoggerFactory
+internal sealed class CollectingLoggerFactory : Microsoft.Extensions.Logging.ILoggerFactory
 {
     public ConcurrentQueue<string> Messages { get; } = new();
 

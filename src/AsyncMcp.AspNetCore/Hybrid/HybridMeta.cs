@@ -8,7 +8,7 @@ namespace AsyncMcp.AspNetCore.Hybrid;
 /// The <c>_meta</c> keys the hybrid transport reads and writes: how a client names its webhook, how a tool definition
 /// says that it answers by webhook, and how the acknowledgement of such a call is marked.
 /// </summary>
-public static class HybridMeta
+internal static class HybridMeta
 {
     /// <summary>
     /// The client's webhook URL, in <c>initialize</c>'s <c>params._meta</c> (asyncmcp's wire format) and, for sessionless

@@ -7,7 +7,7 @@ namespace AsyncMcp.AspNetCore.Webhooks;
 /// The HTTP headers of asyncmcp's webhook transport, and how they map to the wire attributes that queue transports
 /// carry as message attributes.
 /// </summary>
-public static class WebhookHeaders
+internal static class WebhookHeaders
 {
     /// <summary>The sending client's id; a server answers 400 without it.</summary>
     public const string ClientId = "X-Client-ID";

@@ -1,7 +1,7 @@
 namespace AsyncMcp.Aws.Sqs;
 
 /// <summary>Hard limits of Amazon SQS that options are checked against.</summary>
-public static class SqsLimits
+internal static class SqsLimits
 {
     /// <summary>The most messages one ReceiveMessage call returns.</summary>
     public const int MaxReceiveBatchSize = 10;

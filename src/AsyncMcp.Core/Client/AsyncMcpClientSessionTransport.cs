@@ -18,7 +18,7 @@ namespace AsyncMcp.Client;
 /// <see cref="WireAttributes.SessionId"/> are handed back to the broker untouched (made visible again), never
 /// deleted, so that several clients can share one reply queue.
 /// </remarks>
-public sealed partial class AsyncMcpClientSessionTransport : TransportBase
+internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
 {
     private const string PerRequestProtocolVersionKey = "io.modelcontextprotocol/protocolVersion";
 

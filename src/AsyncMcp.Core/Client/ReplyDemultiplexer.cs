@@ -29,7 +29,7 @@ namespace AsyncMcp.Client;
 /// connection and nobody else will take it.
 /// </para>
 /// </remarks>
-public sealed partial class ReplyDemultiplexer : IAsyncDisposable
+internal sealed partial class ReplyDemultiplexer : IAsyncDisposable
 {
     private const int ClosedIdsRemembered = 4096;
 

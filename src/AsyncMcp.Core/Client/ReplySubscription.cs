@@ -7,7 +7,7 @@ namespace AsyncMcp.Client;
 /// One connection's share of a reply queue read by a <see cref="ReplyDemultiplexer"/>: a message source that yields
 /// only the replies routed to this connection. Created by <see cref="ReplyDemultiplexer.Subscribe"/>.
 /// </summary>
-public sealed class ReplySubscription : IMessageSource, IAsyncDisposable
+internal sealed class ReplySubscription : IMessageSource, IAsyncDisposable
 {
     private readonly ReplyDemultiplexer _owner;
     private readonly Channel<IInboundMessage> _replies = Channel.CreateUnbounded<IInboundMessage>(new UnboundedChannelOptions { SingleReader = true });

@@ -9,7 +9,7 @@ namespace AsyncMcp.Diagnostics;
 /// for every message received. Subscribe with <c>AddSource(AsyncMcpTelemetry.ActivitySourceName)</c>; the MCP
 /// SDK's own spans (one per JSON-RPC operation) nest inside.
 /// </summary>
-public static class AsyncMcpTelemetry
+internal static class AsyncMcpTelemetry
 {
     /// <summary>The name of the <see cref="ActivitySource"/>.</summary>
     public const string ActivitySourceName = "AsyncMcp";

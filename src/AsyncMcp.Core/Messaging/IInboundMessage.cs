@@ -4,7 +4,7 @@ namespace AsyncMcp.Messaging;
 /// One message received from a broker and not yet acknowledged. The broker keeps it (invisible to other
 /// receivers for a while) until <see cref="CompleteAsync"/> removes it.
 /// </summary>
-public interface IInboundMessage
+internal interface IInboundMessage
 {
     /// <summary>The broker's id of the message.</summary>
     string MessageId { get; }

@@ -1,7 +1,7 @@
 namespace AsyncMcp.Messaging;
 
 /// <summary>Sends messages to broker addresses (SQS queue URLs, SNS topic ARNs, webhook URLs).</summary>
-public interface IMessageSink
+internal interface IMessageSink
 {
     /// <summary>Hands one message to the broker.</summary>
     /// <param name="address">Where to send it.</param>

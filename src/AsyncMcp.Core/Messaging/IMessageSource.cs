@@ -1,7 +1,7 @@
 namespace AsyncMcp.Messaging;
 
 /// <summary>Receives messages from one broker endpoint (an SQS queue, for example).</summary>
-public interface IMessageSource
+internal interface IMessageSource
 {
     /// <summary>A short description of the endpoint for logs, such as the queue URL.</summary>
     string Description { get; }

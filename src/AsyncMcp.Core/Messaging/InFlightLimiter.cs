@@ -5,7 +5,7 @@ namespace AsyncMcp.Messaging;
 /// back-pressure is applied: the MCP SDK runs every request it is handed concurrently, so the only place to
 /// stop taking work is before receiving it.
 /// </summary>
-public sealed class InFlightLimiter
+internal sealed class InFlightLimiter
 {
     private readonly object _gate = new();
     private readonly int _limit;

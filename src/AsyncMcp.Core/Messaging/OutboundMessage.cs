@@ -9,7 +9,7 @@ namespace AsyncMcp.Messaging;
 /// The key within which a broker must keep order (an SQS FIFO <c>MessageGroupId</c>), usually the session
 /// or client id; ignored by brokers that do not order.
 /// </param>
-public sealed record OutboundMessage(string Body, IReadOnlyDictionary<string, string> Attributes, string? OrderingKey = null)
+internal sealed record OutboundMessage(string Body, IReadOnlyDictionary<string, string> Attributes, string? OrderingKey = null)
 {
     /// <summary>
     /// An id that stays the same across retries of this message, so that a broker that deduplicates (an SQS FIFO
@@ -25,7 +25,7 @@ public sealed record OutboundMessage(string Body, IReadOnlyDictionary<string, st
 }
 
 /// <summary>The kind of JSON-RPC message an <see cref="OutboundMessage"/> carries.</summary>
-public enum OutboundKind
+internal enum OutboundKind
 {
     /// <summary>A request: it expects an answer.</summary>
     Request,

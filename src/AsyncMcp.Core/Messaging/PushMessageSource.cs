@@ -6,7 +6,7 @@ namespace AsyncMcp.Messaging;
 /// A message source fed by pushes rather than polls (an HTTP endpoint that receives webhook deliveries, for
 /// example): <see cref="TryWrite"/> hands a message in and <see cref="ReceiveAsync"/> returns it to a receive loop.
 /// </summary>
-public sealed class PushMessageSource : IMessageSource
+internal sealed class PushMessageSource : IMessageSource
 {
     private readonly Channel<IInboundMessage> _channel;
 
@@ -56,7 +56,7 @@ public sealed class PushMessageSource : IMessageSource
 /// <param name="MessageId">An id for logs (a webhook id, or a new one).</param>
 /// <param name="Body">The JSON-RPC payload.</param>
 /// <param name="Attributes">The wire attributes, read from the transport's headers.</param>
-public sealed record PushedMessage(string MessageId, string Body, IReadOnlyDictionary<string, string> Attributes) : IInboundMessage
+internal sealed record PushedMessage(string MessageId, string Body, IReadOnlyDictionary<string, string> Attributes) : IInboundMessage
 {
     /// <summary>Called when the receiver hands the message back unprocessed (it cannot be redelivered, so the sender should be told).</summary>
     public Func<PushedMessage, Task>? OnReleased { get; init; }

@@ -8,7 +8,7 @@ namespace AsyncMcp.Messaging;
 /// each message to a handler in arrival order, backs off with jitter when the broker fails, and stops at once
 /// when asked (a long poll in flight is cancelled, not waited out).
 /// </summary>
-public sealed partial class ReceiveLoop : IAsyncDisposable
+internal sealed partial class ReceiveLoop : IAsyncDisposable
 {
     private static readonly TimeSpan s_minBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(10);

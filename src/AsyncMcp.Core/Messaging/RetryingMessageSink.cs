@@ -10,7 +10,7 @@ namespace AsyncMcp.Messaging;
 /// failure (an oversized message, a queue that does not exist) is not retried. The last failure is rethrown for
 /// the caller to report with its session and request id.
 /// </summary>
-public sealed partial class RetryingMessageSink : IMessageSink
+internal sealed partial class RetryingMessageSink : IMessageSink
 {
     private readonly IMessageSink _inner;
     private readonly ResiliencePipeline _pipeline;

@@ -17,7 +17,7 @@ namespace AsyncMcp.Messaging;
 /// the producer made its messages. A failed send does not stop the ones after it.
 /// </para>
 /// </remarks>
-public sealed class SendLane
+internal sealed class SendLane
 {
     private readonly Lock _gate = new();
     private readonly bool _strict;

@@ -10,7 +10,7 @@ namespace AsyncMcp.Wire;
 /// Turns message bodies into JSON-RPC messages and back, telling malformed JSON apart from JSON that is not
 /// a JSON-RPC message so that each gets the right error.
 /// </summary>
-public static class JsonRpcCodec
+internal static class JsonRpcCodec
 {
     private static readonly JsonTypeInfo<JsonRpcMessage> s_messageType =
         (JsonTypeInfo<JsonRpcMessage>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage));
@@ -94,7 +94,7 @@ public static class JsonRpcCodec
 }
 
 /// <summary>The outcome of <see cref="JsonRpcCodec.Decode(string?)"/>.</summary>
-public readonly record struct DecodeResult
+internal readonly record struct DecodeResult
 {
     /// <summary>The message, when the body was one.</summary>
     public JsonRpcMessage? Message { get; private init; }

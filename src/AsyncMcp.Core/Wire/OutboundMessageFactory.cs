@@ -5,7 +5,7 @@ using ModelContextProtocol.Protocol;
 namespace AsyncMcp.Wire;
 
 /// <summary>Serializes a JSON-RPC message and gives it the wire attributes both sides send.</summary>
-public static class OutboundMessageFactory
+internal static class OutboundMessageFactory
 {
     /// <summary>Creates the outbound form of a message.</summary>
     /// <param name="message">The JSON-RPC message.</param>

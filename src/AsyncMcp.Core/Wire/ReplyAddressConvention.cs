@@ -9,7 +9,7 @@ namespace AsyncMcp.Wire;
 /// </summary>
 /// <param name="MetaKey">The key under <c>params._meta</c>, for example <c>responseQueueUrl</c>.</param>
 /// <param name="LegacyParameterName">The older key directly under <c>params</c>, or <see langword="null"/>.</param>
-public sealed record ReplyAddressConvention(string MetaKey, string? LegacyParameterName)
+internal sealed record ReplyAddressConvention(string MetaKey, string? LegacyParameterName)
 {
     /// <summary>SQS: <c>_meta.responseQueueUrl</c>, formerly <c>params.response_queue_url</c>; an http(s) queue URL.</summary>
     public static ReplyAddressConvention SqsResponseQueue { get; } = new("responseQueueUrl", "response_queue_url") { Validator = IsHttpUrl, Expected = "an SQS queue URL" };

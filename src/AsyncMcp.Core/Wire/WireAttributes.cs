@@ -8,7 +8,7 @@ namespace AsyncMcp.Wire;
 /// <see cref="Timestamp"/>, which is a number. The names are part of the wire format shared with the
 /// Python asyncmcp implementation and must not change.
 /// </remarks>
-public static class WireAttributes
+internal static class WireAttributes
 {
     /// <summary>Always <see cref="JsonRpcMessageType"/>.</summary>
     public const string MessageType = "MessageType";

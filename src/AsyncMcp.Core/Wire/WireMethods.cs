@@ -1,7 +1,7 @@
 namespace AsyncMcp.Wire;
 
 /// <summary>JSON-RPC method names that AsyncMcp adds to MCP on asynchronous transports.</summary>
-public static class WireMethods
+internal static class WireMethods
 {
     /// <summary>
     /// A notification a client sends when it disposes, so the server ends the session at once instead of

@@ -1,7 +1,7 @@
 namespace AsyncMcp.AspNetCore.Webhooks.Signing;
 
 /// <summary>The headers of the Standard Webhooks signature scheme.</summary>
-public static class StandardWebhookHeaders
+internal static class StandardWebhookHeaders
 {
     /// <summary>A unique id of the message, the same on every retry of it.</summary>
     public const string Id = "webhook-id";

@@ -8,7 +8,7 @@ namespace AsyncMcp.AspNetCore.Webhooks.Signing;
 /// Signs and verifies messages with the Standard Webhooks scheme: HMAC-SHA256 over
 /// <c>{webhook-id}.{webhook-timestamp}.{body}</c>, sent as <c>webhook-signature: v1,&lt;base64&gt;</c>.
 /// </summary>
-public sealed class WebhookSigner
+internal sealed class WebhookSigner
 {
     private const string VersionPrefix = "v1,";
     private readonly WebhookSecret _secret;
