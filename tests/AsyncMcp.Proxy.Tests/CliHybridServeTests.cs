@@ -173,7 +173,7 @@ public sealed class CliHybridServeTests(BridgeEmulator emulator)
         await everything.WaitForLineAsync(l => l.Contains("listening on port", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         await using var serve = ChildProcess.Start(
             "dotnet",
-            [CliProcess.Cli, "serve", "--transport", "hybrid", "--listen", "http://127.0.0.1:0", "--secret", _secret, "--webhook-tool", LongTool, "--url", $"http://127.0.0.1:{port}/mcp"],
+            [CliProcess.Cli, "serve", "--transport", "hybrid", "--listen", "http://127.0.0.1:0", "--allow-loopback-webhooks", "--secret", _secret, "--webhook-tool", LongTool, "--url", $"http://127.0.0.1:{port}/mcp"],
             RepositoryPaths.Infra,
             _cli.Environment());
         var line = await serve.WaitForLineAsync(l => l.Contains("asyncmcp serve: serving on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
@@ -194,7 +194,7 @@ public sealed class CliHybridServeTests(BridgeEmulator emulator)
 
     private async Task<(ChildProcess Serve, string Url)> StartAsync(string[] options, Dictionary<string, string>? environment)
     {
-        var serve = await _cli.StartServeAsync(["--transport", "hybrid", "--listen", "http://127.0.0.1:0", "--secret", _secret, .. options], environment);
+        var serve = await _cli.StartServeAsync(["--transport", "hybrid", "--listen", "http://127.0.0.1:0", "--allow-loopback-webhooks", "--secret", _secret, .. options], environment);
         var line = await serve.WaitForLineAsync(l => l.Contains("asyncmcp serve: serving on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         return (serve, line[line.IndexOf("http://", StringComparison.Ordinal)..].Trim());
     }

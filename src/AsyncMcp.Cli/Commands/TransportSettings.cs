@@ -43,6 +43,16 @@ internal static partial class TransportSettings
         Description = "webhook and hybrid: accept unsigned messages (only for peers that cannot sign, such as the Python asyncmcp).",
     };
 
+    public static readonly Option<bool> AllowLoopbackWebhooks = new("--allow-loopback-webhooks")
+    {
+        Description = "serve --transport webhook or hybrid: let clients name webhooks on loopback addresses (localhost, 127.0.0.1, ::1), for development and tests on one machine. Refused by default, against server-side request forgery.",
+    };
+
+    public static readonly Option<bool> AllowPrivateWebhooks = new("--allow-private-webhooks")
+    {
+        Description = "serve --transport webhook or hybrid: let clients name webhooks in private networks (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7). Refused by default, against server-side request forgery.",
+    };
+
     public static readonly Option<string?> RequestQueue = new("--request-queue")
     {
         Description = "sqs: the server's request queue: a queue URL, or a name (created if missing).",

@@ -73,12 +73,12 @@ public sealed class WebhookClientTransport : IClientTransport
 
             var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
             resources.Add(http);
-            var sink = new WebhookHttpSink(http, signer, _options.RequestTimeout)
+            var sink = new AgreedVersionSink(new WebhookHttpSink(http, signer, _options.RequestTimeout)
             {
                 // Bad input is answered at once with a JSON-RPC error: hand it to the session like any reply, so the
                 // caller's request fails with it instead of waiting.
                 OnRefused = (message, status, body) => DeliverRefusal(source, message, status, body),
-            };
+            });
 
             var transport = new AsyncMcpClientSessionTransport(
                 _options.Name,
@@ -107,11 +107,25 @@ public sealed class WebhookClientTransport : IClientTransport
 
     private static bool DeliverRefusal(PushMessageSource source, OutboundMessage message, HttpStatusCode status, string body)
     {
-        if (!message.Attributes.ContainsKey(WireAttributes.RequestId) ||
-            JsonRpcCodec.Decode(body).Message is not JsonRpcError error ||
-            error.Id.ToString() != message.Attributes[WireAttributes.RequestId])
+        if (!message.Attributes.TryGetValue(WireAttributes.RequestId, out var requestId) ||
+            JsonRpcCodec.Decode(body).Message is not JsonRpcError error)
         {
             return false;
+        }
+
+        if (error.Id.ToString() != requestId)
+        {
+            // This HTTP answer concerns this request alone, whatever id its error carries: asyncmcp's server gives every
+            // error it decides before reading the body (an unsupported X-Protocol-Version, a missing header) the id
+            // "server-error", which the session could match to nothing, so the request would wait for ever. The
+            // error goes to the request under its own id; the SDK then sees the refusal of a server/discover probe,
+            // for example, and falls back to initialize.
+            if (JsonRpcCodec.Decode(message.Body).Message is not JsonRpcRequest request)
+            {
+                return false;
+            }
+
+            body = JsonRpcCodec.Serialize(new JsonRpcError { Id = request.Id, Error = error.Error });
         }
 
         return source.TryWrite(new PushedMessage($"refused-{(int)status}-{Guid.NewGuid():N}", body, new Dictionary<string, string>()));

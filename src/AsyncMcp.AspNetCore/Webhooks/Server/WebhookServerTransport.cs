@@ -246,7 +246,7 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
             if (await _guard.CheckAsync(replyAddress, context.RequestAborted).ConfigureAwait(false) is { } refusal)
             {
                 LogAddressRefused(clientId, replyAddress, refusal);
-                await Refuse(context, StatusCodes.Status403Forbidden, id, McpErrorCode.InvalidParams, $"The webhook URL is refused: {refusal}", ErrorReasons.ReplyAddressRefused).ConfigureAwait(false);
+                await Refuse(context, StatusCodes.Status403Forbidden, id, McpErrorCode.InvalidParams, $"The webhook URL is refused by the server's reply-address policy: {refusal}", ErrorReasons.ReplyAddressRefused).ConfigureAwait(false);
                 return false;
             }
         }
