@@ -41,8 +41,6 @@ internal static class JsonBodyScanner
         string? metaMember = null;
         var inParams = false;
         var inMeta = false;
-        var paramsSeen = false;
-        var metaSeen = false;
         try
         {
             while (reader.Read())
@@ -110,15 +108,15 @@ internal static class JsonBodyScanner
                 // A value: of a root member, of a member of params, or of a member of params._meta.
                 if (depth == 1 && rootMember is not null && facts.RootKind == JsonTokenType.StartObject)
                 {
-                    ReadRootMember(ref reader, rootMember, facts, ref inParams, ref paramsSeen);
+                    // A member named twice never gets here (its name was not returned): only the first params is read.
+                    ReadRootMember(ref reader, rootMember, facts, ref inParams);
                     rootMember = null;
                 }
                 else if (depth == 2 && inParams && paramsMember is not null)
                 {
                     if (paramsMember == "_meta" && reader.TokenType == JsonTokenType.StartObject)
                     {
-                        inMeta = !metaSeen;
-                        metaSeen = true;
+                        inMeta = true;
                     }
                     else if (reader.TokenType == JsonTokenType.String && ReadText(ref reader, facts) is { } value)
                     {
@@ -185,7 +183,7 @@ internal static class JsonBodyScanner
         return facts;
     }
 
-    private static void ReadRootMember(ref Utf8JsonReader reader, string member, JsonBodyFacts facts, ref bool inParams, ref bool paramsSeen)
+    private static void ReadRootMember(ref Utf8JsonReader reader, string member, JsonBodyFacts facts, ref bool inParams)
     {
         switch (member)
         {
@@ -193,7 +191,6 @@ internal static class JsonBodyScanner
                 ReadId(ref reader, facts);
                 break;
             case "jsonrpc":
-                facts.HasJsonRpc = true;
                 facts.JsonRpc = reader.TokenType == JsonTokenType.String ? ReadText(ref reader, facts) : null;
                 break;
             case "method":
@@ -201,7 +198,7 @@ internal static class JsonBodyScanner
                 facts.MethodKind = reader.TokenType;
                 if (reader.TokenType == JsonTokenType.String)
                 {
-                    ReadText(ref reader, facts);
+                    CheckText(ref reader, facts);
                 }
 
                 break;
@@ -212,12 +209,7 @@ internal static class JsonBodyScanner
                 facts.HasError = true;
                 goto default;
             case "params":
-                if (reader.TokenType == JsonTokenType.StartObject)
-                {
-                    inParams = !paramsSeen;
-                    paramsSeen = true;
-                }
-
+                inParams = reader.TokenType == JsonTokenType.StartObject;
                 goto default;
             default:
                 if (reader.TokenType == JsonTokenType.String)
@@ -370,9 +362,6 @@ internal sealed class JsonBodyFacts
 
     /// <summary>What an unusable id was, for the error message.</summary>
     public string? IdKind { get; set; }
-
-    /// <summary>Whether there is a <c>jsonrpc</c> member.</summary>
-    public bool HasJsonRpc { get; set; }
 
     /// <summary>The value of <c>jsonrpc</c> when it is a readable string.</summary>
     public string? JsonRpc { get; set; }
