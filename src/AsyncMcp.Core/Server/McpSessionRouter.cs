@@ -795,10 +795,11 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
     {
         var reason = decoded.ErrorCode == McpErrorCode.ParseError ? ErrorReasons.ParseError : ErrorReasons.InvalidMessage;
 
-        // A body that cannot be read may still have named its request in the RequestId attribute: use it, so the
-        // sender can match the error to the request instead of waiting.
+        // A body that is not JSON may still have named its request in the RequestId attribute: use it, so the sender
+        // can match the error to the request instead of waiting. (A JSON body's unusable id stays null.)
         var id = decoded.Id;
-        if (id.Id is null && message.Attributes.TryGetValue(WireAttributes.RequestId, out var requestIdText) && !string.IsNullOrEmpty(requestIdText))
+        if (id.Id is null && decoded.ErrorCode == McpErrorCode.ParseError &&
+            message.Attributes.TryGetValue(WireAttributes.RequestId, out var requestIdText) && !string.IsNullOrEmpty(requestIdText))
         {
             id = long.TryParse(requestIdText, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var number)
                 ? new RequestId(number)
@@ -810,6 +811,12 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         if (!string.IsNullOrEmpty(sessionId) && _sessions.TryGetValue(sessionId, out var session))
         {
             replyAddress = session.ReplyAddress;
+        }
+
+        // A body that is JSON but not a valid message may still name where to answer, as a request's own address does.
+        if (SessionRequestsMayNameReplyAddress && _convention.Read(decoded) is { } named && _convention.IsWellFormed(named))
+        {
+            replyAddress = named;
         }
 
         await RejectAsync(message, error, replyAddress, sessionId, clientId, cancellationToken).ConfigureAwait(false);
