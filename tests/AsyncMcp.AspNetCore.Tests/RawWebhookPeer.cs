@@ -76,15 +76,25 @@ public sealed class RawWebhookPeer : IAsyncDisposable
     };
 
     /// <summary>POSTs a body with the given headers, signed unless told otherwise.</summary>
-    public async Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostAsync(
+    public Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostAsync(
         string body,
+        string? sessionId = null,
+        bool sign = true,
+        bool clientIdHeader = true,
+        string contentType = "application/json",
+        IReadOnlyDictionary<string, string>? headers = null) =>
+        PostBytesAsync(Encoding.UTF8.GetBytes(body), sessionId, sign, clientIdHeader, contentType, headers);
+
+    /// <summary>POSTs a body given as bytes (which need not be UTF-8), signed unless told otherwise.</summary>
+    public async Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostBytesAsync(
+        byte[] body,
         string? sessionId = null,
         bool sign = true,
         bool clientIdHeader = true,
         string contentType = "application/json",
         IReadOnlyDictionary<string, string>? headers = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ServerUrl) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, ServerUrl) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         if (clientIdHeader)
         {
@@ -107,7 +117,7 @@ public sealed class RawWebhookPeer : IAsyncDisposable
             var now = DateTimeOffset.UtcNow;
             request.Headers.Add(StandardWebhookHeaders.Id, id);
             request.Headers.Add(StandardWebhookHeaders.Timestamp, now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add(StandardWebhookHeaders.Signature, _signer.Sign(id, now, Encoding.UTF8.GetBytes(body)));
+            request.Headers.Add(StandardWebhookHeaders.Signature, _signer.Sign(id, now, body));
         }
 
         var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);

@@ -90,6 +90,46 @@ public sealed class WebhookBadInputTests
         Assert.Equal("Echo: fine", Assert.IsType<TextContentBlock>(Assert.Single(echo.Content)).Text);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Bodies_dotnet_refuses_late_and_requests_of_the_wrong_shape_get_400_with_their_id(bool inSession)
+    {
+        await using var harness = await WebhookHarness.StartAsync();
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var sessionId = inSession ? await peer.OpenSessionAsync() : null;
+        var cases = Testing.BadJsonRpcBodies.All(inSession ? null : "webhookUrl", peer.WebhookUrl);
+
+        foreach (var c in cases)
+        {
+            var (status, json, _) = await peer.PostAsync(c.Body, sessionId);
+
+            Assert.True(status == 400, $"{c.Name}: {status} {json?.ToJsonString()}");
+            Assert.NotNull(json);
+            Assert.True(json.AsObject().ContainsKey("id"), c.Name);
+            Assert.True(c.Id == (long?)json["id"], $"{c.Name}: id {json["id"]?.ToJsonString() ?? "null"}");
+            Assert.Equal(-32600, (int)json["error"]!["code"]!);
+            Assert.Equal("invalid_message", (string?)json["error"]!["data"]!["reason"]);
+            Assert.Contains(c.Expected, (string?)json["error"]!["message"], StringComparison.Ordinal);
+        }
+
+        // Bytes that are not UTF-8: a parse error, not a body read with replacement characters.
+        var (notUtf8Status, notUtf8, _) = await peer.PostBytesAsync([.. "{\"jsonrpc\":\"2.0\",\"id\":60,\"method\":\"tools/list\",\"params\":{\"x\":\""u8, 0xC3, 0x28, .. "\"}}"u8], sessionId);
+        AssertError(400, McpErrorCodeParse, "parse_error", null, notUtf8Status, notUtf8);
+
+        // The server still serves, and none of the refused requests was run.
+        var call = Call(61, "still here");
+        if (!inSession)
+        {
+            call["params"]!["_meta"] = new JsonObject { ["webhookUrl"] = peer.WebhookUrl };
+        }
+
+        Assert.Equal(200, (await peer.PostAsync(call, sessionId)).Status);
+        var answer = await peer.WaitForDeliveryAsync(61);
+        Assert.Equal("Echo: still here", (string?)answer.Body["result"]!["content"]![0]!["text"]);
+        Assert.DoesNotContain(peer.Deliveries, d => d.Body["error"] is not null);
+    }
+
     [Fact]
     public async Task Delete_closes_a_session_and_unknown_sessions_get_404()
     {

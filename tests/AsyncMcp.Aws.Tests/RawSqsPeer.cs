@@ -92,6 +92,38 @@ public sealed class RawSqsPeer(IAmazonSQS sqs, string requestQueueUrl, string re
         }
     }
 
+    /// <summary>Receives (and deletes) replies until <paramref name="count"/> of them match, failing after the timeout.</summary>
+    public async Task<List<Message>> ReceiveManyAsync(int count, Func<Message, bool> match, int timeoutSeconds = 30)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        var matched = new List<Message>();
+        while (matched.Count < count)
+        {
+            ReceiveMessageResponse response;
+            try
+            {
+                response = await sqs.ReceiveMessageAsync(
+                    new ReceiveMessageRequest { QueueUrl = responseQueueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 1, MessageAttributeNames = ["All"] },
+                    cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new Xunit.Sdk.XunitException($"{matched.Count} of {count} matching replies arrived on {responseQueueUrl} within {timeoutSeconds} s.");
+            }
+
+            foreach (var message in response.Messages ?? [])
+            {
+                await sqs.DeleteMessageAsync(responseQueueUrl, message.ReceiptHandle);
+                if (match(message))
+                {
+                    matched.Add(message);
+                }
+            }
+        }
+
+        return matched;
+    }
+
     public static JsonObject Body(Message message) => JsonNode.Parse(message.Body)!.AsObject();
 
     public async Task<int> CountVisibleAsync(string queueUrl)

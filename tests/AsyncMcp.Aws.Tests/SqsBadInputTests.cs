@@ -139,6 +139,122 @@ public sealed class SqsBadInputTests(EmulatorFixture fixture)
         await first.PingAsync(cancellationToken: Timeout);
     }
 
+    [Fact]
+    public async Task Bodies_dotnet_refuses_late_and_requests_of_the_wrong_shape_are_answered_at_their_reply_queue_on_first_receipt_and_deleted()
+    {
+        // A dead-letter queue after 3 receives and a short lease: a message the server failed to settle would come back
+        // within seconds and end up there.
+        await using var harness = await SqsHarness.StartAsync(fixture, o => o.VisibilityTimeout = TimeSpan.FromSeconds(2), requestQueue: new AsyncMcp.Aws.Sqs.SqsQueueSettings { MaxReceiveCount = 3 });
+        var peer = harness.CreateRawPeer(await harness.CreateResponseQueueAsync());
+        var cases = Testing.BadJsonRpcBodies.All("responseQueueUrl", peer.ResponseQueueUrl);
+
+        // Each case from its own client id, which the error carries back, so that errors with a null id can be told apart.
+        foreach (var (c, i) in cases.Select((c, i) => (c, i)))
+        {
+            await peer.SendAsync(c.Body, new() { ["ClientId"] = $"case-{i}", ["RequestId"] = "999" });
+        }
+
+        var errors = await ReceiveByClientIdAsync(peer, cases.Count);
+        foreach (var (c, i) in cases.Select((c, i) => (c, i)))
+        {
+            var error = errors[$"case-{i}"];
+            Assert.True(error.ContainsKey("id"), c.Name);
+            Assert.True(c.Id == (long?)error["id"], $"{c.Name}: id {error["id"]?.ToJsonString() ?? "null"}, expected {c.Id?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}");
+            Assert.Equal(-32600, (int)error["error"]!["code"]!);
+            Assert.Equal("invalid_message", (string?)error["error"]!["data"]!["reason"]);
+            Assert.Contains(c.Expected, (string?)error["error"]!["message"], StringComparison.Ordinal);
+        }
+
+        // Settled on the first receipt: gone from the request queue, none in the dead-letter queue, no handler failure.
+        await AssertQueueEmptyAsync(harness, harness.RequestQueueUrl);
+        var deadLetters = (await harness.Sqs.GetQueueUrlAsync(new Uri(harness.RequestQueueUrl).Segments[^1] + "-dlq", Timeout)).QueueUrl;
+        Assert.Equal(0, await peer.CountVisibleAsync(deadLetters));
+        Assert.DoesNotContain(harness.Logs.Entries, e => e.Message.Contains("Handling message", StringComparison.Ordinal));
+        await AssertStillServesAsync(harness);
+    }
+
+    [Fact]
+    public async Task A_body_dotnet_refuses_late_in_a_session_is_answered_at_the_session_queue_with_its_id()
+    {
+        await using var harness = await SqsHarness.StartAsync(fixture);
+        var peer = harness.CreateRawPeer(await harness.CreateResponseQueueAsync());
+        var sessionId = await peer.InitializeAsync();
+
+        await peer.SendAsync(
+            "{\"jsonrpc\":\"2.0\",\"id\":31,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"\\ud800\"}}}",
+            new() { ["SessionId"] = sessionId, ["Method"] = "tools/call", ["RequestId"] = "31" });
+        await peer.SendAsync(
+            "{\"jsonrpc\":\"2.0\",\"id\":32,\"id\":33,\"method\":\"tools/list\"}",
+            new() { ["SessionId"] = sessionId, ["Method"] = "tools/list", ["RequestId"] = "32" });
+
+        var first = await ReceiveErrorAsync(peer);
+        var second = await ReceiveErrorAsync(peer);
+        Assert.Equal(31, (int)first["id"]!);
+        Assert.Contains("unpaired UTF-16 surrogate", (string?)first["error"]!["message"], StringComparison.Ordinal);
+        Assert.True(second.ContainsKey("id"));
+        Assert.Null(second["id"]);
+        Assert.Equal(-32600, (int)second["error"]!["code"]!);
+        await AssertQueueEmptyAsync(harness, harness.RequestQueueUrl);
+
+        // The session itself is unharmed.
+        await peer.SendAsync(
+            "{\"jsonrpc\":\"2.0\",\"id\":34,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"fine\"}}}",
+            new() { ["SessionId"] = sessionId, ["Method"] = "tools/call", ["RequestId"] = "34" });
+        var answer = RawSqsPeer.Body(await peer.ReceiveAsync(m => RawSqsPeer.Body(m)["id"]?.GetValue<int>() == 34));
+        Assert.Equal("Echo: fine", (string?)answer["result"]!["content"]![0]!["text"]);
+    }
+
+    [Fact]
+    public async Task An_sns_envelope_that_cannot_be_read_does_not_hold_up_the_messages_received_with_it()
+    {
+        await using var harness = await SqsHarness.StartAsync(fixture);
+        var peer = harness.CreateRawPeer(await harness.CreateResponseQueueAsync());
+
+        // An envelope whose Message holds an unpaired surrogate escape, sent straight to the queue (SNS itself would not).
+        await peer.SendAsync("{\"Type\":\"Notification\",\"MessageId\":\"m1\",\"Message\":\"{\\\"jsonrpc\\\":\\\"2.0\\\",\\\"method\\\":\\\"x\\ud800\\\"}\"}", includeDefaults: false);
+        await peer.SendAsync(RawSqsPeer.InitializeBody(41, peer.ResponseQueueUrl), new() { ["Method"] = "initialize", ["RequestId"] = "41" });
+
+        var answer = RawSqsPeer.Body(await peer.ReceiveAsync(m => true));
+        Assert.Equal(41, (int)answer["id"]!);
+        Assert.NotNull(answer["result"]);
+        await AssertQueueEmptyAsync(harness, harness.RequestQueueUrl);
+        Assert.DoesNotContain(harness.Logs.Entries, e => e.Message.Contains("Receiving from", StringComparison.Ordinal));
+    }
+
+    /// <summary>Receives one error per client id, failing if one is missing or a client id gets two.</summary>
+    private static async Task<Dictionary<string, JsonObject>> ReceiveByClientIdAsync(RawSqsPeer peer, int count)
+    {
+        var errors = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (var reply in await peer.ReceiveManyAsync(count, m => RawSqsPeer.Body(m).ContainsKey("error")))
+        {
+            var clientId = reply.MessageAttributes["ClientId"].StringValue;
+            Assert.True(errors.TryAdd(clientId, RawSqsPeer.Body(reply)), $"{clientId} was answered twice");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Waits until the queue holds nothing, visible or in flight.</summary>
+    private static async Task AssertQueueEmptyAsync(SqsHarness harness, string queueUrl)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var attributes = await harness.Sqs.GetQueueAttributesAsync(queueUrl, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"], Timeout);
+            if (attributes.ApproximateNumberOfMessages == 0 && attributes.ApproximateNumberOfMessagesNotVisible == 0)
+            {
+                return;
+            }
+
+            if (deadline.IsCancellationRequested)
+            {
+                Assert.Fail($"{queueUrl} still holds {attributes.ApproximateNumberOfMessages} visible and {attributes.ApproximateNumberOfMessagesNotVisible} invisible messages.");
+            }
+
+            await Task.Delay(50, Timeout);
+        }
+    }
+
     private static async Task<JsonObject> ReceiveErrorAsync(RawSqsPeer peer)
     {
         Message reply = await peer.ReceiveAsync(m => RawSqsPeer.Body(m).ContainsKey("error"));

@@ -33,11 +33,13 @@ public sealed class SqsHarness : IAsyncDisposable
 
     public CollectingLoggerProvider Logs { get; private init; } = null!;
 
-    public static async Task<SqsHarness> StartAsync(EmulatorFixture fixture, Action<SqsServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null)
+    public static async Task<SqsHarness> StartAsync(EmulatorFixture fixture, Action<SqsServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null, SqsQueueSettings? requestQueue = null)
     {
         var logs = new CollectingLoggerProvider(LogLevel.Information);
         var serverLoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(logs));
-        var requestQueueUrl = await fixture.CreateQueueAsync("req");
+        var requestQueueUrl = requestQueue is null
+            ? await fixture.CreateQueueAsync("req")
+            : (await new SqsQueueProvisioner(fixture.Sqs).EnsureQueueAsync(FauxqsEmulator.UniqueName("req"), requestQueue)).QueueUrl;
         var state = new TestServerState();
         var options = new SqsServerTransportOptions { RequestQueueUrl = requestQueueUrl, WaitTime = TimeSpan.FromSeconds(20) };
         configure?.Invoke(options);

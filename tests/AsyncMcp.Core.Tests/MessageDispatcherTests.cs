@@ -220,6 +220,34 @@ public sealed class MessageDispatcherTests
         Assert.Equal(1, withRedrive.Releases);
     }
 
+    [Theory]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":{\"n\":1},\"method\":\"tools/list\",%P}", null)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"tools/list\",%P}", null)]
+    [InlineData("{\"id\":4,\"method\":\"tools/list\",%P}", 4L)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":[],%P}", 5L)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":6,\"id\":7,\"method\":\"tools/list\",%P}", null)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"fast\",\"arguments\":{\"x\":\"\\ud800\"},\"_meta\":{\"responseQueueUrl\":\"https://sqs.test/000/own-q\"}}}", 8L)]
+    public async Task A_sessionless_message_of_the_wrong_shape_is_answered_at_the_reply_address_it_names(string body, long? id)
+    {
+        var (router, sink, _, _) = Create(deadLetters: true);
+        await using var _ = router;
+        var message = new FakeInboundMessage(body.Replace("%P", "\"params\":{\"_meta\":{\"responseQueueUrl\":\"https://sqs.test/000/own-q\"}}", StringComparison.Ordinal), new() { [WireAttributes.ClientId] = "c9", [WireAttributes.RequestId] = "999" });
+
+        await router.DispatchAsync(message);
+        var (address, error) = await sink.NextAsync();
+
+        Assert.Equal("https://sqs.test/000/own-q", address);
+        var json = JsonNode.Parse(error.Body)!;
+        Assert.Equal(-32600, (int)json["error"]!["code"]!);
+        Assert.Equal("invalid_message", (string?)json["error"]!["data"]!["reason"]);
+        Assert.Equal(id, (long?)json["id"]);
+        Assert.True(json.AsObject().ContainsKey("id"));
+        Assert.Equal("c9", error.Attributes[WireAttributes.ClientId]);
+        Assert.Equal(1, message.Completions);
+        Assert.Equal(0, message.Releases);
+        Assert.Equal(0, router.SessionCount);
+    }
+
     [Fact]
     public async Task The_same_message_handed_out_again_while_running_is_kept_with_its_new_receipt()
     {

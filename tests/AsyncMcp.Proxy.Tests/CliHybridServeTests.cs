@@ -42,9 +42,9 @@ public sealed class CliHybridServeTests(BridgeEmulator emulator)
             Assert.Contains("Long running operation completed. Duration: 1 seconds, Steps: 3.", longOutput, StringComparison.Ordinal);
             Assert.DoesNotContain("was refused (401)", longOutput, StringComparison.Ordinal);
 
-            // A client with another secret refuses the server's delivery (its signature does not match); the server then
-            // sends the result on the session's stream, as it does whenever the webhook cannot take it.
-            var (strangerExit, strangerOutput) = await _cli.RunAsync(["call", "--transport", "hybrid", "--server-url", url, "--secret", NewSecret(), "--tool", LongTool, "--arg", "duration=1", "--arg", "steps=2", "--json"]);
+            // A client with another secret refuses the server's delivery (its signature does not match; --verbose shows
+            // it); the server then sends the result on the session's stream, as it does whenever the webhook cannot take it.
+            var (strangerExit, strangerOutput) = await _cli.RunAsync(["call", "--transport", "hybrid", "--server-url", url, "--secret", NewSecret(), "--tool", LongTool, "--arg", "duration=1", "--arg", "steps=2", "--json", "--verbose"]);
             Assert.True(strangerExit == 0, strangerOutput);
             Assert.Contains("was refused (401): The signature does not match", strangerOutput, StringComparison.Ordinal);
             Assert.StartsWith("Long running operation completed.", (string?)CliProcess.LastJsonLine(strangerOutput)["content"]![0]!["text"], StringComparison.Ordinal);

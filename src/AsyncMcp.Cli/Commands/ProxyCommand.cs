@@ -30,7 +30,7 @@ internal static class ProxyCommand
             idle,
         };
         TransportSettings.AddTo(proxy, client: true);
-        proxy.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
+        proxy.SetAction((result, cancellationToken) => CliRuntime.RunAsync(result, async () =>
         {
             var cli = CliSettings.Load(result);
             var settings = TransportSettings.Read(cli, client: true);
@@ -40,7 +40,7 @@ internal static class ProxyCommand
                 throw new CliUsageException($"--listen must be an http URL such as http://127.0.0.1:3001 (was '{listenUrl}'{cli.Origin(listen)}).");
             }
 
-            using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
+            using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose, longRunning: true);
             var (transports, owned) = await settings.ClientTransportsAsync(loggerFactory, cancellationToken);
             using var ownedScope = owned;
             Task<ModelContextProtocol.Protocol.ITransport> ConnectBackAsync(CancellationToken ct) => transports().ConnectAsync(ct);

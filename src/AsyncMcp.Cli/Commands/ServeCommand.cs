@@ -48,7 +48,7 @@ internal static class ServeCommand
         serve.Options.Add(TransportSettings.Listen);
         serve.Options.Add(TransportSettings.AllowLoopbackWebhooks);
         serve.Options.Add(TransportSettings.AllowPrivateWebhooks);
-        serve.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
+        serve.SetAction((result, cancellationToken) => CliRuntime.RunAsync(result, async () =>
         {
             var cli = CliSettings.Load(result);
             var settings = TransportSettings.Read(cli, client: false);
@@ -60,7 +60,7 @@ internal static class ServeCommand
                 Url = cli.Get(url) is { } urlText ? (Uri.TryCreate(urlText, UriKind.Absolute, out var parsedUrl) ? parsedUrl : throw new CliUsageException($"--url must be an absolute http(s) URL (was '{urlText}'{cli.Origin(url)}).")) : null,
                 MaxSessions = cli.Get(maxSessions),
             };
-            using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
+            using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose, longRunning: true);
             try
             {
                 // Every transport's check, the hybrid one's too, which serves through a forwarder and not a bridge.
@@ -68,7 +68,9 @@ internal static class ServeCommand
             }
             catch (ArgumentException ex)
             {
-                throw new CliUsageException($"give the MCP server to serve: a command after '--', or --url ({ex.Message})");
+                throw new CliUsageException(bridgeOptions.Command is null == (bridgeOptions.Url is null)
+                    ? "give the MCP server to serve: a command after '--', or --url (one of them, not both)."
+                    : CliMessages.WithFlags(ex.Message));
             }
 
             var tools = cli.Get(webhookTools) ?? [];

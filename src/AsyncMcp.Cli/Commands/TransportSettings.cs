@@ -145,7 +145,21 @@ internal static partial class TransportSettings
             var allowUnsigned = settings.Get(AllowUnsigned);
             if (string.IsNullOrWhiteSpace(secret) && !allowUnsigned)
             {
-                throw new CliUsageException($"--secret is required with --transport {transport} ({CliSettings.Alternatives(Secret)}; --allow-unsigned for peers that cannot sign).");
+                throw new CliUsageException($"--secret is required with --transport {transport} ({CliSettings.Alternatives(Secret)}; --allow-unsigned for peers that cannot sign); {CliMessages.MakeSecret}.");
+            }
+
+            if (!string.IsNullOrWhiteSpace(secret))
+            {
+                try
+                {
+                    WebhookSecret.Parse(secret, Secret.Name);
+                }
+                catch (ArgumentException)
+                {
+                    // The value is a secret: the message says where it came from, never what it is.
+                    var origin = settings.Origin(Secret);
+                    throw new CliUsageException($"--secret{(origin.Length == 0 ? string.Empty : $" ({origin.TrimStart()})")} must be a Standard Webhooks secret: 'whsec_' followed by the base64 of at least 16 random bytes; {CliMessages.MakeSecret}.");
+                }
             }
 
             var serverText = settings.Get(ServerUrl);
@@ -351,6 +365,14 @@ internal static partial class TransportSettings
 
         public SnsQueryClient CreateSns() => TransportSettings.CreateSns(EndpointUrl, Region);
 
+        /// <summary>Where a client of these settings finds its server, for messages: "request queue 'mcp-requests'".</summary>
+        public string DescribeServer() => Transport switch
+        {
+            "sns-sqs" => $"server topic '{ServerTopic}'",
+            "webhook" or "hybrid" => $"server URL '{ServerUrl}'",
+            _ => $"request queue '{RequestQueue}'",
+        };
+
         /// <summary>
         /// Makes a factory of client transports (one per session) for the chosen transport; the AWS clients it may
         /// need are returned for the caller to dispose.
@@ -387,6 +409,7 @@ internal static partial class TransportSettings
                     try
                     {
                         var requestQueueUrl = await QueueUrlAsync(sqs, RequestQueue!, cancellationToken).ConfigureAwait(false);
+                        await RequireQueueAsync(sqs, requestQueueUrl, TransportSettings.RequestQueue, cancellationToken).ConfigureAwait(false);
                         var responseQueueUrl = await QueueUrlAsync(sqs, ResponseQueue!, cancellationToken).ConfigureAwait(false);
                         return (() => new SqsClientTransport(sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }, loggerFactory), sqs);
                     }
@@ -412,6 +435,23 @@ internal static partial class TransportSettings
             var provisioner = new SnsSqsProvisioner(sqs, sns);
             var topicArn = await TopicArnAsync(provisioner, ServerTopic!, cancellationToken).ConfigureAwait(false);
             return (await SubscribedQueueUrlAsync(provisioner, topicArn, ServerQueue!, cancellationToken).ConfigureAwait(false), topicArn);
+        }
+
+        /// <summary>
+        /// Checks that a queue given by URL exists, so that a typo is reported with its flag at once rather than when the
+        /// first message is sent (the client transport checks only its own reply queue).
+        /// </summary>
+        /// <exception cref="CliFailureException">The queue does not exist.</exception>
+        public static async Task RequireQueueAsync(IAmazonSQS sqs, string queueUrl, Option option, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await sqs.GetQueueAttributesAsync(new Amazon.SQS.Model.GetQueueAttributesRequest { QueueUrl = queueUrl, AttributeNames = ["QueueArn"] }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Amazon.SQS.Model.QueueDoesNotExistException ex)
+            {
+                throw new CliFailureException($"{option.Name} '{queueUrl}' does not exist: give the URL of an existing queue, or a queue name to create it.", ex);
+            }
         }
 
         /// <summary>A queue URL as given, or the URL of the named queue (created with default settings only if missing).</summary>

@@ -43,7 +43,17 @@ internal sealed record ReplyAddressConvention(string MetaKey, string? LegacyPara
     public string? Read(JsonRpcRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Params is not JsonObject parameters)
+        return ReadFrom(request.Params);
+    }
+
+    /// <summary>Reads the reply address a body names that could not be decoded as a message, where it is readable.</summary>
+    /// <param name="decoded">The outcome of decoding the body.</param>
+    /// <returns>The address, or <see langword="null"/> when none can be read.</returns>
+    internal string? Read(DecodeResult decoded) => ReadFrom(decoded.Parameters);
+
+    private string? ReadFrom(JsonNode? parameterNode)
+    {
+        if (parameterNode is not JsonObject parameters)
         {
             return null;
         }

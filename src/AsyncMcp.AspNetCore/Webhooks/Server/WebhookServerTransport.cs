@@ -143,8 +143,9 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
             return;
         }
 
-        var body = Encoding.UTF8.GetString(bytes);
-        var decoded = JsonRpcCodec.Decode(body);
+        // Decoded from the bytes, so that a body that is not UTF-8 is refused rather than read with replacement characters.
+        var decoded = JsonRpcCodec.Decode(bytes);
+        var body = decoded.IsSuccess ? Encoding.UTF8.GetString(bytes) : string.Empty;
 
         // The id of the request, from its body or, when the body cannot tell, from its X-Request-ID header.
         var errorId = decoded.Message is JsonRpcMessageWithId withId ? withId.Id : decoded.Id;
