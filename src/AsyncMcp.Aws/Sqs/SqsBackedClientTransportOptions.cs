@@ -11,8 +11,13 @@ public abstract class SqsBackedClientTransportOptions : AsyncMcpClientTransportO
     /// <summary>The long-poll wait, 0 to 20 whole seconds. Default 20 seconds.</summary>
     public TimeSpan WaitTime { get; set; } = SqsLimits.MaxWaitTime;
 
-    /// <summary>How long a received reply stays invisible to other clients of a shared queue before it is acknowledged. Default 30 seconds.</summary>
-    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a received reply stays invisible to other receivers before it is acknowledged (deleted at once when it is
+    /// this connection's, handed back at once when not). Default 5 seconds. Kept short because a receive that a process
+    /// abandoned (it was killed during a long poll) can still take the next reply on the queue, which then stays hidden
+    /// for this long; a copy that reappears after a slow acknowledgement is recognised and dropped.
+    /// </summary>
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>An upper bound on message size below the destination's own limit; <see langword="null"/> (default) uses the destination's.</summary>
     public int? MaxMessageBytes { get; set; }
