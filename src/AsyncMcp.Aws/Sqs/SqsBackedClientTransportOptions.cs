@@ -5,6 +5,9 @@ namespace AsyncMcp.Aws.Sqs;
 /// <summary>Settings shared by client transports that receive replies from an SQS queue (SQS, SNS+SQS).</summary>
 public abstract class SqsBackedClientTransportOptions : AsyncMcpClientTransportOptions
 {
+    /// <summary>Creates the options; sends are retried for up to 60 seconds (<see cref="Messaging.SendRetryOptions.ForQueues"/>), so that requests ride out a broker restart.</summary>
+    protected SqsBackedClientTransportOptions() => SendRetry = Messaging.SendRetryOptions.ForQueues();
+
     /// <summary>The most replies received at once, 1 to 10. Default 10.</summary>
     public int ReceiveBatchSize { get; set; } = 10;
 
