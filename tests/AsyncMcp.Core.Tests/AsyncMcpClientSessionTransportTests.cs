@@ -134,7 +134,7 @@ public sealed class AsyncMcpClientSessionTransportTests
     }
 
     [Fact]
-    public async Task Discover_to_an_initialize_only_server_is_answered_locally_with_the_one_revision_to_ask_for()
+    public async Task Discover_to_an_initialize_only_server_is_answered_on_its_behalf_with_the_one_revision_to_ask_for()
     {
         var (transport, _, sent) = Create(o =>
         {
@@ -145,11 +145,10 @@ public sealed class AsyncMcpClientSessionTransportTests
 
         await transport.SendMessageAsync(Request(1, RequestMethods.ServerDiscover, "2026-07-28"), Timeout);
 
-        var error = Assert.IsType<JsonRpcError>(await NextAsync(transport));
-        Assert.Equal((int)McpErrorCode.UnsupportedProtocolVersion, error.Error.Code);
-        var data = ((JsonElement)error.Error.Data!).Deserialize<UnsupportedProtocolVersionErrorData>(McpJsonUtilities.DefaultOptions)!;
-        Assert.Equal(["2025-06-18"], data.Supported);
-        Assert.Equal("2026-07-28", data.Requested);
+        var answer = Assert.IsType<JsonRpcResponse>(await NextAsync(transport));
+        Assert.Equal(new RequestId(1), answer.Id);
+        var discovered = answer.Result.Deserialize<DiscoverResult>(McpJsonUtilities.DefaultOptions)!;
+        Assert.Equal(["2025-06-18"], discovered.SupportedVersions);
         Assert.Equal(0, sent.Sent.Reader.Count);
     }
 

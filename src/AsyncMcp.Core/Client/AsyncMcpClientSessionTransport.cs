@@ -196,24 +196,17 @@ public sealed partial class AsyncMcpClientSessionTransport : TransportBase
     }
 
     /// <summary>
-    /// The answer to <c>server/discover</c> for a server known to speak only <c>initialize</c>: an unsupported-version
-    /// error that lists just the revision to ask for, so that the SDK falls back to <c>initialize</c> with it.
+    /// The answer to <c>server/discover</c> for a server known to speak only <c>initialize</c>, given on its behalf:
+    /// the one revision to ask for, which has the initialize handshake, so that the SDK falls back to <c>initialize</c>
+    /// with it. (An answer, not an error: the SDK would log every refused probe as a failed request.)
     /// </summary>
-    private JsonRpcError AnswerDiscoverForInitializeOnlyServer(JsonRpcRequest request)
+    private JsonRpcResponse AnswerDiscoverForInitializeOnlyServer(JsonRpcRequest request) => new()
     {
-        var revision = _options.InitializeProtocolVersion ?? DefaultInitializeRevision;
-        var data = new UnsupportedProtocolVersionErrorData { Supported = [revision], Requested = ReadPerRequestProtocolVersion(request) ?? string.Empty };
-        return new JsonRpcError
-        {
-            Id = request.Id,
-            Error = new JsonRpcErrorDetail
-            {
-                Code = (int)McpErrorCode.UnsupportedProtocolVersion,
-                Message = $"The server is configured as initialize-only; the client transport answered server/discover so that the client uses initialize with {revision}.",
-                Data = JsonSerializer.SerializeToElement(data, McpJsonUtilities.DefaultOptions),
-            },
-        };
-    }
+        Id = request.Id,
+        Result = JsonSerializer.SerializeToNode(
+            new DiscoverResult { SupportedVersions = [_options.InitializeProtocolVersion ?? DefaultInitializeRevision], Capabilities = new ServerCapabilities() },
+            McpJsonUtilities.DefaultOptions),
+    };
 
     private void Forget(JsonRpcMessage message)
     {

@@ -17,9 +17,9 @@ public abstract class AsyncMcpClientTransportOptions
 
     /// <summary>
     /// Set when the server only knows the <c>initialize</c> handshake (as Python asyncmcp servers do): the
-    /// transport then answers the SDK's <c>server/discover</c> probe itself, with an unsupported-protocol-version
-    /// error that lists only <see cref="InitializeProtocolVersion"/>, so the client falls back to <c>initialize</c>
-    /// with that revision at once instead of waiting out the probe timeout. Default <see langword="false"/>: the
+    /// transport then answers the SDK's <c>server/discover</c> probe itself, on the server's behalf, listing
+    /// <see cref="InitializeProtocolVersion"/> as the only revision supported, so the client falls back to
+    /// <c>initialize</c> with that revision at once instead of waiting out the probe timeout. Default <see langword="false"/>: the
     /// probe goes to the server, and a server that does not answer it costs <c>McpClientOptions.DiscoverProbeTimeout</c>.
     /// </summary>
     public bool InitializeOnlyServer { get; set; }
