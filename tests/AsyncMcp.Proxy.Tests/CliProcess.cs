@@ -18,7 +18,7 @@ internal sealed class CliProcess(BridgeEmulator emulator)
     [
         "ASYNCMCP_CONFIG", "ASYNCMCP_TRANSPORT", "ASYNCMCP_REQUEST_QUEUE", "ASYNCMCP_RESPONSE_QUEUE", "ASYNCMCP_SERVER_TOPIC",
         "ASYNCMCP_SERVER_QUEUE", "ASYNCMCP_CLIENT_TOPIC", "ASYNCMCP_CLIENT_QUEUE", "ASYNCMCP_SERVER_URL", "ASYNCMCP_WEBHOOK_SECRET", "ASYNCMCP_PROXY_TOKEN",
-        "ASYNCMCP_WEBHOOK_TOOLS",
+        "ASYNCMCP_WEBHOOK_TOOLS", "ASYNCMCP_INITIALIZE_ONLY",
     ];
 
     /// <summary>The emulator's endpoint and test credentials, and no other asyncmcp settings.</summary>

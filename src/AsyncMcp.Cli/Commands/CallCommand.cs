@@ -21,7 +21,10 @@ internal static class CallCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on standard output (for scripts) instead of text and a progress bar." };
-        var protocol = new Option<string?>("--protocol-version") { Description = "The MCP protocol revision to ask for (default: the SDK's, which falls back to initialize)." };
+        var protocol = new Option<string?>("--protocol-version")
+        {
+            Description = "The MCP protocol revision to ask for: 2026-07-28 (strict), or a revision with the initialize handshake (a server answering an older one we support is accepted). Default: 2026-07-28 with a fallback to initialize.",
+        };
         var call = new Command("call", "Call a tool (or list the tools) of an MCP server behind an async transport once, with a progress bar fed by the server's progress notifications.")
         {
             tool,
@@ -36,12 +39,13 @@ internal static class CallCommand
             var settings = TransportSettings.Read(cli, client: true);
             var toolArguments = ParseArguments(cli.Get(arguments) ?? []);
             var asJson = cli.Get(json);
+            var connection = ClientProtocol.Read(cli, settings.Transport, protocol);
             using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
-            var (transports, owned) = await settings.ClientTransportsAsync(loggerFactory, cancellationToken);
+            var (transports, owned) = await settings.ClientTransportsAsync(loggerFactory, cancellationToken, connection);
             using var ownedScope = owned;
             await using var client = await McpClient.CreateAsync(
                 transports(),
-                new McpClientOptions { ProtocolVersion = cli.Get(protocol) },
+                connection.CreateClientOptions(),
                 loggerFactory,
                 cancellationToken).ConfigureAwait(false);
 

@@ -33,6 +33,7 @@ internal sealed class CliSettings
         ["--client-queue"] = "ASYNCMCP_CLIENT_QUEUE",
         ["--bearer-token"] = "ASYNCMCP_PROXY_TOKEN",
         ["--webhook-tool"] = "ASYNCMCP_WEBHOOK_TOOLS",
+        ["--initialize-only"] = "ASYNCMCP_INITIALIZE_ONLY",
         ["--endpoint-url"] = "AWS_ENDPOINT_URL",
         ["--region"] = "AWS_REGION",
     };
