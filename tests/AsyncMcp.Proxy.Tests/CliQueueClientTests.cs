@@ -157,7 +157,7 @@ public sealed class CliQueueClientTests(BridgeEmulator emulator) : IDisposable
     [InlineData("call|--request-queue|q|--response-queue|r|--initialize-only|--protocol-version|2026-07-28", "", "--initialize-only cannot be combined with --protocol-version 2026-07-28")]
     [InlineData("call|--request-queue|q|--response-queue|r|--protocol-version|2099-01-01", "", "--protocol-version must be one of 2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25, 2026-07-28 (was '2099-01-01')")]
     [InlineData("call|--request-queue|q|--response-queue|r", "maybe", "ASYNCMCP_INITIALIZE_ONLY (for --initialize-only) must be true or false (was 'maybe')")]
-    [InlineData("proxy|--transport|hybrid|--server-url|http://127.0.0.1:1/mcp|--secret|whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw|--initialize-only", "", "--initialize-only applies to --transport sqs, sns-sqs and webhook (the transport is hybrid)")]
+    [InlineData("proxy|--transport|hybrid|--server-url|http://127.0.0.1:1/mcp|--secret|whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw|--initialize-only", "", "--initialize-only applies to --transport sqs, sns-sqs and webhook (the transport is hybrid).")]
     public async Task A_bad_protocol_setting_gets_a_clear_message_and_exit_code_2(string arguments, string initializeOnly, string message)
     {
         var (exit, output) = await _cli.RunAsync(arguments.Split('|'), new() { ["ASYNCMCP_INITIALIZE_ONLY"] = initializeOnly });

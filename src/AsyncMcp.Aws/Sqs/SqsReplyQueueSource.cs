@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using AsyncMcp.Messaging;
@@ -14,26 +16,36 @@ namespace AsyncMcp.Aws.Sqs;
 /// the wake-up is deleted here and never handed on.
 /// </summary>
 /// <remarks>
-/// A wake-up of another owner (a process that shares the queue, or one that stopped before its poll took its own) is
-/// handed back the first times it is received, so that its owner's poll can still take it, and deleted after that.
+/// <para>
+/// A receive that an interruption found in flight returns only once it has taken its wake-up (briefly polling on when
+/// other messages came first), so that no wake-up is left on the queue when nothing polls after it.
+/// </para>
+/// <para>
+/// A wake-up of another owner (a process that shares the queue, or one whose poll never took its own) is handed back
+/// the first times it is received, so that its owner's poll can still take it, and deleted after that.
+/// </para>
 /// </remarks>
 internal sealed partial class SqsReplyQueueSource : IInterruptibleMessageSource
 {
-    /// <summary>The attribute that marks a wake-up message; its value names the source that sent it.</summary>
+    /// <summary>The attribute that marks a wake-up message; its value names the receiver and the interruption that sent it.</summary>
     public const string WakeAttribute = "AsyncMcpWake";
 
     private const int ForeignWakeHandBacks = 2;
+    private static readonly TimeSpan s_wakeSearch = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan s_wakeSearchWait = TimeSpan.FromSeconds(1);
 
     private readonly IAmazonSQS _sqs;
     private readonly string _queueUrl;
-    private readonly IMessageSource _inner;
+    private readonly SqsMessageSource _inner;
     private readonly ILogger _logger;
     private readonly string _owner = Guid.NewGuid().ToString("N");
     private readonly Lock _gate = new();
     private TaskCompletionSource? _receiving;
+    private string? _wake;
+    private int _wakes;
     private bool _interruptPending;
 
-    public SqsReplyQueueSource(IAmazonSQS sqs, string queueUrl, IMessageSource inner, ILogger? logger = null)
+    public SqsReplyQueueSource(IAmazonSQS sqs, string queueUrl, SqsMessageSource inner, ILogger? logger = null)
     {
         _sqs = sqs;
         _queueUrl = queueUrl;
@@ -58,27 +70,27 @@ internal sealed partial class SqsReplyQueueSource : IInterruptibleMessageSource
             }
 
             receiving = _receiving = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _wake = null;
         }
 
         try
         {
-            var messages = await _inner.ReceiveAsync(maxMessages, cancellationToken).ConfigureAwait(false);
-            if (!messages.Any(m => m.Attributes.ContainsKey(WakeAttribute)))
+            var kept = new List<IInboundMessage>();
+            var woken = await ReceiveIntoAsync(kept, maxMessages, null, cancellationToken).ConfigureAwait(false);
+            var searching = Stopwatch.StartNew();
+            while (true)
             {
-                return messages;
-            }
+                lock (_gate)
+                {
+                    // Done unless an interruption sent a wake-up that has not come back yet, and there is time to look for it.
+                    if (woken || _wake is null || searching.Elapsed >= s_wakeSearch)
+                    {
+                        _receiving = null;
+                        break;
+                    }
+                }
 
-            var kept = new List<IInboundMessage>(messages.Count);
-            foreach (var message in messages)
-            {
-                if (message.Attributes.TryGetValue(WakeAttribute, out var owner))
-                {
-                    await SettleWakeAsync(message, owner).ConfigureAwait(false);
-                }
-                else
-                {
-                    kept.Add(message);
-                }
+                woken = await ReceiveIntoAsync(kept, Math.Max(1, maxMessages - kept.Count), s_wakeSearchWait, cancellationToken).ConfigureAwait(false);
             }
 
             return kept;
@@ -91,6 +103,8 @@ internal sealed partial class SqsReplyQueueSource : IInterruptibleMessageSource
                 {
                     _receiving = null;
                 }
+
+                _wake = null;
             }
 
             receiving.TrySetResult();
@@ -100,6 +114,7 @@ internal sealed partial class SqsReplyQueueSource : IInterruptibleMessageSource
     public async Task InterruptAsync(CancellationToken cancellationToken)
     {
         Task receiving;
+        string wake;
         lock (_gate)
         {
             if (_receiving is null)
@@ -109,29 +124,70 @@ internal sealed partial class SqsReplyQueueSource : IInterruptibleMessageSource
             }
 
             receiving = _receiving.Task;
+            if (_wake is not null)
+            {
+                // Already interrupted: one wake-up per receive.
+                wake = string.Empty;
+            }
+            else
+            {
+                wake = _wake = _owner + "/" + (++_wakes).ToString(CultureInfo.InvariantCulture);
+            }
         }
 
-        var wake = new SendMessageRequest
+        if (wake.Length > 0)
         {
-            QueueUrl = _queueUrl,
-            MessageBody = "{}",
-            MessageAttributes = new() { [WakeAttribute] = new MessageAttributeValue { DataType = "String", StringValue = _owner } },
-        };
-        if (_queueUrl.EndsWith(".fifo", StringComparison.Ordinal))
-        {
-            wake.MessageGroupId = "asyncmcp-wake-" + _owner;
-            wake.MessageDeduplicationId = Guid.NewGuid().ToString("N");
+            var request = new SendMessageRequest
+            {
+                QueueUrl = _queueUrl,
+                MessageBody = "{}",
+                MessageAttributes = new() { [WakeAttribute] = new MessageAttributeValue { DataType = "String", StringValue = wake } },
+            };
+            if (_queueUrl.EndsWith(".fifo", StringComparison.Ordinal))
+            {
+                request.MessageGroupId = "asyncmcp-wake-" + _owner;
+                request.MessageDeduplicationId = Guid.NewGuid().ToString("N");
+            }
+
+            await _sqs.SendMessageAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        await _sqs.SendMessageAsync(wake, cancellationToken).ConfigureAwait(false);
         await receiving.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task SettleWakeAsync(IInboundMessage message, string owner)
+    /// <summary>Receives, settles the wake-ups among the messages, keeps the rest; whether this receive's own wake-up came.</summary>
+    private async Task<bool> ReceiveIntoAsync(List<IInboundMessage> kept, int maxMessages, TimeSpan? waitTime, CancellationToken cancellationToken)
+    {
+        var messages = waitTime is { } wait
+            ? await _inner.ReceiveAsync(maxMessages, wait, cancellationToken).ConfigureAwait(false)
+            : await _inner.ReceiveAsync(maxMessages, cancellationToken).ConfigureAwait(false);
+        var woken = false;
+        foreach (var message in messages)
+        {
+            if (!message.Attributes.TryGetValue(WakeAttribute, out var wake))
+            {
+                kept.Add(message);
+                continue;
+            }
+
+            string? current;
+            lock (_gate)
+            {
+                current = _wake;
+            }
+
+            woken |= wake == current;
+            await SettleWakeAsync(message, own: wake.StartsWith(_owner + "/", StringComparison.Ordinal)).ConfigureAwait(false);
+        }
+
+        return woken;
+    }
+
+    private async Task SettleWakeAsync(IInboundMessage message, bool own)
     {
         try
         {
-            if (owner != _owner && message.ReceiveCount <= ForeignWakeHandBacks)
+            if (!own && message.ReceiveCount <= ForeignWakeHandBacks)
             {
                 await message.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
             }

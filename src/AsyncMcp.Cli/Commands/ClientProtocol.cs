@@ -58,7 +58,7 @@ internal sealed class ClientProtocol
             // The SDK's own Streamable HTTP transport: the server answers (or refuses) the probe itself.
             if (initializeOnly)
             {
-                throw new CliUsageException($"--initialize-only applies to --transport sqs, sns-sqs and webhook (the transport is hybrid){settings.Origin(TransportSettings.InitializeOnly)}.");
+                throw new CliUsageException($"--initialize-only{settings.Origin(TransportSettings.InitializeOnly)} applies to --transport sqs, sns-sqs and webhook (the transport is hybrid).");
             }
 
             return new ClientProtocol(requested, answerDiscoverLocally: false, initializeRevision: null);
