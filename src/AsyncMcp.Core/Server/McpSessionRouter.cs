@@ -689,6 +689,13 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         // A session that is answering is not idle: a long tool must not be followed by an immediate expiry.
         session.Touch(_time.GetUtcNow());
         address ??= session.ReplyAddress;
+        if (message is JsonRpcResponse initializeAnswer && session.InitializeKey is { } initializeKey && _pending.Find(initializeKey, initializeAnswer.Id) is not null)
+        {
+            // The answer that opens the session is where the server says what it understands beyond MCP, whatever
+            // serves the session (an McpServer, or a bridge forwarding another server's answer).
+            SessionCloseSupport.Declare(initializeAnswer);
+        }
+
         var answeredId = message switch
         {
             JsonRpcResponse response => response.Id,

@@ -94,6 +94,7 @@ public sealed class WebhookClientTransport : IClientTransport
                 WebhookMcpMessaging.System)
             {
                 OwnedResources = resources,
+                SessionCloseUnderstoodByAnyServer = true, // the close goes as an HTTP DELETE, which every webhook server (asyncmcp's too) understands
             };
             transport.Start();
             return transport;
