@@ -8,6 +8,8 @@ namespace AsyncMcp.Aws.Tests;
 /// <summary>Speaks to a server at the wire level with plain SQS calls, as a foreign client would.</summary>
 public sealed class RawSqsPeer(IAmazonSQS sqs, string requestQueueUrl, string responseQueueUrl)
 {
+    private readonly Queue<Message> _received = new();
+
     public string ResponseQueueUrl => responseQueueUrl;
 
     public string ClientId { get; } = "raw-" + Guid.NewGuid().ToString("N")[..8];
@@ -63,12 +65,23 @@ public sealed class RawSqsPeer(IAmazonSQS sqs, string requestQueueUrl, string re
         return new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = "initialize", ["params"] = parameters }.ToJsonString();
     }
 
-    /// <summary>Receives (and deletes) replies until one matches, failing after the timeout.</summary>
+    /// <summary>
+    /// Receives (and deletes) replies until one matches, failing after the timeout. Replies that came in the same batch
+    /// after the match are kept for the next call, so that several replies arriving together are not lost.
+    /// </summary>
     public async Task<Message> ReceiveAsync(Func<Message, bool> match, int timeoutSeconds = 30)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
         while (true)
         {
+            while (_received.TryDequeue(out var kept))
+            {
+                if (match(kept))
+                {
+                    return kept;
+                }
+            }
+
             ReceiveMessageResponse response;
             try
             {
@@ -84,10 +97,7 @@ public sealed class RawSqsPeer(IAmazonSQS sqs, string requestQueueUrl, string re
             foreach (var message in response.Messages ?? [])
             {
                 await sqs.DeleteMessageAsync(responseQueueUrl, message.ReceiptHandle);
-                if (match(message))
-                {
-                    return message;
-                }
+                _received.Enqueue(message);
             }
         }
     }
@@ -95,29 +105,18 @@ public sealed class RawSqsPeer(IAmazonSQS sqs, string requestQueueUrl, string re
     /// <summary>Receives (and deletes) replies until <paramref name="count"/> of them match, failing after the timeout.</summary>
     public async Task<List<Message>> ReceiveManyAsync(int count, Func<Message, bool> match, int timeoutSeconds = 30)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(timeoutSeconds);
         var matched = new List<Message>();
         while (matched.Count < count)
         {
-            ReceiveMessageResponse response;
+            var left = (int)Math.Ceiling((deadline - DateTimeOffset.UtcNow).TotalSeconds);
             try
             {
-                response = await sqs.ReceiveMessageAsync(
-                    new ReceiveMessageRequest { QueueUrl = responseQueueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 1, MessageAttributeNames = ["All"] },
-                    cts.Token);
+                matched.Add(await ReceiveAsync(match, Math.Max(left, 1)));
             }
-            catch (OperationCanceledException)
+            catch (Xunit.Sdk.XunitException)
             {
                 throw new Xunit.Sdk.XunitException($"{matched.Count} of {count} matching replies arrived on {responseQueueUrl} within {timeoutSeconds} s.");
-            }
-
-            foreach (var message in response.Messages ?? [])
-            {
-                await sqs.DeleteMessageAsync(responseQueueUrl, message.ReceiptHandle);
-                if (match(message))
-                {
-                    matched.Add(message);
-                }
             }
         }
 

@@ -314,6 +314,23 @@ public sealed class MessageDispatcherTests
     }
 
     [Fact]
+    public async Task The_answer_to_initialize_declares_that_the_server_understands_the_session_close_and_later_answers_do_not()
+    {
+        var (router, sink, _, _) = Create();
+        await using var _ = router;
+        var init = Initialize();
+        await router.DispatchAsync(init);
+        var (_, answer) = await sink.NextAsync();
+        Assert.True((bool?)JsonNode.Parse(answer.Body)!["result"]!["_meta"]![WireMethods.SessionCloseDeclaration]);
+
+        var sessionId = answer.Attributes[WireAttributes.SessionId];
+        await router.DispatchAsync(new FakeInboundMessage("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", new() { [WireAttributes.SessionId] = sessionId }));
+        await router.DispatchAsync(Call(sessionId, 2, "fast"));
+        var (_, result) = await sink.NextAsync();
+        Assert.Null(JsonNode.Parse(result.Body)!["result"]!["_meta"]?[WireMethods.SessionCloseDeclaration]);
+    }
+
+    [Fact]
     public async Task A_close_message_ends_the_session()
     {
         var (router, sink, _, _) = Create();

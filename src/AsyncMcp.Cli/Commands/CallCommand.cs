@@ -21,7 +21,10 @@ internal static class CallCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on standard output (for scripts) instead of text and a progress bar." };
-        var protocol = new Option<string?>("--protocol-version") { Description = "The MCP protocol revision to ask for (default: the SDK's, which falls back to initialize)." };
+        var protocol = new Option<string?>("--protocol-version")
+        {
+            Description = "The MCP protocol revision to ask for: 2026-07-28 (strict), or a revision with the initialize handshake (a server answering an older one we support is accepted). Default: 2026-07-28 with a fallback to initialize.",
+        };
         var timeout = new Option<int>("--timeout")
         {
             Description = "Seconds to wait for the server: to connect, then for the answer (a progress notice from the server restarts the wait); 0 waits for ever.",
@@ -42,6 +45,7 @@ internal static class CallCommand
             var settings = TransportSettings.Read(cli, client: true);
             var toolArguments = ParseArguments(cli.Get(arguments) ?? []);
             var asJson = cli.Get(json);
+            var connection = ClientProtocol.Read(cli, settings.Transport, protocol);
             var seconds = cli.Get(timeout);
             if (seconds < 0 || seconds > 86_400)
             {
@@ -52,14 +56,11 @@ internal static class CallCommand
             using var answerWait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var progress = new CallProgress(() => answerWait.CancelAfter(wait));
             using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose, longRunning: false);
-            var (transports, owned) = await settings.ClientTransportsAsync(loggerFactory, cancellationToken);
+            var (transports, owned) = await settings.ClientTransportsAsync(loggerFactory, cancellationToken, connection);
             using var ownedScope = owned;
-            var clientOptions = new McpClientOptions
-            {
-                ProtocolVersion = cli.Get(protocol),
-                InitializationTimeout = wait,
-                Handlers = new McpClientHandlers { NotificationHandlers = [progress.Handler] },
-            };
+            var clientOptions = connection.CreateClientOptions();
+            clientOptions.InitializationTimeout = wait;
+            clientOptions.Handlers = new McpClientHandlers { NotificationHandlers = [progress.Handler] };
             McpClient client;
             try
             {

@@ -35,6 +35,7 @@ internal sealed class CliSettings
         ["--webhook-tool"] = "ASYNCMCP_WEBHOOK_TOOLS",
         ["--allow-loopback-webhooks"] = "ASYNCMCP_ALLOW_LOOPBACK_WEBHOOKS",
         ["--allow-private-webhooks"] = "ASYNCMCP_ALLOW_PRIVATE_WEBHOOKS",
+        ["--initialize-only"] = "ASYNCMCP_INITIALIZE_ONLY",
         ["--endpoint-url"] = "AWS_ENDPOINT_URL",
         ["--region"] = "AWS_REGION",
     };

@@ -89,6 +89,11 @@ internal static partial class TransportSettings
         DefaultValueFactory = _ => true,
     };
 
+    public static readonly Option<bool> InitializeOnly = new("--initialize-only")
+    {
+        Description = "Clients: the server knows only the initialize handshake (asyncmcp's Python servers): skip the server/discover probe and its 5 s wait.",
+    };
+
     public static readonly Option<string?> EndpointUrl = new("--endpoint-url")
     {
         Description = "The SQS and SNS endpoint (a local emulator, say); unset for AWS.",
@@ -128,6 +133,11 @@ internal static partial class TransportSettings
         }
 
         command.Options.Add(RawDelivery);
+        if (client)
+        {
+            command.Options.Add(InitializeOnly);
+        }
+
         command.Options.Add(EndpointUrl);
         command.Options.Add(Region);
         command.Options.Add(Verbose);
@@ -375,14 +385,21 @@ internal static partial class TransportSettings
 
         /// <summary>
         /// Makes a factory of client transports (one per session) for the chosen transport; the AWS clients it may
-        /// need are returned for the caller to dispose.
+        /// need are returned for the caller to dispose. <paramref name="protocol"/> configures the AsyncMcp transports.
         /// </summary>
-        public async Task<(Func<IClientTransport> Create, IDisposable? Owned)> ClientTransportsAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        public async Task<(Func<IClientTransport> Create, IDisposable? Owned)> ClientTransportsAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken, ClientProtocol? protocol = null)
         {
+            T Configured<T>(T options)
+                where T : AsyncMcp.Client.AsyncMcpClientTransportOptions
+            {
+                protocol?.Configure(options);
+                return options;
+            }
+
             switch (Transport)
             {
                 case "webhook":
-                    return (() => new WebhookClientTransport(new WebhookClientTransportOptions { ServerUrl = ServerUrl, Security = Security }, loggerFactory), null);
+                    return (() => new WebhookClientTransport(Configured(new WebhookClientTransportOptions { ServerUrl = ServerUrl, Security = Security }), loggerFactory), null);
                 case "hybrid":
                     return (() => new HybridClientTransport(new HybridClientTransportOptions { Endpoint = ServerUrl, Security = Security }, loggerFactory), null);
                 case "sns-sqs":
@@ -395,8 +412,7 @@ internal static partial class TransportSettings
                         var serverTopicArn = await TopicArnAsync(provisioner, ServerTopic!, cancellationToken).ConfigureAwait(false);
                         var clientTopicArn = await TopicArnAsync(provisioner, ClientTopic!, cancellationToken).ConfigureAwait(false);
                         var clientQueueUrl = await SubscribedQueueUrlAsync(provisioner, clientTopicArn, ClientQueue!, cancellationToken).ConfigureAwait(false);
-                        var options = new SnsSqsClientTransportOptions { ServerTopicArn = serverTopicArn, ClientTopicArn = clientTopicArn, ClientQueueUrl = clientQueueUrl };
-                        return (() => new SnsSqsClientTransport(snsSqs, sns, options, loggerFactory), clients);
+                        return (() => new SnsSqsClientTransport(snsSqs, sns, Configured(new SnsSqsClientTransportOptions { ServerTopicArn = serverTopicArn, ClientTopicArn = clientTopicArn, ClientQueueUrl = clientQueueUrl }), loggerFactory), clients);
                     }
                     catch
                     {
@@ -411,7 +427,7 @@ internal static partial class TransportSettings
                         var requestQueueUrl = await QueueUrlAsync(sqs, RequestQueue!, cancellationToken).ConfigureAwait(false);
                         await RequireQueueAsync(sqs, requestQueueUrl, TransportSettings.RequestQueue, cancellationToken).ConfigureAwait(false);
                         var responseQueueUrl = await QueueUrlAsync(sqs, ResponseQueue!, cancellationToken).ConfigureAwait(false);
-                        return (() => new SqsClientTransport(sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }, loggerFactory), sqs);
+                        return (() => new SqsClientTransport(sqs, Configured(new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }), loggerFactory), sqs);
                     }
                     catch
                     {

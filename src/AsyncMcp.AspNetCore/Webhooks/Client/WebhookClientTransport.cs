@@ -73,12 +73,14 @@ public sealed class WebhookClientTransport : IClientTransport
 
             var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
             resources.Add(http);
-            var sink = new AgreedVersionSink(new WebhookHttpSink(http, signer, _options.RequestTimeout)
+            // X-Protocol-Version follows the ProtocolVersion attribute, which names only an agreed revision: initialize goes
+            // without it, so a server that checks the header before reading the body (asyncmcp's) does not refuse the handshake.
+            var sink = new WebhookHttpSink(http, signer, _options.RequestTimeout)
             {
                 // Bad input is answered at once with a JSON-RPC error: hand it to the session like any reply, so the
                 // caller's request fails with it instead of waiting.
                 OnRefused = (message, status, body) => DeliverRefusal(source, message, status, body),
-            });
+            };
 
             var transport = new AsyncMcpClientSessionTransport(
                 _options.Name,
@@ -94,6 +96,7 @@ public sealed class WebhookClientTransport : IClientTransport
                 WebhookMcpMessaging.System)
             {
                 OwnedResources = resources,
+                SessionCloseUnderstoodByAnyServer = true, // the close goes as an HTTP DELETE, which every webhook server (asyncmcp's too) understands
             };
             transport.Start();
             return transport;
