@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using AsyncMcp.Proxy.Bridging;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol;
@@ -31,6 +32,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
     private readonly byte[]? _token;
     private readonly TimeProvider _time;
     private readonly ITimer _expiry;
+    private readonly PerRequestForwarder _perRequest;
     private int _disposed;
 
     /// <summary>Creates the front.</summary>
@@ -51,6 +53,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         _token = options.BearerToken is null ? null : Encoding.UTF8.GetBytes(options.BearerToken);
         _time = timeProvider ?? TimeProvider.System;
         var period = TimeSpan.FromTicks(Math.Clamp(options.SessionIdleTimeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        _perRequest = new PerRequestForwarder(connectBack, _loggerFactory);
         _expiry = _time.CreateTimer(static state => ((StreamableHttpProxy)state!).ExpireIdleSessions(), this, period, period);
     }
 
@@ -137,6 +140,19 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         }
 
         var id = message is JsonRpcMessageWithId withId ? withId.Id : default;
+        var version = request.Headers[RevisionChecks.ProtocolVersionHeader].ToString();
+        if ((RevisionChecks.CheckVersionHeader(version) ?? RevisionChecks.CheckEnvelope(version, message)) is { } refused)
+        {
+            await ErrorAsync(context, StatusCodes.Status400BadRequest, id, refused).ConfigureAwait(false);
+            return;
+        }
+
+        if (RevisionChecks.IsPerRequest(version))
+        {
+            await PerRequestPostAsync(context, message, version, id).ConfigureAwait(false);
+            return;
+        }
+
         var sessionId = request.Headers[SessionHeader].ToString();
         ProxySession? session;
         if (string.IsNullOrEmpty(sessionId))
@@ -163,9 +179,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         context.Response.Headers[SessionHeader] = session.Id;
         if (message is JsonRpcRequest)
         {
-            context.Response.ContentType = "text/event-stream";
-            context.Response.Headers.CacheControl = "no-cache,no-store";
-            context.Response.Headers.ContentEncoding = "identity";
+            InitializeSseResponse(context);
         }
 
         // A request in flight keeps its session in use however long it runs: idle expiry must not cut off a slow
@@ -186,6 +200,33 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
             context.Response.ContentType = null;
             context.Response.StatusCode = StatusCodes.Status202Accepted;
         }
+    }
+
+    /// <summary>
+    /// A POST of a revision without sessions (2026-07-28): checked as the SDK's endpoint checks it, then answered on its
+    /// own stream through the connection those requests share.
+    /// </summary>
+    private async Task PerRequestPostAsync(HttpContext context, JsonRpcMessage message, string version, RequestId id)
+    {
+        if ((RevisionChecks.CheckMethodHeaders(context.Request, message) ?? _perRequest.ParamHeaders.Check(context.Request, message)) is { } mismatch)
+        {
+            await ErrorAsync(context, StatusCodes.Status400BadRequest, id, McpErrorCode.HeaderMismatch, mismatch).ConfigureAwait(false);
+            return;
+        }
+
+        if (RevisionChecks.CheckRequiredMeta(version, message) is { } missing)
+        {
+            await ErrorAsync(context, StatusCodes.Status400BadRequest, id, missing).ConfigureAwait(false);
+            return;
+        }
+
+        if (RevisionChecks.IsRemovedMethod(message))
+        {
+            await ErrorAsync(context, StatusCodes.Status404NotFound, id, McpErrorCode.MethodNotFound, $"Method '{((JsonRpcRequest)message).Method}' is not available on protocol version '{version}'.").ConfigureAwait(false);
+            return;
+        }
+
+        await _perRequest.HandlePostAsync(context, message, version).ConfigureAwait(false);
     }
 
     private async Task<ProxySession?> StartSessionAsync(HttpContext context, RequestId id)
@@ -235,6 +276,11 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
     private async Task GetAsync(HttpContext context)
     {
+        if (await RefusedWithoutSessionsAsync(context).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (!_sessions.TryGetValue(context.Request.Headers[SessionHeader].ToString(), out var session))
         {
             await ErrorAsync(context, StatusCodes.Status404NotFound, default, McpErrorCode.InvalidRequest, "Session not found.").ConfigureAwait(false);
@@ -273,6 +319,11 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
     private async Task DeleteAsync(HttpContext context)
     {
+        if (await RefusedWithoutSessionsAsync(context).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (!_sessions.TryRemove(context.Request.Headers[SessionHeader].ToString(), out var session))
         {
             await ErrorAsync(context, StatusCodes.Status404NotFound, default, McpErrorCode.InvalidRequest, "Session not found.").ConfigureAwait(false);
@@ -281,6 +332,26 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
         await session.StopAsync().ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status200OK;
+    }
+
+    /// <summary>GET and DELETE belong to sessions: a revision without them (or an unknown one) is refused, as the SDK's endpoint refuses it.</summary>
+    private static async Task<bool> RefusedWithoutSessionsAsync(HttpContext context)
+    {
+        var version = context.Request.Headers[RevisionChecks.ProtocolVersionHeader].ToString();
+        if (RevisionChecks.CheckVersionHeader(version) is { } unknown)
+        {
+            await ErrorAsync(context, StatusCodes.Status400BadRequest, default, unknown).ConfigureAwait(false);
+            return true;
+        }
+
+        if (!RevisionChecks.IsPerRequest(version))
+        {
+            return false;
+        }
+
+        context.Response.Headers.Allow = HttpMethods.Post;
+        await ErrorAsync(context, StatusCodes.Status405MethodNotAllowed, default, McpErrorCode.InvalidRequest, $"Method Not Allowed: {context.Request.Method} is not part of protocol version '{version}' (it has no sessions); use POST.").ConfigureAwait(false);
+        return true;
     }
 
     private void ExpireIdleSessions()
@@ -343,12 +414,25 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
     private static bool IsJsonContent(string? contentType) =>
         contentType is not null && contentType.Split(';')[0].Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase);
 
-    private static async Task ErrorAsync(HttpContext context, int status, RequestId id, McpErrorCode code, string message)
+    private static Task ErrorAsync(HttpContext context, int status, RequestId id, McpErrorCode code, string message) =>
+        ErrorAsync(context, status, id, new JsonRpcErrorDetail { Code = (int)code, Message = message });
+
+    private static async Task ErrorAsync(HttpContext context, int status, RequestId id, JsonRpcErrorDetail detail)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        var error = new JsonRpcError { Id = id, Error = new JsonRpcErrorDetail { Code = (int)code, Message = message } };
+        var error = new JsonRpcError { Id = id, Error = detail };
         await context.Response.WriteAsync(JsonSerializer.Serialize(error, s_json.GetTypeInfo(typeof(JsonRpcMessage))), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The headers of a response that streams SSE, unbuffered, as the SDK's endpoint sends them.</summary>
+    internal static void InitializeSseResponse(HttpContext context)
+    {
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache,no-store";
+        context.Response.Headers.ContentEncoding = "identity";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
 
     /// <inheritdoc />
@@ -360,6 +444,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         }
 
         await _expiry.DisposeAsync().ConfigureAwait(false);
+        await _perRequest.DisposeAsync().ConfigureAwait(false);
         foreach (var session in _sessions.Values)
         {
             await session.StopAsync().ConfigureAwait(false);
