@@ -105,6 +105,58 @@ public sealed class StreamableHttpProxyTests
         await backs.WaitForAllClosedAsync(TimeSpan.FromSeconds(30));
     }
 
+    [Theory(Timeout = 120_000)]
+    [InlineData("2025-11-25")]
+    [InlineData("2026-07-28")]
+    public async Task A_client_without_a_GET_stream_answers_sampling_and_elicitation_asked_on_its_call(string protocolVersion)
+    {
+        // The implicit form (the tool awaits the client) and the explicit one (an input_required result, then a retry).
+        var implicitTool = McpServerTool.Create(
+            async (McpServer server, CancellationToken ct) =>
+            {
+                var sampled = await server.SampleAsync(new CreateMessageRequestParams { Messages = [new SamplingMessage { Role = Role.User, Content = [new TextContentBlock { Text = "ping" }] }], MaxTokens = 10 }, ct);
+                var elicited = await server.ElicitAsync(new ElicitRequestParams { Message = "name?", RequestedSchema = new() { Properties = new Dictionary<string, ElicitRequestParams.PrimitiveSchemaDefinition> { ["name"] = new ElicitRequestParams.StringSchema() } } }, ct);
+                return $"{((TextContentBlock)sampled.Content[0]).Text} {elicited.Content!["name"].GetString()}";
+            },
+            new() { Name = "ask" });
+        var explicitTool = McpServerTool.Create(
+            (RequestContext<CallToolRequestParams> context) =>
+            {
+                if (context.Params?.InputResponses is { } answers && answers.TryGetValue("name", out var name) && answers.TryGetValue("model", out var model))
+                {
+                    return $"{((TextContentBlock)model.Deserialize(InputResponse.CreateMessageResultJsonTypeInfo)!.Content[0]).Text} {name.Deserialize(InputResponse.ElicitResultJsonTypeInfo)!.Content!["name"].GetString()}";
+                }
+
+                throw new InputRequiredException(new Dictionary<string, InputRequest>
+                {
+                    ["model"] = InputRequest.ForSampling(new CreateMessageRequestParams { Messages = [new SamplingMessage { Role = Role.User, Content = [new TextContentBlock { Text = "ping" }] }], MaxTokens = 10 }),
+                    ["name"] = InputRequest.ForElicitation(new ElicitRequestParams { Message = "name?", RequestedSchema = new() { Properties = new Dictionary<string, ElicitRequestParams.PrimitiveSchemaDefinition> { ["name"] = new ElicitRequestParams.StringSchema() } } }),
+                });
+            },
+            new() { Name = "ask_explicitly" });
+        await using var backs = new PipeServers(implicitTool, explicitTool);
+        await using var proxy = new StreamableHttpProxy(backs.ConnectAsync, new StreamableHttpProxyOptions());
+        await using var app = await StartAsync(proxy);
+        var options = new McpClientOptions
+        {
+            ProtocolVersion = protocolVersion,
+            Handlers = new()
+            {
+                SamplingHandler = (_, _, _) => ValueTask.FromResult(new CreateMessageResult { Model = "m", Role = Role.Assistant, Content = [new TextContentBlock { Text = "pong" }] }),
+                ElicitationHandler = (_, _) => ValueTask.FromResult(new ElicitResult { Action = "accept", Content = new Dictionary<string, System.Text.Json.JsonElement> { ["name"] = System.Text.Json.JsonSerializer.SerializeToElement("Ada") } }),
+            },
+        };
+
+        // No GET stream: what the server asks must come on the stream of the POST that is waiting for the tool.
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new() { Endpoint = new Uri(Address(app) + "/mcp"), TransportMode = HttpTransportMode.StreamableHttp, EnableStandaloneGetStream = false }), options, cancellationToken: TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("pong Ada", ((TextContentBlock)(await client.CallToolAsync("ask", cancellationToken: timeout.Token)).Content[0]).Text);
+        Assert.Equal("pong Ada", ((TextContentBlock)(await client.CallToolAsync("ask_explicitly", cancellationToken: timeout.Token)).Content[0]).Text);
+        Assert.Equal(protocolVersion, client.NegotiatedProtocolVersion);
+    }
+
     private static async Task<WebApplication> StartAsync(StreamableHttpProxy proxy)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -120,7 +172,7 @@ public sealed class StreamableHttpProxyTests
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
 
     /// <summary>Back connections to in-process servers, one per session, each on a pair of in-memory pipes.</summary>
-    private sealed class PipeServers(McpServerTool tool) : IAsyncDisposable
+    private sealed class PipeServers(params McpServerTool[] tools) : IAsyncDisposable
     {
         private readonly List<(Task Run, CancellationTokenSource Stop, TaskCompletionSource Closed)> _servers = [];
 
@@ -129,7 +181,7 @@ public sealed class StreamableHttpProxyTests
             var toServer = new Pipe();
             var toClient = new Pipe();
             var serverTransport = new StreamServerTransport(toServer.Reader.AsStream(), toClient.Writer.AsStream());
-            var server = McpServer.Create(serverTransport, new McpServerOptions { ToolCollection = [tool] });
+            var server = McpServer.Create(serverTransport, new McpServerOptions { ToolCollection = [.. tools] });
             var stop = new CancellationTokenSource();
             var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_servers)
