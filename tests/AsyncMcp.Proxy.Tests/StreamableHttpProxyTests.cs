@@ -73,6 +73,39 @@ public sealed class StreamableHttpProxyTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task A_session_whose_client_dropped_its_GET_stream_closes_after_the_abandoned_timeout_and_others_keep_the_idle_timeout()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var backs = new PipeServers(McpServerTool.Create(() => "pong", new() { Name = "ping" }));
+        await using var proxy = new StreamableHttpProxy(backs.ConnectAsync, new StreamableHttpProxyOptions { SessionIdleTimeout = TimeSpan.FromMinutes(30), AbandonedSessionTimeout = TimeSpan.FromSeconds(10) }, timeProvider: clock);
+        await using var app = await StartAsync(proxy);
+        var endpoint = new Uri(Address(app) + "/mcp");
+
+        // One client without a GET stream, one with: both leave without DELETE, as the MCP Inspector CLI does.
+        var quiet = await McpClient.CreateAsync(new HttpClientTransport(new() { Endpoint = endpoint, TransportMode = HttpTransportMode.StreamableHttp, EnableStandaloneGetStream = false, OwnsSession = false }), new() { ProtocolVersion = "2025-11-25" }, cancellationToken: TestContext.Current.CancellationToken);
+        var gone = await McpClient.CreateAsync(new HttpClientTransport(new() { Endpoint = endpoint, TransportMode = HttpTransportMode.StreamableHttp, OwnsSession = false }), new() { ProtocolVersion = "2025-11-25" }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("pong", ((TextContentBlock)(await gone.CallToolAsync("ping", cancellationToken: TestContext.Current.CancellationToken)).Content[0]).Text);
+        var quietSession = quiet.SessionId!;
+        await gone.DisposeAsync();
+
+        // Past the abandoned timeout (the sweep runs on the fake clock): only the session whose GET stream dropped closes.
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            wait.CancelAfter(TimeSpan.FromSeconds(30));
+            while (proxy.SessionCount > 1)
+            {
+                clock.Advance(TimeSpan.FromSeconds(3));
+                await Task.Delay(20, wait.Token);
+            }
+        }
+
+        Assert.Equal(1, proxy.SessionCount);
+        Assert.Equal("pong", ((TextContentBlock)(await quiet.CallToolAsync("ping", cancellationToken: TestContext.Current.CancellationToken)).Content[0]).Text);
+        Assert.Equal(quietSession, quiet.SessionId);
+        await quiet.DisposeAsync();
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task Closing_a_session_ends_its_requests_in_flight_and_its_back_connection()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

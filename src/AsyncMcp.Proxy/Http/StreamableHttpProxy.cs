@@ -52,7 +52,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         _logger = _loggerFactory.CreateLogger<StreamableHttpProxy>();
         _token = options.BearerToken is null ? null : Encoding.UTF8.GetBytes(options.BearerToken);
         _time = timeProvider ?? TimeProvider.System;
-        var period = TimeSpan.FromTicks(Math.Clamp(options.SessionIdleTimeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        var period = TimeSpan.FromTicks(Math.Clamp(Math.Min(options.SessionIdleTimeout.Ticks, options.AbandonedSessionTimeout.Ticks) / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(30).Ticks));
         _perRequest = new PerRequestForwarder(connectBack, _loggerFactory);
         _expiry = _time.CreateTimer(static state => ((StreamableHttpProxy)state!).ExpireIdleSessions(), this, period, period);
     }
@@ -313,6 +313,13 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         }
         finally
         {
+            if (context.RequestAborted.IsCancellationRequested && !session.Stopping.IsCancellationRequested)
+            {
+                // The client closed its GET stream, most likely by exiting (the MCP Inspector CLI never sends DELETE);
+                // the SDK's transport takes no second GET stream, so the session is now kept only while it is used.
+                session.GetStreamDropped = true;
+            }
+
             session.EndUse(_time.GetUtcNow());
         }
     }
@@ -369,13 +376,24 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
     private void ExpireIdleSessionsCore()
     {
-        var cutoff = _time.GetUtcNow() - _options.SessionIdleTimeout;
+        var now = _time.GetUtcNow();
         foreach (var session in _sessions.Values)
         {
             // A session with a request in flight or its GET stream open is in use even when the client sends nothing.
-            if (session.LastActivity < cutoff && !session.IsInUse && _sessions.TryRemove(new KeyValuePair<string, ProxySession>(session.Id, session)))
+            // One whose client dropped its GET stream is closed after the (short) abandoned timeout instead of the idle
+            // one: its child process behind the server would otherwise count against the server's session limit.
+            var limit = session.GetStreamDropped ? _options.AbandonedSessionTimeout : _options.SessionIdleTimeout;
+            if (session.LastActivity < now - limit && !session.IsInUse && _sessions.TryRemove(new KeyValuePair<string, ProxySession>(session.Id, session)))
             {
-                LogSessionExpired(session.Id, _options.SessionIdleTimeout.TotalSeconds);
+                if (session.GetStreamDropped)
+                {
+                    LogSessionAbandoned(session.Id, limit.TotalSeconds);
+                }
+                else
+                {
+                    LogSessionExpired(session.Id, limit.TotalSeconds);
+                }
+
                 _ = session.StopAsync();
             }
         }
@@ -471,6 +489,9 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP session {SessionId} was closed after {IdleSeconds:F0} s without requests.")]
     private partial void LogSessionExpired(string sessionId, double idleSeconds);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "HTTP session {SessionId} was closed {IdleSeconds:F0} s after its client dropped its GET stream and went quiet (the client has gone).")]
+    private partial void LogSessionAbandoned(string sessionId, double idleSeconds);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP session {SessionId} ended.")]
     private partial void LogSessionEnded(string sessionId);
 
@@ -485,6 +506,9 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
         /// <summary>Whether a request is in flight or a GET stream open: then the session is in use even when the client sends nothing.</summary>
         public bool IsInUse => Volatile.Read(ref _inUse) != 0;
+
+        /// <summary>Whether the client closed the session's GET stream (the SDK's transport takes no second one).</summary>
+        public volatile bool GetStreamDropped;
 
         public void Touch(DateTimeOffset when) => Interlocked.Exchange(ref _lastActivityTicks, when.UtcTicks);
 
