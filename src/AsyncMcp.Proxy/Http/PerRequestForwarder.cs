@@ -189,6 +189,18 @@ internal sealed partial class PerRequestForwarder : IAsyncDisposable
 
         // The connection is gone: requests still waiting on it are answered, and the next request opens a new one.
         back.IsOpen = false;
+        if (!_disposing.IsCancellationRequested)
+        {
+            try
+            {
+                await back.Transport.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogForwardFailed("(close)", ex.Message);
+            }
+        }
+
         foreach (var exchange in _exchanges.Values.Where(e => e.Back == back).ToArray())
         {
             if (_exchanges.TryRemove(exchange.BackId, out _))

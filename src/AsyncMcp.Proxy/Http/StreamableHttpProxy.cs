@@ -17,7 +17,9 @@ namespace AsyncMcp.Proxy.Http;
 /// The Streamable HTTP front of the proxy: standard MCP clients connect over HTTP, and each HTTP session
 /// (<c>Mcp-Session-Id</c>) is forwarded, unchanged, over a back connection of its own (an AsyncMcp client transport:
 /// SQS, say). Requests are answered on their POST's SSE stream, notifications with 202, the GET stream carries what
-/// the server sends unprompted, and <c>DELETE</c> closes the session and its back connection.
+/// the server sends unprompted, and <c>DELETE</c> closes the session and its back connection. Requests of protocol
+/// revision 2026-07-28, which has no sessions, are checked as the SDK's endpoint checks them and answered each on its
+/// own stream, over one back connection they share.
 /// </summary>
 /// <remarks>Mount with <c>app.Map("/mcp", proxy.HandleAsync)</c>; the HTTP handling per session is the SDK's own <see cref="StreamableHttpServerTransport"/>.</remarks>
 public sealed partial class StreamableHttpProxy : IAsyncDisposable
