@@ -14,8 +14,9 @@ public sealed class AbandonedSessionTests(BridgeEmulator emulator)
     public async Task Inspector_runs_in_a_row_never_exhaust_the_session_limit_of_serve()
     {
         // A limit of 3 instead of the default 32, and 12 runs instead of 100: four times the limit, with no setting
-        // of the proxy touched. Runs come faster than the proxy notices a client has gone, so serve must also make
-        // room by closing the session idle longest; either alone would not keep every run working at any pace.
+        // of the proxy touched. Whichever comes first makes room: the proxy closing the session of an Inspector that
+        // left (10 s after it dropped its GET stream), or serve closing the session idle longest when a new one finds
+        // every place taken (at any pace; ServerBridgeTests drives that one exactly).
         const int limit = 3;
         const int runs = 12;
         var cli = new CliProcess(emulator);
@@ -33,7 +34,6 @@ public sealed class AbandonedSessionTests(BridgeEmulator emulator)
             }
 
             Assert.DoesNotContain("was refused", serve.Output, StringComparison.Ordinal);
-            Assert.Contains("the session idle longest is closed to make room", serve.Output, StringComparison.Ordinal);
         }
         finally
         {

@@ -84,6 +84,10 @@ public sealed class CurrentRevisionChainTests(BridgeEmulator emulator)
     private static McpClientOptions AnsweringClient(string protocolVersion) => new()
     {
         ProtocolVersion = protocolVersion,
+
+        // The first request starts the proxy (stdio front) and serve's child, both .NET processes: on a loaded machine
+        // that can outlast the SDK's 5 s server/discover probe, after which a client pinned to 2026-07-28 gives up.
+        DiscoverProbeTimeout = TimeSpan.FromSeconds(60),
         Handlers = new()
         {
             SamplingHandler = (request, _, _) => ValueTask.FromResult(new CreateMessageResult
