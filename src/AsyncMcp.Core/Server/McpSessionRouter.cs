@@ -394,7 +394,11 @@ public sealed partial class McpSessionRouter : IAsyncDisposable
         if (rpc is JsonRpcNotification { Method: WireMethods.SessionClose })
         {
             await CloseSessionAsync(session, "closed by the client", completeUnanswered: true, stopWaiting: CancellationToken.None).ConfigureAwait(false);
-            await CompleteQuietlyAsync(message, cancellationToken).ConfigureAwait(false);
+
+            // Closing can outlast a server stop (a session's handlers may take a moment to end), which cancels the
+            // routing token: the close message is still deleted, or it would come back to a server without the session.
+            using var settle = new CancellationTokenSource(s_sessionStopTimeout);
+            await CompleteQuietlyAsync(message, settle.Token).ConfigureAwait(false);
             return;
         }
 

@@ -10,8 +10,12 @@ namespace AsyncMcp.Proxy.Bridging;
 /// <summary>
 /// Forwards JSON-RPC messages, unchanged, between the client-facing side of a session and a connection to an MCP
 /// server, in both directions, until either side closes. Nothing is interpreted except routing: an answer (and the
-/// progress of a request) goes back on the transport its request came in on, which for a session-less request
-/// (protocol revision 2026-07-28) is the request's own reply transport.
+/// progress of a request) goes back on the transport its request came in on (its POST's stream on Streamable HTTP;
+/// for a session-less request of protocol revision 2026-07-28, the request's own reply transport). A request the server
+/// sends (sampling, elicitation, roots) goes the same way as the newest tool call in flight, or else the newest request in
+/// flight, since it is asked on behalf of one of them and neither stdio nor the queues say which: a Streamable HTTP
+/// client then gets it on a stream it is reading, as the SDK's own endpoint sends it, without having to open the
+/// optional GET stream.
 /// </summary>
 public static partial class McpMessageBridge
 {
@@ -129,6 +133,7 @@ public static partial class McpMessageBridge
                     JsonRpcResponse response => routes.TakeAnswerRoute(response.Id),
                     JsonRpcError error => routes.TakeAnswerRoute(error.Id),
                     JsonRpcNotification notification => routes.NotificationRoute(notification),
+                    JsonRpcRequest => routes.ServerRequestRoute(),
                     _ => null,
                 } ?? to;
                 message.Context = null;
@@ -281,13 +286,14 @@ public static partial class McpMessageBridge
     /// <summary>Where answers and progress of session-less requests go back.</summary>
     private sealed class Routes
     {
-        private readonly ConcurrentDictionary<RequestId, ITransport> _answers = new();
+        private readonly ConcurrentDictionary<RequestId, InFlight> _answers = new();
         private readonly ConcurrentDictionary<string, ITransport> _progress = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<RequestId, string> _tokens = new();
+        private long _sequence;
 
         public void Remember(JsonRpcRequest request, ITransport related)
         {
-            _answers[request.Id] = related;
+            _answers[request.Id] = new InFlight(related, Interlocked.Increment(ref _sequence), request.Method == RequestMethods.ToolsCall);
             if (ProgressTokens.OfRequest(request.Params) is { } key)
             {
                 _progress[key] = related;
@@ -302,7 +308,22 @@ public static partial class McpMessageBridge
                 _progress.TryRemove(token, out _);
             }
 
-            return _answers.TryRemove(id, out var related) ? related : null;
+            return _answers.TryRemove(id, out var related) ? related.Route : null;
+        }
+
+        /// <summary>Where a request of the server goes: the stream of the newest tool call in flight, else of the newest request.</summary>
+        public ITransport? ServerRequestRoute()
+        {
+            InFlight? newest = null;
+            foreach (var candidate in _answers.Values)
+            {
+                if (newest is null || (candidate.IsToolCall, candidate.Sequence).CompareTo((newest.IsToolCall, newest.Sequence)) > 0)
+                {
+                    newest = candidate;
+                }
+            }
+
+            return newest?.Route;
         }
 
         public ITransport? NotificationRoute(JsonRpcNotification notification) =>
@@ -311,5 +332,7 @@ public static partial class McpMessageBridge
             _progress.TryGetValue(key, out var related)
                 ? related
                 : null;
+
+        private sealed record InFlight(ITransport Route, long Sequence, bool IsToolCall);
     }
 }
