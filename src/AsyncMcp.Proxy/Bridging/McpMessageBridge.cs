@@ -44,8 +44,8 @@ public static partial class McpMessageBridge
 
     /// <remarks>
     /// Requests are forwarded concurrently: sending one can last until it is answered (a Streamable HTTP connection
-    /// answers on the request's own POST), and the next message must not wait for that. Everything else is forwarded
-    /// in order, each once the one before it has been sent; a cancellation of a request still being sent stops that
+    /// answers on the request's own POST), and the next message must not wait for that; the handshake (<c>initialize</c>,
+    /// <c>server/discover</c>) is the exception, since it sets up the connection. Everything else is forwarded in order, each once the one before it has been sent; a cancellation of a request still being sent stops that
     /// sending first and follows it, so it never overtakes the request it cancels.
     /// </remarks>
     private static async Task PumpToServerAsync(ITransport from, ITransport to, Routes routes, RequestsInFlight requests, ILogger logger, CancellationToken cancellationToken)
@@ -63,6 +63,12 @@ public static partial class McpMessageBridge
                 message.Context = null;
                 switch (message)
                 {
+                    case JsonRpcRequest { Method: RequestMethods.Initialize or RequestMethods.ServerDiscover } handshake:
+                        // The connection learns its session id and revision only when this send completes (the SDK's
+                        // HTTP transport sets them after reading the answer it has already passed on): the client's next
+                        // message, sent as soon as it has the answer, must not go out before that.
+                        await ForwardRequestAsync(handshake, from, to, routes, logger, cancellationToken, cancellationToken).ConfigureAwait(false);
+                        continue;
                     case JsonRpcRequest forwarded:
                         requests.Start(forwarded.Id, sending => ForwardRequestAsync(forwarded, from, to, routes, logger, sending, cancellationToken), cancellationToken);
                         continue;
