@@ -12,4 +12,6 @@ root.Options.Add(CliSettings.Config);
 CliSettings.DescribeEnvironment(root);
 
 var parsed = root.Parse(args);
-return CliRuntime.ReportParseErrors(parsed) ?? await parsed.InvokeAsync();
+// Ctrl+C or SIGTERM cancels the command's token; a server then drains its requests in flight and closes its sessions,
+// which takes up to its drain timeout (10 s by default) and a few seconds more, within this limit.
+return CliRuntime.ReportParseErrors(parsed) ?? await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(45) });

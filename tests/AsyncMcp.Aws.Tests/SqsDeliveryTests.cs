@@ -183,7 +183,7 @@ public sealed class SqsDeliveryTests(EmulatorFixture fixture)
             "dotnet",
             [Path.Combine(AppContext.BaseDirectory, "AsyncMcp.TestServerHost.dll"), "--service-url", fixture.Emulator.ServiceUrl, "--queue-url", requestQueueUrl, "--visibility-seconds", "2", "--wait-seconds", "1"],
             AppContext.BaseDirectory);
-        await host.WaitForLineAsync(l => l == "READY", TimeSpan.FromSeconds(60));
+        await host.WaitForLineAsync(l => l.StartsWith("READY", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         return host;
     }
 

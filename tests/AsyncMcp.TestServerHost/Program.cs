@@ -1,6 +1,7 @@
 // The test MCP server over SQS as a separate process, so that tests can kill it (SIGKILL) mid-request.
 // Usage: AsyncMcp.TestServerHost --service-url URL --queue-url URL [--visibility-seconds N] [--wait-seconds N]
-// Prints "READY" once receiving, and "EVENT <name>" when the test tools start or finish work.
+// Prints "READY <worker id>" once receiving, "EVENT <name>" when the test tools start or finish work, and "STOPPED"
+// once a SIGTERM has stopped it gracefully.
 // AsyncMcp.TestServerHost --stdio: the same server as an ordinary MCP C# SDK server on standard input and output,
 // for asyncmcp serve to run as its child.
 using System.Globalization;
@@ -29,11 +30,20 @@ var options = new SqsServerTransportOptions
     VisibilityTimeout = TimeSpan.FromSeconds(int.Parse(Option("--visibility-seconds", "30"), CultureInfo.InvariantCulture)),
     WaitTime = TimeSpan.FromSeconds(int.Parse(Option("--wait-seconds", "20"), CultureInfo.InvariantCulture)),
 };
-await using var server = new SqsServerTransport(emulatorClient, options, TestMcpServer.CreateOptions(state), loggerFactory);
+var server = new SqsServerTransport(emulatorClient, options, TestMcpServer.CreateOptions(state), loggerFactory);
 await server.StartAsync();
-Console.WriteLine("READY");
+Console.WriteLine($"READY {server.WorkerId}");
 
+// SIGTERM and Ctrl+C stop the server gracefully: no new work, requests in flight drained, sessions closed with a
+// notice; the process ends once that is done ("STOPPED"). SIGKILL, of course, ends it at once.
 var stop = new TaskCompletionSource();
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.TrySetResult();
+});
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
 await stop.Task;
+Console.WriteLine("STOPPING");
+await server.DisposeAsync();
+Console.WriteLine("STOPPED");

@@ -60,6 +60,9 @@ public sealed class SnsSqsServerTransport : IAsyncDisposable
     /// <summary>The dispatcher, once started: its counters for tests and benchmarks.</summary>
     internal MessageDispatcher? Dispatcher => _server.Dispatcher;
 
+    /// <summary>This server's worker id, once started, when it is one of several workers on its queue.</summary>
+    public string? WorkerId => _server.WorkerId;
+
     /// <summary>Checks that the server queue exists, then starts receiving.</summary>
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <returns>A task that completes once the server is receiving.</returns>

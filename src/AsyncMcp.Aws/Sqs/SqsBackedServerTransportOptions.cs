@@ -35,10 +35,15 @@ public abstract class SqsBackedServerTransportOptions : AsyncMcpServerTransportO
     /// <summary>The AWS region, when the hosting extension creates the AWS clients; <see langword="null"/> (default) uses the standard AWS configuration.</summary>
     public string? Region { get; set; }
 
+    /// <summary>How this server works beside other servers on the same queue (on by default: see <see cref="WorkerOptions"/>).</summary>
+    public WorkerOptions Workers { get; set; } = new();
+
     /// <inheritdoc />
     public override void Validate()
     {
         base.Validate();
         SqsLimits.ValidateSqsBacked(GetType().Name, ReceiveBatchSize, WaitTime, VisibilityTimeout, MaxMessageBytes, LargePayloads);
+        ArgumentNullException.ThrowIfNull(Workers, $"{GetType().Name}.{nameof(Workers)}");
+        Workers.Validate(GetType().Name);
     }
 }

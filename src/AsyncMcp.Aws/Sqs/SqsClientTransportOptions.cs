@@ -1,8 +1,15 @@
 namespace AsyncMcp.Aws.Sqs;
 
 /// <summary>Settings of an MCP client that talks to a server over SQS.</summary>
+/// <remarks>
+/// A session's later messages go straight to the queue of the server worker that holds the session, when the server is
+/// one of several workers on the request queue and names its own queue in its <c>initialize</c> answer.
+/// </remarks>
 public sealed class SqsClientTransportOptions : SqsBackedClientTransportOptions
 {
+    /// <summary>Creates the settings.</summary>
+    public SqsClientTransportOptions() => FollowSessionAddress = true;
+
     /// <summary>The URL of the server's request queue. Required.</summary>
     public string ServerRequestQueueUrl { get; set; } = string.Empty;
 

@@ -24,6 +24,15 @@ internal sealed class SqsInboundMessage(
 
     public string ReceiptHandle { get; } = receiptHandle;
 
+    /// <summary>The queue it was received from.</summary>
+    public string QueueUrl { get; } = queueUrl;
+
+    /// <summary>The body as the broker delivered it (an SNS envelope, an S3 pointer), to send it on unchanged.</summary>
+    public string RawBody { get; init; } = body;
+
+    /// <summary>The message attributes as the broker delivered them, to send the message on unchanged.</summary>
+    public Dictionary<string, MessageAttributeValue>? RawAttributes { get; init; }
+
     /// <summary>Where the payload was stored in S3, if it was offloaded; removed once the message is completed.</summary>
     public (string Bucket, string Key)? OffloadedPayload { get; init; }
 
@@ -31,15 +40,7 @@ internal sealed class SqsInboundMessage(
 
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
-        try
-        {
-            await sqs.DeleteMessageAsync(new DeleteMessageRequest { QueueUrl = queueUrl, ReceiptHandle = ReceiptHandle }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonSQSException ex) when (ex is not QueueDoesNotExistException)
-        {
-            throw SqsErrors.Wrap("DeleteMessage", queueUrl, ex);
-        }
-
+        await CompleteHandedOverAsync(cancellationToken).ConfigureAwait(false);
         if (OffloadedPayload is { } payload && Payloads is not null)
         {
             // The message is processed and deleted: its payload is no longer needed.
@@ -47,11 +48,24 @@ internal sealed class SqsInboundMessage(
         }
     }
 
+    /// <summary>Deletes the message but not its offloaded payload, which a copy sent on (to the worker holding its session) still points to.</summary>
+    public async Task CompleteHandedOverAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await sqs.DeleteMessageAsync(new DeleteMessageRequest { QueueUrl = QueueUrl, ReceiptHandle = ReceiptHandle }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonSQSException ex) when (ex is not QueueDoesNotExistException)
+        {
+            throw SqsErrors.Wrap("DeleteMessage", QueueUrl, ex);
+        }
+    }
+
     public async Task ReleaseAsync(CancellationToken cancellationToken = default)
     {
         try
         {
-            await sqs.ChangeMessageVisibilityAsync(new ChangeMessageVisibilityRequest { QueueUrl = queueUrl, ReceiptHandle = ReceiptHandle, VisibilityTimeout = 0 }, cancellationToken).ConfigureAwait(false);
+            await sqs.ChangeMessageVisibilityAsync(new ChangeMessageVisibilityRequest { QueueUrl = QueueUrl, ReceiptHandle = ReceiptHandle, VisibilityTimeout = 0 }, cancellationToken).ConfigureAwait(false);
         }
         catch (ReceiptHandleIsInvalidException)
         {
@@ -59,7 +73,7 @@ internal sealed class SqsInboundMessage(
         }
         catch (AmazonSQSException ex)
         {
-            throw SqsErrors.Wrap("ChangeMessageVisibility", queueUrl, ex);
+            throw SqsErrors.Wrap("ChangeMessageVisibility", QueueUrl, ex);
         }
     }
 
@@ -68,7 +82,7 @@ internal sealed class SqsInboundMessage(
         try
         {
             await sqs.ChangeMessageVisibilityAsync(
-                new ChangeMessageVisibilityRequest { QueueUrl = queueUrl, ReceiptHandle = ReceiptHandle, VisibilityTimeout = (int)Math.Ceiling(duration.TotalSeconds) },
+                new ChangeMessageVisibilityRequest { QueueUrl = QueueUrl, ReceiptHandle = ReceiptHandle, VisibilityTimeout = (int)Math.Ceiling(duration.TotalSeconds) },
                 cancellationToken).ConfigureAwait(false);
             return true;
         }
@@ -78,7 +92,7 @@ internal sealed class SqsInboundMessage(
         }
         catch (AmazonSQSException ex)
         {
-            throw SqsErrors.Wrap("ChangeMessageVisibility", queueUrl, ex);
+            throw SqsErrors.Wrap("ChangeMessageVisibility", QueueUrl, ex);
         }
     }
 }

@@ -122,6 +122,8 @@ internal sealed partial class SqsMessageSource(IAmazonSQS sqs, string queueUrl, 
         {
             OffloadedPayload = offloaded,
             Payloads = payloads,
+            RawBody = message.Body ?? string.Empty,
+            RawAttributes = message.MessageAttributes,
         };
     }
 

@@ -15,6 +15,23 @@ internal static class CliRuntime
     public const int Failed = 1;
     public const int Usage = 2;
 
+    private static string? s_worker;
+
+    /// <summary>
+    /// Names this process as one of several workers on a queue: a new worker id, which <c>serve</c> gives its server and
+    /// which every log line of the process carries from now on, so that the lines of replicas can be told apart.
+    /// </summary>
+    /// <returns>The worker id.</returns>
+    public static string StartWorker()
+    {
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        Volatile.Write(ref s_worker, id);
+        return id;
+    }
+
+    /// <summary>How each log line starts: the command's name, with the worker id once there is one.</summary>
+    private static string Prefix => Volatile.Read(ref s_worker) is { } worker ? $"asyncmcp [worker {worker}]" : "asyncmcp";
+
     /// <summary>
     /// The command's logging. With <c>--verbose</c>, everything from debug level, the SDK's logs included, in full.
     /// Otherwise a one-shot command (<paramref name="longRunning"/> false: <c>call</c>, <c>provision</c>) logs nothing,
@@ -176,7 +193,7 @@ internal static class CliRuntime
             var message = logEntry.Formatter(logEntry.State, logEntry.Exception);
             var level = logEntry.LogLevel >= LogLevel.Error ? "error" : "warning";
             var cause = logEntry.Exception is { } exception && !message.Contains(exception.Message, StringComparison.Ordinal) ? $" ({CliMessages.Innermost(exception)})" : string.Empty;
-            textWriter.WriteLine($"asyncmcp: {level}: {OneLine(CliMessages.WithFlags(message))}{OneLine(cause)}");
+            textWriter.WriteLine($"{Prefix}: {level}: {OneLine(CliMessages.WithFlags(message))}{OneLine(cause)}");
         }
     }
 }

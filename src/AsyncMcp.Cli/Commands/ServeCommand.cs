@@ -122,11 +122,11 @@ internal static class ServeCommand
             var requestQueueUrl = await TransportSettings.Resolved.QueueUrlAsync(sqs, settings.RequestQueue!, cancellationToken).ConfigureAwait(false);
             await using var server = new SqsServerTransport(
                 sqs,
-                new SqsServerTransportOptions { RequestQueueUrl = requestQueueUrl, RunSessionHandler = bridge.RunSessionAsync },
+                new SqsServerTransportOptions { RequestQueueUrl = requestQueueUrl, RunSessionHandler = bridge.RunSessionAsync, Workers = { WorkerId = CliRuntime.StartWorker() } },
                 new McpServerOptions(),
                 loggerFactory);
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
-            await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {requestQueueUrl}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {requestQueueUrl} as worker {server.WorkerId}").ConfigureAwait(false);
             await CliRuntime.WaitForStopAsync(cancellationToken);
             return CliRuntime.Ok;
         }));
@@ -141,12 +141,12 @@ internal static class ServeCommand
         await using var server = new SnsSqsServerTransport(
             sqs,
             sns,
-            new SnsSqsServerTransportOptions { ServerQueueUrl = queueUrl, RunSessionHandler = bridge.RunSessionAsync },
+            new SnsSqsServerTransportOptions { ServerQueueUrl = queueUrl, RunSessionHandler = bridge.RunSessionAsync, Workers = { WorkerId = CliRuntime.StartWorker() } },
             new McpServerOptions(),
             loggerFactory);
         await server.StartAsync(cancellationToken);
         var subscribed = topicArn is null ? string.Empty : $" (subscribed to {topicArn})";
-        await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {queueUrl}{subscribed}");
+        await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {queueUrl}{subscribed} as worker {server.WorkerId}");
         await CliRuntime.WaitForStopAsync(cancellationToken);
     }
 

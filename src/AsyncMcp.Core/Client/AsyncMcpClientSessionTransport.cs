@@ -38,6 +38,7 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
     private readonly RetryingMessageSink _sink;
     private readonly SendLane _lane = new();
     private readonly string _serverAddress;
+    private string? _sessionAddress;
     private readonly string _replyAddress;
     private readonly ReplyAddressConvention _convention;
     private readonly AsyncMcpClientTransportOptions _options;
@@ -171,6 +172,11 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
             }
 
             _convention.Write(request, _replyAddress);
+            if (request.Method == RequestMethods.Initialize)
+            {
+                // This client understands the server's notice that it closed the session (a server stopping says so).
+                SessionCloseSupport.Declare(request);
+            }
         }
 
         try
@@ -178,12 +184,19 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
             // Notifications (a cancellation, progress of a sampling answer) in order, with their retries; a request after
             // the notifications sent before it.
             var outbound = BuildOutbound(message, version);
-            await _lane.SendAsync(outbound.Kind, () => _sink.SendAsync(_serverAddress, outbound, cancellationToken)).ConfigureAwait(false);
+            var address = ServerAddressFor(message);
+            await _lane.SendAsync(outbound.Kind, () => _sink.SendAsync(address, outbound, cancellationToken)).ConfigureAwait(false);
         }
         catch (SessionNotFoundException notFound)
         {
             Forget(message);
             throw CloseBecauseSessionGone(notFound);
+        }
+        catch (AsyncMcpTransportException gone) when (_sessionAddress is not null && !gone.IsTransient && SessionId is { } lost)
+        {
+            // The worker that held the session, which this client reached directly, is gone with its queue.
+            Forget(message);
+            throw CloseBecauseSessionGone(new SessionNotFoundException(lost, $"The server worker holding session '{lost}' is gone ({gone.Message}); start a new session."));
         }
         catch
         {
@@ -247,7 +260,7 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
             try
             {
                 var close = new JsonRpcNotification { Method = WireMethods.SessionClose };
-                await _sink.SendAsync(_serverAddress, BuildOutbound(close, _protocolVersion), timeout.Token).ConfigureAwait(false);
+                await _sink.SendAsync(_sessionAddress ?? _serverAddress, BuildOutbound(close, _protocolVersion), timeout.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -331,10 +344,30 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
         {
             CaptureAgreement(response, sessionId);
         }
+        else if (rpc is JsonRpcNotification { Method: WireMethods.SessionClose } closed && SessionId is { } ours)
+        {
+            // The server closed the session (it is stopping): every later call would fail, so the connection ends now.
+            _acks.Run(() => CompleteQuietlyAsync(message));
+            var reason = closed.Params is JsonObject { } parameters && parameters["reason"] is JsonValue text && text.TryGetValue<string>(out var said) ? said : "closed by the server";
+            CloseBecauseSessionGone(new SessionNotFoundException(ours, $"The server closed session '{ours}': {reason}; start a new session."));
+            return;
+        }
 
         await WriteMessageAsync(rpc, cancellationToken).ConfigureAwait(false);
         _acks.Run(() => CompleteQuietlyAsync(message));
     }
+
+    /// <summary>
+    /// Where a message goes: the worker holding the session, when the server named a queue that reaches it and this
+    /// transport follows it, for messages of the session; else the server's address (session-less requests go to any
+    /// worker).
+    /// </summary>
+    private string ServerAddressFor(JsonRpcMessage message) =>
+        _sessionAddress is { } direct && SessionId is not null && message is not JsonRpcRequest { Method: RequestMethods.Initialize } && !IsSessionless(message)
+            ? direct
+            : _serverAddress;
+
+    private static bool IsSessionless(JsonRpcMessage message) => message is JsonRpcRequest request && ReadPerRequestProtocolVersion(request) is not null;
 
     private static RequestId? AnsweredId(JsonRpcMessage message) => message switch
     {
@@ -421,6 +454,11 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
         }
 
         _serverUnderstandsClose = SessionCloseSupport.IsDeclared(response);
+        if (_options.FollowSessionAddress && SessionAddresses.Read(response) is { } sessionAddress)
+        {
+            _sessionAddress = sessionAddress;
+            LogSessionAddress(SessionId ?? "(none)", sessionAddress);
+        }
     }
 
     private static string? ReadPerRequestProtocolVersion(JsonRpcRequest request) =>
@@ -473,6 +511,9 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The server no longer has session {SessionId} ({Reason}); the connection is closed.")]
     private partial void LogSessionGone(string sessionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} is held by a server worker reached directly at {SessionAddress}.")]
+    private partial void LogSessionAddress(string sessionId, string sessionAddress);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} established.")]
     private partial void LogSessionEstablished(string sessionId);

@@ -39,6 +39,14 @@ public abstract class AsyncMcpClientTransportOptions
     /// </summary>
     public bool CloseSessionOnDispose { get; set; } = true;
 
+    /// <summary>
+    /// Whether a session's later messages go straight to the server worker holding the session, at the address the
+    /// server named when it opened the session (several workers on one queue), instead of to the server's address, from
+    /// where another worker would hand them over. Set by transports whose server address and worker addresses are of one
+    /// kind (SQS queues).
+    /// </summary>
+    internal bool FollowSessionAddress { get; set; }
+
     /// <summary>How long disposing waits for the close message to be sent. Default 5 seconds.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

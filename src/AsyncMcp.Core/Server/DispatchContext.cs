@@ -14,7 +14,8 @@ internal sealed class DispatchContext(
     InFlightLimiter limiter,
     TimeProvider time,
     ILoggerFactory? loggerFactory,
-    Func<ServerSession, string, Task> closeSession)
+    Func<ServerSession, string, Task> closeSession,
+    ISessionPlacement? placement = null)
 {
     public IMessageSink Sink { get; } = sink;
 
@@ -27,6 +28,9 @@ internal sealed class DispatchContext(
     public TimeProvider Time { get; } = time;
 
     public ILoggerFactory? LoggerFactory { get; } = loggerFactory;
+
+    /// <summary>Where sessions live when several workers serve the queue; <see langword="null"/> for a single server.</summary>
+    public ISessionPlacement? Placement { get; } = placement;
 
     /// <summary>Closes a session that ends on its own (its handler ended, its client can no longer be reached), completing its unanswered requests.</summary>
     public Func<ServerSession, string, Task> CloseSession { get; } = closeSession;

@@ -8,11 +8,15 @@ namespace AsyncMcp.Server;
 /// <summary>
 /// An MCP server fed by a queue: one receive loop on the request queue hands each message to a
 /// <see cref="MessageDispatcher"/>, and shutdown is ordered (stop receiving, drain, close sessions). Broker packages
-/// compose it with their own <see cref="IMessageSource"/> and <see cref="IMessageSink"/>.
+/// compose it with their own <see cref="IMessageSource"/> and <see cref="IMessageSink"/>. One of several workers on a
+/// queue also reads a queue of its own, where its sessions' messages come (handed over by another worker, or sent there
+/// by the client).
 /// </summary>
 internal sealed class McpQueueServer : IAsyncDisposable
 {
     private readonly ReceiveLoop _loop;
+    private readonly ReceiveLoop? _ownLoop;
+    private readonly TimeSpan _drainTimeout;
     private int _started;
     private int _disposed;
 
@@ -27,6 +31,8 @@ internal sealed class McpQueueServer : IAsyncDisposable
     /// <param name="loggerFactory">The logger factory.</param>
     /// <param name="services">The service provider for tool dependencies.</param>
     /// <param name="timeProvider">The clock.</param>
+    /// <param name="ownSource">This worker's own queue, when it is one of several on the queue.</param>
+    /// <param name="placement">Where sessions live when there are several workers.</param>
     public McpQueueServer(
         IMessageSource source,
         IMessageSink sink,
@@ -38,7 +44,9 @@ internal sealed class McpQueueServer : IAsyncDisposable
         string messagingSystem,
         ILoggerFactory? loggerFactory = null,
         IServiceProvider? services = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null,
+        IMessageSource? ownSource = null,
+        ISessionPlacement? placement = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sink);
@@ -51,8 +59,14 @@ internal sealed class McpQueueServer : IAsyncDisposable
             LeaseDuration = source.LeaseDuration,
             DeadLetters = deadLetters,
         };
-        Dispatcher = new MessageDispatcher(retryingSink, convention, options, serverOptions, endpoint, loggerFactory, services, timeProvider);
+        Dispatcher = new MessageDispatcher(retryingSink, convention, options, serverOptions, endpoint, loggerFactory, services, timeProvider, placement);
         _loop = new ReceiveLoop(source, (message, ct) => Dispatcher.DispatchAsync(message, ct), receiveBatchSize, Dispatcher.Limiter, isFatal: null, loggerFactory?.CreateLogger<ReceiveLoop>());
+        if (ownSource is not null)
+        {
+            _ownLoop = new ReceiveLoop(ownSource, (message, ct) => Dispatcher.DispatchAsync(message, ct), receiveBatchSize, Dispatcher.Limiter, isFatal: null, loggerFactory?.CreateLogger<ReceiveLoop>());
+        }
+
+        _drainTimeout = options.ShutdownDrainTimeout;
     }
 
     public MessageDispatcher Dispatcher { get; }
@@ -66,12 +80,15 @@ internal sealed class McpQueueServer : IAsyncDisposable
         }
 
         Dispatcher.Start();
+        _ownLoop?.Start();
         _loop.Start();
     }
 
     /// <summary>
-    /// Stops receiving at once (a long poll in flight is cancelled), waits for requests in flight up to the drain
-    /// timeout, hands unfinished requests back to the broker and closes every session. Safe to call more than once.
+    /// Stops taking work: receiving from the request queue stops at once (a long poll in flight is ended), new requests
+    /// are refused; requests in flight get up to the drain timeout, while this worker's own queue still brings what
+    /// they need (the client's answers, cancellations); then every session is closed (clients that understand it are
+    /// told) and unfinished requests go back to the broker. Safe to call more than once.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -81,6 +98,13 @@ internal sealed class McpQueueServer : IAsyncDisposable
         }
 
         await _loop.DisposeAsync().ConfigureAwait(false);
+        Dispatcher.BeginDrain();
+        if (_ownLoop is not null)
+        {
+            await Dispatcher.DrainAsync(_drainTimeout).ConfigureAwait(false);
+            await _ownLoop.DisposeAsync().ConfigureAwait(false);
+        }
+
         await Dispatcher.DisposeAsync().ConfigureAwait(false);
     }
 }

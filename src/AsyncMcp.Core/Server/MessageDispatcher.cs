@@ -16,15 +16,15 @@ namespace AsyncMcp.Server;
 internal sealed partial class MessageDispatcher : IAsyncDisposable
 {
     private readonly AsyncMcpServerTransportOptions _options;
-    private readonly McpServerOptions _serverOptions;
-    private readonly IServiceProvider? _services;
     private readonly DispatchContext _context;
     private readonly SessionTable _sessions;
     private readonly Rejections _rejections;
     private readonly RequestIntake _intake;
+    private readonly SessionOpener _opener;
     private readonly SessionMaintenance _maintenance;
     private readonly HashSet<string> _supportedVersions;
     private readonly ILogger _logger;
+    private volatile bool _draining;
     private int _stopped;
 
     public MessageDispatcher(
@@ -35,7 +35,8 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         InboundEndpoint endpoint,
         ILoggerFactory? loggerFactory = null,
         IServiceProvider? services = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null,
+        ISessionPlacement? placement = null)
     {
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(convention);
@@ -44,15 +45,14 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(endpoint);
         options.Validate();
         _options = options;
-        _serverOptions = serverOptions;
-        _services = services;
         _logger = loggerFactory?.CreateLogger<MessageDispatcher>() ?? NullLogger<MessageDispatcher>.Instance;
         var time = timeProvider ?? TimeProvider.System;
         var answers = new AnswerCache(options.DuplicateWindow, options.MaxRememberedAnswers, time);
-        _context = new DispatchContext(sink, endpoint, answers, new InFlightLimiter(options.MaxConcurrentRequests), time, loggerFactory, (session, reason) => CloseAsync(session, reason, completeUnanswered: true));
+        _context = new DispatchContext(sink, endpoint, answers, new InFlightLimiter(options.MaxConcurrentRequests), time, loggerFactory, (session, reason) => CloseAsync(session, reason, completeUnanswered: true), placement);
         _sessions = new SessionTable(options.MaxSessions);
         _rejections = new Rejections(_context, convention, _logger);
         _intake = new RequestIntake(_context, _rejections, HasSession, _logger);
+        _opener = new SessionOpener(_context, _sessions, _rejections, _intake, options, serverOptions, services, () => _draining, _logger);
         _maintenance = new SessionMaintenance(_sessions, answers, options.SessionIdleTimeout, time, session => CloseAsync(session, "idle timeout", completeUnanswered: false), _logger);
         _supportedVersions = new HashSet<string>(options.SupportedProtocolVersions, StringComparer.Ordinal);
     }
@@ -108,7 +108,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
 
         if (rpc is JsonRpcRequest { Method: RequestMethods.Initialize } initialize)
         {
-            return await OpenSessionAsync(message, initialize, clientId, cancellationToken).ConfigureAwait(false);
+            return await _opener.OpenAsync(message, initialize, clientId, cancellationToken).ConfigureAwait(false);
         }
 
         if (!string.IsNullOrEmpty(sessionId))
@@ -149,6 +149,13 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops taking work (the server is stopping): a new session, or a new request, is refused with a clear error
+    /// (reason <c>server_stopping</c>), while what concerns work in flight (a cancellation, the client's answer to a
+    /// request of the server) still reaches its session.
+    /// </summary>
+    public void BeginDrain() => _draining = true;
+
     /// <inheritdoc />
     public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
 
@@ -172,54 +179,26 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         await _maintenance.DisposeAsync().ConfigureAwait(false);
 
         // A stuck tool costs its own session's stop timeout, not everyone's; unfinished requests go back now, not when their leases end.
-        await Task.WhenAll(_sessions.All.ToArray().Select(session => CloseAsync(session, "server shutting down", completeUnanswered: false, cancellationToken))).ConfigureAwait(false);
-    }
-
-    private async Task<string?> OpenSessionAsync(IInboundMessage message, JsonRpcRequest request, string? clientId, CancellationToken cancellationToken)
-    {
-        if (_rejections.ReadReplyAddress(message, request) is not { } replyAddress)
-        {
-            await _rejections.DropUnprocessableAsync(message, cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-
-        // A copy or redelivery of an initialize must not open a second session: it is known by its client.
-        var initializeKey = SessionKey.ForInitialize(clientId, replyAddress);
-        var fingerprint = StringComparer.Ordinal.GetHashCode(message.Body);
-        if (await _intake.TryAnswerAgainAsync(message, initializeKey, request.Id, fingerprint, cancellationToken).ConfigureAwait(false) is { } answered)
-        {
-            return answered.Attributes.TryGetValue(WireAttributes.SessionId, out var answeredSession) ? answeredSession : null;
-        }
-
-        if (_sessions.FindOpenedBy(initializeKey) is { } opened && opened.FindRequest(request.Id) is { } running && running.CacheKey == initializeKey)
-        {
-            await _intake.OnDuplicateAsync(opened, running, message, request, fingerprint, cancellationToken).ConfigureAwait(false);
-            return opened.SessionId;
-        }
-
-        // The server mints the id; any SessionId the client put on an initialize is ignored (no session fixation).
-        var sessionId = Guid.NewGuid().ToString("N");
-        var session = _sessions.GetOrAdd(SessionKey.ForSession(sessionId), () => CreateSession(SessionKey.ForSession(sessionId), sessionId, clientId, replyAddress, initializeKey), initializeKey);
-        if (session is null)
-        {
-            await RefuseAtLimitAsync(message, request, replyAddress, clientId, cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-
-        LogSessionCreated(sessionId, clientId ?? "(none)");
-        await _intake.AcceptAsync(session, initializeKey, message, request, fingerprint, replyAddress, cancellationToken).ConfigureAwait(false);
-        return sessionId;
+        await Task.WhenAll(_sessions.All.ToArray().Select(session => CloseAsync(session, "server shutting down", completeUnanswered: false, tellClient: true, cancellationToken))).ConfigureAwait(false);
     }
 
     private async Task ToSessionAsync(IInboundMessage message, JsonRpcMessage rpc, ServerSession? session, string sessionId, string? clientId, CancellationToken cancellationToken)
     {
         if (session is null)
         {
+            var handover = _context.Placement is { } placement
+                ? await placement.HandOverAsync(sessionId, message, cancellationToken).ConfigureAwait(false)
+                : Handover.NotElsewhere;
+            if (handover == Handover.HandedOver)
+            {
+                return;
+            }
+
             if (rpc is JsonRpcRequest request)
             {
-                // Delivered again for a session this server never had: the server that held it stopped before answering.
-                var error = message.ReceiveCount > 1
-                    ? JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, $"Session '{sessionId}' was lost: the server that held it stopped before answering this request; start a new session with initialize.", ErrorReasons.SessionLost)
+                // Delivered again for a session this server never had, or the worker holding it is gone: it was lost.
+                var error = message.ReceiveCount > 1 || handover == Handover.HolderGone
+                    ? JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, $"Session '{sessionId}' was lost: the server that held it stopped; start a new session with initialize.", ErrorReasons.SessionLost)
                     : JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, $"Session '{sessionId}' is unknown or has expired; start a new session with initialize.", ErrorReasons.SessionNotFound);
                 await _rejections.RejectAsync(message, error, _rejections.ErrorAddressFor(request, sessionId, null), sessionId, clientId, cancellationToken).ConfigureAwait(false);
             }
@@ -235,13 +214,19 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         session.Touch();
         if (rpc is JsonRpcRequest sessionRequest)
         {
+            if (_draining)
+            {
+                await _rejections.RefuseStoppingAsync(message, sessionRequest, _rejections.ErrorAddressFor(sessionRequest, sessionId, session), sessionId, clientId, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             await _intake.AcceptAsync(session, session.Key, message, sessionRequest, StringComparer.Ordinal.GetHashCode(message.Body), session.ReplyAddress, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         if (rpc is JsonRpcNotification { Method: WireMethods.SessionClose })
         {
-            await CloseAsync(session, "closed by the client", completeUnanswered: true, CancellationToken.None).ConfigureAwait(false);
+            await CloseAsync(session, "closed by the client", completeUnanswered: true, tellClient: false, CancellationToken.None).ConfigureAwait(false);
 
             // Closing can outlast a server stop (a session's handlers may take a moment to end), which cancels the routing
             // token: the close message is still deleted, or it would come back to a server without the session.
@@ -264,10 +249,16 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
                 return;
             }
 
-            var key = SessionKey.ForSessionless(clientId, replyAddress);
-            if (_sessions.GetOrAdd(key, () => CreateSession(key, null, clientId, replyAddress, null)) is not { } context)
+            if (_draining)
             {
-                await RefuseAtLimitAsync(message, request, replyAddress, clientId, cancellationToken).ConfigureAwait(false);
+                await _rejections.RefuseStoppingAsync(message, request, replyAddress, null, clientId, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            var key = SessionKey.ForSessionless(clientId, replyAddress);
+            if (_sessions.GetOrAdd(key, () => _opener.Create(key, null, clientId, replyAddress, null)) is not { } context)
+            {
+                await _rejections.RefuseAtLimitAsync(message, request, replyAddress, clientId, _options.MaxSessions, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -291,20 +282,10 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         await message.CompleteQuietlyAsync(_logger, cancellationToken).ConfigureAwait(false);
     }
 
-    private Task RefuseAtLimitAsync(IInboundMessage message, JsonRpcRequest request, string replyAddress, string? clientId, CancellationToken cancellationToken) =>
-        _rejections.RejectAsync(message, JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, $"The server already holds its maximum of {_options.MaxSessions} sessions and clients; try again later.", ErrorReasons.SessionLimitReached), replyAddress, null, clientId, cancellationToken);
-
-    private ServerSession CreateSession(SessionKey key, string? sessionId, string? clientId, string replyAddress, SessionKey? initializeKey)
-    {
-        var session = new ServerSession(key, sessionId, clientId, replyAddress, initializeKey, _context);
-        session.Start(_serverOptions, _options.RunSessionHandler, _services);
-        return session;
-    }
-
-    private async Task<bool> CloseAsync(ServerSession session, string reason, bool completeUnanswered, CancellationToken stopWaiting = default)
+    private async Task<bool> CloseAsync(ServerSession session, string reason, bool completeUnanswered, bool tellClient = false, CancellationToken stopWaiting = default)
     {
         _sessions.Remove(session);
-        return await session.CloseAsync(reason, completeUnanswered, stopWaiting).ConfigureAwait(false);
+        return await session.CloseAsync(reason, completeUnanswered, tellClient, stopWaiting).ConfigureAwait(false);
     }
 
     private static string Describe(JsonRpcMessage message) => message switch
@@ -315,18 +296,11 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         _ => "error response",
     };
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} created for client {ClientId}.")]
-    private partial void LogSessionCreated(string sessionId, string clientId);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Kind} for unknown or expired session {SessionId} dropped.")]
     private partial void LogUnknownSession(string messageId, string sessionId, string kind);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Kind} without a session from client {ClientId} has no context to go to; dropped.")]
     private partial void LogUnroutable(string messageId, string kind, string clientId);
-
-
-
-
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown: {Count} requests were still in flight after {Seconds:F1} s; {Outcome}.")]
     private partial void LogDrainTimedOut(int count, double seconds, string outcome);

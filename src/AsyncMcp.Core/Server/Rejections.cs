@@ -99,6 +99,14 @@ internal sealed partial class Rejections(DispatchContext context, ReplyAddressCo
         await message.CompleteQuietlyAsync(logger, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Refuses a request that would need a new session or context beyond the limit.</summary>
+    public Task RefuseAtLimitAsync(IInboundMessage message, JsonRpcRequest request, string replyAddress, string? clientId, int maxSessions, CancellationToken cancellationToken) =>
+        RejectAsync(message, JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, $"The server already holds its maximum of {maxSessions} sessions and clients; try again later.", ErrorReasons.SessionLimitReached), replyAddress, null, clientId, cancellationToken);
+
+    /// <summary>Refuses a request because the server is stopping.</summary>
+    public Task RefuseStoppingAsync(IInboundMessage message, JsonRpcRequest request, string? replyAddress, string? sessionId, string? clientId, CancellationToken cancellationToken) =>
+        RejectAsync(message, JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, sessionId is null ? "The server is stopping and takes no new work; send the request again (another server on the queue takes it)." : $"The server holding session '{sessionId}' is stopping and takes no new requests; start a new session.", ErrorReasons.ServerStopping), replyAddress, sessionId, clientId, cancellationToken);
+
     /// <summary>Input nobody can be told about: handed back for the redrive policy when there is a dead-letter queue, else deleted (it was logged).</summary>
     public Task DropUnprocessableAsync(IInboundMessage message, CancellationToken cancellationToken) =>
         context.Endpoint.DeadLetters

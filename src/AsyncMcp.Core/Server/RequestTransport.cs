@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
@@ -89,6 +90,10 @@ internal sealed partial class RequestTransport : ITransport
             // The answer that opens the session is where the server says what it understands beyond MCP, whatever serves
             // the session (an McpServer, or a bridge forwarding another server's answer).
             SessionCloseSupport.Declare(initializeAnswer);
+            if (_session.Context.Placement is { } placement && initializeAnswer.Result is JsonObject result && result["_meta"] is JsonObject meta)
+            {
+                placement.Describe(meta);
+            }
         }
 
         var context = _session.Context;

@@ -49,6 +49,9 @@ internal sealed partial class ServerSession : TransportBase
 
     public SessionKey Key { get; }
 
+    /// <summary>Whether the client declared (in its <c>initialize</c>) that it understands the server's session-close notice.</summary>
+    public bool ClientUnderstandsClose { get; set; }
+
     public string? ClientId { get; }
 
     /// <summary>For a session opened by <c>initialize</c>: the key of its client's initialize requests.</summary>
@@ -127,7 +130,7 @@ internal sealed partial class ServerSession : TransportBase
     /// completed when the client closed it (it wants no answers), else handed back for the next server. Idempotent.
     /// </summary>
     /// <returns><see langword="true"/> if this call closed it.</returns>
-    public async Task<bool> CloseAsync(string reason, bool completeUnanswered, CancellationToken stopWaiting = default)
+    public async Task<bool> CloseAsync(string reason, bool completeUnanswered, bool tellClient = false, CancellationToken stopWaiting = default)
     {
         if (Interlocked.Exchange(ref _closing, 1) != 0)
         {
@@ -135,6 +138,11 @@ internal sealed partial class ServerSession : TransportBase
         }
 
         LogClosed(Key, reason);
+        if (tellClient && SessionId is not null && ClientUnderstandsClose)
+        {
+            await TellClientClosedAsync(reason, stopWaiting).ConfigureAwait(false);
+        }
+
         SetDisconnected();
         try
         {
@@ -170,6 +178,22 @@ internal sealed partial class ServerSession : TransportBase
     {
         SetDisconnected();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Tells a client that understands it that the server closed its session, so it stops at once rather than at its next request.</summary>
+    private async Task TellClientClosedAsync(string reason, CancellationToken stopWaiting)
+    {
+        var notice = new JsonRpcNotification { Method = Wire.WireMethods.SessionClose, Params = new System.Text.Json.Nodes.JsonObject { ["reason"] = reason } };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopWaiting);
+        timeout.CancelAfter(s_stopTimeout);
+        try
+        {
+            await SendAsync(_context.Build(notice, SessionId, ClientId, Key.Value), ReplyAddress, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogNoticeFailed(Key, ex);
+        }
     }
 
     private async Task RunServerAsync(McpServer server)
@@ -211,6 +235,9 @@ internal sealed partial class ServerSession : TransportBase
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionKey}: handlers still running {Seconds:F0} s after cancellation (a tool ignoring its CancellationToken?); the session is abandoned.")]
     private partial void LogStopTimedOut(SessionKey sessionKey, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionKey}: telling the client that its session was closed failed; it learns at its next request.")]
+    private partial void LogNoticeFailed(SessionKey sessionKey, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionKey} failed.")]
     private partial void LogFaulted(SessionKey sessionKey, Exception exception);

@@ -103,6 +103,9 @@ public static class ErrorReasons
     /// <summary>The server stopped (or the session closed) before it answered the request.</summary>
     public const string NotAnswered = "not_answered";
 
+    /// <summary>The server is stopping: it takes no new sessions or requests, and its sessions are closing.</summary>
+    public const string ServerStopping = "server_stopping";
+
     /// <summary>The server accepted the request, but its result did not arrive within the time the client waits for it.</summary>
     public const string ResultTimeout = "result_timeout";
 }
