@@ -67,7 +67,7 @@ public sealed class ReplyDemultiplexerTests
         // Two connections wait for a session: an answer that names no connection cannot be placed here.
         var ambiguous = Reply(sessionId: "python-session", id: "ambiguous");
         source.Enqueue(ambiguous);
-        await WaitUntilAsync(() => ambiguous.Releases == 1);
+        await Eventually(() => ambiguous.Releases == 1);
 
         // Once one of them has its session, the other is the only one waiting.
         a.ClaimSession("s-a");
@@ -95,7 +95,7 @@ public sealed class ReplyDemultiplexerTests
         source.Enqueue(foreign);
         source.Enqueue(late);
 
-        await WaitUntilAsync(() => foreign.Releases == 1 && late.Completions == 1);
+        await Eventually(() => foreign.Releases == 1 && late.Completions == 1);
         Assert.Equal(0, foreign.Completions);
         Assert.Equal(0, late.Releases);
     }
@@ -118,7 +118,7 @@ public sealed class ReplyDemultiplexerTests
         await ReceiveAsync(observer, 1);
         await a.DisposeAsync();
 
-        await WaitUntilAsync(() => unread.Releases == 1);
+        await Eventually(() => unread.Releases == 1);
         Assert.Equal(0, unread.Completions);
     }
 
@@ -145,14 +145,14 @@ public sealed class ReplyDemultiplexerTests
         var a = demux.Subscribe();
         a.ClaimClient("a");
         demux.Start();
-        await WaitUntilAsync(() => source.RequestedCounts.Count == 1);
+        await Eventually(() => source.RequestedCounts.Count == 1);
 
         await a.DisposeAsync();
         var stray = Reply(clientId: "elsewhere", id: "stray");
         source.Enqueue(stray);
 
         // The poll in flight was not cancelled: it returned the message, which went back to the queue ...
-        await WaitUntilAsync(() => stray.Releases == 1);
+        await Eventually(() => stray.Releases == 1);
 
         // ... and no further poll starts while nobody listens.
         Assert.Single(source.RequestedCounts);
@@ -212,7 +212,7 @@ public sealed class ReplyDemultiplexerTests
 
     private static async Task<List<IInboundMessage>> ReceiveAsync(IMessageSource source, int count)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var cts = Within(TimeSpan.FromSeconds(10));
         var received = new List<IInboundMessage>();
         while (received.Count < count)
         {
@@ -222,14 +222,6 @@ public sealed class ReplyDemultiplexerTests
         return received;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            await Task.Delay(10, cts.Token);
-        }
-    }
 }
 
 /// <summary>Client options with nothing of a particular broker.</summary>
