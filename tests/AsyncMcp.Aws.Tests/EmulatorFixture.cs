@@ -42,6 +42,13 @@ public sealed class EmulatorFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>How many messages a queue holds ready to receive (not in flight).</summary>
+    public async Task<int> CountVisibleAsync(string queueUrl)
+    {
+        var attributes = await Sqs.GetQueueAttributesAsync(queueUrl, ["ApproximateNumberOfMessages"], TestContext.Current.CancellationToken);
+        return attributes.ApproximateNumberOfMessages;
+    }
+
     public Task<string> CreateQueueAsync(string prefix, Dictionary<string, string>? attributes = null) =>
         Emulator.CreateQueueAsync(Sqs, FauxqsEmulator.UniqueName(prefix), attributes);
 }

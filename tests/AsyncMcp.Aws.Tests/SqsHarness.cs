@@ -33,11 +33,12 @@ public sealed class SqsHarness : IAsyncDisposable
 
     public CollectingLoggerProvider Logs { get; private init; } = null!;
 
-    public static async Task<SqsHarness> StartAsync(EmulatorFixture fixture, Action<SqsServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null)
+    /// <summary>Starts a server on a new request queue, or on <paramref name="requestQueueUrl"/> (as a restarted server would).</summary>
+    public static async Task<SqsHarness> StartAsync(EmulatorFixture fixture, Action<SqsServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null, string? requestQueueUrl = null)
     {
         var logs = new CollectingLoggerProvider(LogLevel.Information);
         var serverLoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(logs));
-        var requestQueueUrl = await fixture.CreateQueueAsync("req");
+        requestQueueUrl ??= await fixture.CreateQueueAsync("req");
         var state = new TestServerState();
         var options = new SqsServerTransportOptions { RequestQueueUrl = requestQueueUrl, WaitTime = TimeSpan.FromSeconds(20) };
         configure?.Invoke(options);
@@ -52,15 +53,20 @@ public sealed class SqsHarness : IAsyncDisposable
 
     public async Task<McpClient> ConnectAsync(string? protocolVersion, string? responseQueueUrl = null, Action<SqsClientTransportOptions>? configure = null, McpClientOptions? clientOptions = null, Func<IClientTransport, IClientTransport>? wrapTransport = null)
     {
-        responseQueueUrl ??= await CreateResponseQueueAsync();
-        var options = new SqsClientTransportOptions { ServerRequestQueueUrl = RequestQueueUrl, ResponseQueueUrl = responseQueueUrl };
-        configure?.Invoke(options);
         clientOptions ??= new McpClientOptions();
         clientOptions.ProtocolVersion = protocolVersion;
-        IClientTransport transport = new SqsClientTransport(Sqs, options, LoggerFactory);
+        var transport = CreateClientTransport(responseQueueUrl ?? await CreateResponseQueueAsync(), configure);
         var client = await McpClient.CreateAsync(wrapTransport?.Invoke(transport) ?? transport, clientOptions, LoggerFactory);
         _owned.Add(client);
         return client;
+    }
+
+    /// <summary>A client transport to this server that reads its replies from <paramref name="responseQueueUrl"/>.</summary>
+    public SqsClientTransport CreateClientTransport(string responseQueueUrl, Action<SqsClientTransportOptions>? configure = null)
+    {
+        var options = new SqsClientTransportOptions { ServerRequestQueueUrl = RequestQueueUrl, ResponseQueueUrl = responseQueueUrl };
+        configure?.Invoke(options);
+        return new SqsClientTransport(Sqs, options, LoggerFactory);
     }
 
     public async ValueTask DisposeAsync()

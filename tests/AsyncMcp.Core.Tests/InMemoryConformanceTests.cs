@@ -30,18 +30,20 @@ internal sealed class InMemoryServer : ServerUnderTest
     /// <summary>Where requests carry their reply address in memory; any non-empty address will do.</summary>
     internal static readonly ReplyAddressConvention Convention = new("replyTo", null);
 
-    private readonly InMemoryBroker _broker = new();
+    private readonly InMemoryBroker _broker;
     private readonly McpQueueServer _server;
     private readonly Lazy<ReplyDemultiplexer> _shared;
 
-    public InMemoryServer(ServerSettings settings)
-        : this(new TestServerState(), new CollectingLoggerProvider(LogLevel.Information), settings)
+    /// <summary>Starts a server on <paramref name="broker"/>'s server queue, or on a broker of its own.</summary>
+    public InMemoryServer(ServerSettings settings, InMemoryBroker? broker = null)
+        : this(new TestServerState(), new CollectingLoggerProvider(LogLevel.Information), settings, broker ?? new InMemoryBroker())
     {
     }
 
-    private InMemoryServer(TestServerState state, CollectingLoggerProvider logs, ServerSettings settings)
+    private InMemoryServer(TestServerState state, CollectingLoggerProvider logs, ServerSettings settings, InMemoryBroker broker)
         : base(state, logs)
     {
+        _broker = broker;
         var options = new ServerOptions();
         settings.ApplyTo(options);
         var loggerFactory = logs.ToLoggerFactory();
@@ -60,6 +62,8 @@ internal sealed class InMemoryServer : ServerUnderTest
     public override int? InFlightRequests => _server.Dispatcher.PendingRequestCount;
 
     public override bool HasSession(string sessionId) => _server.Dispatcher.HasSession(sessionId);
+
+    public override Task<ServerUnderTest> StartSuccessorAsync() => Task.FromResult<ServerUnderTest>(new InMemoryServer(new ServerSettings(), _broker));
 
     public override Task<int?> RequestsWaitingAsync() => Task.FromResult<int?>(_broker.Queue(ServerAddress).VisibleCount);
 

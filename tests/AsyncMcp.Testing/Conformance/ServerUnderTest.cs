@@ -75,6 +75,13 @@ public abstract class ServerUnderTest : IAsyncDisposable
     /// </summary>
     public virtual Task<int?> RequestsWaitingAsync() => Task.FromResult<int?>(null);
 
+    /// <summary>
+    /// Starts another server on the same broker endpoint (request queue, topic), as a restarted or second worker would,
+    /// for a transport whose broker delivers again what a stopped server left unanswered.
+    /// </summary>
+    public virtual Task<ServerUnderTest> StartSuccessorAsync() =>
+        throw new NotSupportedException("This transport has no broker that delivers a request again.");
+
     /// <summary>Connects a real <see cref="McpClient"/> on a protocol revision; it is disposed with the server unless the test disposes it first.</summary>
     /// <param name="protocol">The revision, <see cref="Protocols.November2025"/> or <see cref="Protocols.July2026"/>.</param>
     /// <param name="options">The client's options (handlers); the revision is set here.</param>

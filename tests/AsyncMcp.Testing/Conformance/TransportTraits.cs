@@ -41,8 +41,9 @@ public sealed record TransportTraits
     public UnknownSessionError UnknownSession { get; init; } = new(-32600, "session_not_found", "unknown or has expired");
 
     /// <summary>
-    /// Whether requests left unanswered at shutdown go back to the broker, to be delivered again (queues); otherwise
-    /// nothing redelivers them, and each client is told with an error whose reason is <c>not_answered</c>.
+    /// Whether requests left unanswered at shutdown go back to the broker, to be delivered again to the next server
+    /// (<see cref="ServerUnderTest.StartSuccessorAsync"/>); otherwise nothing redelivers them, and each client is told
+    /// with an error whose reason is <c>not_answered</c>.
     /// </summary>
     public bool RedeliversUnanswered { get; init; } = true;
 
