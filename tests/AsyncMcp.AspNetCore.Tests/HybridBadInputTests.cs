@@ -105,7 +105,7 @@ public sealed class HybridBadInputTests
         var message = Assert.Single(ack.Messages);
         Assert.Equal(11, (int)message["id"]!);
         Assert.Equal("webhook", (string)message["result"]!["_meta"]!["asyncmcp/delivery"]!);
-        await Protocols.Eventually(() => harness.State.RunningHolds == 1);
+        await Eventually(() => harness.State.RunningHolds == 1);
         harness.State.ReleaseHolds.TrySetResult();
     }
 
@@ -124,7 +124,7 @@ public sealed class HybridBadInputTests
         var result = Assert.Single(answer.Messages)["result"]!;
         Assert.True((bool)result["isError"]!);
         Assert.Contains("GET stream", (string)result["content"]![0]!["text"]!, StringComparison.Ordinal);
-        await Protocols.Eventually(() => harness.Logged("sampling/createMessage"));
+        await Eventually(() => harness.Logged("sampling/createMessage"));
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class HybridBadInputTests
             },
         };
         var client = await harness.ConnectAsync(Protocols.November2025, o => o.UseWebhook = false, options);
-        await Protocols.Eventually(() => harness.Logged($"GET stream of session {client.SessionId} opened"));
+        await Eventually(() => harness.Logged($"GET stream of session {client.SessionId} opened"));
 
         var result = await client.CallToolAsync("sample", new Dictionary<string, object?> { ["prompt"] = "hi" }, cancellationToken: TestContext.Current.CancellationToken);
 

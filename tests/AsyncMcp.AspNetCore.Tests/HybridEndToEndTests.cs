@@ -42,8 +42,8 @@ public sealed class HybridEndToEndTests
 
         Assert.Equal("done after 5 steps", Text(slow));
         Assert.Null(slow.Meta?[HybridMeta.Accepted]);
-        await Protocols.Eventually(() => harness.Logged("Tool 'slow'") && harness.Logged("will be delivered by webhook"));
-        await Protocols.Eventually(() => harness.Logged("was delivered by webhook"));
+        await Eventually(() => harness.Logged("Tool 'slow'") && harness.Logged("will be delivered by webhook"));
+        await Eventually(() => harness.Logged("was delivered by webhook"));
         // IProgress.Report is fire-and-forget in the SDK: the last notice can still be on its way when the tool returns,
         // so it may come after the result. Every earlier one comes before it, in order.
         var before = observed.ProgressBefore("done after 5 steps")!;
@@ -65,7 +65,7 @@ public sealed class HybridEndToEndTests
 
         var rendered = await client.CallToolAsync("render", new Dictionary<string, object?> { ["title"] = "q3", ["steps"] = 3 }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("rendered q3", Text(rendered));
-        await Protocols.Eventually(() => harness.Logged("Tool 'render'"));
+        await Eventually(() => harness.Logged("Tool 'render'"));
     }
 
     [Theory]
@@ -101,8 +101,8 @@ public sealed class HybridEndToEndTests
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        await Protocols.Eventually(() => harness.State.SlowCancelled == 1);
-        await Protocols.Eventually(() => harness.Logged("was stopped because the client cancelled it"));
+        await Eventually(() => harness.State.SlowCancelled == 1);
+        await Eventually(() => harness.Logged("was stopped because the client cancelled it"));
         Assert.Equal(0, harness.State.SlowCompleted);
     }
 
@@ -116,7 +116,7 @@ public sealed class HybridEndToEndTests
         var result = await client.CallToolAsync("fail", cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.IsError);
-        await Protocols.Eventually(() => harness.Logged("Tool 'fail'"));
+        await Eventually(() => harness.Logged("Tool 'fail'"));
     }
 
     [Theory]
@@ -142,7 +142,7 @@ public sealed class HybridEndToEndTests
         var result = await client.CallToolAsync("log", new Dictionary<string, object?> { ["message"] = "from the background" }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("logged", Text(result));
-        await Protocols.Eventually(() => logs.Any(l => l.Contains("from the background", StringComparison.Ordinal)));
+        await Eventually(() => logs.Any(l => l.Contains("from the background", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public sealed class HybridEndToEndTests
 
         Assert.Equal("model test-model said: sampled hello", Text(sampled));
         Assert.Equal("hello Ada", Text(elicited));
-        await Protocols.Eventually(() => harness.Logged("Tool 'sample'") && harness.Logged("Tool 'elicit'"));
+        await Eventually(() => harness.Logged("Tool 'sample'") && harness.Logged("Tool 'elicit'"));
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public sealed class HybridHarness : IAsyncDisposable
         var logs = new CollectingLoggerProvider(LogLevel.Debug);
         var state = new TestServerState();
         var secret = WebhookSecret.Generate();
-        var tools = TestMcpServer.CreateOptions(state).ToolCollection!;
+        var testServer = TestMcpServer.CreateOptions(state);
         var app = await WebhookHarness.StartAppAsync(
             app => app.MapMcpHybrid("/mcp"),
             services =>
@@ -70,8 +70,11 @@ public sealed class HybridHarness : IAsyncDisposable
 
                         configure?.Invoke(o);
                     })
-                    .WithTools(tools)
-                    .WithTools<AttributeMarkedTools>();
+                    .WithTools(testServer.ToolCollection!)
+                    .WithTools<AttributeMarkedTools>()
+                    .WithResources(testServer.ResourceCollection!)
+                    .WithPrompts(testServer.PromptCollection!)
+                    .WithCompleteHandler(testServer.Handlers.CompleteHandler!);
                 configureServer?.Invoke(services, server);
                 if (configureHttp is not null)
                 {
@@ -100,6 +103,9 @@ public sealed class HybridHarness : IAsyncDisposable
         _owned.Add(client);
         return client;
     }
+
+    /// <summary>Whether the SDK still runs the stateful session with this id.</summary>
+    public bool HasSession(string sessionId) => App.Services.GetRequiredService<HybridSessionRegistry>().FindSession(sessionId) is not null;
 
     public bool Logged(string fragment) => Logs.Entries.Any(e => e.Message.Contains(fragment, StringComparison.Ordinal));
 

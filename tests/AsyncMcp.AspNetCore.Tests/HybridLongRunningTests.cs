@@ -35,7 +35,7 @@ public sealed class HybridLongRunningTests
             cancellationToken: ct).AsTask();
 
         // While it runs, the session answers other calls at once.
-        await Protocols.Eventually(() => !progress.IsEmpty, timeoutSeconds: 10);
+        await Eventually(() => !progress.IsEmpty, TimeSpan.FromSeconds(10));
         var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "meanwhile" }, cancellationToken: ct);
         Assert.Equal("Echo: meanwhile", HybridEndToEndTests.Text(echo));
         Assert.False(call.IsCompleted);
@@ -44,7 +44,7 @@ public sealed class HybridLongRunningTests
 
         Assert.Equal("done after 30 steps", HybridEndToEndTests.Text(result));
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(30));
-        await Protocols.Eventually(() => harness.Logged("was delivered by webhook"));
+        await Eventually(() => harness.Logged("was delivered by webhook"));
         Assert.Equal(Enumerable.Range(1, 30).Select(i => (double)i), observed.ProgressBefore("done after 30 steps")!);
         Assert.True(progress.First().At < TimeSpan.FromSeconds(10), "progress must arrive along the way, not with the result");
     }

@@ -469,16 +469,19 @@ public abstract class TransportConformanceTests<THarness>(THarness harness) : IC
         var sessions = server.SessionCount;
         var logged = LogCount(server, "names no reply address");
 
-        var answer = await peer.SendAsync(new RawRequest(RawPeer.Initialize(9).ToJsonString()));
+        // An initialize, and a request without a session (2026-07-28), naming no reply address.
+        var initialize = await peer.SendAsync(new RawRequest(RawPeer.Initialize(9).ToJsonString()));
+        var sessionless = await peer.SendAsync(new RawRequest(RawPeer.Request(10, "tools/list").ToJsonString()) { ProtocolVersion = Protocols.July2026 });
 
         if (Traits.AnswersOnTheRequest)
         {
-            AssertError(answer.Message!, answer, 400, -32602, "missing_reply_address", 9);
+            AssertError(initialize.Message!, initialize, 400, -32602, "missing_reply_address", 9);
+            AssertError(sessionless.Message!, sessionless, 400, -32602, "missing_reply_address", 10);
         }
         else
         {
             // Nowhere to send an error: logged and dropped.
-            await Eventually(() => LogCount(server, "names no reply address") > logged, what: "The log line about the missing reply address");
+            await Eventually(() => LogCount(server, "names no reply address") >= logged + 2, what: "The log lines about the missing reply addresses");
         }
 
         Assert.Equal(sessions, server.SessionCount);
