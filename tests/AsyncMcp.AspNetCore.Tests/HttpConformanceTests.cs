@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using AsyncMcp.AspNetCore.Hybrid.Client;
+using AsyncMcp.AspNetCore.Hybrid.Server;
 using AsyncMcp.AspNetCore.Webhooks.Client;
 using AsyncMcp.Testing.Conformance;
 using ModelContextProtocol.Client;
@@ -8,9 +9,6 @@ namespace AsyncMcp.AspNetCore.Tests;
 
 /// <summary>The conformance suite over signed webhooks, real Kestrel on loopback on both sides.</summary>
 public sealed class WebhookConformanceTests(WebhookConformanceHarness harness) : TransportConformanceTests<WebhookConformanceHarness>(harness);
-
-/// <summary>The conformance suite over the Streamable HTTP + webhook hybrid (SSE responses), real Kestrel on loopback.</summary>
-public sealed class HybridConformanceTests(HybridConformanceHarness harness) : TransportConformanceTests<HybridConformanceHarness>(harness);
 
 public sealed class WebhookConformanceHarness : TransportHarness
 {
@@ -39,20 +37,32 @@ public sealed class WebhookConformanceHarness : TransportHarness
 
         protected override async Task<RawPeer> CreateRawPeerCoreAsync() => await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
 
-        protected override Task StopServerAsync() => harness.Server.StopAsync(TestContext.Current.CancellationToken);
+        protected override Task StopServerAsync() => harness.StopAsync();
 
         protected override ValueTask DisposeResourcesAsync() => harness.DisposeAsync();
     }
 }
 
-public sealed class HybridConformanceHarness : TransportHarness
+/// <summary>The conformance suite over the Streamable HTTP + webhook hybrid answering POSTs with SSE streams, real Kestrel on loopback.</summary>
+public sealed class HybridConformanceTests(HybridConformanceHarness harness) : TransportConformanceTests<HybridConformanceHarness>(harness);
+
+public sealed class HybridConformanceHarness() : HybridHarnessBase(HybridResponseMode.Sse);
+
+/// <summary>The conformance suite over the Streamable HTTP + webhook hybrid answering POSTs with one JSON body.</summary>
+public sealed class HybridJsonConformanceTests(HybridJsonConformanceHarness harness) : TransportConformanceTests<HybridJsonConformanceHarness>(harness);
+
+public sealed class HybridJsonConformanceHarness() : HybridHarnessBase(HybridResponseMode.Json);
+
+/// <summary>Servers behind the hybrid endpoint in one response mode; the SDK keeps their sessions.</summary>
+public abstract class HybridHarnessBase(HybridResponseMode mode) : TransportHarness
 {
     public override TransportTraits Traits { get; } = new()
     {
-        Name = "hybrid",
+        Name = $"hybrid ({mode} responses)",
         AnswersOnTheRequest = true,
         UnknownSession = new(-32001, null, "Session not found"),
         CancellationLog = "was stopped because the client cancelled it",
+        BackgroundCallLog = tool => $"Tool '{tool}'",
         NotApplicable = new Dictionary<ConformanceAspect, string>
         {
             [ConformanceAspect.ServerRequestsWithoutSession] =
@@ -69,7 +79,7 @@ public sealed class HybridConformanceHarness : TransportHarness
     };
 
     public override async Task<ServerUnderTest> StartServerAsync(ServerSettings settings) =>
-        new HybridServerUnderTest(await HybridHarness.StartAsync(configureHttp: o =>
+        new HybridServerUnderTest(await HybridHarness.StartAsync(mode, configureHttp: o =>
         {
 #pragma warning disable MCP9006 // The idle timeout of stateful sessions is what the suite's expiry test sets.
             o.IdleTimeout = settings.SessionIdleTimeout ?? o.IdleTimeout;
@@ -86,7 +96,7 @@ public sealed class HybridConformanceHarness : TransportHarness
 
         protected override Task<RawPeer> CreateRawPeerCoreAsync() => Task.FromResult<RawPeer>(new HybridRawPeer(harness.Url));
 
-        protected override Task StopServerAsync() => harness.StopServerAsync();
+        protected override Task StopServerAsync() => harness.StopAsync();
 
         protected override ValueTask DisposeResourcesAsync() => harness.DisposeAsync();
     }

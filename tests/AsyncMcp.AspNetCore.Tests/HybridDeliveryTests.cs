@@ -87,7 +87,7 @@ public sealed class HybridDeliveryTests
             await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":25,\"method\":\"tools/list\",\"params\":{}}");
             await Eventually(() => webhook.Held >= 1);
 
-            await harness.StopServerAsync();
+            await harness.StopAsync();
 
             // Whether the session's end or the delivery's disposal got to it first, each is accounted for.
             Assert.True(Discarded(harness, 23, string.Empty), "the result being redelivered");
@@ -107,7 +107,7 @@ public sealed class HybridDeliveryTests
         var call = client.CallToolAsync("hold", cancellationToken: TestContext.Current.CancellationToken).AsTask();
         await Eventually(() => harness.State.RunningHolds == 1);
 
-        await harness.StopServerAsync();
+        await harness.StopAsync();
 
         // Drained, not abandoned: the tool has ended by the time the server has stopped, and the log says why.
         Assert.Equal(0, harness.State.RunningHolds);

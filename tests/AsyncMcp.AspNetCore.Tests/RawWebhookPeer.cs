@@ -103,13 +103,9 @@ public sealed class RawWebhookPeer : RawPeer
             request.Headers.Add("X-Session-ID", sessionId);
         }
 
-        if (sign && _signer is not null)
+        if (sign)
         {
-            var id = "msg_" + Guid.NewGuid().ToString("N");
-            var now = DateTimeOffset.UtcNow;
-            request.Headers.Add(StandardWebhookHeaders.Id, id);
-            request.Headers.Add(StandardWebhookHeaders.Timestamp, now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add(StandardWebhookHeaders.Signature, _signer.Sign(id, now, Encoding.UTF8.GetBytes(body)));
+            Sign(request, Encoding.UTF8.GetBytes(body));
         }
 
         var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
@@ -148,13 +144,9 @@ public sealed class RawWebhookPeer : RawPeer
             request.Headers.Add("X-Session-ID", sessionId);
         }
 
-        if (sign && _signer is not null)
+        if (sign)
         {
-            var id = "msg_" + Guid.NewGuid().ToString("N");
-            var now = DateTimeOffset.UtcNow;
-            request.Headers.Add(StandardWebhookHeaders.Id, id);
-            request.Headers.Add(StandardWebhookHeaders.Timestamp, now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add(StandardWebhookHeaders.Signature, _signer.Sign(id, now, []));
+            Sign(request, []);
         }
 
         using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
@@ -214,6 +206,21 @@ public sealed class RawWebhookPeer : RawPeer
         await _webhook.StopAsync();
         await _webhook.DisposeAsync();
         await base.DisposeAsync();
+    }
+
+    /// <summary>Adds the Standard Webhooks headers for <paramref name="body"/>, when the peer has a secret.</summary>
+    private void Sign(HttpRequestMessage request, byte[] body)
+    {
+        if (_signer is null)
+        {
+            return;
+        }
+
+        var id = "msg_" + Guid.NewGuid().ToString("N");
+        var now = DateTimeOffset.UtcNow;
+        request.Headers.Add(StandardWebhookHeaders.Id, id);
+        request.Headers.Add(StandardWebhookHeaders.Timestamp, now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(StandardWebhookHeaders.Signature, _signer.Sign(id, now, body));
     }
 
     public sealed record Delivery(JsonNode Body, IReadOnlyDictionary<string, string> Headers);

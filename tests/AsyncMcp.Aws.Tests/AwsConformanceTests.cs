@@ -7,12 +7,6 @@ namespace AsyncMcp.Aws.Tests;
 /// <summary>The conformance suite over SQS on the emulator.</summary>
 public sealed class SqsConformanceTests(SqsConformanceHarness harness) : TransportConformanceTests<SqsConformanceHarness>(harness);
 
-/// <summary>The conformance suite over SNS+SQS with raw message delivery, to the server and to the clients.</summary>
-public sealed class SnsSqsRawConformanceTests(SnsSqsRawConformanceHarness harness) : TransportConformanceTests<SnsSqsRawConformanceHarness>(harness);
-
-/// <summary>The conformance suite over SNS+SQS with SNS's JSON envelope, to the server and to the clients.</summary>
-public sealed class SnsSqsEnvelopedConformanceTests(SnsSqsEnvelopedConformanceHarness harness) : TransportConformanceTests<SnsSqsEnvelopedConformanceHarness>(harness);
-
 public sealed class SqsConformanceHarness(EmulatorFixture fixture) : TransportHarness
 {
     public override TransportTraits Traits { get; } = new() { Name = "SQS", SharesReplyAddresses = true };
@@ -51,13 +45,19 @@ public sealed class SqsConformanceHarness(EmulatorFixture fixture) : TransportHa
 
         protected override async Task<RawPeer> CreateRawPeerCoreAsync() => harness.CreateRawPeer(await harness.CreateResponseQueueAsync());
 
-        protected override Task StopServerAsync() => harness.Server.DisposeAsync().AsTask();
+        protected override Task StopServerAsync() => harness.StopAsync();
 
         protected override ValueTask DisposeResourcesAsync() => harness.DisposeAsync();
     }
 }
 
+/// <summary>The conformance suite over SNS+SQS with raw message delivery, to the server and to the clients.</summary>
+public sealed class SnsSqsRawConformanceTests(SnsSqsRawConformanceHarness harness) : TransportConformanceTests<SnsSqsRawConformanceHarness>(harness);
+
 public sealed class SnsSqsRawConformanceHarness(EmulatorFixture fixture) : SnsSqsConformanceHarness(fixture, rawDelivery: true);
+
+/// <summary>The conformance suite over SNS+SQS with SNS's JSON envelope, to the server and to the clients.</summary>
+public sealed class SnsSqsEnvelopedConformanceTests(SnsSqsEnvelopedConformanceHarness harness) : TransportConformanceTests<SnsSqsEnvelopedConformanceHarness>(harness);
 
 public sealed class SnsSqsEnvelopedConformanceHarness(EmulatorFixture fixture) : SnsSqsConformanceHarness(fixture, rawDelivery: false);
 
@@ -90,7 +90,7 @@ public abstract class SnsSqsConformanceHarness(EmulatorFixture fixture, bool raw
 
         protected override async Task<RawPeer> CreateRawPeerCoreAsync() => harness.CreateRawPeer(await harness.CreateClientEndpointAsync(rawDelivery));
 
-        protected override Task StopServerAsync() => harness.Server.DisposeAsync().AsTask();
+        protected override Task StopServerAsync() => harness.StopAsync();
 
         protected override ValueTask DisposeResourcesAsync() => harness.DisposeAsync();
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using AsyncMcp.Testing;
 using ModelContextProtocol;
@@ -27,23 +26,9 @@ public sealed class SnsSqsEndToEndTests(EmulatorFixture fixture)
     public async Task Carries_every_capability_with_mixed_delivery(string protocol, bool rawToServer, bool rawToClient)
     {
         await using var harness = await SnsSqsHarness.StartAsync(fixture, rawToServer);
-        var logs = new ConcurrentQueue<string>();
-        var options = new McpClientOptions
-        {
-            Handlers = new McpClientHandlers
-            {
-                NotificationHandlers =
-                [
-                    new(NotificationMethods.LoggingMessageNotification, (n, _) =>
-                    {
-                        logs.Enqueue(n.Params?["data"]?.GetValue<string>() ?? string.Empty);
-                        return ValueTask.CompletedTask;
-                    }),
-                ],
-            },
-        };
+        var logs = new LogNotifications();
         ObservingClientTransport? observed = null;
-        var client = await harness.ConnectAsync(Protocols.ClientSetting(protocol), rawDelivery: rawToClient, clientOptions: options, wrapTransport: t => observed = new ObservingClientTransport(t));
+        var client = await harness.ConnectAsync(Protocols.ClientSetting(protocol), rawDelivery: rawToClient, clientOptions: logs.ClientOptions(), wrapTransport: t => observed = new ObservingClientTransport(t));
         Assert.Equal(protocol, client.NegotiatedProtocolVersion);
 
         Assert.Contains(await client.ListToolsAsync(cancellationToken: Timeout), t => t.Name == "echo");
@@ -57,7 +42,7 @@ public sealed class SnsSqsEndToEndTests(EmulatorFixture fixture)
         Assert.Equal([1, 2, 3], observed!.ProgressNotices().Select(p => (int)p.Progress).Order());
 
         Assert.Equal("logged", Text(await client.CallToolAsync("log", new Dictionary<string, object?> { ["message"] = "via topic" }, cancellationToken: Timeout)));
-        await Eventually(() => logs.Contains("via topic"));
+        await Eventually(() => logs.Received.Contains("via topic"));
 
         var resource = await client.ReadResourceAsync("test://items/3", cancellationToken: Timeout);
         Assert.Equal("item 3", Assert.IsType<TextResourceContents>(Assert.Single(resource.Contents)).Text);

@@ -7,19 +7,17 @@ using ModelContextProtocol.Server;
 namespace AsyncMcp.Aws.Tests;
 
 /// <summary>A real McpServer over SNS+SQS on the emulator: a server topic with the server's queue subscribed, and helpers for clients.</summary>
-public sealed class SnsSqsHarness : IAsyncDisposable
+public sealed class SnsSqsHarness : ServerHarness
 {
     private readonly EmulatorFixture _fixture;
-    private readonly List<IAsyncDisposable> _owned = [];
 
     private SnsSqsHarness(EmulatorFixture fixture, string serverTopicArn, SnsSqsSubscription serverQueue, SnsSqsServerTransport server, TestServerState state, CollectingLoggerProvider logs)
+        : base(state, logs)
     {
         _fixture = fixture;
         ServerTopicArn = serverTopicArn;
         ServerQueue = serverQueue;
         Server = server;
-        State = state;
-        Logs = logs;
     }
 
     public string ServerTopicArn { get; }
@@ -27,10 +25,6 @@ public sealed class SnsSqsHarness : IAsyncDisposable
     public SnsSqsSubscription ServerQueue { get; }
 
     public SnsSqsServerTransport Server { get; }
-
-    public TestServerState State { get; }
-
-    public CollectingLoggerProvider Logs { get; }
 
     public SnsSqsProvisioner Provisioner => new(_fixture.Sqs, _fixture.Sns);
 
@@ -62,9 +56,7 @@ public sealed class SnsSqsHarness : IAsyncDisposable
         clientOptions ??= new McpClientOptions();
         clientOptions.ProtocolVersion = protocolVersion;
         var transport = CreateClientTransport(endpoint ?? await CreateClientEndpointAsync(rawDelivery), configure);
-        var client = await McpClient.CreateAsync(wrapTransport?.Invoke(transport) ?? transport, clientOptions, SqsHarness.LoggerFactory);
-        _owned.Add(client);
-        return client;
+        return Own(await McpClient.CreateAsync(wrapTransport?.Invoke(transport) ?? transport, clientOptions, SqsHarness.LoggerFactory));
     }
 
     /// <summary>A client transport to this server that names <paramref name="endpoint"/>'s topic and reads its queue.</summary>
@@ -83,13 +75,5 @@ public sealed class SnsSqsHarness : IAsyncDisposable
     /// <summary>A peer that publishes exact bodies to the server's topic and reads <paramref name="endpoint"/>'s queue.</summary>
     public RawSnsPeer CreateRawPeer(SnsSqsSubscription endpoint) => new(_fixture.Sqs, _fixture.Sns, ServerTopicArn, endpoint);
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var owned in _owned)
-        {
-            await owned.DisposeAsync();
-        }
-
-        await Server.DisposeAsync();
-    }
+    protected override Task StopServerAsync() => Server.DisposeAsync().AsTask();
 }

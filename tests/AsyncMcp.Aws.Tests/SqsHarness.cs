@@ -8,30 +8,25 @@ using ModelContextProtocol.Server;
 namespace AsyncMcp.Aws.Tests;
 
 /// <summary>A real <see cref="McpServer"/> served over SQS on the emulator, with helpers to connect real clients.</summary>
-public sealed class SqsHarness : IAsyncDisposable
+public sealed class SqsHarness : ServerHarness
 {
     private readonly EmulatorFixture _fixture;
-    private readonly List<IAsyncDisposable> _owned = [];
 
-    private SqsHarness(EmulatorFixture fixture, string requestQueueUrl, SqsServerTransport server, TestServerState state)
+    private SqsHarness(EmulatorFixture fixture, string requestQueueUrl, SqsServerTransport server, TestServerState state, CollectingLoggerProvider logs)
+        : base(state, logs)
     {
         _fixture = fixture;
         RequestQueueUrl = requestQueueUrl;
         Server = server;
-        State = state;
     }
 
     public string RequestQueueUrl { get; }
 
     public SqsServerTransport Server { get; }
 
-    public TestServerState State { get; }
-
     public IAmazonSQS Sqs => _fixture.Sqs;
 
     public static ILoggerFactory LoggerFactory { get; } = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
-
-    public CollectingLoggerProvider Logs { get; private init; } = null!;
 
     /// <summary>Starts a server on a new request queue, or on <paramref name="requestQueueUrl"/> (as a restarted server would).</summary>
     public static async Task<SqsHarness> StartAsync(EmulatorFixture fixture, Action<SqsServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null, string? requestQueueUrl = null)
@@ -44,7 +39,7 @@ public sealed class SqsHarness : IAsyncDisposable
         configure?.Invoke(options);
         var server = new SqsServerTransport(fixture.Sqs, options, serverOptions ?? TestMcpServer.CreateOptions(state), serverLoggerFactory);
         await server.StartAsync();
-        return new SqsHarness(fixture, requestQueueUrl, server, state) { Logs = logs };
+        return new SqsHarness(fixture, requestQueueUrl, server, state, logs);
     }
 
     public RawSqsPeer CreateRawPeer(string responseQueueUrl) => new(Sqs, RequestQueueUrl, responseQueueUrl);
@@ -56,9 +51,7 @@ public sealed class SqsHarness : IAsyncDisposable
         clientOptions ??= new McpClientOptions();
         clientOptions.ProtocolVersion = protocolVersion;
         var transport = CreateClientTransport(responseQueueUrl ?? await CreateResponseQueueAsync(), configure);
-        var client = await McpClient.CreateAsync(wrapTransport?.Invoke(transport) ?? transport, clientOptions, LoggerFactory);
-        _owned.Add(client);
-        return client;
+        return Own(await McpClient.CreateAsync(wrapTransport?.Invoke(transport) ?? transport, clientOptions, LoggerFactory));
     }
 
     /// <summary>A client transport to this server that reads its replies from <paramref name="responseQueueUrl"/>.</summary>
@@ -69,13 +62,5 @@ public sealed class SqsHarness : IAsyncDisposable
         return new SqsClientTransport(Sqs, options, LoggerFactory);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var owned in _owned)
-        {
-            await owned.DisposeAsync();
-        }
-
-        await Server.DisposeAsync();
-    }
+    protected override Task StopServerAsync() => Server.DisposeAsync().AsTask();
 }

@@ -58,15 +58,13 @@ public sealed class StreamableHttpProxyTests
         // after the timeout closes the session with its back connection. The client can hold the result before the
         // proxy's POST handler has ended its use of the session, so the fake clock keeps moving (in real time, polled)
         // until the session has been idle long enough to expire.
-        using (var expiry = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
-        {
-            expiry.CancelAfter(TimeSpan.FromSeconds(30));
-            while (proxy.SessionCount > 0)
+        await Eventually(
+            () =>
             {
                 clock.Advance(TimeSpan.FromSeconds(5));
-                await Task.Delay(20, expiry.Token);
-            }
-        }
+                return proxy.SessionCount == 0;
+            },
+            what: "The expiry of the idle session");
 
         Assert.Equal(0, proxy.SessionCount);
         await backs.WaitForAllClosedAsync(TimeSpan.FromSeconds(30));

@@ -1,7 +1,6 @@
 using AsyncMcp.Server;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using ModelContextProtocol;
 using ModelContextProtocol.Client;
 
 namespace AsyncMcp.Testing.Conformance;
@@ -34,37 +33,16 @@ public sealed record ServerSettings
 /// clients connect to it, raw peers send it exact bytes, its counters and log can be read, and it can be stopped.
 /// Disposing it disposes the clients and peers it handed out, then stops it.
 /// </summary>
-public abstract class ServerUnderTest : IAsyncDisposable
+public abstract class ServerUnderTest(TestServerState state, CollectingLoggerProvider logs) : ServerHarness(state, logs)
 {
-    private readonly List<IAsyncDisposable> _owned = [];
-    private readonly Lock _gate = new();
-    private int _stopped;
-
-    /// <param name="state">What the test server's tools observe.</param>
-    /// <param name="logs">The server's log.</param>
-    protected ServerUnderTest(TestServerState state, CollectingLoggerProvider logs)
-    {
-        State = state;
-        Logs = logs;
-    }
-
     /// <summary>The logger factory of clients: quiet, so the server's log is what tests read.</summary>
     public static ILoggerFactory ClientLoggerFactory => NullLoggerFactory.Instance;
-
-    /// <summary>What the test server's tools observed.</summary>
-    public TestServerState State { get; }
-
-    /// <summary>The server's log, at Information and above (Debug for the transport's own categories where it logs there).</summary>
-    public CollectingLoggerProvider Logs { get; }
 
     /// <summary>The sessions the server holds (including per-client contexts of session-less requests), where it counts them.</summary>
     public virtual int? SessionCount => null;
 
     /// <summary>The requests taken and not yet answered, where the server counts them.</summary>
     public virtual int? InFlightRequests => null;
-
-    /// <summary>Whether the log has an entry containing <paramref name="fragment"/>.</summary>
-    public bool Logged(string fragment) => Logs.Entries.Any(e => e.Message.Contains(fragment, StringComparison.Ordinal));
 
     /// <summary>Whether the server still holds the session with this id.</summary>
     public abstract bool HasSession(string sessionId);
@@ -98,71 +76,12 @@ public abstract class ServerUnderTest : IAsyncDisposable
     /// <summary>Creates a peer that speaks the transport at the wire level, with a reply address of its own.</summary>
     public async Task<RawPeer> CreateRawPeerAsync() => Own(await CreateRawPeerCoreAsync());
 
-    /// <summary>Stops the server as its host would (drain, then close every session), leaving its clients as they are. Idempotent.</summary>
-    public async Task StopAsync()
-    {
-        if (Interlocked.Exchange(ref _stopped, 1) == 0)
-        {
-            await StopServerAsync();
-        }
-    }
-
-    /// <summary>Disposes <paramref name="disposable"/> with the server, before the server stops.</summary>
-    public T Own<T>(T disposable)
-        where T : IAsyncDisposable
-    {
-        lock (_gate)
-        {
-            _owned.Add(disposable);
-        }
-
-        return disposable;
-    }
-
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        GC.SuppressFinalize(this);
-        IAsyncDisposable[] owned;
-        lock (_gate)
-        {
-            owned = [.. _owned];
-            _owned.Clear();
-        }
-
-        try
-        {
-            for (var i = owned.Length - 1; i >= 0; i--)
-            {
-                try
-                {
-                    await owned[i].DisposeAsync();
-                }
-                catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException or McpException)
-                {
-                    // A client whose server already stopped may fail to close; the server must still be stopped below.
-                }
-            }
-        }
-        finally
-        {
-            await StopAsync();
-            await DisposeResourcesAsync();
-        }
-    }
-
     /// <summary>Creates a client transport to this server.</summary>
     /// <param name="shareReplyAddress">Whether to use the reply address this server's clients share.</param>
     protected abstract Task<IClientTransport> CreateClientTransportAsync(bool shareReplyAddress);
 
     /// <summary>Creates a raw peer.</summary>
     protected abstract Task<RawPeer> CreateRawPeerCoreAsync();
-
-    /// <summary>Stops the server.</summary>
-    protected abstract Task StopServerAsync();
-
-    /// <summary>Releases what outlives the server's stop (a web host, say), after it has stopped.</summary>
-    protected virtual ValueTask DisposeResourcesAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>

@@ -59,6 +59,12 @@ public sealed record TransportTraits
     /// <summary>What a server logs when a client cancels a running call, when it logs anything.</summary>
     public string? CancellationLog { get; init; }
 
+    /// <summary>
+    /// Part of what a server logs when it takes a call of the named tool off its request to run it in the background,
+    /// for a transport that does (the hybrid: a webhook tool, answered by webhook); <see langword="null"/> otherwise.
+    /// </summary>
+    public Func<string, string>? BackgroundCallLog { get; init; }
+
     /// <summary>The parts of the suite that do not apply to this transport, each with the reason.</summary>
     public IReadOnlyDictionary<ConformanceAspect, string> NotApplicable { get; init; } = new Dictionary<ConformanceAspect, string>();
 }
