@@ -23,6 +23,7 @@ internal static class HybridBench
                 .WithHybridTransport(o =>
                 {
                     o.Security.Secret = secret;
+                    o.AddressPolicy.AllowLoopback = true;
                     o.WebhookTools.Add("echo_later");
                 })
                 .WithTools([WebhookBench.Echo.Tool(), McpServerTool.Create((string message) => $"Echo: {message}", new() { Name = "echo_later" })]));

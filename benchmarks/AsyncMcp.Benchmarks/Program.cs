@@ -132,6 +132,46 @@ finally
 }
 }
 
+if (Run("restart"))
+{
+Line();
+Line("### Client processes run again and again on one response queue vs. a new queue each time");
+Line();
+Line("Each run is a new process, timed from start to exit: `asyncmcp call --tool echo` against an SQS server in this process (test MCP server, both revisions), or the MCP Inspector CLI calling `echo` through `asyncmcp proxy` (stdio). *Same queue*: every run uses one response queue, as a config file makes it; *fresh*: each run a new one; the two alternate (fresh, same, fresh, same, …) so that both see the same machine load. The first same-queue run finds the queue new, so the criterion is on runs 2 onwards: each within 1.5× the fresh median.");
+Line();
+Line("| client | runs | fresh median | fresh max | same queue, runs 2+ median | max | worst / fresh median | each within 1.5× | failed runs (fresh / same) |");
+Line("|---|---:|---:|---:|---:|---:|---:|---|---|");
+    var runs = quick ? 4 : 10;
+    var restartRequests = await Queue("restart-req");
+    await using var restartServer = new SqsServerTransport(sqs, new SqsServerTransportOptions { RequestQueueUrl = restartRequests }, serverOptions);
+    await restartServer.StartAsync();
+    var restartHome = Directory.CreateTempSubdirectory("asyncmcp-bench-inspector-");
+    try
+    {
+        var clients = new (string Name, Func<Task<(RestartBench.Series Fresh, RestartBench.Series Same)>> Measure)[]
+        {
+            ("`call` (default revision)", () => RestartBench.CallAsync(emulator, restartRequests, [], runs)),
+            ("`call --protocol-version 2025-11-25`", () => RestartBench.CallAsync(emulator, restartRequests, ["--protocol-version", "2025-11-25"], runs)),
+            ("`call --protocol-version 2026-07-28`", () => RestartBench.CallAsync(emulator, restartRequests, ["--protocol-version", "2026-07-28"], runs)),
+            ("Inspector CLI through `proxy`", () => RestartBench.InspectorAsync(emulator, restartRequests, runs, restartHome.FullName)),
+        };
+        foreach (var (name, measure) in clients)
+        {
+            var (fresh, same) = await measure();
+            var freshMedian = Median(fresh.Seconds);
+            var followUps = same.Seconds.Skip(1).ToList();
+            var worst = followUps.Max();
+            Line(string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {runs} | {freshMedian:F2} s | {fresh.Seconds.Max():F2} s | {Median(followUps):F2} s | {worst:F2} s | {worst / freshMedian:F2}× | {(worst <= 1.5 * freshMedian ? "yes" : "no")} | {fresh.Failures} / {same.Failures} |"));
+            Console.Error.WriteLine($"{name}: fresh [{string.Join(", ", fresh.Seconds.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))}] same [{string.Join(", ", same.Seconds.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))}]");
+        }
+    }
+    finally
+    {
+        restartHome.Delete(recursive: true);
+    }
+}
+
 if (Run("memory"))
 {
 Line();
@@ -329,6 +369,12 @@ async Task<LatencyResult> MeasureTransportAsync(
         concurrency,
         calls,
         warmup);
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
 }
 
 static long SettledManagedMemory()

@@ -22,7 +22,7 @@ internal static class WebhookBench
     public static async Task<LatencyResult> MeasureWebhookAsync(string? protocol, int concurrency, int calls, int warmup)
     {
         var secret = WebhookSecret.Generate();
-        var options = new WebhookServerTransportOptions { Security = { Secret = secret } };
+        var options = new WebhookServerTransportOptions { Security = { Secret = secret }, AddressPolicy = { AllowLoopback = true } };
         await using var server = new WebhookServerTransport(options, Echo.ServerOptions());
         server.Start();
         var app = await StartAppAsync(app => app.MapMcpWebhook("/mcp/request", server), null);

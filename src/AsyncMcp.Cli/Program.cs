@@ -11,4 +11,5 @@ var root = new RootCommand("asyncmcp: MCP over asynchronous transports. Put an e
 root.Options.Add(CliSettings.Config);
 CliSettings.DescribeEnvironment(root);
 
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+return CliRuntime.ReportParseErrors(parsed) ?? await parsed.InvokeAsync();

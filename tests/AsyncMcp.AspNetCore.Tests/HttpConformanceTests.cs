@@ -106,8 +106,6 @@ public abstract class HybridHarnessBase(HybridResponseMode mode) : TransportHarn
     {
         private readonly RawStreamableHttp _http = new(endpoint);
 
-        public override JsonObject NameReplyAddress(JsonObject request) => request;
-
         public override async Task<string> OpenSessionAsync()
         {
             await _http.InitializeAsync(webhookUrl: null);

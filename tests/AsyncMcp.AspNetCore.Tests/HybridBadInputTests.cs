@@ -73,6 +73,23 @@ public sealed class HybridBadInputTests
         Assert.Equal("Echo: y", (string)Assert.Single(fine.Messages)["result"]!["content"]![0]!["text"]!);
     }
 
+    [Theory]
+    [InlineData(HybridResponseMode.Sse)]
+    [InlineData(HybridResponseMode.Json)]
+    public async Task Bytes_that_are_not_UTF8_get_a_parse_error(HybridResponseMode mode)
+    {
+        await using var harness = await HybridHarness.StartAsync(mode);
+        using var raw = new RawStreamableHttp(harness.Url);
+        await raw.InitializeAsync(webhookUrl: null);
+
+        // (Bodies the reader refuses late, and requests of the wrong shape, are in the conformance suite.)
+        AssertError(await raw.PostBytesAsync([.. "{\"jsonrpc\":\"2.0\",\"id\":60,\"method\":\"tools/list\",\"params\":{\"x\":\""u8, 0xC3, 0x28, .. "\"}}"u8]), HttpStatusCode.BadRequest, McpErrorCode.ParseError, id: null);
+
+        var fine = await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":61,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"z\"}}}");
+        Assert.Equal(HttpStatusCode.OK, fine.Status);
+        Assert.Equal("Echo: z", (string)Assert.Single(fine.Messages)["result"]!["content"]![0]!["text"]!);
+    }
+
     /// <summary>One JSON-RPC error with exactly this status, code and id (<see langword="null"/>: a JSON null id, present).</summary>
     private static void AssertError((HttpStatusCode Status, string? ContentType, List<JsonObject> Messages, string Body) answer, HttpStatusCode status, McpErrorCode code, object? id)
     {

@@ -45,6 +45,9 @@ public sealed class HybridHarness : WebAppHarness
                     {
                         o.Security.Secret = secret;
                         o.ResponseMode = mode;
+
+                        // Client and server share this machine: loopback webhooks are allowed here, refused by default.
+                        o.AddressPolicy.AllowLoopback = true;
                         foreach (var name in WebhookTools)
                         {
                             o.WebhookTools.Add(name);

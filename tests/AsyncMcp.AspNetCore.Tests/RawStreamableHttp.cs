@@ -14,14 +14,23 @@ internal sealed class RawStreamableHttp(Uri endpoint) : IDisposable
 
     public string? SessionId { get; set; }
 
-    public async Task<(HttpStatusCode Status, string? ContentType, List<JsonObject> Messages, string Body)> PostAsync(
+    public Task<(HttpStatusCode Status, string? ContentType, List<JsonObject> Messages, string Body)> PostAsync(
         string body,
+        string contentType = "application/json",
+        string accept = "application/json, text/event-stream",
+        string protocolVersion = "2025-11-25",
+        IReadOnlyDictionary<string, string>? headers = null) =>
+        PostBytesAsync(Encoding.UTF8.GetBytes(body), contentType, accept, protocolVersion, headers);
+
+    /// <summary>POSTs a body given as bytes, which need not be UTF-8.</summary>
+    public async Task<(HttpStatusCode Status, string? ContentType, List<JsonObject> Messages, string Body)> PostBytesAsync(
+        byte[] body,
         string contentType = "application/json",
         string accept = "application/json, text/event-stream",
         string protocolVersion = "2025-11-25",
         IReadOnlyDictionary<string, string>? headers = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(body, Encoding.UTF8) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
         foreach (var (name, value) in headers ?? new Dictionary<string, string>())
         {
             request.Headers.TryAddWithoutValidation(name, value);

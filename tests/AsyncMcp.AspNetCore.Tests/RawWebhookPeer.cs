@@ -78,15 +78,25 @@ public sealed class RawWebhookPeer : RawPeer
     };
 
     /// <summary>POSTs a body with the given headers, signed unless told otherwise.</summary>
-    public async Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostAsync(
+    public Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostAsync(
         string body,
+        string? sessionId = null,
+        bool sign = true,
+        bool clientIdHeader = true,
+        string contentType = "application/json",
+        IReadOnlyDictionary<string, string>? headers = null) =>
+        PostBytesAsync(Encoding.UTF8.GetBytes(body), sessionId, sign, clientIdHeader, contentType, headers);
+
+    /// <summary>POSTs a body given as bytes (which need not be UTF-8), signed unless told otherwise.</summary>
+    public async Task<(int Status, JsonNode? Json, HttpResponseMessage Response)> PostBytesAsync(
+        byte[] body,
         string? sessionId = null,
         bool sign = true,
         bool clientIdHeader = true,
         string contentType = "application/json",
         IReadOnlyDictionary<string, string>? headers = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ServerUrl) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, ServerUrl) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         if (clientIdHeader)
         {
@@ -105,7 +115,7 @@ public sealed class RawWebhookPeer : RawPeer
 
         if (sign)
         {
-            Sign(request, Encoding.UTF8.GetBytes(body));
+            Sign(request, body);
         }
 
         var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
@@ -170,7 +180,9 @@ public sealed class RawWebhookPeer : RawPeer
         return Deliveries.First(d => (int?)d.Body["id"] == id);
     }
 
-    public override JsonObject NameReplyAddress(JsonObject request) => NameInMeta(request, "webhookUrl", WebhookUrl);
+    public override string ReplyAddressKey => "webhookUrl";
+
+    public override string ReplyAddress => WebhookUrl;
 
     public override Task<string> OpenSessionAsync() => OpenSessionAsync(webhookUrl: null);
 

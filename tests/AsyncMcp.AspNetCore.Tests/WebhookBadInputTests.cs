@@ -69,6 +69,33 @@ public sealed class WebhookBadInputTests
         Assert.Equal("Echo: fine", Assert.IsType<TextContentBlock>(Assert.Single(echo.Content)).Text);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Bytes_that_are_not_UTF8_get_a_parse_error_and_nothing_is_run(bool inSession)
+    {
+        await using var harness = await WebhookHarness.StartAsync();
+        await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
+        var sessionId = inSession ? await peer.OpenSessionAsync() : null;
+
+        // Bytes that are not UTF-8: a parse error, not a body read with replacement characters. (Bodies the reader
+        // refuses late, and requests of the wrong shape, are in the conformance suite.)
+        var (notUtf8Status, notUtf8, _) = await peer.PostBytesAsync([.. "{\"jsonrpc\":\"2.0\",\"id\":60,\"method\":\"tools/list\",\"params\":{\"x\":\""u8, 0xC3, 0x28, .. "\"}}"u8], sessionId);
+        AssertError(400, McpErrorCodeParse, "parse_error", null, notUtf8Status, notUtf8);
+
+        // The server still serves, and the refused request was not run.
+        var call = Call(61, "still here");
+        if (!inSession)
+        {
+            call["params"]!["_meta"] = new JsonObject { ["webhookUrl"] = peer.WebhookUrl };
+        }
+
+        Assert.Equal(200, (await peer.PostAsync(call, sessionId)).Status);
+        var answer = await peer.WaitForDeliveryAsync(61);
+        Assert.Equal("Echo: still here", (string?)answer.Body["result"]!["content"]![0]!["text"]);
+        Assert.DoesNotContain(peer.Deliveries, d => d.Body["error"] is not null);
+    }
+
     [Fact]
     public async Task Delete_closes_a_session_and_unknown_sessions_get_404()
     {

@@ -376,7 +376,7 @@ public sealed class WebhookDeliveryTests
         // Whatever code path hands the sink an address, the connection it would open is checked against the whole
         // policy: here 127.0.0.1 is outside the allowlist, though its network is allowed.
         await using var peer = await RawWebhookPeer.StartAsync(new Uri("http://127.0.0.1:1/"), secret: null);
-        var guard = new Webhooks.Delivery.WebhookAddressGuard(new() { AllowedHosts = ["localhost"] }, "policy");
+        var guard = new Webhooks.Delivery.WebhookAddressGuard(new() { AllowedHosts = ["localhost"], AllowLoopback = true }, "policy");
         var connects = 0;
         guard.Connecting = _ => Interlocked.Increment(ref connects);
         using var http = new HttpClient(new SocketsHttpHandler { ConnectCallback = guard.ConnectAsync });

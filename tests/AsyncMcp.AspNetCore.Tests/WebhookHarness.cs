@@ -29,7 +29,8 @@ public sealed class WebhookHarness : WebAppHarness
         var serverLoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(logs));
         var state = new TestServerState();
         var secret = WebhookSecret.Generate();
-        var options = new WebhookServerTransportOptions { Security = { Secret = secret } };
+        // Client and server share this machine: the tests allow loopback webhooks, which production refuses by default.
+        var options = new WebhookServerTransportOptions { Security = { Secret = secret }, AddressPolicy = { AllowLoopback = true } };
         configure?.Invoke(options);
         var server = new WebhookServerTransport(options, serverOptions ?? TestMcpServer.CreateOptions(state), serverLoggerFactory);
         server.Start();

@@ -19,7 +19,11 @@ public sealed class WebhookHostingAndOptionsTests
             app => app.MapMcpWebhook(),
             services => services.AddMcpServer()
                 .WithTools([McpServerTool.Create((string text) => text.ToUpperInvariant(), new() { Name = "shout" })])
-                .WithWebhookServerTransport(o => o.Security.Secret = secret));
+                .WithWebhookServerTransport(o =>
+                {
+                    o.Security.Secret = secret;
+                    o.AddressPolicy.AllowLoopback = true;
+                }));
         try
         {
             var transport = new WebhookClientTransport(new WebhookClientTransportOptions
@@ -58,6 +62,7 @@ public sealed class WebhookHostingAndOptionsTests
                 .WithWebhookServerTransport(o =>
                 {
                     o.Security.Secret = secret;
+                    o.AddressPolicy.AllowLoopback = true;
                     o.ShutdownDrainTimeout = TimeSpan.FromSeconds(30);
                 }));
         await using var appScope = app;

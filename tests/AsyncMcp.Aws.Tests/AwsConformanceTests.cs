@@ -37,6 +37,8 @@ public sealed class SqsConformanceHarness(EmulatorFixture fixture) : TransportHa
 
         public override async Task<int?> RequestsWaitingAsync() => await fixture.CountVisibleAsync(harness.RequestQueueUrl);
 
+        public override async Task<int?> RequestsUnsettledAsync() => await fixture.CountUnsettledAsync(harness.RequestQueueUrl);
+
         public override async Task<ServerUnderTest> StartSuccessorAsync() =>
             new SqsServerUnderTest(fixture, await SqsHarness.StartAsync(fixture, o => Configure(o, new ServerSettings()), requestQueueUrl: harness.RequestQueueUrl));
 
@@ -81,6 +83,8 @@ public abstract class SnsSqsConformanceHarness(EmulatorFixture fixture, bool raw
         public override bool HasSession(string sessionId) => harness.Server.Dispatcher!.HasSession(sessionId);
 
         public override async Task<int?> RequestsWaitingAsync() => await fixture.CountVisibleAsync(harness.ServerQueue.Queue.QueueUrl);
+
+        public override async Task<int?> RequestsUnsettledAsync() => await fixture.CountUnsettledAsync(harness.ServerQueue.Queue.QueueUrl);
 
         public override async Task<ServerUnderTest> StartSuccessorAsync() =>
             new SnsSqsServerUnderTest(fixture, await SnsSqsHarness.StartAsync(fixture, rawDelivery, o => SqsConformanceHarness.Configure(o, new ServerSettings()), predecessor: harness), rawDelivery);

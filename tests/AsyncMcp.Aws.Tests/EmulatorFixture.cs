@@ -49,6 +49,13 @@ public sealed class EmulatorFixture : IAsyncLifetime
         return attributes.ApproximateNumberOfMessages;
     }
 
+    /// <summary>How many messages a queue holds, ready to receive or in flight.</summary>
+    public async Task<int> CountUnsettledAsync(string queueUrl)
+    {
+        var attributes = await Sqs.GetQueueAttributesAsync(queueUrl, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"], TestContext.Current.CancellationToken);
+        return attributes.ApproximateNumberOfMessages + attributes.ApproximateNumberOfMessagesNotVisible;
+    }
+
     public Task<string> CreateQueueAsync(string prefix, Dictionary<string, string>? attributes = null) =>
         Emulator.CreateQueueAsync(Sqs, FauxqsEmulator.UniqueName(prefix), attributes);
 }

@@ -12,15 +12,15 @@ namespace AsyncMcp.Aws.Tests;
 /// <summary>Speaks to a server at the wire level with plain SQS calls, as a foreign client would.</summary>
 public class RawSqsPeer(IAmazonSQS sqs, string requestQueueUrl, string responseQueueUrl) : RawPeer
 {
+    private readonly Queue<Message> _received = new();
+
     public string ResponseQueueUrl => responseQueueUrl;
 
     public string ClientId { get; } = "raw-" + Guid.NewGuid().ToString("N")[..8];
 
-    /// <summary>Where the server is to answer, as requests name it.</summary>
-    protected virtual string ReplyAddress => responseQueueUrl;
+    public override string ReplyAddress => responseQueueUrl;
 
-    /// <summary>The <c>params._meta</c> key of the reply address.</summary>
-    protected virtual string ReplyAddressKey => "responseQueueUrl";
+    public override string ReplyAddressKey => "responseQueueUrl";
 
     public Task SendAsync(string body, Dictionary<string, string>? attributes = null, bool includeDefaults = true)
     {
@@ -75,12 +75,23 @@ public class RawSqsPeer(IAmazonSQS sqs, string requestQueueUrl, string responseQ
         return new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = "initialize", ["params"] = parameters }.ToJsonString();
     }
 
-    /// <summary>Receives (and deletes) replies until one matches, failing after the timeout.</summary>
+    /// <summary>
+    /// Receives (and deletes) replies until one matches, failing after the timeout. Replies that came in the same batch
+    /// after the match are kept for the next call, so that several replies arriving together are not lost.
+    /// </summary>
     public async Task<Message> ReceiveMessageAsync(Func<Message, bool> match, int timeoutSeconds = 30)
     {
         using var cts = Within(TimeSpan.FromSeconds(timeoutSeconds));
         while (true)
         {
+            while (_received.TryDequeue(out var kept))
+            {
+                if (match(kept))
+                {
+                    return kept;
+                }
+            }
+
             ReceiveMessageResponse response;
             try
             {
@@ -96,12 +107,30 @@ public class RawSqsPeer(IAmazonSQS sqs, string requestQueueUrl, string responseQ
             foreach (var message in response.Messages ?? [])
             {
                 await sqs.DeleteMessageAsync(responseQueueUrl, message.ReceiptHandle, TestContext.Current.CancellationToken);
-                if (match(message))
-                {
-                    return message;
-                }
+                _received.Enqueue(message);
             }
         }
+    }
+
+    /// <summary>Receives (and deletes) replies until <paramref name="count"/> of them match, failing after the timeout.</summary>
+    public async Task<List<Message>> ReceiveManyAsync(int count, Func<Message, bool> match, int timeoutSeconds = 30)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(timeoutSeconds);
+        var matched = new List<Message>();
+        while (matched.Count < count)
+        {
+            var left = (int)Math.Ceiling((deadline - DateTimeOffset.UtcNow).TotalSeconds);
+            try
+            {
+                matched.Add(await ReceiveMessageAsync(match, Math.Max(left, 1)));
+            }
+            catch (Xunit.Sdk.XunitException)
+            {
+                throw new Xunit.Sdk.XunitException($"{matched.Count} of {count} matching replies arrived on {responseQueueUrl} within {timeoutSeconds} s.");
+            }
+        }
+
+        return matched;
     }
 
     /// <summary>The JSON-RPC payload of a reply, taken out of its SNS envelope when it came in one.</summary>
@@ -113,8 +142,6 @@ public class RawSqsPeer(IAmazonSQS sqs, string requestQueueUrl, string responseQ
         SnsEnvelope.TryUnwrap(message.Body, out _, out var enveloped)
             ? enveloped
             : (message.MessageAttributes ?? []).ToDictionary(a => a.Key, a => a.Value.StringValue, StringComparer.Ordinal);
-
-    public override JsonObject NameReplyAddress(JsonObject request) => NameInMeta(request, ReplyAddressKey, ReplyAddress);
 
     public override Task<string> OpenSessionAsync() => InitializeAsync();
 
@@ -160,9 +187,9 @@ public class RawSqsPeer(IAmazonSQS sqs, string requestQueueUrl, string responseQ
 public sealed class RawSnsPeer(IAmazonSQS sqs, ISnsClient sns, string serverTopicArn, SnsSqsSubscription endpoint)
     : RawSqsPeer(sqs, requestQueueUrl: "(published to the server's topic)", endpoint.Queue.QueueUrl)
 {
-    protected override string ReplyAddress => endpoint.TopicArn;
+    public override string ReplyAddress => endpoint.TopicArn;
 
-    protected override string ReplyAddressKey => "clientTopicArn";
+    public override string ReplyAddressKey => "clientTopicArn";
 
     protected override Task SendRawAsync(string body, Dictionary<string, (string Type, string Value)> attributes) =>
         sns.PublishAsync(

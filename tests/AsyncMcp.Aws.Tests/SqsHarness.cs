@@ -28,12 +28,17 @@ public sealed class SqsHarness : ServerHarness
 
     public static ILoggerFactory LoggerFactory { get; } = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
 
-    /// <summary>Starts a server on a new request queue, or on <paramref name="requestQueueUrl"/> (as a restarted server would).</summary>
-    public static async Task<SqsHarness> StartAsync(EmulatorFixture fixture, Action<SqsServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null, string? requestQueueUrl = null)
+    /// <summary>
+    /// Starts a server on a new request queue (made with <paramref name="requestQueue"/>'s settings when given), or on
+    /// <paramref name="requestQueueUrl"/> (as a restarted server would).
+    /// </summary>
+    public static async Task<SqsHarness> StartAsync(EmulatorFixture fixture, Action<SqsServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null, SqsQueueSettings? requestQueue = null, string? requestQueueUrl = null)
     {
         var logs = new CollectingLoggerProvider(LogLevel.Information);
         var serverLoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(logs));
-        requestQueueUrl ??= await fixture.CreateQueueAsync("req");
+        requestQueueUrl ??= requestQueue is null
+            ? await fixture.CreateQueueAsync("req")
+            : (await new SqsQueueProvisioner(fixture.Sqs).EnsureQueueAsync(FauxqsEmulator.UniqueName("req"), requestQueue)).QueueUrl;
         var state = new TestServerState();
         var options = new SqsServerTransportOptions { RequestQueueUrl = requestQueueUrl, WaitTime = TimeSpan.FromSeconds(20) };
         configure?.Invoke(options);

@@ -59,43 +59,6 @@ public sealed partial class SqsWireCompatibilityTests(EmulatorFixture fixture)
         Assert.Equal("Echo: from python", (string?)echo["text"]);
     }
 
-    [Fact]
-    public async Task A_client_configured_for_an_initialize_only_server_connects_without_the_discovery_probe()
-    {
-        var timeout = TestContext.Current.CancellationToken;
-        var requestQueueUrl = await fixture.CreateQueueAsync("py-server");
-        var responseQueueUrl = await fixture.CreateQueueAsync("py-client");
-        await using var node = ChildProcess.Start(
-            RepositoryPaths.Node,
-            ["--no-warnings", Path.Combine(AppContext.BaseDirectory, "wire", "asyncmcp-sqs-server.mjs")],
-            RepositoryPaths.Infra,
-            new Dictionary<string, string>
-            {
-                ["INFRA_DIR"] = RepositoryPaths.Infra,
-                ["ENDPOINT"] = fixture.Emulator.ServiceUrl,
-                ["REQUEST_QUEUE_URL"] = requestQueueUrl,
-            });
-        await node.WaitForLineAsync(l => l == "READY", TimeSpan.FromSeconds(60));
-
-        // The SDK's default (2026-07-28) would probe with server/discover, which this server drops, and wait out
-        // DiscoverProbeTimeout. Make that wait longer than the test's own timeout so only the option can pass.
-        var transport = new Sqs.SqsClientTransport(fixture.Sqs, new Sqs.SqsClientTransportOptions
-        {
-            ServerRequestQueueUrl = requestQueueUrl,
-            ResponseQueueUrl = responseQueueUrl,
-            InitializeOnlyServer = true,
-        });
-        await using var client = await ModelContextProtocol.Client.McpClient.CreateAsync(
-            transport,
-            new ModelContextProtocol.Client.McpClientOptions { DiscoverProbeTimeout = TimeSpan.FromMinutes(5), InitializationTimeout = TimeSpan.FromMinutes(10) },
-            cancellationToken: timeout).WaitAsync(TimeSpan.FromSeconds(60), timeout);
-
-        Assert.Equal("2025-11-25", client.NegotiatedProtocolVersion);
-        Assert.Equal("python-like-server", client.ServerInfo?.Name);
-        var result = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: timeout);
-        Assert.Equal("python echo: hi", Assert.IsType<ModelContextProtocol.Protocol.TextContentBlock>(Assert.Single(result.Content)).Text);
-    }
-
     [GeneratedRegex("^[0-9a-f]{32}$")]
     private static partial Regex HexId();
 }

@@ -27,6 +27,7 @@ internal sealed class InMemoryQueue(string address) : IMessageSource
 {
     private readonly Channel<InMemoryMessage> _visible = Channel.CreateUnbounded<InMemoryMessage>();
     private int _visibleCount;
+    private int _unsettledCount;
 
     public string Description => address;
 
@@ -35,8 +36,16 @@ internal sealed class InMemoryQueue(string address) : IMessageSource
     /// <summary>The messages waiting to be received.</summary>
     public int VisibleCount => Volatile.Read(ref _visibleCount);
 
-    public void Enqueue(string body, IReadOnlyDictionary<string, string> attributes) =>
+    /// <summary>The messages waiting to be received or received and not yet completed.</summary>
+    public int UnsettledCount => Volatile.Read(ref _unsettledCount);
+
+    public void Enqueue(string body, IReadOnlyDictionary<string, string> attributes)
+    {
+        Interlocked.Increment(ref _unsettledCount);
         MakeVisible(new InMemoryMessage(this, Guid.NewGuid().ToString("N"), body, attributes, ReceiveCount: 0));
+    }
+
+    internal void Settled() => Interlocked.Decrement(ref _unsettledCount);
 
     public async Task<IReadOnlyList<IInboundMessage>> ReceiveAsync(int maxMessages, CancellationToken cancellationToken)
     {
@@ -63,7 +72,11 @@ internal sealed class InMemoryQueue(string address) : IMessageSource
 /// <summary>A message received from an <see cref="InMemoryQueue"/>: completing settles it, releasing puts it back.</summary>
 internal sealed record InMemoryMessage(InMemoryQueue Queue, string MessageId, string Body, IReadOnlyDictionary<string, string> Attributes, int ReceiveCount) : IInboundMessage
 {
-    public Task CompleteAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+    public Task CompleteAsync(CancellationToken cancellationToken = default)
+    {
+        Queue.Settled();
+        return Task.CompletedTask;
+    }
 
     public Task ReleaseAsync(CancellationToken cancellationToken = default)
     {

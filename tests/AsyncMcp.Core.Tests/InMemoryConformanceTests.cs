@@ -67,6 +67,8 @@ internal sealed class InMemoryServer : ServerUnderTest
 
     public override Task<int?> RequestsWaitingAsync() => Task.FromResult<int?>(_broker.Queue(ServerAddress).VisibleCount);
 
+    public override Task<int?> RequestsUnsettledAsync() => Task.FromResult<int?>(_broker.Queue(ServerAddress).UnsettledCount);
+
     protected override Task<IClientTransport> CreateClientTransportAsync(bool shareReplyAddress) =>
         Task.FromResult<IClientTransport>(new InMemoryClientTransport(_broker, shareReplyAddress ? _shared.Value : null));
 
@@ -112,8 +114,11 @@ internal sealed class InMemoryServer : ServerUnderTest
     {
         private readonly string _replyAddress = "memory://raw-" + Guid.NewGuid().ToString("N");
         private readonly string _clientId = "raw-" + Guid.NewGuid().ToString("N")[..8];
+        private readonly Queue<IInboundMessage> _received = new();
 
-        public override JsonObject NameReplyAddress(JsonObject request) => NameInMeta(request, Convention.MetaKey, _replyAddress);
+        public override string ReplyAddressKey => Convention.MetaKey;
+
+        public override string ReplyAddress => _replyAddress;
 
         public override async Task<string> OpenSessionAsync()
         {
@@ -153,19 +158,25 @@ internal sealed class InMemoryServer : ServerUnderTest
             using var timeout = Waiting.Within(deadline ?? Waiting.DefaultDeadline);
             while (true)
             {
-                IReadOnlyList<IInboundMessage> received;
+                // Replies that came in one batch with the one a call returned are kept for the next call.
+                while (_received.TryDequeue(out var kept))
+                {
+                    if (match(kept))
+                    {
+                        return kept;
+                    }
+                }
+
                 try
                 {
-                    received = await broker.Queue(_replyAddress).ReceiveAsync(10, timeout.Token);
+                    foreach (var message in await broker.Queue(_replyAddress).ReceiveAsync(10, timeout.Token))
+                    {
+                        _received.Enqueue(message);
+                    }
                 }
                 catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
                 {
                     throw new Xunit.Sdk.XunitException($"No matching reply arrived at {_replyAddress} in time.");
-                }
-
-                if (received.FirstOrDefault(match) is { } found)
-                {
-                    return found;
                 }
             }
         }

@@ -208,6 +208,34 @@ public sealed class MessageDispatcherTests
         Assert.Equal(1, withRedrive.Releases);
     }
 
+    [Theory]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":{\"n\":1},\"method\":\"tools/list\",%P}", null)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"tools/list\",%P}", null)]
+    [InlineData("{\"id\":4,\"method\":\"tools/list\",%P}", 4L)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":[],%P}", 5L)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":6,\"id\":7,\"method\":\"tools/list\",%P}", null)]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"fast\",\"arguments\":{\"x\":\"\\ud800\"},\"_meta\":{\"responseQueueUrl\":\"https://sqs.test/000/own-q\"}}}", 8L)]
+    public async Task A_sessionless_message_of_the_wrong_shape_is_answered_at_the_reply_address_it_names(string body, long? id)
+    {
+        var (router, sink, _, _) = Create(deadLetters: true);
+        await using var _ = router;
+        var message = new FakeInboundMessage(body.Replace("%P", "\"params\":{\"_meta\":{\"responseQueueUrl\":\"https://sqs.test/000/own-q\"}}", StringComparison.Ordinal), new() { [WireAttributes.ClientId] = "c9", [WireAttributes.RequestId] = "999" });
+
+        await router.DispatchAsync(message);
+        var (address, error) = await sink.NextAsync();
+
+        Assert.Equal("https://sqs.test/000/own-q", address);
+        var json = JsonNode.Parse(error.Body)!;
+        Assert.Equal(-32600, (int)json["error"]!["code"]!);
+        Assert.Equal("invalid_message", (string?)json["error"]!["data"]!["reason"]);
+        Assert.Equal(id, (long?)json["id"]);
+        Assert.True(json.AsObject().ContainsKey("id"));
+        Assert.Equal("c9", error.Attributes[WireAttributes.ClientId]);
+        Assert.Equal(1, message.Completions);
+        Assert.Equal(0, message.Releases);
+        Assert.Equal(0, router.SessionCount);
+    }
+
     [Fact]
     public async Task The_same_message_handed_out_again_while_running_is_kept_with_its_new_receipt()
     {
@@ -262,6 +290,23 @@ public sealed class MessageDispatcherTests
 
         gate.SetResult();
         await call.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task The_answer_to_initialize_declares_that_the_server_understands_the_session_close_and_later_answers_do_not()
+    {
+        var (router, sink, _, _) = Create();
+        await using var _ = router;
+        var init = Initialize();
+        await router.DispatchAsync(init);
+        var (_, answer) = await sink.NextAsync();
+        Assert.True((bool?)JsonNode.Parse(answer.Body)!["result"]!["_meta"]![WireMethods.SessionCloseDeclaration]);
+
+        var sessionId = answer.Attributes[WireAttributes.SessionId];
+        await router.DispatchAsync(new FakeInboundMessage("""{"jsonrpc":"2.0","method":"notifications/initialized"}""", new() { [WireAttributes.SessionId] = sessionId }));
+        await router.DispatchAsync(Call(sessionId, 2, "fast"));
+        var (_, result) = await sink.NextAsync();
+        Assert.Null(JsonNode.Parse(result.Body)!["result"]!["_meta"]?[WireMethods.SessionCloseDeclaration]);
     }
 
     [Fact]

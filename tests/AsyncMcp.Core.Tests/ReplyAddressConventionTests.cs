@@ -40,4 +40,27 @@ public sealed class ReplyAddressConventionTests
         Assert.Equal("echo", (string?)withMeta.Params!["name"]);
         Assert.Equal("q", (string?)withMeta.Params!["_meta"]!["responseQueueUrl"]);
     }
+
+    [Fact]
+    public void Writes_the_legacy_key_too_into_initialize_only_so_that_servers_of_either_asyncmcp_release_can_answer()
+    {
+        var initialize = Request("{\"protocolVersion\":\"2025-11-25\"}");
+        ReplyAddressConvention.SqsResponseQueue.Write(initialize, "q");
+        Assert.Equal("q", (string?)initialize.Params!["_meta"]!["responseQueueUrl"]);
+        Assert.Equal("q", (string?)initialize.Params!["response_queue_url"]);
+        Assert.Equal("q", ReplyAddressConvention.SqsResponseQueue.Read(initialize));
+
+        var topic = Request(null);
+        ReplyAddressConvention.SnsClientTopic.Write(topic, "arn:aws:sns:us-east-1:000000000000:t");
+        Assert.Equal("arn:aws:sns:us-east-1:000000000000:t", (string?)topic.Params!["client_topic_arn"]);
+
+        var call = new JsonRpcRequest { Id = new RequestId(2), Method = "tools/call", Params = JsonNode.Parse("{\"name\":\"echo\"}") };
+        ReplyAddressConvention.SqsResponseQueue.Write(call, "q");
+        Assert.Null(call.Params!["response_queue_url"]);
+        Assert.Equal("q", (string?)call.Params!["_meta"]!["responseQueueUrl"]);
+
+        var webhook = Request(null);
+        ReplyAddressConvention.Webhook.Write(webhook, "https://client.example/hook");
+        Assert.Single(webhook.Params!.AsObject());
+    }
 }

@@ -184,6 +184,7 @@ public sealed class ReplyDemultiplexerTests
         demux.Start();
         Assert.Equal(transport.ClientId, subscription.ClientId);
 
+        await transport.SendMessageAsync(new ModelContextProtocol.Protocol.JsonRpcRequest { Id = new ModelContextProtocol.Protocol.RequestId(1), Method = "initialize" }, TestContext.Current.CancellationToken);
         source.Enqueue(new FakeInboundMessage("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}", new() { [WireAttributes.ClientId] = transport.ClientId, [WireAttributes.SessionId] = "s1" }));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await transport.MessageReader.ReadAsync(cts.Token);

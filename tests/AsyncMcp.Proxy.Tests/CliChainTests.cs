@@ -213,7 +213,7 @@ public sealed class CliChainTests(BridgeEmulator emulator)
     public async Task Asyncmcp_call_reaches_asyncmcp_serve_over_signed_webhooks_and_a_wrong_secret_is_refused()
     {
         var secret = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        await using var serve = ChildProcess.Start("dotnet", [s_cli, "serve", "--transport", "webhook", "--listen", "http://127.0.0.1:0", "--secret", secret, "--", RepositoryPaths.Node, s_everything], RepositoryPaths.Infra, AwsEnvironment());
+        await using var serve = ChildProcess.Start("dotnet", [s_cli, "serve", "--transport", "webhook", "--listen", "http://127.0.0.1:0", "--allow-loopback-webhooks", "--secret", secret, "--", RepositoryPaths.Node, s_everything], RepositoryPaths.Infra, AwsEnvironment());
         var line = await serve.WaitForLineAsync(l => l.Contains("asyncmcp serve: serving on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         var url = line[line.IndexOf("http://", StringComparison.Ordinal)..].Trim();
 
@@ -238,6 +238,7 @@ public sealed class CliChainTests(BridgeEmulator emulator)
             .WithHybridTransport(o =>
             {
                 o.Security.Secret = secret;
+                o.AddressPolicy.AllowLoopback = true;
                 o.WebhookTools.Add("slow_sum");
             })
             .WithTools(

@@ -42,9 +42,9 @@ public sealed class CliHybridServeTests(BridgeEmulator emulator)
             Assert.Contains("Long running operation completed. Duration: 1 seconds, Steps: 3.", longOutput, StringComparison.Ordinal);
             Assert.DoesNotContain("was refused (401)", longOutput, StringComparison.Ordinal);
 
-            // A client with another secret refuses the server's delivery (its signature does not match); the server then
-            // sends the result on the session's stream, as it does whenever the webhook cannot take it.
-            var (strangerExit, strangerOutput) = await _cli.RunAsync(["call", "--transport", "hybrid", "--server-url", url, "--secret", NewSecret(), "--tool", LongTool, "--arg", "duration=1", "--arg", "steps=2", "--json"]);
+            // A client with another secret refuses the server's delivery (its signature does not match; --verbose shows
+            // it); the server then sends the result on the session's stream, as it does whenever the webhook cannot take it.
+            var (strangerExit, strangerOutput) = await _cli.RunAsync(["call", "--transport", "hybrid", "--server-url", url, "--secret", NewSecret(), "--tool", LongTool, "--arg", "duration=1", "--arg", "steps=2", "--json", "--verbose"]);
             Assert.True(strangerExit == 0, strangerOutput);
             Assert.Contains("was refused (401): The signature does not match", strangerOutput, StringComparison.Ordinal);
             Assert.StartsWith("Long running operation completed.", (string?)CliProcess.LastJsonLine(strangerOutput)["content"]![0]!["text"], StringComparison.Ordinal);
@@ -173,7 +173,7 @@ public sealed class CliHybridServeTests(BridgeEmulator emulator)
         await everything.WaitForLineAsync(l => l.Contains("listening on port", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         await using var serve = ChildProcess.Start(
             "dotnet",
-            [CliProcess.Cli, "serve", "--transport", "hybrid", "--listen", "http://127.0.0.1:0", "--secret", _secret, "--webhook-tool", LongTool, "--url", $"http://127.0.0.1:{port}/mcp"],
+            [CliProcess.Cli, "serve", "--transport", "hybrid", "--listen", "http://127.0.0.1:0", "--allow-loopback-webhooks", "--secret", _secret, "--webhook-tool", LongTool, "--url", $"http://127.0.0.1:{port}/mcp"],
             RepositoryPaths.Infra,
             _cli.Environment());
         var line = await serve.WaitForLineAsync(l => l.Contains("asyncmcp serve: serving on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
@@ -194,7 +194,7 @@ public sealed class CliHybridServeTests(BridgeEmulator emulator)
 
     private async Task<(ChildProcess Serve, string Url)> StartAsync(string[] options, Dictionary<string, string>? environment)
     {
-        var serve = await _cli.StartServeAsync(["--transport", "hybrid", "--listen", "http://127.0.0.1:0", "--secret", _secret, .. options], environment);
+        var serve = await _cli.StartServeAsync(["--transport", "hybrid", "--listen", "http://127.0.0.1:0", "--allow-loopback-webhooks", "--secret", _secret, .. options], environment);
         var line = await serve.WaitForLineAsync(l => l.Contains("asyncmcp serve: serving on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         return (serve, line[line.IndexOf("http://", StringComparison.Ordinal)..].Trim());
     }

@@ -18,7 +18,7 @@ internal sealed class CliProcess(BridgeEmulator emulator)
     [
         "ASYNCMCP_CONFIG", "ASYNCMCP_TRANSPORT", "ASYNCMCP_REQUEST_QUEUE", "ASYNCMCP_RESPONSE_QUEUE", "ASYNCMCP_SERVER_TOPIC",
         "ASYNCMCP_SERVER_QUEUE", "ASYNCMCP_CLIENT_TOPIC", "ASYNCMCP_CLIENT_QUEUE", "ASYNCMCP_SERVER_URL", "ASYNCMCP_WEBHOOK_SECRET", "ASYNCMCP_PROXY_TOKEN",
-        "ASYNCMCP_WEBHOOK_TOOLS",
+        "ASYNCMCP_WEBHOOK_TOOLS", "ASYNCMCP_ALLOW_LOOPBACK_WEBHOOKS", "ASYNCMCP_ALLOW_PRIVATE_WEBHOOKS", "ASYNCMCP_INITIALIZE_ONLY",
     ];
 
     /// <summary>The emulator's endpoint and test credentials, and no other asyncmcp settings.</summary>
@@ -44,6 +44,17 @@ internal sealed class CliProcess(BridgeEmulator emulator)
         var exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(120));
         return (exit, cli.Output);
     }
+
+    /// <summary>Runs one command to its end; its standard output and standard error apart.</summary>
+    public async Task<(int Exit, string StandardOutput, string StandardError)> RunSeparatedAsync(string[] arguments, Dictionary<string, string>? environment = null)
+    {
+        await using var cli = ChildProcess.Start("dotnet", [Cli, .. arguments], RepositoryPaths.Infra, Environment(environment));
+        var exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(120));
+        return (exit, cli.StandardOutput, cli.StandardError);
+    }
+
+    /// <summary>The lines of a process's output, without a trailing empty one.</summary>
+    public static string[] Lines(string output) => output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToArray();
 
     /// <summary>Starts <c>asyncmcp serve</c> for server-everything and waits until it is receiving; the caller disposes it, which ends it.</summary>
     public async Task<ChildProcess> StartServeAsync(string[] options, Dictionary<string, string>? environment = null)

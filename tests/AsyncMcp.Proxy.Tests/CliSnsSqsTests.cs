@@ -39,9 +39,8 @@ public sealed class CliSnsSqsTests(BridgeEmulator emulator)
             Assert.True(listExit == 0, listOutput);
             Assert.Contains(CliProcess.LastJsonLine(listOutput).AsArray(), t => (string?)t!["name"] == "get-sum");
 
-            // A flag beats the file. (Each run gets a queue of its own: on the emulator, the long poll a process
-            // cancels as it exits still takes the next message on its queue for up to 20 s.)
-            var (callExit, callOutput) = await _cli.RunAsync(["call", "--config", config, "--client-queue", FauxqsEmulator.UniqueName("cli-cq"), "--tool", "get-sum", "--arg", "a=20", "--arg", "b=22", "--json"]);
+            // A flag beats the file; the client queue is the one the previous run used.
+            var (callExit, callOutput) = await _cli.RunAsync(["call", "--config", config, "--client-topic", FauxqsEmulator.UniqueName("cli-ct"), "--tool", "get-sum", "--arg", "a=20", "--arg", "b=22", "--json"]);
             Assert.True(callExit == 0, callOutput);
             Assert.Equal("The sum of 20 and 22 is 42.", (string?)CliProcess.LastJsonLine(callOutput)["content"]![0]!["text"]);
 
@@ -69,13 +68,14 @@ public sealed class CliSnsSqsTests(BridgeEmulator emulator)
         await using var serve = await _cli.StartServeAsync(["--transport", "sns-sqs", "--server-topic", serverTopic, "--server-queue", FauxqsEmulator.UniqueName("cli-sq"), "--raw-delivery", "false"]);
         var clientTopic = FauxqsEmulator.UniqueName("cli-inspector-ct");
 
-        // Each Inspector run starts its own proxy, with a queue of its own (see the note in the test above).
+        // Each Inspector run starts its own proxy, on the same client queue, as a user's settings make it.
+        var clientQueue = FauxqsEmulator.UniqueName("cli-inspector-cq");
         Dictionary<string, string> ProxyEnvironment() => new()
         {
             ["ASYNCMCP_TRANSPORT"] = "sns-sqs",
             ["ASYNCMCP_SERVER_TOPIC"] = serverTopic,
             ["ASYNCMCP_CLIENT_TOPIC"] = clientTopic,
-            ["ASYNCMCP_CLIENT_QUEUE"] = FauxqsEmulator.UniqueName("cli-inspector-cq"),
+            ["ASYNCMCP_CLIENT_QUEUE"] = clientQueue,
         };
         var home = Directory.CreateTempSubdirectory("asyncmcp-inspector-");
         try

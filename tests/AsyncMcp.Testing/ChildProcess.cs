@@ -8,6 +8,8 @@ public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly StringBuilder _standardOutput = new();
+    private readonly StringBuilder _standardError = new();
     private readonly object _gate = new();
     private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Found)> _waiters = [];
 
@@ -24,6 +26,30 @@ public sealed class ChildProcess : IAsyncDisposable
             lock (_gate)
             {
                 return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>What the process wrote to standard output only.</summary>
+    public string StandardOutput
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _standardOutput.ToString();
+            }
+        }
+    }
+
+    /// <summary>What the process wrote to standard error only.</summary>
+    public string StandardError
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _standardError.ToString();
             }
         }
     }
@@ -65,8 +91,8 @@ public sealed class ChildProcess : IAsyncDisposable
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var child = new ChildProcess(process);
-        process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
+        process.OutputDataReceived += (_, e) => child.OnLine(e.Data, child._standardOutput);
+        process.ErrorDataReceived += (_, e) => child.OnLine(e.Data, child._standardError);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -138,7 +164,7 @@ public sealed class ChildProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private void OnLine(string? line)
+    private void OnLine(string? line, StringBuilder stream)
     {
         if (line is null)
         {
@@ -148,6 +174,7 @@ public sealed class ChildProcess : IAsyncDisposable
         lock (_gate)
         {
             _output.AppendLine(line);
+            stream.AppendLine(line);
             for (var i = _waiters.Count - 1; i >= 0; i--)
             {
                 if (_waiters[i].Match(line))

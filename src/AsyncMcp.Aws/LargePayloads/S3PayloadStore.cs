@@ -55,15 +55,18 @@ internal sealed class S3PayloadStore(IAmazonS3 s3, SqsLargePayloadOptions option
             var root = document.RootElement;
             if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() == 2 &&
                 root[0].ValueKind == JsonValueKind.String && root[0].GetString() == PointerClass &&
-                root[1].TryGetProperty("s3BucketName", out var b) && root[1].TryGetProperty("s3Key", out var k))
+                root[1].ValueKind == JsonValueKind.Object &&
+                root[1].TryGetProperty("s3BucketName", out var b) && b.ValueKind == JsonValueKind.String &&
+                root[1].TryGetProperty("s3Key", out var k) && k.ValueKind == JsonValueKind.String)
             {
                 bucket = b.GetString() ?? string.Empty;
                 key = k.GetString() ?? string.Empty;
                 return bucket.Length > 0 && key.Length > 0;
             }
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // Not a pointer this can read (a string in it that is not text): the body is handed on as it came.
         }
 
         return false;

@@ -47,8 +47,12 @@ internal static class SnsEnvelope
 
             return true;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // Not JSON, or a string in it that is not text (an unpaired surrogate escape): not an envelope this can
+            // unwrap, so the body is handed on as it came and refused as not being a JSON-RPC message.
+            message = body;
+            attributes = [];
             return false;
         }
     }

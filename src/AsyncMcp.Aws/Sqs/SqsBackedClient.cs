@@ -31,8 +31,11 @@ internal static class SqsBackedClient
     {
         await SqsQueueCheck.EnsureExistsAsync(sqs, replyQueueUrl, replyQueueOptionName, cancellationToken).ConfigureAwait(false);
 
-        SqsMessageSource CreateSource() =>
-            new(sqs, replyQueueUrl, options.WaitTime, options.VisibilityTimeout, payloads, loggerFactory?.CreateLogger<SqsMessageSource>());
+        SqsReplyQueueSource CreateSource() => new(
+            sqs,
+            replyQueueUrl,
+            new SqsMessageSource(sqs, replyQueueUrl, options.WaitTime, options.VisibilityTimeout, payloads, loggerFactory?.CreateLogger<SqsMessageSource>()),
+            loggerFactory?.CreateLogger<SqsReplyQueueSource>());
 
         // Connections of this process that reply to the same queue through the same SQS client share one receive
         // loop, which hands each reply to its connection: no connection takes, and hands back, another's replies.

@@ -5,14 +5,22 @@ namespace AsyncMcp.Aws.Sqs;
 /// <summary>Settings shared by client transports that receive replies from an SQS queue (SQS, SNS+SQS).</summary>
 public abstract class SqsBackedClientTransportOptions : AsyncMcpClientTransportOptions
 {
+    /// <summary>Creates the options; sends are retried for up to 60 seconds (<see cref="Messaging.SendRetryOptions.ForQueues"/>), so that requests ride out a broker restart.</summary>
+    protected SqsBackedClientTransportOptions() => SendRetry = Messaging.SendRetryOptions.ForQueues();
+
     /// <summary>The most replies received at once, 1 to 10. Default 10.</summary>
     public int ReceiveBatchSize { get; set; } = 10;
 
     /// <summary>The long-poll wait, 0 to 20 whole seconds. Default 20 seconds.</summary>
     public TimeSpan WaitTime { get; set; } = SqsLimits.MaxWaitTime;
 
-    /// <summary>How long a received reply stays invisible to other clients of a shared queue before it is acknowledged. Default 30 seconds.</summary>
-    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a received reply stays invisible to other receivers before it is acknowledged (deleted at once when it is
+    /// this connection's, handed back at once when not). Default 5 seconds. Kept short because a receive that a process
+    /// abandoned (it was killed during a long poll) can still take the next reply on the queue, which then stays hidden
+    /// for this long; a copy that reappears after a slow acknowledgement is recognised and dropped.
+    /// </summary>
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>An upper bound on message size below the destination's own limit; <see langword="null"/> (default) uses the destination's.</summary>
     public int? MaxMessageBytes { get; set; }

@@ -5,6 +5,9 @@ namespace AsyncMcp.Aws.Sqs;
 /// <summary>Settings shared by server transports that receive from an SQS queue (SQS, SNS+SQS).</summary>
 public abstract class SqsBackedServerTransportOptions : AsyncMcpServerTransportOptions
 {
+    /// <summary>Creates the options; sends are retried for up to 60 seconds (<see cref="Messaging.SendRetryOptions.ForQueues"/>), so that answers ride out a broker restart.</summary>
+    protected SqsBackedServerTransportOptions() => SendRetry = Messaging.SendRetryOptions.ForQueues();
+
     /// <summary>The most messages received at once, 1 to 10. Default 10.</summary>
     public int ReceiveBatchSize { get; set; } = 10;
 

@@ -17,7 +17,11 @@ internal sealed partial class SqsMessageSource(IAmazonSQS sqs, string queueUrl, 
 
     public TimeSpan LeaseDuration => visibilityTimeout;
 
-    public async Task<IReadOnlyList<IInboundMessage>> ReceiveAsync(int maxMessages, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<IInboundMessage>> ReceiveAsync(int maxMessages, CancellationToken cancellationToken) =>
+        ReceiveAsync(maxMessages, waitTime, cancellationToken);
+
+    /// <summary>Receives with a long-poll wait of its own instead of the configured one.</summary>
+    public async Task<IReadOnlyList<IInboundMessage>> ReceiveAsync(int maxMessages, TimeSpan waitTime, CancellationToken cancellationToken)
     {
         ReceiveMessageResponse response;
         try

@@ -33,6 +33,9 @@ internal sealed class CliSettings
         ["--client-queue"] = "ASYNCMCP_CLIENT_QUEUE",
         ["--bearer-token"] = "ASYNCMCP_PROXY_TOKEN",
         ["--webhook-tool"] = "ASYNCMCP_WEBHOOK_TOOLS",
+        ["--allow-loopback-webhooks"] = "ASYNCMCP_ALLOW_LOOPBACK_WEBHOOKS",
+        ["--allow-private-webhooks"] = "ASYNCMCP_ALLOW_PRIVATE_WEBHOOKS",
+        ["--initialize-only"] = "ASYNCMCP_INITIALIZE_ONLY",
         ["--endpoint-url"] = "AWS_ENDPOINT_URL",
         ["--region"] = "AWS_REGION",
     };

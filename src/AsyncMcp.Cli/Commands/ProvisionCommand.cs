@@ -40,7 +40,7 @@ internal static class ProvisionCommand
             TransportSettings.EndpointUrl,
             TransportSettings.Region,
         };
-        provision.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
+        provision.SetAction((result, cancellationToken) => CliRuntime.RunAsync(result, async () =>
         {
             var cli = CliSettings.Load(result);
             var requestQueue = NameOnly(cli, request, TransportSettings.CheckQueue(cli, request, cli.Get(request)));

@@ -30,7 +30,7 @@ internal static class ProxyCommand
             idle,
         };
         TransportSettings.AddTo(proxy, client: true);
-        proxy.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
+        proxy.SetAction((result, cancellationToken) => CliRuntime.RunAsync(result, async () =>
         {
             var cli = CliSettings.Load(result);
             var settings = TransportSettings.Read(cli, client: true);
@@ -40,8 +40,9 @@ internal static class ProxyCommand
                 throw new CliUsageException($"--listen must be an http URL such as http://127.0.0.1:3001 (was '{listenUrl}'{cli.Origin(listen)}).");
             }
 
-            using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
-            var (transports, owned) = await settings.ClientTransportsAsync(loggerFactory, cancellationToken);
+            var connection = ClientProtocol.Read(cli, settings.Transport);
+            using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose, longRunning: true);
+            var (transports, owned) = await settings.ClientTransportsAsync(loggerFactory, cancellationToken, connection);
             using var ownedScope = owned;
             Task<ModelContextProtocol.Protocol.ITransport> ConnectBackAsync(CancellationToken ct) => transports().ConnectAsync(ct);
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics.CodeAnalysis;
 using AsyncMcp.AspNetCore.Hybrid;
 using AsyncMcp.AspNetCore.Hybrid.Server;
+using AsyncMcp.AspNetCore.Webhooks.Delivery;
 using AsyncMcp.AspNetCore.Webhooks.Server;
 using AsyncMcp.Aws.SnsSqs;
 using AsyncMcp.Aws.Sqs;
@@ -45,7 +46,9 @@ internal static class ServeCommand
         };
         TransportSettings.AddTo(serve, client: false);
         serve.Options.Add(TransportSettings.Listen);
-        serve.SetAction((result, cancellationToken) => CliRuntime.RunAsync(async () =>
+        serve.Options.Add(TransportSettings.AllowLoopbackWebhooks);
+        serve.Options.Add(TransportSettings.AllowPrivateWebhooks);
+        serve.SetAction((result, cancellationToken) => CliRuntime.RunAsync(result, async () =>
         {
             var cli = CliSettings.Load(result);
             var settings = TransportSettings.Read(cli, client: false);
@@ -57,7 +60,7 @@ internal static class ServeCommand
                 Url = cli.Get(url) is { } urlText ? (Uri.TryCreate(urlText, UriKind.Absolute, out var parsedUrl) ? parsedUrl : throw new CliUsageException($"--url must be an absolute http(s) URL (was '{urlText}'{cli.Origin(url)}).")) : null,
                 MaxSessions = cli.Get(maxSessions),
             };
-            using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose);
+            using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose, longRunning: true);
             try
             {
                 // Every transport's check, the hybrid one's too, which serves through a forwarder and not a bridge.
@@ -65,7 +68,9 @@ internal static class ServeCommand
             }
             catch (ArgumentException ex)
             {
-                throw new CliUsageException($"give the MCP server to serve: a command after '--', or --url ({ex.Message})");
+                throw new CliUsageException(bridgeOptions.Command is null == (bridgeOptions.Url is null)
+                    ? "give the MCP server to serve: a command after '--', or --url (one of them, not both)."
+                    : CliMessages.WithFlags(ex.Message));
             }
 
             var tools = cli.Get(webhookTools) ?? [];
@@ -76,11 +81,13 @@ internal static class ServeCommand
                 throw new CliUsageException($"{flag.Name} applies to --transport hybrid only (the transport is {settings.Transport}{cli.Origin(flag)}).");
             }
 
+            var addressPolicy = ReadAddressPolicy(cli, settings.Transport);
             if (settings.Transport == "hybrid")
             {
                 var hybrid = new HybridServerTransportOptions
                 {
                     Security = settings.Security,
+                    AddressPolicy = addressPolicy,
                     ResponseMode = (mode?.Trim().ToLowerInvariant()) switch
                     {
                         null or "sse" => HybridResponseMode.Sse,
@@ -101,7 +108,7 @@ internal static class ServeCommand
             var bridge = new McpServerBridge(bridgeOptions, loggerFactory);
             if (settings.Transport == "webhook")
             {
-                await ServeWebhookAsync(cli.Get(TransportSettings.Listen), settings, bridge, loggerFactory, cancellationToken);
+                await ServeWebhookAsync(cli.Get(TransportSettings.Listen), settings, addressPolicy, bridge, loggerFactory, cancellationToken);
                 return CliRuntime.Ok;
             }
 
@@ -143,11 +150,29 @@ internal static class ServeCommand
         await CliRuntime.WaitForStopAsync(cancellationToken);
     }
 
-    private static async Task ServeWebhookAsync(string? listen, TransportSettings.Resolved settings, McpServerBridge bridge, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    /// <summary>The reply-address policy of the webhook and hybrid servers: public addresses only, unless loopback or private networks are allowed.</summary>
+    /// <exception cref="CliUsageException">One of the flags is set with another transport.</exception>
+    private static WebhookAddressPolicy ReadAddressPolicy(CliSettings cli, string transport)
+    {
+        var policy = new WebhookAddressPolicy
+        {
+            AllowLoopback = cli.Get(TransportSettings.AllowLoopbackWebhooks),
+            AllowPrivateNetworks = cli.Get(TransportSettings.AllowPrivateWebhooks),
+        };
+        if (transport is not ("webhook" or "hybrid") && (policy.AllowLoopback || policy.AllowPrivateNetworks))
+        {
+            var flag = policy.AllowLoopback ? TransportSettings.AllowLoopbackWebhooks : TransportSettings.AllowPrivateWebhooks;
+            throw new CliUsageException($"{flag.Name} applies to --transport webhook or hybrid only (the transport is {transport}{cli.Origin(flag)}).");
+        }
+
+        return policy;
+    }
+
+    private static async Task ServeWebhookAsync(string? listen, TransportSettings.Resolved settings, WebhookAddressPolicy addressPolicy, McpServerBridge bridge, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         RequireListen(listen, "webhook");
         await using var server = new WebhookServerTransport(
-            new WebhookServerTransportOptions { Security = settings.Security, RunSessionHandler = bridge.RunSessionAsync },
+            new WebhookServerTransportOptions { Security = settings.Security, AddressPolicy = addressPolicy, RunSessionHandler = bridge.RunSessionAsync },
             new McpServerOptions(),
             loggerFactory);
         server.Start();
@@ -204,6 +229,7 @@ internal static class ServeCommand
         builder.Services.AddMcpServer(forwarder.ConfigureServer).WithHybridTransport(o =>
         {
             o.Security = hybrid.Security;
+            o.AddressPolicy = hybrid.AddressPolicy;
             o.ResponseMode = hybrid.ResponseMode;
             foreach (var tool in hybrid.WebhookTools)
             {

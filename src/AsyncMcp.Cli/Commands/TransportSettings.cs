@@ -43,6 +43,16 @@ internal static partial class TransportSettings
         Description = "webhook and hybrid: accept unsigned messages (only for peers that cannot sign, such as the Python asyncmcp).",
     };
 
+    public static readonly Option<bool> AllowLoopbackWebhooks = new("--allow-loopback-webhooks")
+    {
+        Description = "serve --transport webhook or hybrid: let clients name webhooks on loopback addresses (localhost, 127.0.0.1, ::1), for development and tests on one machine. Refused by default, against server-side request forgery.",
+    };
+
+    public static readonly Option<bool> AllowPrivateWebhooks = new("--allow-private-webhooks")
+    {
+        Description = "serve --transport webhook or hybrid: let clients name webhooks in private networks (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7). Refused by default, against server-side request forgery.",
+    };
+
     public static readonly Option<string?> RequestQueue = new("--request-queue")
     {
         Description = "sqs: the server's request queue: a queue URL, or a name (created if missing).",
@@ -77,6 +87,11 @@ internal static partial class TransportSettings
     {
         Description = "sns-sqs: subscriptions this command creates deliver the bare message (true, default) or the SNS JSON envelope (--raw-delivery false); AsyncMcp reads both.",
         DefaultValueFactory = _ => true,
+    };
+
+    public static readonly Option<bool> InitializeOnly = new("--initialize-only")
+    {
+        Description = "Clients: the server knows only the initialize handshake (asyncmcp's Python servers): skip the server/discover probe and its 5 s wait.",
     };
 
     public static readonly Option<string?> EndpointUrl = new("--endpoint-url")
@@ -118,6 +133,11 @@ internal static partial class TransportSettings
         }
 
         command.Options.Add(RawDelivery);
+        if (client)
+        {
+            command.Options.Add(InitializeOnly);
+        }
+
         command.Options.Add(EndpointUrl);
         command.Options.Add(Region);
         command.Options.Add(Verbose);
@@ -135,7 +155,21 @@ internal static partial class TransportSettings
             var allowUnsigned = settings.Get(AllowUnsigned);
             if (string.IsNullOrWhiteSpace(secret) && !allowUnsigned)
             {
-                throw new CliUsageException($"--secret is required with --transport {transport} ({CliSettings.Alternatives(Secret)}; --allow-unsigned for peers that cannot sign).");
+                throw new CliUsageException($"--secret is required with --transport {transport} ({CliSettings.Alternatives(Secret)}; --allow-unsigned for peers that cannot sign); {CliMessages.MakeSecret}.");
+            }
+
+            if (!string.IsNullOrWhiteSpace(secret))
+            {
+                try
+                {
+                    WebhookSecret.Parse(secret, Secret.Name);
+                }
+                catch (ArgumentException)
+                {
+                    // The value is a secret: the message says where it came from, never what it is.
+                    var origin = settings.Origin(Secret);
+                    throw new CliUsageException($"--secret{(origin.Length == 0 ? string.Empty : $" ({origin.TrimStart()})")} must be a Standard Webhooks secret: 'whsec_' followed by the base64 of at least 16 random bytes; {CliMessages.MakeSecret}.");
+                }
             }
 
             var serverText = settings.Get(ServerUrl);
@@ -341,16 +375,31 @@ internal static partial class TransportSettings
 
         public SnsQueryClient CreateSns() => TransportSettings.CreateSns(EndpointUrl, Region);
 
+        /// <summary>Where a client of these settings finds its server, for messages: "request queue 'mcp-requests'".</summary>
+        public string DescribeServer() => Transport switch
+        {
+            "sns-sqs" => $"server topic '{ServerTopic}'",
+            "webhook" or "hybrid" => $"server URL '{ServerUrl}'",
+            _ => $"request queue '{RequestQueue}'",
+        };
+
         /// <summary>
         /// Makes a factory of client transports (one per session) for the chosen transport; the AWS clients it may
-        /// need are returned for the caller to dispose.
+        /// need are returned for the caller to dispose. <paramref name="protocol"/> configures the AsyncMcp transports.
         /// </summary>
-        public async Task<(Func<IClientTransport> Create, IDisposable? Owned)> ClientTransportsAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        public async Task<(Func<IClientTransport> Create, IDisposable? Owned)> ClientTransportsAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken, ClientProtocol? protocol = null)
         {
+            T Configured<T>(T options)
+                where T : AsyncMcp.Client.AsyncMcpClientTransportOptions
+            {
+                protocol?.Configure(options);
+                return options;
+            }
+
             switch (Transport)
             {
                 case "webhook":
-                    return (() => new WebhookClientTransport(new WebhookClientTransportOptions { ServerUrl = ServerUrl, Security = Security }, loggerFactory), null);
+                    return (() => new WebhookClientTransport(Configured(new WebhookClientTransportOptions { ServerUrl = ServerUrl, Security = Security }), loggerFactory), null);
                 case "hybrid":
                     return (() => new HybridClientTransport(new HybridClientTransportOptions { Endpoint = ServerUrl, Security = Security }, loggerFactory), null);
                 case "sns-sqs":
@@ -363,8 +412,7 @@ internal static partial class TransportSettings
                         var serverTopicArn = await TopicArnAsync(provisioner, ServerTopic!, cancellationToken).ConfigureAwait(false);
                         var clientTopicArn = await TopicArnAsync(provisioner, ClientTopic!, cancellationToken).ConfigureAwait(false);
                         var clientQueueUrl = await SubscribedQueueUrlAsync(provisioner, clientTopicArn, ClientQueue!, cancellationToken).ConfigureAwait(false);
-                        var options = new SnsSqsClientTransportOptions { ServerTopicArn = serverTopicArn, ClientTopicArn = clientTopicArn, ClientQueueUrl = clientQueueUrl };
-                        return (() => new SnsSqsClientTransport(snsSqs, sns, options, loggerFactory), clients);
+                        return (() => new SnsSqsClientTransport(snsSqs, sns, Configured(new SnsSqsClientTransportOptions { ServerTopicArn = serverTopicArn, ClientTopicArn = clientTopicArn, ClientQueueUrl = clientQueueUrl }), loggerFactory), clients);
                     }
                     catch
                     {
@@ -377,8 +425,9 @@ internal static partial class TransportSettings
                     try
                     {
                         var requestQueueUrl = await QueueUrlAsync(sqs, RequestQueue!, cancellationToken).ConfigureAwait(false);
+                        await RequireQueueAsync(sqs, requestQueueUrl, TransportSettings.RequestQueue, cancellationToken).ConfigureAwait(false);
                         var responseQueueUrl = await QueueUrlAsync(sqs, ResponseQueue!, cancellationToken).ConfigureAwait(false);
-                        return (() => new SqsClientTransport(sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }, loggerFactory), sqs);
+                        return (() => new SqsClientTransport(sqs, Configured(new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }), loggerFactory), sqs);
                     }
                     catch
                     {
@@ -402,6 +451,23 @@ internal static partial class TransportSettings
             var provisioner = new SnsSqsProvisioner(sqs, sns);
             var topicArn = await TopicArnAsync(provisioner, ServerTopic!, cancellationToken).ConfigureAwait(false);
             return (await SubscribedQueueUrlAsync(provisioner, topicArn, ServerQueue!, cancellationToken).ConfigureAwait(false), topicArn);
+        }
+
+        /// <summary>
+        /// Checks that a queue given by URL exists, so that a typo is reported with its flag at once rather than when the
+        /// first message is sent (the client transport checks only its own reply queue).
+        /// </summary>
+        /// <exception cref="CliFailureException">The queue does not exist.</exception>
+        public static async Task RequireQueueAsync(IAmazonSQS sqs, string queueUrl, Option option, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await sqs.GetQueueAttributesAsync(new Amazon.SQS.Model.GetQueueAttributesRequest { QueueUrl = queueUrl, AttributeNames = ["QueueArn"] }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Amazon.SQS.Model.QueueDoesNotExistException ex)
+            {
+                throw new CliFailureException($"{option.Name} '{queueUrl}' does not exist: give the URL of an existing queue, or a queue name to create it.", ex);
+            }
         }
 
         /// <summary>A queue URL as given, or the URL of the named queue (created with default settings only if missing).</summary>

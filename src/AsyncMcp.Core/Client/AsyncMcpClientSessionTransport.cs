@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
@@ -14,13 +15,25 @@ namespace AsyncMcp.Client;
 /// wire attributes, receives from the client's own reply address, and keeps only the replies meant for it.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Replies that carry another client's <see cref="WireAttributes.ClientId"/> or another session's
 /// <see cref="WireAttributes.SessionId"/> are handed back to the broker untouched (made visible again), never
-/// deleted, so that several clients can share one reply queue.
+/// deleted, so that several clients can share one reply queue. A second copy of a reply (a broker delivering a
+/// message again, or a server answering a request again) is deleted and dropped: the client sees each answer once.
+/// </para>
+/// <para>
+/// The <see cref="WireAttributes.ProtocolVersion"/> attribute of each message names that message's revision: a
+/// 2026-07-28 request's own <c>_meta</c> revision; none on <c>initialize</c>, whose revision is only asked for; the
+/// agreed revision (from the <c>initialize</c> answer, or a <c>server/discover</c> the server answered) on the rest.
+/// Servers that check the attribute (asyncmcp's drop a message naming a revision they do not know) then judge each
+/// message by what it is.
+/// </para>
 /// </remarks>
 internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
 {
     private const string PerRequestProtocolVersionKey = "io.modelcontextprotocol/protocolVersion";
+    private const string DefaultInitializeRevision = "2025-11-25";
+    private const int RecentMessageIdsRemembered = 1024;
 
     private readonly RetryingMessageSink _sink;
     private readonly SendLane _lane = new();
@@ -35,8 +48,13 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
     private readonly string _clientId;
     private readonly string _replySourceDescription;
     private readonly ReplySubscription? _subscription;
+    private readonly HashSet<RequestId> _outstanding = [];
+    private readonly HashSet<string> _recentMessageIds = new(StringComparer.Ordinal);
+    private readonly Queue<string> _recentMessageOrder = new();
     private RequestId? _initializeId;
+    private (RequestId Id, string? Version)? _discoverProbe;
     private string? _protocolVersion;
+    private bool _serverUnderstandsClose;
     private AsyncMcpClientCompletionDetails? _sessionGone;
     private int _disposed;
 
@@ -95,10 +113,17 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
     /// <summary>Something the connection owns and disposes after it has stopped receiving (a webhook listener, for example).</summary>
     public IAsyncDisposable? OwnedResources { get; init; }
 
+    /// <summary>
+    /// Set when the sink turns the session-close notification into something every server of this transport
+    /// understands (the webhook client sends it as an HTTP <c>DELETE</c>): the close is then sent without the
+    /// server's declaration (<see cref="WireMethods.SessionCloseDeclaration"/>).
+    /// </summary>
+    public bool SessionCloseUnderstoodByAnyServer { get; init; }
+
     /// <summary>This connection's id on the wire: the configured client id and a random suffix.</summary>
     public string ClientId => _clientId;
 
-    /// <summary>The protocol revision in use, once known.</summary>
+    /// <summary>The protocol revision agreed with the server, once known.</summary>
     public string? ProtocolVersion => _protocolVersion;
 
     /// <summary>Starts receiving replies.</summary>
@@ -118,31 +143,38 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
             throw _sessionGone is { } gone ? new ClientTransportClosedException(gone) : new IOException("The transport is closed.");
         }
 
+        var version = _protocolVersion;
         if (message is JsonRpcRequest request)
         {
             if (_options.InitializeOnlyServer && request.Method == RequestMethods.ServerDiscover)
             {
                 // An initialize-only server would drop this silently and the SDK would wait out its probe timeout.
-                await WriteMessageAsync(
-                    JsonRpcErrors.Create(
-                        request.Id,
-                        McpErrorCode.MethodNotFound,
-                        "The server is configured as initialize-only; server/discover was answered by the client transport.",
-                        "initialize_only_server"),
-                    cancellationToken).ConfigureAwait(false);
+                await WriteMessageAsync(AnswerDiscoverForInitializeOnlyServer(request), cancellationToken).ConfigureAwait(false);
                 return;
             }
 
             if (request.Method == RequestMethods.Initialize)
             {
-                lock (_gate)
-                {
-                    _initializeId = request.Id;
-                }
+                // Only asked for, not agreed: a server that checks the attribute must not drop the question.
+                version = null;
             }
             else if (ReadPerRequestProtocolVersion(request) is { } perRequestVersion)
             {
-                _protocolVersion = perRequestVersion;
+                version = perRequestVersion;
+            }
+
+            lock (_gate)
+            {
+                if (request.Method == RequestMethods.Initialize)
+                {
+                    _initializeId = request.Id;
+                }
+                else if (request.Method == RequestMethods.ServerDiscover)
+                {
+                    _discoverProbe = (request.Id, version);
+                }
+
+                _outstanding.Add(request.Id);
             }
 
             _convention.Write(request, _replyAddress);
@@ -152,12 +184,42 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
         {
             // Notifications (a cancellation, progress of a sampling answer) in order, with their retries; a request after
             // the notifications sent before it.
-            var outbound = BuildOutbound(message);
+            var outbound = BuildOutbound(message, version);
             await _lane.SendAsync(outbound.Kind, () => _sink.SendAsync(_serverAddress, outbound, cancellationToken)).ConfigureAwait(false);
         }
         catch (SessionNotFoundException notFound)
         {
+            Forget(message);
             throw CloseBecauseSessionGone(notFound);
+        }
+        catch
+        {
+            Forget(message);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The answer to <c>server/discover</c> for a server known to speak only <c>initialize</c>, given on its behalf:
+    /// the one revision to ask for, which has the initialize handshake, so that the SDK falls back to <c>initialize</c>
+    /// with it. (An answer, not an error: the SDK would log every refused probe as a failed request.)
+    /// </summary>
+    private JsonRpcResponse AnswerDiscoverForInitializeOnlyServer(JsonRpcRequest request) => new()
+    {
+        Id = request.Id,
+        Result = JsonSerializer.SerializeToNode(
+            new DiscoverResult { SupportedVersions = [_options.InitializeProtocolVersion ?? DefaultInitializeRevision], Capabilities = new ServerCapabilities() },
+            McpJsonUtilities.DefaultOptions),
+    };
+
+    private void Forget(JsonRpcMessage message)
+    {
+        if (message is JsonRpcRequest request)
+        {
+            lock (_gate)
+            {
+                _outstanding.Remove(request.Id);
+            }
         }
     }
 
@@ -186,13 +248,13 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
             return;
         }
 
-        if (_options.CloseSessionOnDispose && SessionId is not null && IsConnected)
+        if (_options.CloseSessionOnDispose && SessionId is not null && IsConnected && (_serverUnderstandsClose || SessionCloseUnderstoodByAnyServer))
         {
             using var timeout = new CancellationTokenSource(_options.CloseTimeout);
             try
             {
                 var close = new JsonRpcNotification { Method = WireMethods.SessionClose };
-                await _sink.SendAsync(_serverAddress, BuildOutbound(close), timeout.Token).ConfigureAwait(false);
+                await _sink.SendAsync(_serverAddress, BuildOutbound(close, _protocolVersion), timeout.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -216,7 +278,7 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
     /// (they are served in order), while notifications and responses (cancellations, answers to sampling) use a
     /// second key so that they are never stuck behind the request they concern.
     /// </remarks>
-    private OutboundMessage BuildOutbound(JsonRpcMessage message)
+    private OutboundMessage BuildOutbound(JsonRpcMessage message, string? protocolVersion)
     {
         var orderingKey = SessionId ?? _clientId;
         return OutboundMessageFactory.Create(
@@ -224,7 +286,7 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
             DateTimeOffset.UtcNow,
             SessionId,
             _clientId,
-            _protocolVersion,
+            protocolVersion,
             message is JsonRpcRequest ? orderingKey : orderingKey + ":control",
             _options.MessageAttributes);
     }
@@ -247,6 +309,14 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
             return;
         }
 
+        if (!RememberMessageId(message.MessageId))
+        {
+            // The broker handed out a message this connection has already handled (its delete had not yet arrived).
+            LogSameReplyAgain(message.MessageId);
+            _acks.Run(() => CompleteQuietlyAsync(message));
+            return;
+        }
+
         var decoded = JsonRpcCodec.Decode(message.Body);
         if (!decoded.IsSuccess)
         {
@@ -256,39 +326,108 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
         }
 
         var rpc = decoded.Message!;
-        if (!string.IsNullOrEmpty(sessionId) && SessionId is null)
+        if (AnsweredId(rpc) is { } answeredId && !TakeOutstanding(answeredId))
         {
-            // The session id arrives with the first response (the answer to initialize).
-            SessionId = sessionId;
-            _subscription?.ClaimSession(sessionId);
-            LogSessionEstablished(sessionId);
+            // A second copy of an answer this connection already has (or of one to a request it never sent).
+            LogDuplicateReply(message.MessageId, answeredId);
+            _acks.Run(() => CompleteQuietlyAsync(message));
+            return;
         }
 
         if (rpc is JsonRpcResponse response)
         {
-            CaptureNegotiatedVersion(response);
+            CaptureAgreement(response, sessionId);
         }
 
         await WriteMessageAsync(rpc, cancellationToken).ConfigureAwait(false);
         _acks.Run(() => CompleteQuietlyAsync(message));
     }
 
-    private void CaptureNegotiatedVersion(JsonRpcResponse response)
+    private static RequestId? AnsweredId(JsonRpcMessage message) => message switch
+    {
+        JsonRpcResponse response => response.Id,
+        JsonRpcError { Id.Id: not null } error => error.Id,
+        _ => null,
+    };
+
+    private bool TakeOutstanding(RequestId id)
     {
         lock (_gate)
         {
-            if (_initializeId is not { } id || response.Id != id)
+            return _outstanding.Remove(id);
+        }
+    }
+
+    private bool RememberMessageId(string messageId)
+    {
+        if (string.IsNullOrEmpty(messageId))
+        {
+            return true;
+        }
+
+        lock (_gate)
+        {
+            if (!_recentMessageIds.Add(messageId))
             {
-                return;
+                return false;
             }
 
-            _initializeId = null;
+            _recentMessageOrder.Enqueue(messageId);
+            if (_recentMessageOrder.Count > RecentMessageIdsRemembered)
+            {
+                _recentMessageIds.Remove(_recentMessageOrder.Dequeue());
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// From the answer to <c>initialize</c>: the session, the agreed revision and whether the server understands the
+    /// session close; from a <c>server/discover</c> the server answered: the revision it was asked with.
+    /// </summary>
+    private void CaptureAgreement(JsonRpcResponse response, string? sessionId)
+    {
+        string? discovered = null;
+        bool initialized;
+        lock (_gate)
+        {
+            initialized = _initializeId is { } initializeId && response.Id == initializeId;
+            if (initialized)
+            {
+                _initializeId = null;
+            }
+            else if (_discoverProbe is { } probe && response.Id == probe.Id)
+            {
+                _discoverProbe = null;
+                discovered = probe.Version;
+            }
+        }
+
+        if (discovered is not null)
+        {
+            _protocolVersion = discovered;
+            return;
+        }
+
+        if (!initialized)
+        {
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(sessionId) && SessionId is null)
+        {
+            SessionId = sessionId;
+            _subscription?.ClaimSession(sessionId);
+            LogSessionEstablished(sessionId);
         }
 
         if (response.Result is JsonObject result && result["protocolVersion"] is JsonValue value && value.TryGetValue<string>(out var version))
         {
             _protocolVersion = version;
         }
+
+        _serverUnderstandsClose = SessionCloseSupport.IsDeclared(response);
     }
 
     private static string? ReadPerRequestProtocolVersion(JsonRpcRequest request) =>
@@ -347,6 +486,12 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
 
     [LoggerMessage(Level = LogLevel.Trace, Message = "Reply {MessageId} is for client {ClientId} / session {SessionId}, not this one; handed back to the queue.")]
     private partial void LogNotOurs(string messageId, string clientId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reply {MessageId} answers request {RequestId}, which has its answer already (or was never sent); deleted.")]
+    private partial void LogDuplicateReply(string messageId, RequestId requestId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reply {MessageId} was received again before its deletion took effect; deleted.")]
+    private partial void LogSameReplyAgain(string messageId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reply {MessageId} is not a JSON-RPC message and was discarded: {Error}")]
     private partial void LogUndecodableReply(string messageId, string error);

@@ -5,6 +5,9 @@ namespace AsyncMcp.Client;
 /// <summary>Settings every AsyncMcp client transport shares.</summary>
 public abstract class AsyncMcpClientTransportOptions
 {
+    /// <summary>The protocol revisions that open a session with the <c>initialize</c> handshake, oldest first.</summary>
+    public static IReadOnlyList<string> InitializeRevisions { get; } = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+
     /// <summary>
     /// This client's id. Every connection sends it with a random suffix (<c>id.suffix</c>) in the <c>ClientId</c>
     /// attribute, so that a reconnect or a second connection never mixes replies or duplicates with the first.
@@ -14,12 +17,26 @@ public abstract class AsyncMcpClientTransportOptions
 
     /// <summary>
     /// Set when the server only knows the <c>initialize</c> handshake (as Python asyncmcp servers do): the
-    /// transport then answers the SDK's <c>server/discover</c> probe itself, so the client falls back to
-    /// <c>initialize</c> at once instead of waiting out the probe timeout. Default <see langword="false"/>.
+    /// transport then answers the SDK's <c>server/discover</c> probe itself, on the server's behalf, listing
+    /// <see cref="InitializeProtocolVersion"/> as the only revision supported, so the client falls back to
+    /// <c>initialize</c> with that revision at once instead of waiting out the probe timeout. Default <see langword="false"/>: the
+    /// probe goes to the server, and a server that does not answer it costs <c>McpClientOptions.DiscoverProbeTimeout</c>.
     /// </summary>
     public bool InitializeOnlyServer { get; set; }
 
-    /// <summary>Whether disposing the client tells the server to close its session. Default <see langword="true"/>.</summary>
+    /// <summary>
+    /// With <see cref="InitializeOnlyServer"/>: the revision the client asks for in <c>initialize</c>, one of
+    /// 2024-11-05, 2025-03-26, 2025-06-18 and 2025-11-25. Leave <c>McpClientOptions.ProtocolVersion</c> unset with it:
+    /// the client then accepts a server that answers with an older revision it also supports, as Python MCP servers
+    /// answer 2025-06-18. Default <see langword="null"/>: 2025-11-25.
+    /// </summary>
+    public string? InitializeProtocolVersion { get; set; }
+
+    /// <summary>
+    /// Whether disposing the client tells the server to close its session. The close is sent only to a server that
+    /// declared in its <c>initialize</c> answer that it understands it (AsyncMcp servers do; asyncmcp's Python servers
+    /// do not, and would log a warning for it). Default <see langword="true"/>.
+    /// </summary>
     public bool CloseSessionOnDispose { get; set; } = true;
 
     /// <summary>How long disposing waits for the close message to be sent. Default 5 seconds.</summary>
@@ -44,6 +61,11 @@ public abstract class AsyncMcpClientTransportOptions
         if (CloseTimeout < TimeSpan.Zero)
         {
             throw new ArgumentException($"{name}.{nameof(CloseTimeout)} must not be negative (was {CloseTimeout}).");
+        }
+
+        if (InitializeProtocolVersion is not null && !InitializeRevisions.Contains(InitializeProtocolVersion))
+        {
+            throw new ArgumentException($"{name}.{nameof(InitializeProtocolVersion)} must be one of {string.Join(", ", InitializeRevisions)}, the revisions with the initialize handshake (was '{InitializeProtocolVersion}').");
         }
 
         ArgumentNullException.ThrowIfNull(SendRetry, $"{name}.{nameof(SendRetry)}");

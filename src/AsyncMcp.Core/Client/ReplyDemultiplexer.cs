@@ -20,8 +20,10 @@ namespace AsyncMcp.Client;
 /// </para>
 /// <para>
 /// The loop polls only while at least one connection is subscribed. When the last one leaves, a poll in flight is
-/// left to finish rather than cancelled (a long poll abandoned mid-way can still take a message, which then stays
-/// invisible for its visibility timeout), so a connection that subscribes soon after finds its replies at once.
+/// ended cleanly when the source is an <see cref="IInterruptibleMessageSource"/> (and the leaving connection waits for
+/// that, briefly), else left to finish rather than cancelled: a long poll abandoned mid-way can still take a message,
+/// which then stays invisible for its visibility timeout. A process that exits after its last connection closed thus
+/// leaves no poll behind to take the replies of the next process on the same queue.
 /// </para>
 /// <para>
 /// A reply no connection here can claim is handed back to the broker at once: it may belong to a client in another
@@ -32,6 +34,7 @@ namespace AsyncMcp.Client;
 internal sealed partial class ReplyDemultiplexer : IAsyncDisposable
 {
     private const int ClosedIdsRemembered = 4096;
+    private static readonly TimeSpan s_interruptWait = TimeSpan.FromSeconds(2);
 
     private readonly IMessageSource _source;
     private readonly ReceiveLoop _loop;
@@ -163,16 +166,35 @@ internal sealed partial class ReplyDemultiplexer : IAsyncDisposable
         }
     }
 
-    internal void Unsubscribe(ReplySubscription subscription)
+    internal async Task UnsubscribeAsync(ReplySubscription subscription)
+    {
+        var last = Unsubscribe(subscription);
+        if (last && _source is IInterruptibleMessageSource interruptible && Volatile.Read(ref _started) != 0 && Volatile.Read(ref _disposed) == 0)
+        {
+            // Nobody is left to read what the poll in flight would take: end it now rather than let it run for nobody.
+            using var wait = new CancellationTokenSource(s_interruptWait);
+            try
+            {
+                await interruptible.InterruptAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogInterruptFailed(_source.Description, ex);
+            }
+        }
+    }
+
+    private bool Unsubscribe(ReplySubscription subscription)
     {
         lock (_gate)
         {
             if (!_subscriptions.Remove(subscription))
             {
-                return;
+                return false;
             }
 
-            if (_subscriptions.Count == 0)
+            var last = _subscriptions.Count == 0;
+            if (last)
             {
                 _subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
@@ -186,6 +208,8 @@ internal sealed partial class ReplyDemultiplexer : IAsyncDisposable
             {
                 RememberClosed(sessionId);
             }
+
+            return last;
         }
     }
 
@@ -336,4 +360,7 @@ internal sealed partial class ReplyDemultiplexer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Acknowledging reply {MessageId} failed.")]
     private partial void LogAckFailed(string messageId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ending the receive in flight on {Source} after its last connection left failed; it finishes on its own.")]
+    private partial void LogInterruptFailed(string source, Exception exception);
 }

@@ -53,23 +53,25 @@ internal sealed class ReplySubscription : IMessageSource, IAsyncDisposable
     public Task<IReadOnlyList<IInboundMessage>> ReceiveAsync(int maxMessages, CancellationToken cancellationToken) =>
         ChannelBatches.ReceiveAsync(_replies.Reader, maxMessages, cancellationToken);
 
-    /// <summary>Leaves the shared queue; replies routed here but not yet received are handed back to the broker. Safe to call more than once.</summary>
-    /// <returns>A completed task.</returns>
-    public ValueTask DisposeAsync()
+    /// <summary>
+    /// Leaves the shared queue; replies routed here but not yet received are handed back to the broker. When this was
+    /// the last connection, waits (briefly) for the shared poll in flight to end. Safe to call more than once.
+    /// </summary>
+    /// <returns>A task that completes when the connection has left.</returns>
+    public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            return ValueTask.CompletedTask;
+            return;
         }
 
-        _owner.Unsubscribe(this);
         _replies.Writer.TryComplete();
         while (_replies.Reader.TryRead(out var message))
         {
             _owner.Release(message);
         }
 
-        return ValueTask.CompletedTask;
+        await _owner.UnsubscribeAsync(this).ConfigureAwait(false);
     }
 
     internal bool TryDeliver(IInboundMessage message) => Volatile.Read(ref _disposed) == 0 && _replies.Writer.TryWrite(message);

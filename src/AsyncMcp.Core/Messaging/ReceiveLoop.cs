@@ -5,13 +5,16 @@ namespace AsyncMcp.Messaging;
 
 /// <summary>
 /// The one receive loop every queue-backed transport uses: waits for capacity, long-polls the source, hands
-/// each message to a handler in arrival order, backs off with jitter when the broker fails, and stops at once
-/// when asked (a long poll in flight is cancelled, not waited out).
+/// each message to a handler in arrival order, backs off with jitter when the broker fails, and stops promptly
+/// when asked: a long poll in flight is ended through the source when it is an <see cref="IInterruptibleMessageSource"/>
+/// (a bounded wait, usually a broker round trip), else cancelled; never waited out.
 /// </summary>
 internal sealed partial class ReceiveLoop : IAsyncDisposable
 {
     private static readonly TimeSpan s_minBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_interruptWait = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan s_handBackWait = TimeSpan.FromSeconds(5);
 
     private readonly IMessageSource _source;
     private readonly Func<IInboundMessage, CancellationToken, Task> _handler;
@@ -22,6 +25,7 @@ internal sealed partial class ReceiveLoop : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
+    private int _stopRequested;
     private int _disposed;
 
     /// <summary>Creates a loop; call <see cref="Start"/> to run it.</summary>
@@ -68,10 +72,30 @@ internal sealed partial class ReceiveLoop : IAsyncDisposable
         _loop = Task.Run(() => RunAsync(_stopping.Token));
     }
 
-    /// <summary>Stops receiving: cancels any long poll in flight and waits for the loop to end (not for handed-on work).</summary>
+    /// <summary>
+    /// Stops receiving: ends a long poll in flight (cleanly through an <see cref="IInterruptibleMessageSource"/>, handing
+    /// back what it took; else by cancelling it) and waits for the loop to end (not for handed-on work).
+    /// </summary>
     /// <returns>A task that completes when the loop has ended.</returns>
     public async Task StopAsync()
     {
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 0 &&
+            _loop is { IsCompleted: false } &&
+            _source is IInterruptibleMessageSource interruptible)
+        {
+            // A poll abandoned by cancellation may still be served by the broker and take a message nobody then reads
+            // (it stays invisible for its visibility timeout): end it, briefly waiting, and cancel only what remains.
+            using var wait = new CancellationTokenSource(s_interruptWait);
+            try
+            {
+                await interruptible.InterruptAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogInterruptFailed(_source.Description, ex);
+            }
+        }
+
         if (!_stopping.IsCancellationRequested)
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
@@ -106,7 +130,7 @@ internal sealed partial class ReceiveLoop : IAsyncDisposable
     {
         var failures = 0;
         LogStarted(_source.Description);
-        while (!cancellationToken.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested && Volatile.Read(ref _stopRequested) == 0)
         {
             IReadOnlyList<IInboundMessage> messages;
             try
@@ -147,6 +171,13 @@ internal sealed partial class ReceiveLoop : IAsyncDisposable
                 continue;
             }
 
+            if (Volatile.Read(ref _stopRequested) != 0)
+            {
+                // Taken by the poll that stopping ended: nobody here will handle them, so they go back at once.
+                await HandBackAsync(messages).ConfigureAwait(false);
+                break;
+            }
+
             foreach (var message in messages)
             {
                 try
@@ -168,6 +199,22 @@ internal sealed partial class ReceiveLoop : IAsyncDisposable
         LogStopped(_source.Description);
     }
 
+    private async Task HandBackAsync(IReadOnlyList<IInboundMessage> messages)
+    {
+        using var wait = new CancellationTokenSource(s_handBackWait);
+        await Task.WhenAll(messages.Select(async message =>
+        {
+            try
+            {
+                await message.ReleaseAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogHandBackFailed(message.MessageId, ex);
+            }
+        })).ConfigureAwait(false);
+    }
+
     /// <summary>Exponential backoff with full jitter, from 100 ms up to 10 s.</summary>
     internal static TimeSpan Backoff(int failures)
     {
@@ -186,6 +233,12 @@ internal sealed partial class ReceiveLoop : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Receiving from {Source} failed and cannot recover; the receive loop ends.")]
     private partial void LogFatalReceiveError(string source, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ending the receive in flight on {Source} failed; it is cancelled instead.")]
+    private partial void LogInterruptFailed(string source, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Handing message {MessageId} back at stop failed; it becomes visible again when its lease ends.")]
+    private partial void LogHandBackFailed(string messageId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Handling message {MessageId} failed; it is left for the broker to deliver again.")]
     private partial void LogHandlerError(string messageId, Exception exception);

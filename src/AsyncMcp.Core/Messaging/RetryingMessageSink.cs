@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
@@ -6,12 +7,14 @@ using Polly.Retry;
 namespace AsyncMcp.Messaging;
 
 /// <summary>
-/// Retries sends that failed in a way that may pass, with exponential backoff and jitter (Polly); a permanent
-/// failure (an oversized message, a queue that does not exist) is not retried. The last failure is rethrown for
+/// Retries sends that failed in a way that may pass, with exponential backoff and jitter (Polly), up to
+/// <see cref="SendRetryOptions.MaxAttempts"/> attempts and, when set, for <see cref="SendRetryOptions.MaxRetryTime"/>;
+/// a permanent failure (an oversized message, a queue that does not exist) is not retried. The last failure is rethrown for
 /// the caller to report with its session and request id.
 /// </summary>
 internal sealed partial class RetryingMessageSink : IMessageSink
 {
+    private static readonly ResiliencePropertyKey<long> s_started = new("asyncmcp.send.started");
     private readonly IMessageSink _inner;
     private readonly ResiliencePipeline _pipeline;
     private readonly ILogger _logger;
@@ -27,11 +30,14 @@ internal sealed partial class RetryingMessageSink : IMessageSink
         _inner = inner;
         _logger = logger ?? NullLogger.Instance;
         var builder = new ResiliencePipelineBuilder();
+        var maxRetryTime = options.MaxRetryTime;
         if (options.MaxAttempts > 1)
         {
             builder.AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<AsyncMcpTransportException>(ex => ex.IsTransient),
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is AsyncMcpTransportException { IsTransient: true } &&
+                    (maxRetryTime is not { } limit || Elapsed(args.Context) < limit)),
                 MaxRetryAttempts = options.MaxAttempts - 1,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -58,19 +64,28 @@ internal sealed partial class RetryingMessageSink : IMessageSink
         message.Attributes.TryGetValue(Wire.WireAttributes.Method, out var method);
         message.Attributes.TryGetValue(Wire.WireAttributes.SessionId, out var sessionId);
         using var activity = Diagnostics.AsyncMcpTelemetry.StartSend(MessagingSystem, address, method, sessionId);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(s_started, Stopwatch.GetTimestamp());
         try
         {
             await _pipeline.ExecuteAsync(
-                static async (state, ct) => await state.Inner.SendAsync(state.Address, state.Message, ct).ConfigureAwait(false),
-                (Inner: _inner, Address: address, Message: message),
-                cancellationToken).ConfigureAwait(false);
+                static async (context, state) => await state.Inner.SendAsync(state.Address, state.Message, context.CancellationToken).ConfigureAwait(false),
+                context,
+                (Inner: _inner, Address: address, Message: message)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             Diagnostics.AsyncMcpTelemetry.Fail(activity, ex);
             throw;
         }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
+
+    private static TimeSpan Elapsed(ResilienceContext context) =>
+        context.Properties.TryGetValue(s_started, out var started) ? Stopwatch.GetElapsedTime(started) : TimeSpan.Zero;
 
     /// <inheritdoc />
     public bool PreservesOrder(string address) => _inner.PreservesOrder(address);

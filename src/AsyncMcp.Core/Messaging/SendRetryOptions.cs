@@ -12,6 +12,20 @@ public sealed class SendRetryOptions
     /// <summary>The longest delay between attempts. Default 5 seconds.</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// When set, no retry starts once this much time has passed since the first attempt, whatever
+    /// <see cref="MaxAttempts"/> allows; the caller's cancellation ends the retries earlier. Default
+    /// <see langword="null"/>: only <see cref="MaxAttempts"/> bounds them.
+    /// </summary>
+    public TimeSpan? MaxRetryTime { get; set; }
+
+    /// <summary>
+    /// The settings of the queue transports (SQS, SNS+SQS): retries for up to 60 seconds, so that a send rides out a
+    /// broker that restarts (a lost connection fails at once, so attempts alone would run out within seconds).
+    /// </summary>
+    /// <returns>New settings: unlimited attempts, 200 ms to 5 s apart, for at most 60 seconds.</returns>
+    public static SendRetryOptions ForQueues() => new() { MaxAttempts = int.MaxValue, MaxRetryTime = TimeSpan.FromSeconds(60) };
+
     /// <summary>Checks the settings.</summary>
     /// <param name="owner">The options class that holds these settings, for error messages.</param>
     /// <exception cref="ArgumentException">A setting is invalid; the message names it.</exception>
@@ -25,6 +39,11 @@ public sealed class SendRetryOptions
         if (BaseDelay < TimeSpan.Zero || MaxDelay < BaseDelay)
         {
             throw new ArgumentException($"{owner}.SendRetry delays must satisfy 0 <= BaseDelay <= MaxDelay (were {BaseDelay} and {MaxDelay}).");
+        }
+
+        if (MaxRetryTime is { } limit && limit <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"{owner}.SendRetry.MaxRetryTime must be positive when set (was {limit}).");
         }
     }
 }

@@ -46,13 +46,23 @@ internal sealed partial class Rejections(DispatchContext context, ReplyAddressCo
         return (convention.Read(request) is { } own && convention.IsWellFormed(own) ? own : null) ?? session?.ReplyAddress;
     }
 
-    /// <summary>Answers a body that is not a JSON-RPC message, with the id it named in its body or its <c>RequestId</c> attribute.</summary>
-    public Task RejectUndecodableAsync(IInboundMessage message, DecodeResult decoded, string? sessionId, string? clientId, string? replyAddress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Answers a body that is not a JSON-RPC message: with the id its body names (or, for a body that is not JSON at all,
+    /// its <c>RequestId</c> attribute), at the reply address the body names where it is readable, else the session's.
+    /// </summary>
+    public Task RejectUndecodableAsync(IInboundMessage message, DecodeResult decoded, string? sessionId, string? clientId, string? sessionReplyAddress, CancellationToken cancellationToken)
     {
         var id = decoded.Id;
-        if (id.Id is null && message.Attributes.TryGetValue(WireAttributes.RequestId, out var text) && !string.IsNullOrEmpty(text))
+        if (id.Id is null && decoded.ErrorCode == McpErrorCode.ParseError &&
+            message.Attributes.TryGetValue(WireAttributes.RequestId, out var text) && !string.IsNullOrEmpty(text))
         {
             id = long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? new RequestId(number) : new RequestId(text);
+        }
+
+        var replyAddress = sessionReplyAddress;
+        if (context.Endpoint.SessionRequestsNameReplyAddress && convention.Read(decoded) is { } named && convention.IsWellFormed(named))
+        {
+            replyAddress = named;
         }
 
         var reason = decoded.ErrorCode == McpErrorCode.ParseError ? ErrorReasons.ParseError : ErrorReasons.InvalidMessage;

@@ -84,6 +84,13 @@ internal sealed partial class RequestTransport : ITransport
     public async Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (CacheKey.Kind == SessionKeyKind.Initialize && message is JsonRpcResponse initializeAnswer && initializeAnswer.Id == Id)
+        {
+            // The answer that opens the session is where the server says what it understands beyond MCP, whatever serves
+            // the session (an McpServer, or a bridge forwarding another server's answer).
+            SessionCloseSupport.Declare(initializeAnswer);
+        }
+
         var context = _session.Context;
         var outbound = context.Build(message, _session.SessionId, _session.ClientId, _session.Key.Value);
         if (outbound.AnsweredId != Id)

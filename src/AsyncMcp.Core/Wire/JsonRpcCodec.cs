@@ -1,5 +1,7 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using System.Text.Json.Serialization.Metadata;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -15,6 +17,10 @@ internal static class JsonRpcCodec
     private static readonly JsonTypeInfo<JsonRpcMessage> s_messageType =
         (JsonTypeInfo<JsonRpcMessage>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage));
 
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static readonly JsonDocumentOptions s_documentOptions = new() { MaxDepth = JsonBodyScanner.MaxDepth, AllowDuplicateProperties = false };
+
     /// <summary>Serializes one message to its JSON text.</summary>
     /// <param name="message">The message.</param>
     /// <returns>The JSON text.</returns>
@@ -22,75 +28,108 @@ internal static class JsonRpcCodec
 
     /// <summary>Parses one message body.</summary>
     /// <param name="body">The body as received.</param>
-    /// <returns>The outcome: a message, or the reason there is none and whatever id could be read.</returns>
+    /// <returns>The outcome: a message, or the reason there is none and whatever id could be read. Never throws.</returns>
+    /// <remarks>
+    /// The whole body is checked before a message is built from it, so that nothing System.Text.Json refuses only when
+    /// a value is first read (an unpaired surrogate escape, a member named twice, nesting deeper than 64 levels) can
+    /// fail later, in a handler, where no error reaches the sender.
+    /// </remarks>
     public static DecodeResult Decode(string? body)
     {
         if (string.IsNullOrWhiteSpace(body))
         {
-            return DecodeResult.Failed(McpErrorCode.ParseError, "The message body is empty; expected one JSON-RPC 2.0 message.", default);
+            return Empty;
         }
 
-        JsonNode? node;
+        byte[] utf8;
         try
         {
-            node = JsonNode.Parse(body);
+            utf8 = s_strictUtf8.GetBytes(body);
         }
-        catch (JsonException ex)
+        catch (EncoderFallbackException)
         {
-            return DecodeResult.Failed(McpErrorCode.ParseError, $"The message body is not valid JSON: {ex.Message}", default);
+            return DecodeResult.Failed(McpErrorCode.ParseError, "The message body is not valid JSON: it holds an unpaired UTF-16 surrogate character.", default);
         }
 
-        if (node is JsonArray)
+        return DecodeUtf8(utf8);
+    }
+
+    /// <summary>Parses one message body given as UTF-8 bytes (an HTTP body, for example).</summary>
+    /// <param name="utf8Body">The body as received.</param>
+    /// <returns>The outcome, as for <see cref="Decode(string?)"/>; bytes that are not UTF-8 are a parse error. Never throws.</returns>
+    public static DecodeResult Decode(ReadOnlySpan<byte> utf8Body)
+    {
+        if (!Utf8.IsValid(utf8Body))
+        {
+            return DecodeResult.Failed(McpErrorCode.ParseError, "The message body is not valid JSON: it is not UTF-8 text.", default);
+        }
+
+        return utf8Body.Trim(" \t\r\n"u8).IsEmpty ? Empty : DecodeUtf8(utf8Body);
+    }
+
+    private static DecodeResult Empty => DecodeResult.Failed(McpErrorCode.ParseError, "The message body is empty; expected one JSON-RPC 2.0 message.", default);
+
+    private static DecodeResult DecodeUtf8(ReadOnlySpan<byte> utf8)
+    {
+        var facts = JsonBodyScanner.Scan(utf8);
+        if (facts.SyntaxError is { } syntaxError)
+        {
+            return DecodeResult.Failed(McpErrorCode.ParseError, $"The message body is not valid JSON: {syntaxError}", default);
+        }
+
+        if (facts.RootKind == JsonTokenType.StartArray)
         {
             return DecodeResult.Failed(McpErrorCode.InvalidRequest, "JSON-RPC batches are not supported; send one message per queue message.", default);
         }
 
-        if (node is not JsonObject obj)
+        if (facts.RootKind != JsonTokenType.StartObject)
         {
             return DecodeResult.Failed(McpErrorCode.InvalidRequest, "The message body must be a JSON-RPC 2.0 object.", default);
         }
 
-        var id = ReadId(obj);
-        if (obj["jsonrpc"] is not JsonValue version || !version.TryGetValue<string>(out var versionText) || versionText != "2.0")
+        var id = facts.IdState == IdState.Usable ? facts.Id : default;
+        if (facts.Problem is { } problem)
         {
-            return DecodeResult.Failed(McpErrorCode.InvalidRequest, "The message is not JSON-RPC 2.0: \"jsonrpc\" must be \"2.0\".", id);
+            return Invalid($"The message cannot be read: {problem}.", id, facts);
         }
 
-        if (!obj.ContainsKey("method") && !obj.ContainsKey("result") && !obj.ContainsKey("error"))
+        if (facts.JsonRpc != "2.0")
         {
-            return DecodeResult.Failed(McpErrorCode.InvalidRequest, "The message is neither a request, a notification nor a response: it has no \"method\", \"result\" or \"error\".", id);
+            return Invalid("The message is not JSON-RPC 2.0: \"jsonrpc\" must be \"2.0\".", id, facts);
+        }
+
+        if (facts.IdState == IdState.Unusable)
+        {
+            return Invalid($"The message is not a valid JSON-RPC 2.0 message: \"id\" must be a string or an integer (was {facts.IdKind}).", id, facts);
+        }
+
+        if (facts.HasMethod && facts.MethodKind != JsonTokenType.String)
+        {
+            return Invalid("The message is not a valid JSON-RPC 2.0 message: \"method\" must be a string.", id, facts);
+        }
+
+        if (!facts.HasMethod && !facts.HasResult && !facts.HasError)
+        {
+            return Invalid("The message is neither a request, a notification nor a response: it has no \"method\", \"result\" or \"error\".", id, facts);
         }
 
         try
         {
-            var message = obj.Deserialize(s_messageType);
+            // Members named twice deeper down are refused here, while parsing, rather than when a handler reads them.
+            var node = JsonNode.Parse(utf8, documentOptions: s_documentOptions);
+            var message = node!.Deserialize(s_messageType);
             return message is null
-                ? DecodeResult.Failed(McpErrorCode.InvalidRequest, "The message is not a JSON-RPC 2.0 message.", id)
+                ? Invalid("The message is not a JSON-RPC 2.0 message.", id, facts)
                 : DecodeResult.Succeeded(message);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or FormatException or NotSupportedException)
         {
-            return DecodeResult.Failed(McpErrorCode.InvalidRequest, $"The message is not a valid JSON-RPC 2.0 message: {ex.Message}", id);
+            return Invalid($"The message is not a valid JSON-RPC 2.0 message: {ex.Message}", id, facts);
         }
     }
 
-    private static RequestId ReadId(JsonObject obj)
-    {
-        if (obj["id"] is JsonValue value)
-        {
-            if (value.TryGetValue<string>(out var text))
-            {
-                return new RequestId(text);
-            }
-
-            if (value.TryGetValue<long>(out var number))
-            {
-                return new RequestId(number);
-            }
-        }
-
-        return default;
-    }
+    private static DecodeResult Invalid(string error, RequestId id, JsonBodyFacts facts) =>
+        DecodeResult.Failed(McpErrorCode.InvalidRequest, error, id, facts.Parameters);
 }
 
 /// <summary>The outcome of <see cref="JsonRpcCodec.Decode(string?)"/>.</summary>
@@ -108,10 +147,17 @@ internal readonly record struct DecodeResult
     /// <summary>The id read from a body that was JSON but not a valid message; <c>default</c> (JSON <c>null</c>) otherwise.</summary>
     public RequestId Id { get; private init; }
 
+    /// <summary>
+    /// The readable string members of <c>params</c> and <c>params._meta</c> of a body that was a JSON object but not a
+    /// valid message, so that an error can still reach a reply address it names; <see langword="null"/> otherwise.
+    /// </summary>
+    internal JsonObject? Parameters { get; private init; }
+
     /// <summary>Whether a message was read.</summary>
     public bool IsSuccess => Message is not null;
 
     internal static DecodeResult Succeeded(JsonRpcMessage message) => new() { Message = message };
 
-    internal static DecodeResult Failed(McpErrorCode code, string error, RequestId id) => new() { ErrorCode = code, Error = error, Id = id };
+    internal static DecodeResult Failed(McpErrorCode code, string error, RequestId id, JsonObject? parameters = null) =>
+        new() { ErrorCode = code, Error = error, Id = id, Parameters = parameters };
 }

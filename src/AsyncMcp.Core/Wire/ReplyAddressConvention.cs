@@ -5,7 +5,8 @@ namespace AsyncMcp.Wire;
 
 /// <summary>
 /// Where, inside a JSON-RPC request, a transport's reply address travels: a key of <c>params._meta</c>
-/// (asyncmcp <c>main</c>) and, when serving, an older top-level parameter (asyncmcp 0.2.1).
+/// (asyncmcp <c>main</c>) and an older top-level parameter of <c>initialize</c> (asyncmcp 0.2.1). Servers read
+/// either; clients write both into <c>initialize</c>, so that servers of either release can answer it.
 /// </summary>
 /// <param name="MetaKey">The key under <c>params._meta</c>, for example <c>responseQueueUrl</c>.</param>
 /// <param name="LegacyParameterName">The older key directly under <c>params</c>, or <see langword="null"/>.</param>
@@ -43,7 +44,17 @@ internal sealed record ReplyAddressConvention(string MetaKey, string? LegacyPara
     public string? Read(JsonRpcRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Params is not JsonObject parameters)
+        return ReadFrom(request.Params);
+    }
+
+    /// <summary>Reads the reply address a body names that could not be decoded as a message, where it is readable.</summary>
+    /// <param name="decoded">The outcome of decoding the body.</param>
+    /// <returns>The address, or <see langword="null"/> when none can be read.</returns>
+    internal string? Read(DecodeResult decoded) => ReadFrom(decoded.Parameters);
+
+    private string? ReadFrom(JsonNode? parameterNode)
+    {
+        if (parameterNode is not JsonObject parameters)
         {
             return null;
         }
@@ -56,7 +67,11 @@ internal sealed record ReplyAddressConvention(string MetaKey, string? LegacyPara
         return LegacyParameterName is not null && TryGetString(parameters, LegacyParameterName, out var legacy) ? legacy : null;
     }
 
-    /// <summary>Writes the reply address into <c>params._meta</c>, creating <c>params</c> and <c>_meta</c> as needed.</summary>
+    /// <summary>
+    /// Writes the reply address into <c>params._meta</c>, creating <c>params</c> and <c>_meta</c> as needed; into an
+    /// <c>initialize</c> also as the older top-level parameter, when the transport has one (asyncmcp 0.2.1 reads only
+    /// that one, asyncmcp <c>main</c> only the <c>_meta</c> key).
+    /// </summary>
     /// <param name="request">The request to change.</param>
     /// <param name="address">The reply address.</param>
     public void Write(JsonRpcRequest request, string address)
@@ -76,6 +91,10 @@ internal sealed record ReplyAddressConvention(string MetaKey, string? LegacyPara
         }
 
         meta[MetaKey] = address;
+        if (LegacyParameterName is not null && request.Method == RequestMethods.Initialize)
+        {
+            parameters[LegacyParameterName] = address;
+        }
     }
 
     private static bool TryGetString(JsonObject node, string key, out string value)

@@ -214,9 +214,10 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogConnectFailed(Label, ex.Message);
+            var reason = McpServerBridge.Reason(ex);
+            LogConnectFailed(Label, reason);
             ReleaseSlot();
-            throw new McpProtocolException($"The MCP server behind this bridge could not be started: {ex.Message}", McpErrorCode.InternalError);
+            throw new McpProtocolException($"The MCP server behind this bridge could not be started: {reason}", McpErrorCode.InternalError);
         }
     }
 
@@ -282,7 +283,7 @@ internal sealed partial class ForwardedSession : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            throw new McpProtocolException($"The MCP server behind this bridge could not be started: {ex.Message}", McpErrorCode.InternalError);
+            throw new McpProtocolException($"The MCP server behind this bridge could not be started: {McpServerBridge.Reason(ex)}", McpErrorCode.InternalError);
         }
 
         return client.Completion.IsCompleted

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
 namespace AsyncMcp.Proxy.Bridging;
@@ -25,17 +27,24 @@ public static partial class McpMessageBridge
         ArgumentNullException.ThrowIfNull(serverSide);
         logger ??= NullLogger.Instance;
         var routes = new Routes();
+        var requests = new RequestsInFlight();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var toServer = PumpToServerAsync(clientSide, serverSide, routes, logger, stop.Token);
+        var toServer = PumpToServerAsync(clientSide, serverSide, routes, requests, logger, stop.Token);
         var toClient = PumpToClientAsync(serverSide, clientSide, routes, logger, stop.Token);
         await Task.WhenAny(toServer, toClient).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(toServer, toClient).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(toServer, toClient, requests.WhenAllAsync()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await DisposeQuietlyAsync(serverSide, logger).ConfigureAwait(false);
         await DisposeQuietlyAsync(clientSide, logger).ConfigureAwait(false);
     }
 
-    private static async Task PumpToServerAsync(ITransport from, ITransport to, Routes routes, ILogger logger, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Requests are forwarded concurrently: sending one can last until it is answered (a Streamable HTTP connection
+    /// answers on the request's own POST), and the next message must not wait for that. Everything else is forwarded
+    /// in order, each once the one before it has been sent; a cancellation of a request still being sent stops that
+    /// sending first and follows it, so it never overtakes the request it cancels.
+    /// </remarks>
+    private static async Task PumpToServerAsync(ITransport from, ITransport to, Routes routes, RequestsInFlight requests, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {
@@ -48,6 +57,16 @@ public static partial class McpMessageBridge
 
                 // The context belongs to the side it came from.
                 message.Context = null;
+                switch (message)
+                {
+                    case JsonRpcRequest forwarded:
+                        requests.Start(forwarded.Id, sending => ForwardRequestAsync(forwarded, from, to, routes, logger, sending, cancellationToken), cancellationToken);
+                        continue;
+                    case JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled when RequestIdOf(cancelled) is { } id:
+                        await requests.StopAsync(id).ConfigureAwait(false);
+                        break;
+                }
+
                 try
                 {
                     await to.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
@@ -55,15 +74,47 @@ public static partial class McpMessageBridge
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     LogForwardFailed(logger, "server", ex.Message);
-                    if (message is JsonRpcRequest failed)
-                    {
-                        await AnswerFailureAsync(failed, routes.TakeAnswerRoute(failed.Id) ?? from, ex.Message, cancellationToken).ConfigureAwait(false);
-                    }
                 }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private static async Task ForwardRequestAsync(JsonRpcRequest request, ITransport from, ITransport to, Routes routes, ILogger logger, CancellationToken sending, CancellationToken stopping)
+    {
+        try
+        {
+            await to.SendMessageAsync(request, sending).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (sending.IsCancellationRequested)
+        {
+            // The client cancelled the request (its cancellation follows), or the bridge is stopping.
+        }
+        catch (Exception ex)
+        {
+            LogForwardFailed(logger, "server", ex.Message);
+            try
+            {
+                await AnswerFailureAsync(request, routes.TakeAnswerRoute(request.Id) ?? from, ex.Message, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // The bridge is stopping: nobody is left to tell.
+            }
+        }
+    }
+
+    private static RequestId? RequestIdOf(JsonRpcNotification cancelled)
+    {
+        try
+        {
+            return cancelled.Params?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CancelledNotificationParams))) is CancelledNotificationParams { RequestId: { Id: not null } id } ? id : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
@@ -131,6 +182,101 @@ public static partial class McpMessageBridge
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Closing a bridged transport failed: {Error}")]
     private static partial void LogDisposeFailed(ILogger logger, string error);
+
+    /// <summary>The requests being sent to the server, each with its own way to stop its sending.</summary>
+    private sealed class RequestsInFlight
+    {
+        private readonly Lock _gate = new();
+        private readonly Dictionary<RequestId, Sending> _byId = [];
+        private readonly HashSet<Task> _running = [];
+
+        public void Start(RequestId id, Func<CancellationToken, Task> send, CancellationToken stopping)
+        {
+            var sending = new Sending(CancellationTokenSource.CreateLinkedTokenSource(stopping));
+            lock (_gate)
+            {
+                _byId[id] = sending;
+            }
+
+            var task = RunAsync(id, sending, send);
+            sending.Task = task;
+            lock (_gate)
+            {
+                _running.Add(task);
+            }
+
+            _ = task.ContinueWith(
+                done =>
+                {
+                    lock (_gate)
+                    {
+                        _running.Remove(done);
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+
+        /// <summary>Stops sending a request, if it is still being sent, and waits until its sending has ended.</summary>
+        public async Task StopAsync(RequestId id)
+        {
+            Sending? sending;
+            lock (_gate)
+            {
+                _byId.TryGetValue(id, out sending);
+            }
+
+            if (sending?.Task is { IsCompleted: false } task)
+            {
+                try
+                {
+                    await sending.Cancel.CancelAsync().ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Its sending ended meanwhile.
+                }
+
+                await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        public Task WhenAllAsync()
+        {
+            lock (_gate)
+            {
+                return Task.WhenAll([.. _running]);
+            }
+        }
+
+        private async Task RunAsync(RequestId id, Sending sending, Func<CancellationToken, Task> send)
+        {
+            try
+            {
+                await send(sending.Cancel.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    if (_byId.TryGetValue(id, out var current) && current == sending)
+                    {
+                        _byId.Remove(id);
+                    }
+                }
+
+                sending.Cancel.Dispose();
+            }
+        }
+
+        private sealed class Sending(CancellationTokenSource cancel)
+        {
+            public CancellationTokenSource Cancel { get; } = cancel;
+
+            public Task? Task { get; set; }
+        }
+    }
 
     /// <summary>Where answers and progress of session-less requests go back.</summary>
     private sealed class Routes

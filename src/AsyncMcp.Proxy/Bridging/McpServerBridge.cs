@@ -65,8 +65,9 @@ public sealed partial class McpServerBridge
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogConnectFailed(_description, ex.Message);
-            await RefuseAsync(session, $"The MCP server behind this bridge could not be started: {ex.Message}", cancellationToken).ConfigureAwait(false);
+            var reason = Reason(ex);
+            LogConnectFailed(_description, reason);
+            await RefuseAsync(session, $"The MCP server behind this bridge could not be started: {reason}", cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -76,6 +77,25 @@ public sealed partial class McpServerBridge
         // The slot is free before the end is logged: whoever waits for the log line may start the next session.
         slot.Dispose();
         LogSessionEnded(session.SessionId);
+    }
+
+    /// <summary>
+    /// Why a connection failed, with the inner exceptions' messages: the SDK's transports say only "Failed to connect
+    /// transport", and the cause ("No such file or directory", a refused connection) is inside.
+    /// </summary>
+    internal static string Reason(Exception exception)
+    {
+        var parts = new List<string>();
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            var message = current.Message.Trim().TrimEnd('.');
+            if (message.Length > 0 && !parts.Exists(p => p.Contains(message, StringComparison.Ordinal)))
+            {
+                parts.Add(message);
+            }
+        }
+
+        return string.Join(": ", parts);
     }
 
     /// <summary>Answers the request that opened a session that cannot be served (and any that came with it), so no client waits in vain.</summary>

@@ -31,13 +31,20 @@ public sealed record RawAnswer(int? Status, JsonObject? Message)
 /// </summary>
 public abstract class RawPeer : IAsyncDisposable
 {
+    /// <summary>The key under <c>params._meta</c> where requests name this peer's reply address; <see langword="null"/> when the transport answers on the request.</summary>
+    public virtual string? ReplyAddressKey => null;
+
+    /// <summary>This peer's reply address (a queue URL, a topic ARN, a webhook URL); <see langword="null"/> when the transport answers on the request.</summary>
+    public virtual string? ReplyAddress => null;
+
     /// <summary>
     /// Names this peer's reply address in a request where the transport carries it (<c>params._meta</c>), creating
     /// <c>params</c> as needed; a transport that answers on the request leaves the request as it is.
     /// </summary>
     /// <param name="request">The request to change.</param>
     /// <returns>The same request.</returns>
-    public abstract JsonObject NameReplyAddress(JsonObject request);
+    public JsonObject NameReplyAddress(JsonObject request) =>
+        ReplyAddressKey is { } key && ReplyAddress is { } address ? NameInMeta(request, key, address) : request;
 
     /// <summary>Opens a 2025-11-25 session (initialize, its answer, notifications/initialized) and returns its id.</summary>
     public abstract Task<string> OpenSessionAsync();
@@ -86,7 +93,7 @@ public abstract class RawPeer : IAsyncDisposable
     /// <param name="key">The reply address's key (<c>responseQueueUrl</c>, <c>clientTopicArn</c>, <c>webhookUrl</c>).</param>
     /// <param name="address">The reply address.</param>
     /// <returns>The same request.</returns>
-    protected static JsonObject NameInMeta(JsonObject request, string key, string address)
+    private static JsonObject NameInMeta(JsonObject request, string key, string address)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request["params"] is not JsonObject parameters)

@@ -54,6 +54,12 @@ public abstract class ServerUnderTest(TestServerState state, CollectingLoggerPro
     public virtual Task<int?> RequestsWaitingAsync() => Task.FromResult<int?>(null);
 
     /// <summary>
+    /// How many request messages the broker still holds, ready to receive or in flight (taken, not yet settled), for a
+    /// transport with a broker in front of the server; <see langword="null"/> for one without.
+    /// </summary>
+    public virtual Task<int?> RequestsUnsettledAsync() => Task.FromResult<int?>(null);
+
+    /// <summary>
     /// Starts another server on the same broker endpoint (request queue, topic), as a restarted or second worker would,
     /// for a transport whose broker delivers again what a stopped server left unanswered.
     /// </summary>

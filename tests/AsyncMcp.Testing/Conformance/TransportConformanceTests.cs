@@ -417,6 +417,33 @@ public abstract class TransportConformanceTests<THarness>(THarness harness) : IC
         await AssertStillServesAsync(server);
     }
 
+    [Theory(Timeout = TestTimeout)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Bodies_the_reader_refuses_late_and_requests_of_the_wrong_shape_get_an_invalid_request_error_with_the_id_they_name(bool inSession)
+    {
+        var server = await harness.SharedServerAsync();
+        await using var peer = await server.CreateRawPeerAsync();
+        var sessionId = inSession ? await peer.OpenSessionAsync() : null;
+
+        // Without a session each body names the peer's reply address, where a queue server answers it; one at a time, so
+        // that an error whose id is unusable (null) is still known by the body it answers.
+        foreach (var c in BadJsonRpcBodies.All(inSession ? null : peer.ReplyAddressKey, peer.ReplyAddress))
+        {
+            var answer = await peer.SendAsync(new RawRequest(c.Body) { SessionId = sessionId });
+            var error = await peer.ErrorAsync(answer);
+
+            Assert.True(c.Id == (long?)error["id"], $"{c.Name}: id {error["id"]?.ToJsonString() ?? "null"}, expected {c.Id?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}");
+            AssertError(error, answer, 400, -32600, "invalid_message", (int?)c.Id);
+            Assert.Contains(c.Expected, (string?)error["error"]!["message"], StringComparison.Ordinal);
+        }
+
+        // Settled on the first receipt (nothing left on the broker, taken or not), no handler failed, and nothing was run.
+        await EventuallyAsync(async () => await server.RequestsUnsettledAsync() is null or 0, what: "No request message left on the broker");
+        Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains("Handling message", StringComparison.Ordinal));
+        await AssertStillServesAsync(server);
+    }
+
     [Fact(Timeout = TestTimeout)]
     public async Task A_request_on_an_unknown_session_gets_an_error_with_its_id()
     {

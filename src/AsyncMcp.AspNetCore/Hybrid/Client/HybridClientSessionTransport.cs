@@ -94,11 +94,45 @@ internal sealed partial class HybridClientSessionTransport : ITransport
                 break;
         }
 
-        try
+        if (call is null)
         {
             await _inner.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
+            return;
         }
-        catch when (call is not null)
+
+        await SendCallAsync(message, call, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// POSTs a <c>tools/call</c> and returns when the POST is done or the call is: a server may never answer a webhook
+    /// tool's POST (asyncmcp's hybrid server keeps its SSE stream open, or its JSON POST waiting, after sending the result
+    /// by webhook), and the SDK returns from a call only once its send has returned. When the result arrives by webhook
+    /// (or the call times out, or is cancelled) while the POST is still open, the POST is ended.
+    /// </summary>
+    private async Task SendCallAsync(JsonRpcMessage message, PendingCall call, CancellationToken cancellationToken)
+    {
+        using var post = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sending = _inner.SendMessageAsync(message, post.Token);
+        try
+        {
+            if (await Task.WhenAny(sending, call.Settled.Task).ConfigureAwait(false) != sending &&
+                call.Settled.Task.Result &&
+                !sending.IsCompleted)
+            {
+                LogPostEnded(call.Key);
+                await post.CancelAsync().ConfigureAwait(false);
+                await sending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                return;
+            }
+
+            await sending.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (call.Settled.Task.IsCompleted && !cancellationToken.IsCancellationRequested)
+        {
+            // The call has its answer already; what became of its POST (it ended without one, say) no longer matters.
+            LogPostFailedAfterResult(call.Key, ex.Message);
+        }
+        catch
         {
             Forget(call.Key);
             throw;
@@ -237,7 +271,9 @@ internal sealed partial class HybridClientSessionTransport : ITransport
 
             if (_pending.Remove(key, out var call))
             {
-                Finish(call);
+                // A result on the stream came on the call's own POST, which ends by itself; any other way, the POST may
+                // still be open, waiting for an answer that will not come.
+                Finish(call, endPost: byWebhook);
             }
             else if (byWebhook)
             {
@@ -286,8 +322,9 @@ internal sealed partial class HybridClientSessionTransport : ITransport
     }
 
     /// <summary>Must hold <see cref="_gate"/>.</summary>
-    private void Finish(PendingCall call)
+    private void Finish(PendingCall call, bool endPost = true)
     {
+        call.Settled.TrySetResult(endPost);
         call.Timer?.Dispose();
         call.Timer = null;
         if (call.ProgressToken is { } token)
@@ -425,6 +462,12 @@ internal sealed partial class HybridClientSessionTransport : ITransport
     [LoggerMessage(Level = LogLevel.Debug, Message = "Request {RequestId} was accepted by the server; its result will come by webhook.")]
     private partial void LogAcknowledged(string requestId);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Request {RequestId} is done (its result came by webhook, or it timed out or was cancelled) while its POST was still open; the POST was ended.")]
+    private partial void LogPostEnded(string requestId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The POST of request {RequestId} failed after the call had its answer: {Error}")]
+    private partial void LogPostFailedAfterResult(string requestId, string error);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "A webhook delivery was not a JSON-RPC message and was ignored: {Error}")]
     private partial void LogBadDelivery(string error);
 
@@ -462,6 +505,9 @@ internal sealed partial class HybridClientSessionTransport : ITransport
 
         /// <summary>The result timeout, running once acknowledged.</summary>
         public ITimer? Timer { get; set; }
+
+        /// <summary>Completes when the call is done (its result came, it timed out, it was given up on): with whether its POST, if still open, should be ended.</summary>
+        public TaskCompletionSource<bool> Settled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private sealed class TimedOut(HybridClientSessionTransport owner, PendingCall call)

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AsyncMcp.AspNetCore.Webhooks;
@@ -168,13 +167,15 @@ internal sealed partial class HybridEndpointFilter
         return accept.Any(a => a.MatchesMediaType("application/json")) && accept.Any(a => a.MatchesMediaType("text/event-stream"));
     }
 
-    private static async Task<string> ReadBodyAsync(HttpRequest request)
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
     {
         request.EnableBuffering();
         try
         {
-            using var reader = new StreamReader(request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
-            return await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
+            // Bytes, not text: a body that is not UTF-8 must be refused here, not read with replacement characters.
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return buffer.ToArray();
         }
         finally
         {

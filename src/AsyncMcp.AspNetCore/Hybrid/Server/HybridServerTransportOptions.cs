@@ -19,7 +19,11 @@ public sealed class HybridServerTransportOptions
     /// <summary>How webhook deliveries are signed (Standard Webhooks). A secret is required unless unsigned operation is allowed.</summary>
     public WebhookSecurityOptions Security { get; set; } = new();
 
-    /// <summary>Which client webhook URLs the server may send to. By default any http(s) URL except link-local and cloud metadata addresses.</summary>
+    /// <summary>
+    /// Which client webhook URLs the server may send to. By default http(s) URLs on public addresses only: loopback,
+    /// private, link-local, carrier-grade NAT, cloud metadata and unspecified addresses are refused, also in their IPv6
+    /// forms (see <see cref="WebhookAddressPolicy.AllowLoopback"/> and <see cref="WebhookAddressPolicy.AllowPrivateNetworks"/>).
+    /// </summary>
     public WebhookAddressPolicy AddressPolicy { get; set; } = new();
 
     /// <summary>How long one delivery attempt may take before it counts as failed and is retried. Default 10 seconds.</summary>

@@ -73,6 +73,8 @@ public sealed class WebhookClientTransport : IClientTransport
 
             var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
             resources.Add(http);
+            // X-Protocol-Version follows the ProtocolVersion attribute, which names only an agreed revision: initialize goes
+            // without it, so a server that checks the header before reading the body (asyncmcp's) does not refuse the handshake.
             var sink = new WebhookHttpSink(http, signer, _options.RequestTimeout)
             {
                 // Bad input is answered at once with a JSON-RPC error: hand it to the session like any reply, so the
@@ -94,6 +96,7 @@ public sealed class WebhookClientTransport : IClientTransport
                 WebhookMcpMessaging.System)
             {
                 OwnedResources = resources,
+                SessionCloseUnderstoodByAnyServer = true, // the close goes as an HTTP DELETE, which every webhook server (asyncmcp's too) understands
             };
             transport.Start();
             return transport;
@@ -107,11 +110,25 @@ public sealed class WebhookClientTransport : IClientTransport
 
     private static bool DeliverRefusal(PushMessageSource source, OutboundMessage message, HttpStatusCode status, string body)
     {
-        if (!message.Attributes.ContainsKey(WireAttributes.RequestId) ||
-            JsonRpcCodec.Decode(body).Message is not JsonRpcError error ||
-            error.Id.ToString() != message.Attributes[WireAttributes.RequestId])
+        if (!message.Attributes.TryGetValue(WireAttributes.RequestId, out var requestId) ||
+            JsonRpcCodec.Decode(body).Message is not JsonRpcError error)
         {
             return false;
+        }
+
+        if (error.Id.ToString() != requestId)
+        {
+            // This HTTP answer concerns this request alone, whatever id its error carries: asyncmcp's server gives every
+            // error it decides before reading the body (an unsupported X-Protocol-Version, a missing header) the id
+            // "server-error", which the session could match to nothing, so the request would wait for ever. The
+            // error goes to the request under its own id; the SDK then sees the refusal of a server/discover probe,
+            // for example, and falls back to initialize.
+            if (JsonRpcCodec.Decode(message.Body).Message is not JsonRpcRequest request)
+            {
+                return false;
+            }
+
+            body = JsonRpcCodec.Serialize(new JsonRpcError { Id = request.Id, Error = error.Error });
         }
 
         return source.TryWrite(new PushedMessage($"refused-{(int)status}-{Guid.NewGuid():N}", body, new Dictionary<string, string>()));

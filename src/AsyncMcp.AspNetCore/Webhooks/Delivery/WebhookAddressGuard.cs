@@ -22,10 +22,18 @@ internal sealed class WebhookAddressGuard
     private readonly string[] _deniedHosts;
     private readonly IPNetwork[] _allowedNetworks;
     private readonly IPNetwork[] _deniedNetworks;
+    private readonly bool _allowLoopback;
+    private readonly bool _allowPrivateNetworks;
+    private readonly string _owner;
 
+    /// <param name="policy">The policy.</param>
+    /// <param name="owner">Where the policy is set, such as <c>WebhookServerTransportOptions.AddressPolicy</c>, for messages naming its options.</param>
     public WebhookAddressGuard(WebhookAddressPolicy policy, string owner)
     {
         ArgumentNullException.ThrowIfNull(policy, owner);
+        _owner = owner;
+        _allowLoopback = policy.AllowLoopback;
+        _allowPrivateNetworks = policy.AllowPrivateNetworks;
         if (policy.AllowedSchemes is null || policy.AllowedSchemes.Count == 0)
         {
             throw new ArgumentException($"{owner}.{nameof(WebhookAddressPolicy.AllowedSchemes)} must name at least one scheme.");
@@ -212,9 +220,9 @@ internal sealed class WebhookAddressGuard
             address = address.MapToIPv4();
         }
 
-        if (_deniedNetworks.Any(n => n.Contains(address)))
+        if (CheckRanges(address) is { } refusal)
         {
-            return $"the address {address} is in a refused network (link-local or cloud metadata by default).";
+            return $"the address {address} {refusal}";
         }
 
         if (_allowedNetworks.Length > 0 && !_allowedNetworks.Any(n => n.Contains(address)))
@@ -222,7 +230,48 @@ internal sealed class WebhookAddressGuard
             return $"the address {address} is not in an allowed network.";
         }
 
+        // A NAT64 gateway, a 6to4 relay or a Teredo relay would carry the connection on to the IPv4 address inside.
+        foreach (var (embedded, form) in SpecialAddresses.EmbeddedIPv4(address))
+        {
+            if (CheckRanges(embedded) is { } inner)
+            {
+                return $"the address {address} embeds the IPv4 address {embedded} ({form}), which {inner}";
+            }
+        }
+
         return null;
+    }
+
+    /// <summary>Why an address is refused by its ranges (a phrase that follows "the address x"), or <see langword="null"/>.</summary>
+    private string? CheckRanges(IPAddress address)
+    {
+        var (kind, range) = SpecialAddresses.Classify(address);
+        switch (kind)
+        {
+            case AddressKind.Unspecified:
+                return $"is unspecified ({range}), never a webhook address.";
+            case AddressKind.Multicast:
+                return $"is a multicast address ({range}), never a webhook address.";
+            case AddressKind.Reserved:
+                return $"is reserved or broadcast ({range}), never a webhook address.";
+        }
+
+        foreach (var network in _deniedNetworks)
+        {
+            if (network.Contains(address))
+            {
+                return $"is in a refused network ({network}; link-local and cloud metadata are refused by default).";
+            }
+        }
+
+        return kind switch
+        {
+            AddressKind.Loopback when !_allowLoopback =>
+                $"is a loopback address, refused by default: set {_owner}.{nameof(WebhookAddressPolicy.AllowLoopback)} to allow loopback webhooks (asyncmcp serve: --allow-loopback-webhooks).",
+            AddressKind.Private when !_allowPrivateNetworks =>
+                $"is in the private network {range}, refused by default: set {_owner}.{nameof(WebhookAddressPolicy.AllowPrivateNetworks)} to allow private networks (asyncmcp serve: --allow-private-webhooks).",
+            _ => null,
+        };
     }
 
     private static bool HostMatches(string host, string pattern) =>

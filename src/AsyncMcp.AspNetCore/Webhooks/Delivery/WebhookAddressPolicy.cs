@@ -3,10 +3,17 @@ namespace AsyncMcp.AspNetCore.Webhooks.Delivery;
 /// <summary>
 /// Which client-supplied webhook URLs a server may send to: a defence against server-side request forgery. A URL is
 /// allowed only if its scheme is allowed, its host matches <see cref="AllowedHosts"/> (when set) and is not in
-/// <see cref="DeniedHosts"/>, and every address it resolves to is in <see cref="AllowedNetworks"/> (when set) and
-/// in none of <see cref="DeniedNetworks"/>. Addresses are checked when the URL is first named and again on every
-/// connection, after DNS resolution, so a name that later resolves elsewhere is still refused.
+/// <see cref="DeniedHosts"/>, and every address it resolves to is a public address (loopback and private networks
+/// only when <see cref="AllowLoopback"/> or <see cref="AllowPrivateNetworks"/> say so), in <see cref="AllowedNetworks"/>
+/// (when set) and in none of <see cref="DeniedNetworks"/>. IPv6 addresses that embed an IPv4 address (IPv4-mapped and
+/// IPv4-compatible, NAT64, 6to4, Teredo) are refused when the IPv4 address would be. Addresses are checked when the
+/// URL is first named and again on every connection, after DNS resolution, so a name that later resolves elsewhere is
+/// still refused.
 /// </summary>
+/// <remarks>
+/// Never allowed, whatever the settings: unspecified addresses (<c>0.0.0.0/8</c>, <c>::</c>), multicast
+/// (<c>224.0.0.0/4</c>, <c>ff00::/8</c>), and the reserved block <c>240.0.0.0/4</c> with the broadcast address.
+/// </remarks>
 public sealed class WebhookAddressPolicy
 {
     /// <summary>Link-local and cloud metadata addresses, refused by default.</summary>
@@ -40,4 +47,21 @@ public sealed class WebhookAddressPolicy
 
     /// <summary>Networks (CIDR) that no resolved address may be in. Default <see cref="DefaultDeniedNetworks"/>.</summary>
     public IList<string> DeniedNetworks { get; set; } = [.. DefaultDeniedNetworks];
+
+    /// <summary>
+    /// Whether webhooks on loopback addresses (<c>127.0.0.0/8</c>, <c>::1</c>, and their IPv6 forms), however the URL
+    /// spells them (<c>localhost</c>, <c>127.1</c>, <c>2130706433</c>, a name in the hosts file), may be sent to.
+    /// Default <see langword="false"/>: a client could otherwise reach services listening on the server's own host.
+    /// Set it for development, tests and demos where client and server share a machine.
+    /// </summary>
+    public bool AllowLoopback { get; set; }
+
+    /// <summary>
+    /// Whether webhooks in private networks may be sent to: <c>10.0.0.0/8</c>, <c>172.16.0.0/12</c>,
+    /// <c>192.168.0.0/16</c>, carrier-grade NAT <c>100.64.0.0/10</c>, IPv6 unique local <c>fc00::/7</c> and
+    /// site-local <c>fec0::/10</c>, and their IPv6 forms. Default <see langword="false"/>: a client could otherwise
+    /// reach internal services. Set it when clients' webhooks live on the server's internal network (combine with
+    /// <see cref="AllowedNetworks"/> to allow only some of it). <see cref="DeniedNetworks"/> still apply.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; set; }
 }

@@ -143,8 +143,9 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
             return;
         }
 
-        var body = Encoding.UTF8.GetString(bytes);
-        var decoded = JsonRpcCodec.Decode(body);
+        // Decoded from the bytes, so that a body that is not UTF-8 is refused rather than read with replacement characters.
+        var decoded = JsonRpcCodec.Decode(bytes);
+        var body = decoded.IsSuccess ? Encoding.UTF8.GetString(bytes) : string.Empty;
 
         // The id of the request, from its body or, when the body cannot tell, from its X-Request-ID header.
         var errorId = decoded.Message is JsonRpcMessageWithId withId ? withId.Id : decoded.Id;
@@ -246,7 +247,7 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
             if (await _guard.CheckAsync(replyAddress, context.RequestAborted).ConfigureAwait(false) is { } refusal)
             {
                 LogAddressRefused(clientId, replyAddress, refusal);
-                await Refuse(context, StatusCodes.Status403Forbidden, id, McpErrorCode.InvalidParams, $"The webhook URL is refused: {refusal}", ErrorReasons.ReplyAddressRefused).ConfigureAwait(false);
+                await Refuse(context, StatusCodes.Status403Forbidden, id, McpErrorCode.InvalidParams, $"The webhook URL is refused by the server's reply-address policy: {refusal}", ErrorReasons.ReplyAddressRefused).ConfigureAwait(false);
                 return false;
             }
         }
