@@ -17,7 +17,7 @@ namespace AsyncMcp.AspNetCore.Tests;
 public sealed class HybridHarness : WebAppHarness
 {
     /// <summary>Tools that answer by webhook by name in the options; <c>render</c> is marked with the attribute instead.</summary>
-    public static readonly string[] WebhookTools = ["slow", "sample", "elicit", "log", "fail", "hold"];
+    public static readonly string[] WebhookTools = ["slow", "sample", "elicit", "sample_explicit", "elicit_explicit", "log", "fail", "hold"];
 
     private HybridHarness(WebApplication app, Uri url, string secret, TestServerState state, CollectingLoggerProvider logs)
         : base(app, url, secret, state, logs)

@@ -12,17 +12,26 @@ public sealed class BridgeEmulator : IAsyncLifetime
 
     public IAmazonSQS Sqs { get; private set; } = null!;
 
+    public AsyncMcp.Aws.Sns.SnsQueryClient Sns { get; private set; } = null!;
+
     public FauxqsEmulator Emulator => _emulator ?? throw new InvalidOperationException("The emulator has not started.");
 
     public async ValueTask InitializeAsync()
     {
         _emulator = await FauxqsEmulator.StartAsync();
         Sqs = _emulator.CreateSqsClient();
+        Sns = new AsyncMcp.Aws.Sns.SnsQueryClient(new AsyncMcp.Aws.Sns.SnsQueryClientOptions
+        {
+            ServiceUrl = _emulator.ServiceUrl,
+            Region = FauxqsEmulator.Region,
+            Credentials = FauxqsEmulator.Credentials,
+        });
     }
 
     public async ValueTask DisposeAsync()
     {
         Sqs?.Dispose();
+        Sns?.Dispose();
         if (_emulator is not null)
         {
             await _emulator.DisposeAsync();

@@ -9,7 +9,7 @@ namespace AsyncMcp.Proxy.Tests;
 /// A C# MCP server with the fixture tools, resources and prompts the official conformance suite
 /// (<c>@modelcontextprotocol/conformance</c>, server scenarios) asks for, written from the suite's own requirement texts.
 /// </summary>
-internal static class ConformanceFixtures
+internal static partial class ConformanceFixtures
 {
     // A 1×1 red PNG and a tiny WAV header with no samples.
     private static readonly byte[] s_png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==");
@@ -17,27 +17,32 @@ internal static class ConformanceFixtures
 
     public static McpServerOptions Create()
     {
-        var options = new McpServerOptions
+        var options = new McpServerOptions();
+        Configure(options);
+        return options;
+    }
+
+    /// <summary>Sets up <paramref name="options"/> with the fixtures (for a host's <c>AddMcpServer(ConformanceFixtures.Configure)</c>).</summary>
+    public static void Configure(McpServerOptions options)
+    {
+        options.ServerInfo = new Implementation { Name = "asyncmcp-conformance-fixtures", Version = "1.0.0" };
+        options.Capabilities = new ServerCapabilities
         {
-            ServerInfo = new Implementation { Name = "asyncmcp-conformance-fixtures", Version = "1.0.0" },
-            Capabilities = new ServerCapabilities
-            {
-                Logging = new LoggingCapability(),
-                Completions = new CompletionsCapability(),
-                Resources = new ResourcesCapability { Subscribe = true, ListChanged = true },
-            },
-            ToolCollection = [],
-            PromptCollection = [],
-            ResourceCollection = [],
+            Logging = new LoggingCapability(),
+            Completions = new CompletionsCapability(),
+            Resources = new ResourcesCapability { Subscribe = true, ListChanged = true },
         };
+        options.ToolCollection = [];
+        options.PromptCollection = [];
+        options.ResourceCollection = [];
         AddTools(options.ToolCollection);
+        AddModernTools(options.ToolCollection, options.PromptCollection);
         AddResources(options.ResourceCollection);
         AddPrompts(options.PromptCollection);
         options.Handlers.CompleteHandler = (_, _) => ValueTask.FromResult(new CompleteResult { Completion = new Completion { Values = ["paris", "park", "party"], Total = 3, HasMore = false } });
         options.Handlers.SubscribeToResourcesHandler = (_, _) => ValueTask.FromResult(new EmptyResult());
         options.Handlers.UnsubscribeFromResourcesHandler = (_, _) => ValueTask.FromResult(new EmptyResult());
         options.Handlers.SetLoggingLevelHandler = (_, _) => ValueTask.FromResult(new EmptyResult());
-        return options;
     }
 
     private static void AddTools(McpServerPrimitiveCollection<McpServerTool> tools)
@@ -150,8 +155,10 @@ internal static class ConformanceFixtures
         schemaTool.ProtocolTool.InputSchema = JsonSerializer.Deserialize<JsonElement>(
             """
             {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",
-             "$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},
-             "properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"}},
+             "$defs":{"address":{"$anchor":"addressDef","type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},
+             "properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},"contactMethod":{"type":"string","enum":["phone","email"]},"phone":{"type":"string"},"email":{"type":"string"}},
+             "allOf":[{"anyOf":[{"required":["phone"]},{"required":["email"]}]}],
+             "if":{"properties":{"contactMethod":{"const":"phone"}},"required":["contactMethod"]},"then":{"required":["phone"]},"else":{"required":["email"]},
              "additionalProperties":false}
             """);
         tools.Add(schemaTool);

@@ -1,59 +1,112 @@
-using System.Text.RegularExpressions;
+using AsyncMcp.Aws.SnsSqs;
 using AsyncMcp.Aws.Sqs;
 using AsyncMcp.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.AspNetCore;
 
 namespace AsyncMcp.Proxy.Tests;
 
 /// <summary>
-/// The official MCP conformance suite (<c>@modelcontextprotocol/conformance</c>, every server scenario) against the
-/// proxy's Streamable HTTP front (<c>asyncmcp proxy --listen</c>), backed over SQS by a C# server with the suite's
-/// fixtures.
+/// The official MCP conformance suite, both pinned versions (0.1.16 for revision 2025-11-25, 0.2.0-alpha.12 which adds
+/// 2026-07-28), every server scenario, against the same C# fixture server (<see cref="ConformanceFixtures"/>): on the
+/// SDK's own Streamable HTTP endpoint, the yardstick, and through <c>asyncmcp proxy --listen</c> with the fixture
+/// behind SQS and behind SNS+SQS. Each run must pass exactly the checks recorded in <c>conformance/&lt;version&gt;.txt</c>.
 /// </summary>
-public sealed partial class ConformanceTests(BridgeEmulator emulator)
+public sealed class ConformanceTests(BridgeEmulator emulator)
 {
-    [Fact]
-    public async Task Every_server_scenario_passes_through_the_proxy_over_SQS()
+    [Theory]
+    [InlineData("0.1.16")]
+    [InlineData("0.2.0-alpha.12")]
+    public async Task The_fixture_on_the_SDKs_own_endpoint_passes_the_recorded_checks(string version)
     {
+        var suite = ConformanceSuite.Named(version);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+
+        // Sessions for initialize clients, and 2026-07-28 served statelessly: both revisions on one endpoint.
+        builder.Services.AddMcpServer(ConformanceFixtures.Configure).WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);
+        await using var app = builder.Build();
+        app.MapMcp("/mcp");
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/mcp";
+            suite.AssertPasses(await suite.RunAsync(url), throughProxy: false);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Theory]
+    [InlineData("0.1.16")]
+    [InlineData("0.2.0-alpha.12")]
+    public async Task The_fixture_behind_SQS_passes_the_recorded_checks_through_the_proxy(string version)
+    {
+        var suite = ConformanceSuite.Named(version);
         var requestQueue = await emulator.CreateQueueAsync("conf-req");
         var responseQueue = await emulator.CreateQueueAsync("conf-resp");
         await using var server = new SqsServerTransport(emulator.Sqs, new SqsServerTransportOptions { RequestQueueUrl = requestQueue }, ConformanceFixtures.Create());
         await server.StartAsync(TestContext.Current.CancellationToken);
-        var environment = new Dictionary<string, string>
-        {
-            ["AWS_ENDPOINT_URL"] = emulator.Emulator.ServiceUrl,
-            ["AWS_REGION"] = "us-east-1",
-            ["AWS_ACCESS_KEY_ID"] = "test",
-            ["AWS_SECRET_ACCESS_KEY"] = "test",
-        };
-        await using var proxy = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "asyncmcp.dll"), "proxy", "--listen", "http://127.0.0.1:0", "--request-queue", requestQueue, "--response-queue", responseQueue], RepositoryPaths.Infra, environment);
-        var line = await proxy.WaitForLineAsync(l => l.Contains("asyncmcp proxy: listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
-        var url = line[line.IndexOf("http://", StringComparison.Ordinal)..].Trim();
-        var home = Directory.CreateTempSubdirectory("asyncmcp-conformance-");
-        try
-        {
-            await using var suite = ChildProcess.Start(
-                RepositoryPaths.Node,
-                ["--no-warnings", Path.Combine(RepositoryPaths.Infra, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js"), "server", "--url", url],
-                RepositoryPaths.Infra,
-                new Dictionary<string, string> { ["HOME"] = home.FullName, ["NODE_OPTIONS"] = $"--import {Path.Combine(RepositoryPaths.Infra, "loopback-preload.mjs")}" });
-            await suite.WaitForExitAsync(TimeSpan.FromMinutes(10));
-            var output = Ansi().Replace(suite.Output, string.Empty);
-            var total = Total().Match(output);
-            Assert.True(total.Success, output);
-            var failures = output.Split('\n').Where(l => l.TrimStart().StartsWith('✗')).ToList();
-            Assert.True(failures.Count == 0, $"Failed scenarios:\n{string.Join('\n', failures)}\n\n{output}");
-            Assert.Equal("0", total.Groups["failed"].Value);
-            Assert.True(int.Parse(total.Groups["passed"].Value, System.Globalization.CultureInfo.InvariantCulture) >= 40, output);
-        }
-        finally
-        {
-            home.Delete(recursive: true);
-        }
+
+        await using var proxy = await ProxyProcess.StartAsync(emulator, ["--request-queue", requestQueue, "--response-queue", responseQueue]);
+        suite.AssertPasses(await suite.RunAsync(proxy.Url), throughProxy: true);
     }
 
-    [GeneratedRegex(@"\x1b\[[0-9;]*m")]
-    private static partial Regex Ansi();
+    [Theory]
+    [InlineData("0.1.16")]
+    [InlineData("0.2.0-alpha.12")]
+    public async Task The_fixture_behind_SNS_and_SQS_passes_the_recorded_checks_through_the_proxy(string version)
+    {
+        var suite = ConformanceSuite.Named(version);
+        var provisioner = new SnsSqsProvisioner(emulator.Sqs, emulator.Sns);
+        var serverTopic = await provisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("conf-st"), cancellationToken: TestContext.Current.CancellationToken);
+        var serverQueue = await provisioner.EnsureSubscribedQueueAsync(serverTopic, FauxqsEmulator.UniqueName("conf-sq"), cancellationToken: TestContext.Current.CancellationToken);
+        await using var server = new SnsSqsServerTransport(emulator.Sqs, emulator.Sns, new SnsSqsServerTransportOptions { ServerQueueUrl = serverQueue.Queue.QueueUrl }, ConformanceFixtures.Create());
+        await server.StartAsync(TestContext.Current.CancellationToken);
 
-    [GeneratedRegex(@"Total: (?<passed>\d+) passed, (?<failed>\d+) failed")]
-    private static partial Regex Total();
+        await using var proxy = await ProxyProcess.StartAsync(
+            emulator,
+            ["--transport", "sns-sqs", "--server-topic", serverTopic, "--client-topic", FauxqsEmulator.UniqueName("conf-ct"), "--client-queue", FauxqsEmulator.UniqueName("conf-cq")]);
+        suite.AssertPasses(await suite.RunAsync(proxy.Url), throughProxy: true);
+    }
+
+    /// <summary><c>asyncmcp proxy --listen</c> on a free loopback port, ended (by its process id) when disposed.</summary>
+    internal sealed class ProxyProcess : IAsyncDisposable
+    {
+        private ProxyProcess(ChildProcess process, string url)
+        {
+            Process = process;
+            Url = url;
+        }
+
+        public ChildProcess Process { get; }
+
+        /// <summary>The MCP endpoint, <c>http://127.0.0.1:port/mcp</c>.</summary>
+        public string Url { get; }
+
+        public static async Task<ProxyProcess> StartAsync(BridgeEmulator emulator, string[] options, Dictionary<string, string>? environment = null)
+        {
+            var process = ChildProcess.Start("dotnet", [CliProcess.Cli, "proxy", "--listen", "http://127.0.0.1:0", .. options], RepositoryPaths.Infra, new CliProcess(emulator).Environment(environment));
+            try
+            {
+                var line = await process.WaitForLineAsync(l => l.Contains("asyncmcp proxy: listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+                return new ProxyProcess(process, line[line.IndexOf("http://", StringComparison.Ordinal)..].Trim());
+            }
+            catch
+            {
+                await process.DisposeAsync();
+                throw;
+            }
+        }
+
+        public ValueTask DisposeAsync() => Process.DisposeAsync();
+    }
 }

@@ -54,7 +54,7 @@ public sealed class ServerBridgeTests(BridgeEmulator emulator)
     [Fact]
     public async Task Each_session_gets_its_own_child_which_ends_with_the_session_and_the_limit_is_enforced()
     {
-        var bridge = Bridge(maxSessions: 1);
+        var bridge = Bridge(maxSessions: 1, reclaimIdleSessions: false);
         await using var server = await StartServerAsync(bridge);
 
         var first = await ConnectAsync(server.RequestQueueUrl);
@@ -70,6 +70,39 @@ public sealed class ServerBridgeTests(BridgeEmulator emulator)
         await Eventually(() => bridge.ActiveSessions == 0);
         await using var second = await ConnectAsync(server.RequestQueueUrl);
         Assert.Equal("Echo: next", Text(await second.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "next" }, cancellationToken: Timeout)));
+    }
+
+    [Fact]
+    public async Task At_the_limit_a_new_session_takes_the_place_of_the_one_idle_longest_and_busy_sessions_keep_theirs()
+    {
+        var bridge = Bridge(maxSessions: 2);
+        await using var server = await StartServerAsync(bridge);
+        var first = await ConnectAsync(server.RequestQueueUrl);
+        await using var second = await ConnectAsync(server.RequestQueueUrl);
+        Assert.Equal("Echo: used", Text(await second.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "used" }, cancellationToken: Timeout)));
+
+        // Both idle, the first used longest ago: the third takes its place, and its child ends.
+        await using var third = await ConnectAsync(server.RequestQueueUrl);
+        Assert.Equal("Echo: third", Text(await third.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "third" }, cancellationToken: Timeout)));
+        Assert.Equal(2, bridge.ActiveSessions);
+        var gone = await Assert.ThrowsAnyAsync<Exception>(() => first.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "late" }, cancellationToken: Timeout).AsTask().WaitAsync(TimeSpan.FromSeconds(60), Timeout));
+        Assert.IsNotType<TimeoutException>(gone);
+        await first.DisposeAsync();
+
+        // Both sessions busy (a call each in flight, seen running by its progress): a fourth session is refused.
+        var running = new[] { new TaskCompletionSource(), new TaskCompletionSource() };
+        var calls = new[] { second, third }.Select((client, i) => client.CallToolAsync(
+            "trigger-long-running-operation",
+            new Dictionary<string, object?> { ["duration"] = 4, ["steps"] = 4 },
+            new SyncProgress(_ => running[i].TrySetResult()),
+            cancellationToken: Timeout).AsTask()).ToArray();
+        await Task.WhenAll(running.Select(r => r.Task)).WaitAsync(TimeSpan.FromSeconds(60), Timeout);
+        var refused = await Assert.ThrowsAnyAsync<McpException>(() => ConnectAsync(server.RequestQueueUrl));
+        Assert.Contains("each with a request in flight", refused.Message, StringComparison.Ordinal);
+        foreach (var call in calls)
+        {
+            Assert.StartsWith("Long running operation completed.", Text(await call.WaitAsync(TimeSpan.FromSeconds(60), Timeout)), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -116,13 +149,14 @@ public sealed class ServerBridgeTests(BridgeEmulator emulator)
         Assert.Contains("ShutdownTimeout", Assert.Throws<ArgumentException>(() => new McpServerBridge(new McpServerBridgeOptions { Command = "x", ShutdownTimeout = TimeSpan.FromSeconds(-1) })).Message, StringComparison.Ordinal);
     }
 
-    private static McpServerBridge Bridge(int maxSessions = 8) => new(
+    private static McpServerBridge Bridge(int maxSessions = 8, bool reclaimIdleSessions = true) => new(
         new McpServerBridgeOptions
         {
             Command = RepositoryPaths.Node,
             Arguments = [Path.Combine(RepositoryPaths.Infra, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js")],
             WorkingDirectory = RepositoryPaths.Infra,
             MaxSessions = maxSessions,
+            ReclaimIdleSessions = reclaimIdleSessions,
         },
         s_loggerFactory);
 

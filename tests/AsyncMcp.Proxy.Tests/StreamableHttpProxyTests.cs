@@ -71,6 +71,39 @@ public sealed class StreamableHttpProxyTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task A_session_whose_client_dropped_its_GET_stream_closes_after_the_abandoned_timeout_and_others_keep_the_idle_timeout()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var backs = new PipeServers(McpServerTool.Create(() => "pong", new() { Name = "ping" }));
+        await using var proxy = new StreamableHttpProxy(backs.ConnectAsync, new StreamableHttpProxyOptions { SessionIdleTimeout = TimeSpan.FromMinutes(30), AbandonedSessionTimeout = TimeSpan.FromSeconds(10) }, timeProvider: clock);
+        await using var app = await StartAsync(proxy);
+        var endpoint = new Uri(Address(app) + "/mcp");
+
+        // One client without a GET stream, one with: both leave without DELETE, as the MCP Inspector CLI does.
+        var quiet = await McpClient.CreateAsync(new HttpClientTransport(new() { Endpoint = endpoint, TransportMode = HttpTransportMode.StreamableHttp, EnableStandaloneGetStream = false, OwnsSession = false }), new() { ProtocolVersion = "2025-11-25" }, cancellationToken: TestContext.Current.CancellationToken);
+        var gone = await McpClient.CreateAsync(new HttpClientTransport(new() { Endpoint = endpoint, TransportMode = HttpTransportMode.StreamableHttp, OwnsSession = false }), new() { ProtocolVersion = "2025-11-25" }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("pong", ((TextContentBlock)(await gone.CallToolAsync("ping", cancellationToken: TestContext.Current.CancellationToken)).Content[0]).Text);
+        var quietSession = quiet.SessionId!;
+        await gone.DisposeAsync();
+
+        // Past the abandoned timeout (the sweep runs on the fake clock): only the session whose GET stream dropped closes.
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            wait.CancelAfter(TimeSpan.FromSeconds(30));
+            while (proxy.SessionCount > 1)
+            {
+                clock.Advance(TimeSpan.FromSeconds(3));
+                await Task.Delay(20, wait.Token);
+            }
+        }
+
+        Assert.Equal(1, proxy.SessionCount);
+        Assert.Equal("pong", ((TextContentBlock)(await quiet.CallToolAsync("ping", cancellationToken: TestContext.Current.CancellationToken)).Content[0]).Text);
+        Assert.Equal(quietSession, quiet.SessionId);
+        await quiet.DisposeAsync();
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task Closing_a_session_ends_its_requests_in_flight_and_its_back_connection()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -103,6 +136,58 @@ public sealed class StreamableHttpProxyTests
         await backs.WaitForAllClosedAsync(TimeSpan.FromSeconds(30));
     }
 
+    [Theory(Timeout = 120_000)]
+    [InlineData("2025-11-25")]
+    [InlineData("2026-07-28")]
+    public async Task A_client_without_a_GET_stream_answers_sampling_and_elicitation_asked_on_its_call(string protocolVersion)
+    {
+        // The implicit form (the tool awaits the client) and the explicit one (an input_required result, then a retry).
+        var implicitTool = McpServerTool.Create(
+            async (McpServer server, CancellationToken ct) =>
+            {
+                var sampled = await server.SampleAsync(new CreateMessageRequestParams { Messages = [new SamplingMessage { Role = Role.User, Content = [new TextContentBlock { Text = "ping" }] }], MaxTokens = 10 }, ct);
+                var elicited = await server.ElicitAsync(new ElicitRequestParams { Message = "name?", RequestedSchema = new() { Properties = new Dictionary<string, ElicitRequestParams.PrimitiveSchemaDefinition> { ["name"] = new ElicitRequestParams.StringSchema() } } }, ct);
+                return $"{((TextContentBlock)sampled.Content[0]).Text} {elicited.Content!["name"].GetString()}";
+            },
+            new() { Name = "ask" });
+        var explicitTool = McpServerTool.Create(
+            (RequestContext<CallToolRequestParams> context) =>
+            {
+                if (context.Params?.InputResponses is { } answers && answers.TryGetValue("name", out var name) && answers.TryGetValue("model", out var model))
+                {
+                    return $"{((TextContentBlock)model.Deserialize(InputResponse.CreateMessageResultJsonTypeInfo)!.Content[0]).Text} {name.Deserialize(InputResponse.ElicitResultJsonTypeInfo)!.Content!["name"].GetString()}";
+                }
+
+                throw new InputRequiredException(new Dictionary<string, InputRequest>
+                {
+                    ["model"] = InputRequest.ForSampling(new CreateMessageRequestParams { Messages = [new SamplingMessage { Role = Role.User, Content = [new TextContentBlock { Text = "ping" }] }], MaxTokens = 10 }),
+                    ["name"] = InputRequest.ForElicitation(new ElicitRequestParams { Message = "name?", RequestedSchema = new() { Properties = new Dictionary<string, ElicitRequestParams.PrimitiveSchemaDefinition> { ["name"] = new ElicitRequestParams.StringSchema() } } }),
+                });
+            },
+            new() { Name = "ask_explicitly" });
+        await using var backs = new PipeServers(implicitTool, explicitTool);
+        await using var proxy = new StreamableHttpProxy(backs.ConnectAsync, new StreamableHttpProxyOptions());
+        await using var app = await StartAsync(proxy);
+        var options = new McpClientOptions
+        {
+            ProtocolVersion = protocolVersion,
+            Handlers = new()
+            {
+                SamplingHandler = (_, _, _) => ValueTask.FromResult(new CreateMessageResult { Model = "m", Role = Role.Assistant, Content = [new TextContentBlock { Text = "pong" }] }),
+                ElicitationHandler = (_, _) => ValueTask.FromResult(new ElicitResult { Action = "accept", Content = new Dictionary<string, System.Text.Json.JsonElement> { ["name"] = System.Text.Json.JsonSerializer.SerializeToElement("Ada") } }),
+            },
+        };
+
+        // No GET stream: what the server asks must come on the stream of the POST that is waiting for the tool.
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new() { Endpoint = new Uri(Address(app) + "/mcp"), TransportMode = HttpTransportMode.StreamableHttp, EnableStandaloneGetStream = false }), options, cancellationToken: TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("pong Ada", ((TextContentBlock)(await client.CallToolAsync("ask", cancellationToken: timeout.Token)).Content[0]).Text);
+        Assert.Equal("pong Ada", ((TextContentBlock)(await client.CallToolAsync("ask_explicitly", cancellationToken: timeout.Token)).Content[0]).Text);
+        Assert.Equal(protocolVersion, client.NegotiatedProtocolVersion);
+    }
+
     private static async Task<WebApplication> StartAsync(StreamableHttpProxy proxy)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -118,7 +203,7 @@ public sealed class StreamableHttpProxyTests
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
 
     /// <summary>Back connections to in-process servers, one per session, each on a pair of in-memory pipes.</summary>
-    private sealed class PipeServers(McpServerTool tool) : IAsyncDisposable
+    private sealed class PipeServers(params McpServerTool[] tools) : IAsyncDisposable
     {
         private readonly List<(Task Run, CancellationTokenSource Stop, TaskCompletionSource Closed)> _servers = [];
 
@@ -127,7 +212,7 @@ public sealed class StreamableHttpProxyTests
             var toServer = new Pipe();
             var toClient = new Pipe();
             var serverTransport = new StreamServerTransport(toServer.Reader.AsStream(), toClient.Writer.AsStream());
-            var server = McpServer.Create(serverTransport, new McpServerOptions { ToolCollection = [tool] });
+            var server = McpServer.Create(serverTransport, new McpServerOptions { ToolCollection = [.. tools] });
             var stop = new CancellationTokenSource();
             var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_servers)

@@ -191,6 +191,56 @@ public static class TestMcpServer
             new() { Name = "elicit" }));
 
         options.ToolCollection.Add(McpServerTool.Create(
+            [Description("Asks the client's model with an input_required result (the explicit form), then answers from the retry.")]
+            (RequestContext<CallToolRequestParams> context, string prompt) =>
+            {
+                if (context.Params?.InputResponses is { } answers && answers.TryGetValue("model", out var answer) &&
+                    answer.Deserialize(InputResponse.CreateMessageResultJsonTypeInfo) is { } result)
+                {
+                    return $"model {result.Model} said: {string.Join(" ", result.Content.OfType<TextContentBlock>().Select(c => c.Text))}";
+                }
+
+                throw new InputRequiredException(new Dictionary<string, InputRequest>
+                {
+                    ["model"] = InputRequest.ForSampling(new CreateMessageRequestParams
+                    {
+                        Messages = [new SamplingMessage { Role = Role.User, Content = [new TextContentBlock { Text = prompt }] }],
+                        MaxTokens = 100,
+                    }),
+                });
+            },
+            new() { Name = "sample_explicit" }));
+
+        options.ToolCollection.Add(McpServerTool.Create(
+            [Description("Asks the user for their name with an input_required result (the explicit form), then answers from the retry.")]
+            (RequestContext<CallToolRequestParams> context) =>
+            {
+                if (context.Params?.InputResponses is { } answers && answers.TryGetValue("name", out var answer) &&
+                    answer.Deserialize(InputResponse.ElicitResultJsonTypeInfo) is { } result)
+                {
+                    return result.IsAccepted && result.Content is { } content && content.TryGetValue("name", out var name)
+                        ? $"hello {name.GetString()}"
+                        : $"elicitation {result.Action}";
+                }
+
+                throw new InputRequiredException(new Dictionary<string, InputRequest>
+                {
+                    ["name"] = InputRequest.ForElicitation(new ElicitRequestParams
+                    {
+                        Message = "What is your name?",
+                        RequestedSchema = new ElicitRequestParams.RequestSchema
+                        {
+                            Properties = new Dictionary<string, ElicitRequestParams.PrimitiveSchemaDefinition>
+                            {
+                                ["name"] = new ElicitRequestParams.StringSchema { Description = "Your name" },
+                            },
+                        },
+                    }),
+                });
+            },
+            new() { Name = "elicit_explicit" }));
+
+        options.ToolCollection.Add(McpServerTool.Create(
             [Description("Returns a string of the given length.")] (int length) => new string('x', length),
             new() { Name = "big" }));
 

@@ -242,12 +242,15 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         if (rpc is JsonRpcNotification { Method: WireMethods.SessionClose })
         {
             await CloseAsync(session, "closed by the client", completeUnanswered: true, CancellationToken.None).ConfigureAwait(false);
-        }
-        else
-        {
-            await _intake.PassOnAsync(session, rpc, cancellationToken).ConfigureAwait(false);
+
+            // Closing can outlast a server stop (a session's handlers may take a moment to end), which cancels the routing
+            // token: the close message is still deleted, or it would come back to a server without the session.
+            using var settle = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await message.CompleteQuietlyAsync(_logger, settle.Token).ConfigureAwait(false);
+            return;
         }
 
+        await _intake.PassOnAsync(session, rpc, cancellationToken).ConfigureAwait(false);
         await message.CompleteQuietlyAsync(_logger, cancellationToken).ConfigureAwait(false);
     }
 

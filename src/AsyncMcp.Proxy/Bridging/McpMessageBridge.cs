@@ -10,8 +10,12 @@ namespace AsyncMcp.Proxy.Bridging;
 /// <summary>
 /// Forwards JSON-RPC messages, unchanged, between the client-facing side of a session and a connection to an MCP
 /// server, in both directions, until either side closes. Nothing is interpreted except routing: an answer (and the
-/// progress of a request) goes back on the transport its request came in on, which for a session-less request
-/// (protocol revision 2026-07-28) is the request's own reply transport.
+/// progress of a request) goes back on the transport its request came in on (its POST's stream on Streamable HTTP;
+/// for a session-less request of protocol revision 2026-07-28, the request's own reply transport). A request the server
+/// sends (sampling, elicitation, roots) goes the same way as the newest tool call in flight, or else the newest request in
+/// flight, since it is asked on behalf of one of them and neither stdio nor the queues say which: a Streamable HTTP
+/// client then gets it on a stream it is reading, as the SDK's own endpoint sends it, without having to open the
+/// optional GET stream.
 /// </summary>
 public static partial class McpMessageBridge
 {
@@ -40,8 +44,8 @@ public static partial class McpMessageBridge
 
     /// <remarks>
     /// Requests are forwarded concurrently: sending one can last until it is answered (a Streamable HTTP connection
-    /// answers on the request's own POST), and the next message must not wait for that. Everything else is forwarded
-    /// in order, each once the one before it has been sent; a cancellation of a request still being sent stops that
+    /// answers on the request's own POST), and the next message must not wait for that; the handshake (<c>initialize</c>,
+    /// <c>server/discover</c>) is the exception, since it sets up the connection. Everything else is forwarded in order, each once the one before it has been sent; a cancellation of a request still being sent stops that
     /// sending first and follows it, so it never overtakes the request it cancels.
     /// </remarks>
     private static async Task PumpToServerAsync(ITransport from, ITransport to, Routes routes, RequestsInFlight requests, ILogger logger, CancellationToken cancellationToken)
@@ -59,6 +63,12 @@ public static partial class McpMessageBridge
                 message.Context = null;
                 switch (message)
                 {
+                    case JsonRpcRequest { Method: RequestMethods.Initialize or RequestMethods.ServerDiscover } handshake:
+                        // The connection learns its session id and revision only when this send completes (the SDK's
+                        // HTTP transport sets them after reading the answer it has already passed on): the client's next
+                        // message, sent as soon as it has the answer, must not go out before that.
+                        await ForwardRequestAsync(handshake, from, to, routes, logger, cancellationToken, cancellationToken).ConfigureAwait(false);
+                        continue;
                     case JsonRpcRequest forwarded:
                         requests.Start(forwarded.Id, sending => ForwardRequestAsync(forwarded, from, to, routes, logger, sending, cancellationToken), cancellationToken);
                         continue;
@@ -129,6 +139,7 @@ public static partial class McpMessageBridge
                     JsonRpcResponse response => routes.TakeAnswerRoute(response.Id),
                     JsonRpcError error => routes.TakeAnswerRoute(error.Id),
                     JsonRpcNotification notification => routes.NotificationRoute(notification),
+                    JsonRpcRequest => routes.ServerRequestRoute(),
                     _ => null,
                 } ?? to;
                 message.Context = null;
@@ -281,13 +292,14 @@ public static partial class McpMessageBridge
     /// <summary>Where answers and progress of session-less requests go back.</summary>
     private sealed class Routes
     {
-        private readonly ConcurrentDictionary<RequestId, ITransport> _answers = new();
+        private readonly ConcurrentDictionary<RequestId, InFlight> _answers = new();
         private readonly ConcurrentDictionary<string, ITransport> _progress = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<RequestId, string> _tokens = new();
+        private long _sequence;
 
         public void Remember(JsonRpcRequest request, ITransport related)
         {
-            _answers[request.Id] = related;
+            _answers[request.Id] = new InFlight(related, Interlocked.Increment(ref _sequence), request.Method == RequestMethods.ToolsCall);
             if (ProgressTokens.OfRequest(request.Params) is { } key)
             {
                 _progress[key] = related;
@@ -302,7 +314,22 @@ public static partial class McpMessageBridge
                 _progress.TryRemove(token, out _);
             }
 
-            return _answers.TryRemove(id, out var related) ? related : null;
+            return _answers.TryRemove(id, out var related) ? related.Route : null;
+        }
+
+        /// <summary>Where a request of the server goes: the stream of the newest tool call in flight, else of the newest request.</summary>
+        public ITransport? ServerRequestRoute()
+        {
+            InFlight? newest = null;
+            foreach (var candidate in _answers.Values)
+            {
+                if (newest is null || (candidate.IsToolCall, candidate.Sequence).CompareTo((newest.IsToolCall, newest.Sequence)) > 0)
+                {
+                    newest = candidate;
+                }
+            }
+
+            return newest?.Route;
         }
 
         public ITransport? NotificationRoute(JsonRpcNotification notification) =>
@@ -311,5 +338,7 @@ public static partial class McpMessageBridge
             _progress.TryGetValue(key, out var related)
                 ? related
                 : null;
+
+        private sealed record InFlight(ITransport Route, long Sequence, bool IsToolCall);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol;
@@ -12,6 +13,14 @@ namespace AsyncMcp.Proxy.Bridging;
 /// Give <see cref="RunSessionAsync"/> to the transport as <c>RunSessionHandler</c>. A child ends when its session
 /// closes or expires, or when the transport stops.
 /// </summary>
+/// <remarks>
+/// At <see cref="McpServerBridgeOptions.MaxSessions"/>, a new session takes the place of the session idle longest (no
+/// request of its client in flight), unless <see cref="McpServerBridgeOptions.ReclaimIdleSessions"/> is off: clients that
+/// go away without closing their session (the MCP Inspector CLI through <c>asyncmcp proxy</c>, a killed process) would
+/// otherwise hold every place until their sessions expire, and lock every new client out. The session that gave its
+/// place is closed; its client, if still there, is told the session is unknown on its next request and starts another.
+/// A session is refused only when every one has a request in flight.
+/// </remarks>
 /// <example>
 /// <code>
 /// var bridge = new McpServerBridge(new McpServerBridgeOptions { Command = "npx", Arguments = ["@modelcontextprotocol/server-everything"] });
@@ -25,6 +34,7 @@ public sealed partial class McpServerBridge
     private readonly ILogger _logger;
     private readonly string _description;
     private readonly SessionSlots _slots = new();
+    private readonly ConcurrentDictionary<SessionActivity, byte> _sessions = new();
 
     /// <summary>Creates the bridge.</summary>
     /// <param name="options">What to bridge to; validated here.</param>
@@ -50,32 +60,44 @@ public sealed partial class McpServerBridge
     public async Task RunSessionAsync(ITransport session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
-        using var slot = _slots.TryTake(_options.MaxSessions);
+        using var slot = _slots.TryTake(_options.MaxSessions) ?? await ReclaimIdleSessionAsync(cancellationToken).ConfigureAwait(false);
         if (slot is null)
         {
             LogLimitReached(_options.MaxSessions);
-            await RefuseAsync(session, $"The bridge already serves its limit of {_options.MaxSessions} sessions; try again later.", cancellationToken).ConfigureAwait(false);
+            await RefuseAsync(session, $"The bridge already serves its limit of {_options.MaxSessions} sessions, each with a request in flight; try again later.", cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        ITransport server;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var activity = new SessionActivity(stop);
+        _sessions.TryAdd(activity, 0);
         try
         {
-            server = await _options.CreateTransport(_loggerFactory).ConnectAsync(cancellationToken).ConfigureAwait(false);
+            ITransport server;
+            try
+            {
+                server = await _options.CreateTransport(_loggerFactory).ConnectAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                var reason = Reason(ex);
+                LogConnectFailed(_description, reason);
+                await RefuseAsync(session, $"The MCP server behind this bridge could not be started: {reason}", cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            LogSessionStarted(session.SessionId, _description);
+            activity.Started = true;
+            await McpMessageBridge.RunAsync(activity.Observe(session), server, _logger, stop.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        finally
         {
-            var reason = Reason(ex);
-            LogConnectFailed(_description, reason);
-            await RefuseAsync(session, $"The MCP server behind this bridge could not be started: {reason}", cancellationToken).ConfigureAwait(false);
-            return;
+            // The slot is free before the end is told or logged: whoever waits for either may start the next session.
+            _sessions.TryRemove(activity, out _);
+            slot.Dispose();
+            activity.Ended.TrySetResult();
         }
 
-        LogSessionStarted(session.SessionId, _description);
-        await McpMessageBridge.RunAsync(session, server, _logger, cancellationToken).ConfigureAwait(false);
-
-        // The slot is free before the end is logged: whoever waits for the log line may start the next session.
-        slot.Dispose();
         LogSessionEnded(session.SessionId);
     }
 
@@ -96,6 +118,38 @@ public sealed partial class McpServerBridge
         }
 
         return string.Join(": ", parts);
+    }
+
+    /// <summary>At the limit: ends the session idle longest and takes its place, or <see langword="null"/> when none is idle.</summary>
+    private async Task<SessionSlots.Slot?> ReclaimIdleSessionAsync(CancellationToken cancellationToken)
+    {
+        // A few tries: another new session may take the place freed for this one.
+        for (var attempt = 0; _options.ReclaimIdleSessions && attempt < 3; attempt++)
+        {
+            var victim = _sessions.Keys.Where(s => s.IsIdle).OrderBy(s => s.LastUsed).FirstOrDefault(s => s.TryClaim());
+            if (victim is null)
+            {
+                return null;
+            }
+
+            LogReclaiming(_options.MaxSessions);
+            await victim.Stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await victim.Ended.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return null;
+            }
+
+            if (_slots.TryTake(_options.MaxSessions) is { } slot)
+            {
+                return slot;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Answers the request that opened a session that cannot be served (and any that came with it), so no client waits in vain.</summary>
@@ -125,8 +179,11 @@ public sealed partial class McpServerBridge
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A new session was refused: the bridge already serves its limit of {Limit} sessions.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A new session was refused: the bridge already serves its limit of {Limit} sessions, each with a request in flight.")]
     private partial void LogLimitReached(int limit);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "At the limit of {Limit} sessions: the session idle longest is closed to make room for a new one.")]
+    private partial void LogReclaiming(int limit);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The MCP server '{Server}' could not be started or reached: {Error}")]
     private partial void LogConnectFailed(string server, string error);

@@ -31,6 +31,13 @@ public sealed class McpServerBridgeOptions
     public int MaxSessions { get; set; } = 32;
 
     /// <summary>
+    /// Whether a new session at <see cref="MaxSessions"/> takes the place of the session idle longest (no request in
+    /// flight), which is then closed, instead of being refused. Default <see langword="true"/>: clients that leave
+    /// without closing their session must not lock new ones out until those sessions expire.
+    /// </summary>
+    public bool ReclaimIdleSessions { get; set; } = true;
+
+    /// <summary>
     /// A new connection to the MCP server these options name: a child process started by <see cref="Command"/> (it
     /// starts on connect, and ends when the connection is disposed), or a Streamable HTTP connection to <see cref="Url"/>.
     /// </summary>

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using AsyncMcp.Proxy.Bridging;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol;
@@ -16,7 +17,9 @@ namespace AsyncMcp.Proxy.Http;
 /// The Streamable HTTP front of the proxy: standard MCP clients connect over HTTP, and each HTTP session
 /// (<c>Mcp-Session-Id</c>) is forwarded, unchanged, over a back connection of its own (an AsyncMcp client transport:
 /// SQS, say). Requests are answered on their POST's SSE stream, notifications with 202, the GET stream carries what
-/// the server sends unprompted, and <c>DELETE</c> closes the session and its back connection.
+/// the server sends unprompted, and <c>DELETE</c> closes the session and its back connection. Requests of protocol
+/// revision 2026-07-28, which has no sessions, are checked as the SDK's endpoint checks them and answered each on its
+/// own stream, over one back connection they share.
 /// </summary>
 /// <remarks>Mount with <c>app.Map("/mcp", proxy.HandleAsync)</c>; the HTTP handling per session is the SDK's own <see cref="StreamableHttpServerTransport"/>.</remarks>
 public sealed partial class StreamableHttpProxy : IAsyncDisposable
@@ -31,6 +34,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
     private readonly byte[]? _token;
     private readonly TimeProvider _time;
     private readonly ITimer _expiry;
+    private readonly PerRequestForwarder _perRequest;
     private int _disposed;
 
     /// <summary>Creates the front.</summary>
@@ -50,7 +54,8 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         _logger = _loggerFactory.CreateLogger<StreamableHttpProxy>();
         _token = options.BearerToken is null ? null : Encoding.UTF8.GetBytes(options.BearerToken);
         _time = timeProvider ?? TimeProvider.System;
-        var period = TimeSpan.FromTicks(Math.Clamp(options.SessionIdleTimeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        var period = TimeSpan.FromTicks(Math.Clamp(Math.Min(options.SessionIdleTimeout.Ticks, options.AbandonedSessionTimeout.Ticks) / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        _perRequest = new PerRequestForwarder(connectBack, _loggerFactory);
         _expiry = _time.CreateTimer(static state => ((StreamableHttpProxy)state!).ExpireIdleSessions(), this, period, period);
     }
 
@@ -137,6 +142,19 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         }
 
         var id = message is JsonRpcMessageWithId withId ? withId.Id : default;
+        var version = request.Headers[RevisionChecks.ProtocolVersionHeader].ToString();
+        if ((RevisionChecks.CheckVersionHeader(version) ?? RevisionChecks.CheckEnvelope(version, message)) is { } refused)
+        {
+            await ErrorAsync(context, StatusCodes.Status400BadRequest, id, refused).ConfigureAwait(false);
+            return;
+        }
+
+        if (RevisionChecks.IsPerRequest(version))
+        {
+            await PerRequestPostAsync(context, message, version, id).ConfigureAwait(false);
+            return;
+        }
+
         var sessionId = request.Headers[SessionHeader].ToString();
         ProxySession? session;
         if (string.IsNullOrEmpty(sessionId))
@@ -163,9 +181,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         context.Response.Headers[SessionHeader] = session.Id;
         if (message is JsonRpcRequest)
         {
-            context.Response.ContentType = "text/event-stream";
-            context.Response.Headers.CacheControl = "no-cache,no-store";
-            context.Response.Headers.ContentEncoding = "identity";
+            InitializeSseResponse(context);
         }
 
         // A request in flight keeps its session in use however long it runs: idle expiry must not cut off a slow
@@ -186,6 +202,33 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
             context.Response.ContentType = null;
             context.Response.StatusCode = StatusCodes.Status202Accepted;
         }
+    }
+
+    /// <summary>
+    /// A POST of a revision without sessions (2026-07-28): checked as the SDK's endpoint checks it, then answered on its
+    /// own stream through the connection those requests share.
+    /// </summary>
+    private async Task PerRequestPostAsync(HttpContext context, JsonRpcMessage message, string version, RequestId id)
+    {
+        if ((RevisionChecks.CheckMethodHeaders(context.Request, message) ?? _perRequest.ParamHeaders.Check(context.Request, message)) is { } mismatch)
+        {
+            await ErrorAsync(context, StatusCodes.Status400BadRequest, id, McpErrorCode.HeaderMismatch, mismatch).ConfigureAwait(false);
+            return;
+        }
+
+        if (RevisionChecks.CheckRequiredMeta(version, message) is { } missing)
+        {
+            await ErrorAsync(context, StatusCodes.Status400BadRequest, id, missing).ConfigureAwait(false);
+            return;
+        }
+
+        if (RevisionChecks.IsRemovedMethod(message))
+        {
+            await ErrorAsync(context, StatusCodes.Status404NotFound, id, McpErrorCode.MethodNotFound, $"Method '{((JsonRpcRequest)message).Method}' is not available on protocol version '{version}'.").ConfigureAwait(false);
+            return;
+        }
+
+        await _perRequest.HandlePostAsync(context, message, version).ConfigureAwait(false);
     }
 
     private async Task<ProxySession?> StartSessionAsync(HttpContext context, RequestId id)
@@ -235,6 +278,11 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
     private async Task GetAsync(HttpContext context)
     {
+        if (await RefusedWithoutSessionsAsync(context).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (!_sessions.TryGetValue(context.Request.Headers[SessionHeader].ToString(), out var session))
         {
             await ErrorAsync(context, StatusCodes.Status404NotFound, default, McpErrorCode.InvalidRequest, "Session not found.").ConfigureAwait(false);
@@ -267,12 +315,24 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         }
         finally
         {
+            if (context.RequestAborted.IsCancellationRequested && !session.Stopping.IsCancellationRequested)
+            {
+                // The client closed its GET stream, most likely by exiting (the MCP Inspector CLI never sends DELETE);
+                // the SDK's transport takes no second GET stream, so the session is now kept only while it is used.
+                session.GetStreamDropped = true;
+            }
+
             session.EndUse(_time.GetUtcNow());
         }
     }
 
     private async Task DeleteAsync(HttpContext context)
     {
+        if (await RefusedWithoutSessionsAsync(context).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (!_sessions.TryRemove(context.Request.Headers[SessionHeader].ToString(), out var session))
         {
             await ErrorAsync(context, StatusCodes.Status404NotFound, default, McpErrorCode.InvalidRequest, "Session not found.").ConfigureAwait(false);
@@ -281,6 +341,26 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
         await session.StopAsync().ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status200OK;
+    }
+
+    /// <summary>GET and DELETE belong to sessions: a revision without them (or an unknown one) is refused, as the SDK's endpoint refuses it.</summary>
+    private static async Task<bool> RefusedWithoutSessionsAsync(HttpContext context)
+    {
+        var version = context.Request.Headers[RevisionChecks.ProtocolVersionHeader].ToString();
+        if (RevisionChecks.CheckVersionHeader(version) is { } unknown)
+        {
+            await ErrorAsync(context, StatusCodes.Status400BadRequest, default, unknown).ConfigureAwait(false);
+            return true;
+        }
+
+        if (!RevisionChecks.IsPerRequest(version))
+        {
+            return false;
+        }
+
+        context.Response.Headers.Allow = HttpMethods.Post;
+        await ErrorAsync(context, StatusCodes.Status405MethodNotAllowed, default, McpErrorCode.InvalidRequest, $"Method Not Allowed: {context.Request.Method} is not part of protocol version '{version}' (it has no sessions); use POST.").ConfigureAwait(false);
+        return true;
     }
 
     private void ExpireIdleSessions()
@@ -298,13 +378,24 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
     private void ExpireIdleSessionsCore()
     {
-        var cutoff = _time.GetUtcNow() - _options.SessionIdleTimeout;
+        var now = _time.GetUtcNow();
         foreach (var session in _sessions.Values)
         {
             // A session with a request in flight or its GET stream open is in use even when the client sends nothing.
-            if (session.LastActivity < cutoff && !session.IsInUse && _sessions.TryRemove(new KeyValuePair<string, ProxySession>(session.Id, session)))
+            // One whose client dropped its GET stream is closed after the (short) abandoned timeout instead of the idle
+            // one: its child process behind the server would otherwise count against the server's session limit.
+            var limit = session.GetStreamDropped ? _options.AbandonedSessionTimeout : _options.SessionIdleTimeout;
+            if (session.LastActivity < now - limit && !session.IsInUse && _sessions.TryRemove(new KeyValuePair<string, ProxySession>(session.Id, session)))
             {
-                LogSessionExpired(session.Id, _options.SessionIdleTimeout.TotalSeconds);
+                if (session.GetStreamDropped)
+                {
+                    LogSessionAbandoned(session.Id, limit.TotalSeconds);
+                }
+                else
+                {
+                    LogSessionExpired(session.Id, limit.TotalSeconds);
+                }
+
                 _ = session.StopAsync();
             }
         }
@@ -343,12 +434,25 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
     private static bool IsJsonContent(string? contentType) =>
         contentType is not null && contentType.Split(';')[0].Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase);
 
-    private static async Task ErrorAsync(HttpContext context, int status, RequestId id, McpErrorCode code, string message)
+    private static Task ErrorAsync(HttpContext context, int status, RequestId id, McpErrorCode code, string message) =>
+        ErrorAsync(context, status, id, new JsonRpcErrorDetail { Code = (int)code, Message = message });
+
+    private static async Task ErrorAsync(HttpContext context, int status, RequestId id, JsonRpcErrorDetail detail)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        var error = new JsonRpcError { Id = id, Error = new JsonRpcErrorDetail { Code = (int)code, Message = message } };
+        var error = new JsonRpcError { Id = id, Error = detail };
         await context.Response.WriteAsync(JsonSerializer.Serialize(error, s_json.GetTypeInfo(typeof(JsonRpcMessage))), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The headers of a response that streams SSE, unbuffered, as the SDK's endpoint sends them.</summary>
+    internal static void InitializeSseResponse(HttpContext context)
+    {
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache,no-store";
+        context.Response.Headers.ContentEncoding = "identity";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
 
     /// <inheritdoc />
@@ -360,6 +464,7 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
         }
 
         await _expiry.DisposeAsync().ConfigureAwait(false);
+        await _perRequest.DisposeAsync().ConfigureAwait(false);
         foreach (var session in _sessions.Values)
         {
             await session.StopAsync().ConfigureAwait(false);
@@ -386,6 +491,9 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP session {SessionId} was closed after {IdleSeconds:F0} s without requests.")]
     private partial void LogSessionExpired(string sessionId, double idleSeconds);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "HTTP session {SessionId} was closed {IdleSeconds:F0} s after its client dropped its GET stream and went quiet (the client has gone).")]
+    private partial void LogSessionAbandoned(string sessionId, double idleSeconds);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP session {SessionId} ended.")]
     private partial void LogSessionEnded(string sessionId);
 
@@ -400,6 +508,9 @@ public sealed partial class StreamableHttpProxy : IAsyncDisposable
 
         /// <summary>Whether a request is in flight or a GET stream open: then the session is in use even when the client sends nothing.</summary>
         public bool IsInUse => Volatile.Read(ref _inUse) != 0;
+
+        /// <summary>Whether the client closed the session's GET stream (the SDK's transport takes no second one).</summary>
+        public volatile bool GetStreamDropped;
 
         public void Touch(DateTimeOffset when) => Interlocked.Exchange(ref _lastActivityTicks, when.UtcTicks);
 

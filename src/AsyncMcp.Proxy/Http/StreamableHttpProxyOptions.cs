@@ -24,6 +24,15 @@ public sealed class StreamableHttpProxyOptions
     /// </summary>
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// How long a session whose client closed its GET stream may go without a request before the proxy closes it and its
+    /// back connection. A client that exits without <c>DELETE</c> (the MCP Inspector CLI does) drops its GET stream as
+    /// its connection closes; without this, its session (and the child process behind <c>asyncmcp serve</c>) would live
+    /// for the whole <see cref="SessionIdleTimeout"/>. A session that never opened a GET stream is not affected. Default
+    /// 10 seconds.
+    /// </summary>
+    public TimeSpan AbandonedSessionTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The largest request body accepted; larger ones get 413. Default 4 MiB.</summary>
     public int MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 
@@ -50,6 +59,11 @@ public sealed class StreamableHttpProxyOptions
         if (SessionIdleTimeout <= TimeSpan.Zero || SessionIdleTimeout > TimeSpan.FromDays(1))
         {
             throw new ArgumentException($"{name}.{nameof(SessionIdleTimeout)} must be positive and at most one day (was {SessionIdleTimeout}).");
+        }
+
+        if (AbandonedSessionTimeout <= TimeSpan.Zero || AbandonedSessionTimeout > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException($"{name}.{nameof(AbandonedSessionTimeout)} must be positive and at most one day (was {AbandonedSessionTimeout}).");
         }
 
         if (MaxRequestBodyBytes < 1024)

@@ -18,6 +18,9 @@ internal sealed partial class WebhookCallRunner : IDisposable
     /// <summary>JSON-RPC's range for implementation-defined server errors: the server is busy, the request itself is fine.</summary>
     internal const McpErrorCode TooManyCallsCode = (McpErrorCode)(-32000);
 
+    // As many rounds of questions as the SDK allows a tool on the stream.
+    private const int MaxInputRounds = 10;
+
     private readonly HybridServerTransportOptions _options;
     private readonly HybridSessionRegistry _registry;
     private readonly HybridDelivery _delivery;
@@ -160,7 +163,7 @@ internal sealed partial class WebhookCallRunner : IDisposable
             JsonRpcMessageWithId? final = null;
             try
             {
-                final = Response(call.RequestId, await next(context, call.Token).ConfigureAwait(false));
+                final = await InvokeAsync(next, context, call).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (call.Token.IsCancellationRequested)
             {
@@ -208,6 +211,82 @@ internal sealed partial class WebhookCallRunner : IDisposable
             Interlocked.Decrement(ref _count);
         }
     }
+
+    /// <summary>
+    /// Runs the tool as the SDK runs one on the stream, including the explicit input-required form: a tool that throws
+    /// <see cref="InputRequiredException"/> gets its <c>input_required</c> result to a client of revision 2026-07-28
+    /// (which answers with a new call), and for an older client the server asks it each question (sampling,
+    /// elicitation, roots) on the session and runs the tool again with the answers, as the SDK does on the stream.
+    /// </summary>
+    private static async Task<JsonRpcResponse> InvokeAsync(McpRequestHandler<CallToolRequestParams, CallToolResult> next, RequestContext<CallToolRequestParams> context, WebhookCall call)
+    {
+        for (var round = 0; ; round++)
+        {
+            InputRequiredResult asked;
+            try
+            {
+                return Response(call.RequestId, await next(context, call.Token).ConfigureAwait(false));
+            }
+            catch (InputRequiredException ex)
+            {
+                asked = ex.Result;
+            }
+
+            if (TakesInputRequiredResults(context.Server.NegotiatedProtocolVersion))
+            {
+                return new JsonRpcResponse { Id = call.RequestId, Result = JsonSerializer.SerializeToNode(asked, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(InputRequiredResult))) };
+            }
+
+            if (asked.InputRequests is not { Count: > 0 } questions)
+            {
+                throw new McpException($"'{call.Tool}' asked for input without saying what, and the client (protocol revision {context.Server.NegotiatedProtocolVersion}) takes no input_required results.");
+            }
+
+            if (round >= MaxInputRounds)
+            {
+                throw new McpException($"'{call.Tool}' asked for input more than {MaxInputRounds} times.");
+            }
+
+            context.Params!.InputResponses = await AskAsync(context.Server, questions, call.Token).ConfigureAwait(false);
+            context.Params.RequestState = asked.RequestState;
+        }
+    }
+
+    /// <summary>Input-required results are part of revision 2026-07-28 and later (MRTR); older clients are asked directly.</summary>
+    private static bool TakesInputRequiredResults(string? protocolVersion) =>
+        protocolVersion is not null && string.CompareOrdinal(protocolVersion, "2026-07-28") >= 0;
+
+    /// <summary>Asks the client every question at once, through the call's server (its requests travel on the session).</summary>
+    private static async Task<IDictionary<string, InputResponse>> AskAsync(McpServer server, IDictionary<string, InputRequest> questions, CancellationToken cancellationToken)
+    {
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var asks = questions.Select(q => (q.Key, Answer: AskOneAsync(server, q.Value, failed.Token))).ToArray();
+        try
+        {
+            await Task.WhenAll(asks.Select(a => a.Answer)).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The first failure ends the other questions: the user should not be left answering for a call that failed.
+            await failed.CancelAsync().ConfigureAwait(false);
+            await ((Task)Task.WhenAll(asks.Select(a => a.Answer))).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        return asks.ToDictionary(a => a.Key, a => a.Answer.Result, StringComparer.Ordinal);
+    }
+
+#pragma warning disable MCP9005 // Sampling and roots are deprecated by revision 2026-07-28, which asks for them with input_required results; clients of older revisions are asked directly.
+    private static async Task<InputResponse> AskOneAsync(McpServer server, InputRequest question, CancellationToken cancellationToken) => question.Method switch
+    {
+        RequestMethods.ElicitationCreate => InputResponse.FromElicitResult(await server.ElicitAsync(question.ElicitationParams ?? throw Unreadable(question), cancellationToken).ConfigureAwait(false)),
+        RequestMethods.SamplingCreateMessage => InputResponse.FromSamplingResult(await server.SampleAsync(question.SamplingParams ?? throw Unreadable(question), cancellationToken).ConfigureAwait(false)),
+        RequestMethods.RootsList => InputResponse.FromRootsResult(await server.RequestRootsAsync(question.RootsParams ?? new ListRootsRequestParams(), cancellationToken).ConfigureAwait(false)),
+        _ => throw new McpException($"The tool asked for input with '{question.Method}', which no client answers."),
+    };
+#pragma warning restore MCP9005
+
+    private static McpException Unreadable(InputRequest question) => new($"The tool's '{question.Method}' input request has params that cannot be read.");
 
     private static JsonRpcResponse Response(RequestId id, CallToolResult result) => new()
     {
