@@ -87,15 +87,13 @@ public sealed class StreamableHttpProxyTests
         await gone.DisposeAsync();
 
         // Past the abandoned timeout (the sweep runs on the fake clock): only the session whose GET stream dropped closes.
-        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
-        {
-            wait.CancelAfter(TimeSpan.FromSeconds(30));
-            while (proxy.SessionCount > 1)
+        await Eventually(
+            () =>
             {
                 clock.Advance(TimeSpan.FromSeconds(3));
-                await Task.Delay(20, wait.Token);
-            }
-        }
+                return proxy.SessionCount <= 1;
+            },
+            what: "The close of the abandoned session");
 
         Assert.Equal(1, proxy.SessionCount);
         Assert.Equal("pong", ((TextContentBlock)(await quiet.CallToolAsync("ping", cancellationToken: TestContext.Current.CancellationToken)).Content[0]).Text);
