@@ -1,3 +1,4 @@
+using AsyncMcp.Client;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using AsyncMcp.AspNetCore.Hybrid.Client;
@@ -93,7 +94,7 @@ public sealed class HybridClientSessionTests
         public const string WebhookUrl = "http://127.0.0.1:1/hook?client=c";
 
         private readonly Channel<JsonRpcMessage> _stream = Channel.CreateUnbounded<JsonRpcMessage>();
-        private readonly PushMessageSource _webhook = new(WebhookUrl);
+        private readonly PushedReplyFeed _webhook = new(WebhookUrl);
 
         private Session()
         {
@@ -117,7 +118,7 @@ public sealed class HybridClientSessionTests
 
         public void Stream(JsonRpcMessage message) => Assert.True(_stream.Writer.TryWrite(message));
 
-        public void Webhook(JsonRpcMessage message) => Assert.True(_webhook.TryWrite(new PushedMessage(Guid.NewGuid().ToString("N"), JsonRpcCodec.Serialize(message), new Dictionary<string, string>())));
+        public void Webhook(JsonRpcMessage message) => Assert.True(_webhook.PushAsync(new PushedMessage(Guid.NewGuid().ToString("N"), JsonRpcCodec.Serialize(message), new Dictionary<string, string>()), CancellationToken.None).GetAwaiter().GetResult());
 
         public async Task<JsonRpcMessage> ReadAsync()
         {

@@ -109,8 +109,10 @@ public sealed class HybridFallbackTests
     {
         await using var harness = await HybridHarness.StartAsync(configure: FastRetries);
         await using var webhook = await SwitchableWebhook.StartAsync(harness.Secret, up: false);
-        var deliveries = new Messaging.PushMessageSource("test connection");
-        using var registration = webhook.Receiver.Register("c1", deliveries);
+        var feed = new Client.PushedReplyFeed("test connection");
+        var deliveries = System.Threading.Channels.Channel.CreateUnbounded<Messaging.IInboundMessage>();
+        feed.Start((message, cancellationToken) => deliveries.Writer.WriteAsync(message, cancellationToken).AsTask());
+        using var registration = webhook.Receiver.Register("c1", feed);
         using var raw = new RawStreamableHttp(harness.Url);
         await raw.InitializeAsync(webhook.Url + "?client=c1");
 
@@ -121,7 +123,8 @@ public sealed class HybridFallbackTests
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(TimeSpan.FromSeconds(30));
-        var delivered = Assert.Single(await deliveries.ReceiveAsync(10, cts.Token));
+        var delivered = await deliveries.Reader.ReadAsync(cts.Token);
+        Assert.False(deliveries.Reader.TryRead(out _));
         Assert.Contains("done after 1 steps", ((Messaging.PushedMessage)delivered).Body, StringComparison.Ordinal);
 
         // The server logs the recovery once the delivery's POST has returned, which is after the receiver handed it over.

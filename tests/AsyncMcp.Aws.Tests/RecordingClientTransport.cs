@@ -28,14 +28,12 @@ internal sealed class RecordingClientTransport(IAmazonSQS sqs, SqsClientTranspor
     {
         var transport = new AsyncMcpClientSessionTransport(
             Name,
-            new SqsMessageSource(sqs, options.ResponseQueueUrl, options.WaitTime, options.VisibilityTimeout),
+            new PolledReplyFeed(new SqsMessageSource(sqs, options.ResponseQueueUrl, options.WaitTime, options.VisibilityTimeout), options.ReceiveBatchSize, SqsErrors.IsFatalForClient, SqsHarness.LoggerFactory),
             new Sink(this),
             options.ServerRequestQueueUrl,
             options.ResponseQueueUrl,
             ReplyAddressConvention.SqsResponseQueue,
             options,
-            options.ReceiveBatchSize,
-            SqsErrors.IsFatalForClient,
             SqsHarness.LoggerFactory);
         transport.Start();
         return Task.FromResult<ITransport>(transport);

@@ -19,7 +19,7 @@ public sealed class AsyncMcpClientSessionTransportTests
         configure?.Invoke(options);
         var replies = new FakeSource(TimeSpan.FromSeconds(5));
         var sent = new FakeSink();
-        var transport = new AsyncMcpClientSessionTransport("test", replies, sent, "server", "https://sqs.test/000/reply", ReplyAddressConvention.SqsResponseQueue, options, 10, null, null);
+        var transport = new AsyncMcpClientSessionTransport("test", new PolledReplyFeed(replies, 10, null, null), sent, "server", "https://sqs.test/000/reply", ReplyAddressConvention.SqsResponseQueue, options, null);
         transport.Start();
         return (transport, replies, sent);
     }

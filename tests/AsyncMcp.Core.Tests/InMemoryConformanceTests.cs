@@ -87,23 +87,17 @@ internal sealed class InMemoryServer : ServerUnderTest
 
         public Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
         {
-            var subscription = shared?.Subscribe();
             var replyAddress = shared?.Description ?? "memory://replies-" + Guid.NewGuid().ToString("N");
             var transport = new AsyncMcpClientSessionTransport(
                 Name,
-                (IMessageSource?)subscription ?? broker.Queue(replyAddress),
+                (IReplyFeed?)shared?.Subscribe() ?? new PolledReplyFeed(broker.Queue(replyAddress), 10, isFatal: null, loggerFactory: null),
                 broker,
                 ServerAddress,
                 replyAddress,
                 Convention,
                 new ClientOptions(),
-                10,
-                isFatalReceiveError: null,
                 loggerFactory: null,
-                "memory")
-            {
-                OwnedResources = subscription,
-            };
+                "memory");
             transport.Start();
             return Task.FromResult<ITransport>(transport);
         }

@@ -15,7 +15,9 @@ public sealed class ReplyDemultiplexerTests
         var source = new FakeSource(TimeSpan.FromSeconds(30));
         await using var demux = new ReplyDemultiplexer(source, 10);
         await using var a = demux.Subscribe();
+        var aReplies = Collect(a);
         await using var b = demux.Subscribe();
+        var bReplies = Collect(b);
         a.ClaimClient("a");
         b.ClaimClient("b");
         demux.Start();
@@ -26,8 +28,8 @@ public sealed class ReplyDemultiplexerTests
             source.Enqueue(message);
         }
 
-        var forA = await ReceiveAsync(a, 10);
-        var forB = await ReceiveAsync(b, 10);
+        var forA = await ReceiveAsync(aReplies, 10);
+        var forB = await ReceiveAsync(bReplies, 10);
         Assert.Equal(sent.Where((_, i) => i % 2 == 0).Select(m => m.MessageId), forA.Select(m => m.MessageId));
         Assert.Equal(sent.Where((_, i) => i % 2 == 1).Select(m => m.MessageId), forB.Select(m => m.MessageId));
         Assert.All(sent, m => Assert.Equal(0, m.Releases));
@@ -39,16 +41,18 @@ public sealed class ReplyDemultiplexerTests
         var source = new FakeSource(TimeSpan.FromSeconds(30));
         await using var demux = new ReplyDemultiplexer(source, 10);
         await using var a = demux.Subscribe();
+        var aReplies = Collect(a);
         await using var b = demux.Subscribe();
+        var bReplies = Collect(b);
         a.ClaimClient("a");
         b.ClaimClient("b");
         demux.Start();
 
         source.Enqueue(Reply(clientId: "b", sessionId: "s-b", id: "opened"));
-        Assert.Equal("opened", (await ReceiveAsync(b, 1))[0].MessageId);
+        Assert.Equal("opened", (await ReceiveAsync(bReplies, 1))[0].MessageId);
         source.Enqueue(Reply(sessionId: "s-b", id: "later"));
 
-        Assert.Equal("later", (await ReceiveAsync(b, 1))[0].MessageId);
+        Assert.Equal("later", (await ReceiveAsync(bReplies, 1))[0].MessageId);
         Assert.Equal("s-b", b.SessionId);
         Assert.Null(a.SessionId);
     }
@@ -59,7 +63,9 @@ public sealed class ReplyDemultiplexerTests
         var source = new FakeSource(TimeSpan.FromSeconds(30));
         await using var demux = new ReplyDemultiplexer(source, 10);
         await using var a = demux.Subscribe();
+        var aReplies = Collect(a);
         await using var b = demux.Subscribe();
+        var bReplies = Collect(b);
         a.ClaimClient("a");
         b.ClaimClient("b");
         demux.Start();
@@ -73,7 +79,7 @@ public sealed class ReplyDemultiplexerTests
         a.ClaimSession("s-a");
         var answer = Reply(sessionId: "python-session", id: "answer");
         source.Enqueue(answer);
-        Assert.Equal("answer", (await ReceiveAsync(b, 1))[0].MessageId);
+        Assert.Equal("answer", (await ReceiveAsync(bReplies, 1))[0].MessageId);
     }
 
     [Fact]
@@ -82,8 +88,10 @@ public sealed class ReplyDemultiplexerTests
         var source = new FakeSource(TimeSpan.FromSeconds(30));
         await using var demux = new ReplyDemultiplexer(source, 10);
         var closing = demux.Subscribe();
+        var closingReplies = Collect(closing);
         closing.ClaimClient("closed");
         await using var other = demux.Subscribe();
+        var otherReplies = Collect(other);
         other.ClaimClient("other");
         other.ClaimSession("other-session");
         demux.Start();
@@ -101,25 +109,25 @@ public sealed class ReplyDemultiplexerTests
     }
 
     [Fact]
-    public async Task Replies_routed_to_a_connection_but_not_yet_read_are_handed_back_when_it_closes()
+    public async Task Replies_for_a_connection_that_takes_none_yet_are_handed_back_not_lost()
     {
         var source = new FakeSource(TimeSpan.FromSeconds(30));
         await using var demux = new ReplyDemultiplexer(source, 10);
-        var a = demux.Subscribe();
+        await using var a = demux.Subscribe();
         a.ClaimClient("a");
         await using var observer = demux.Subscribe();
+        var observerReplies = Collect(observer);
         observer.ClaimClient("observer");
         demux.Start();
 
-        var unread = Reply(clientId: "a", id: "unread");
+        var early = Reply(clientId: "a", id: "early");
         var marker = Reply(clientId: "observer", id: "marker");
-        source.Enqueue(unread);
+        source.Enqueue(early);
         source.Enqueue(marker);
-        await ReceiveAsync(observer, 1);
-        await a.DisposeAsync();
+        await ReceiveAsync(observerReplies, 1);
 
-        await Eventually(() => unread.Releases == 1);
-        Assert.Equal(0, unread.Completions);
+        await Eventually(() => early.Releases == 1);
+        Assert.Equal(0, early.Completions);
     }
 
     [Fact]
@@ -129,12 +137,13 @@ public sealed class ReplyDemultiplexerTests
         var source = new FakeSource(TimeSpan.FromSeconds(30)) { Fail = () => gone };
         await using var demux = new ReplyDemultiplexer(source, 10, isFatalReceiveError: ex => ex == gone);
         await using var a = demux.Subscribe();
+        var aReplies = Collect(a);
         demux.Start();
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => a.ReceiveAsync(10, TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => a.Completion.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
         Assert.Same(gone, error);
         await using var later = demux.Subscribe();
-        Assert.Same(gone, await Assert.ThrowsAsync<InvalidOperationException>(() => later.ReceiveAsync(10, TestContext.Current.CancellationToken)));
+        Assert.Same(gone, await Assert.ThrowsAsync<InvalidOperationException>(() => later.Completion.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)));
     }
 
     [Fact]
@@ -143,6 +152,7 @@ public sealed class ReplyDemultiplexerTests
         var source = new FakeSource(TimeSpan.FromSeconds(30));
         await using var demux = new ReplyDemultiplexer(source, 10);
         var a = demux.Subscribe();
+        var aReplies = Collect(a);
         a.ClaimClient("a");
         demux.Start();
         await Eventually(() => source.RequestedCounts.Count == 1);
@@ -157,9 +167,10 @@ public sealed class ReplyDemultiplexerTests
         // ... and no further poll starts while nobody listens.
         Assert.Single(source.RequestedCounts);
         await using var b = demux.Subscribe();
+        var bReplies = Collect(b);
         b.ClaimClient("b");
         source.Enqueue(Reply(clientId: "b", id: "for-b"));
-        Assert.Equal("for-b", (await ReceiveAsync(b, 1))[0].MessageId);
+        Assert.Equal("for-b", (await ReceiveAsync(bReplies, 1))[0].MessageId);
         Assert.True(source.RequestedCounts.Count >= 2);
     }
 
@@ -177,8 +188,6 @@ public sealed class ReplyDemultiplexerTests
             "reply",
             ReplyAddressConvention.SqsResponseQueue,
             new TestClientOptions(),
-            10,
-            isFatalReceiveError: null,
             loggerFactory: null) { OwnedResources = subscription };
         transport.Start();
         demux.Start();
@@ -211,13 +220,21 @@ public sealed class ReplyDemultiplexerTests
         return new FakeInboundMessage(Body, attributes, id);
     }
 
-    private static async Task<List<IInboundMessage>> ReceiveAsync(IMessageSource source, int count)
+    /// <summary>Starts a subscription with a handler that keeps what it is handed, in order.</summary>
+    private static System.Threading.Channels.Channel<IInboundMessage> Collect(ReplySubscription subscription)
+    {
+        var replies = System.Threading.Channels.Channel.CreateUnbounded<IInboundMessage>();
+        subscription.Start((message, cancellationToken) => replies.Writer.WriteAsync(message, cancellationToken).AsTask());
+        return replies;
+    }
+
+    private static async Task<List<IInboundMessage>> ReceiveAsync(System.Threading.Channels.Channel<IInboundMessage> replies, int count)
     {
         using var cts = Within(TimeSpan.FromSeconds(10));
         var received = new List<IInboundMessage>();
         while (received.Count < count)
         {
-            received.AddRange(await source.ReceiveAsync(count - received.Count, cts.Token));
+            received.Add(await replies.Reader.ReadAsync(cts.Token));
         }
 
         return received;

@@ -55,14 +55,12 @@ internal static class SqsBackedClient
         {
             transport = new AsyncMcpClientSessionTransport(
                 options.Name,
-                lease is null ? CreateSource() : lease.Subscription,
+                lease is null ? new PolledReplyFeed(CreateSource(), options.ReceiveBatchSize, SqsErrors.IsFatalForClient, loggerFactory) : lease.Subscription,
                 sink,
                 serverAddress,
                 replyAddress,
                 convention,
                 options,
-                options.ReceiveBatchSize,
-                SqsErrors.IsFatalForClient,
                 loggerFactory,
                 messagingSystem)
             {

@@ -41,13 +41,11 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
     private readonly string _replyAddress;
     private readonly ReplyAddressConvention _convention;
     private readonly AsyncMcpClientTransportOptions _options;
-    private readonly ReceiveLoop _loop;
+    private readonly IReplyFeed _replies;
     private readonly ILogger _logger;
     private readonly BackgroundOperations _acks = new();
     private readonly Lock _gate = new();
     private readonly string _clientId;
-    private readonly string _replySourceDescription;
-    private readonly ReplySubscription? _subscription;
     private readonly HashSet<RequestId> _outstanding = [];
     private readonly HashSet<string> _recentMessageIds = new(StringComparer.Ordinal);
     private readonly Queue<string> _recentMessageOrder = new();
@@ -60,31 +58,27 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
 
     /// <summary>Creates the transport; <see cref="Start"/> begins receiving.</summary>
     /// <param name="name">A name for logs.</param>
-    /// <param name="replySource">The client's own reply queue.</param>
+    /// <param name="replies">Where the client's replies come from (its own queue, its share of one, or webhook deliveries).</param>
     /// <param name="sink">Sends to the server.</param>
     /// <param name="serverAddress">The server's request address.</param>
     /// <param name="replyAddress">The client's reply address, as the server should send to it.</param>
     /// <param name="convention">Where requests carry the reply address.</param>
     /// <param name="options">The client options; validated here.</param>
-    /// <param name="receiveBatchSize">The most replies to receive at once.</param>
-    /// <param name="isFatalReceiveError">Tells receive errors that cannot recover (a reply queue that does not exist) from passing ones.</param>
     /// <param name="loggerFactory">The logger factory.</param>
     /// <param name="messagingSystem">The <c>messaging.system</c> of this transport's spans, such as <c>aws_sqs</c>.</param>
     public AsyncMcpClientSessionTransport(
         string name,
-        IMessageSource replySource,
+        IReplyFeed replies,
         IMessageSink sink,
         string serverAddress,
         string replyAddress,
         ReplyAddressConvention convention,
         AsyncMcpClientTransportOptions options,
-        int receiveBatchSize,
-        Func<Exception, bool>? isFatalReceiveError,
         ILoggerFactory? loggerFactory,
         string messagingSystem = "asyncmcp")
         : base(name, loggerFactory)
     {
-        ArgumentNullException.ThrowIfNull(replySource);
+        ArgumentNullException.ThrowIfNull(replies);
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentException.ThrowIfNullOrEmpty(serverAddress);
         ArgumentException.ThrowIfNullOrEmpty(replyAddress);
@@ -93,21 +87,17 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
         options.Validate();
 
         _sink = new RetryingMessageSink(sink, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>()) { MessagingSystem = messagingSystem };
-        _replySourceDescription = replySource.Description;
         _serverAddress = serverAddress;
 
         // Each connection has its own id: a reconnect starts its JSON-RPC ids again at 1, and two connections from
         // one options object must never take each other's replies or look like copies of each other's requests.
         _clientId = $"{options.ClientId}.{Guid.NewGuid().ToString("N")[..8]}";
 
-        // On a reply queue shared through a demultiplexer, the replies addressed to this connection come here.
-        _subscription = replySource as ReplySubscription;
-        _subscription?.ClaimClient(_clientId);
+        _replies = replies;
         _replyAddress = replyAddress;
         _convention = convention;
         _options = options;
         _logger = loggerFactory?.CreateLogger<AsyncMcpClientSessionTransport>() ?? NullLogger<AsyncMcpClientSessionTransport>.Instance;
-        _loop = new ReceiveLoop(replySource, HandleReplyAsync, receiveBatchSize, limiter: null, isFatalReceiveError, loggerFactory?.CreateLogger<ReceiveLoop>());
     }
 
     /// <summary>Something the connection owns and disposes after it has stopped receiving (a webhook listener, for example).</summary>
@@ -130,8 +120,11 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
     public void Start()
     {
         SetConnected();
-        _loop.Start();
-        _ = WatchReceiveLoopAsync();
+        _replies.Start(HandleReplyAsync);
+
+        // On a reply queue shared through a demultiplexer, the replies addressed to this connection come here from now on.
+        _replies.ClaimClient(_clientId);
+        _ = WatchRepliesAsync();
     }
 
     /// <inheritdoc />
@@ -262,7 +255,7 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
             }
         }
 
-        await _loop.DisposeAsync().ConfigureAwait(false);
+        await _replies.DisposeAsync().ConfigureAwait(false);
         await _acks.WaitAsync(_options.CloseTimeout).ConfigureAwait(false);
         if (OwnedResources is { } owned)
         {
@@ -296,7 +289,7 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
         message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
         message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
         message.Attributes.TryGetValue(WireAttributes.Method, out var method);
-        using var activity = Diagnostics.AsyncMcpTelemetry.StartProcess(_sink.MessagingSystem, _replySourceDescription, message.MessageId, message.ReceiveCount);
+        using var activity = Diagnostics.AsyncMcpTelemetry.StartProcess(_sink.MessagingSystem, _replies.Description, message.MessageId, message.ReceiveCount);
         Diagnostics.AsyncMcpTelemetry.Describe(activity, method, sessionId);
 
         var forAnotherClient = !string.IsNullOrEmpty(clientId) && clientId != _clientId;
@@ -418,7 +411,7 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
         if (!string.IsNullOrEmpty(sessionId) && SessionId is null)
         {
             SessionId = sessionId;
-            _subscription?.ClaimSession(sessionId);
+            _replies.ClaimSession(sessionId);
             LogSessionEstablished(sessionId);
         }
 
@@ -436,11 +429,11 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
         meta[PerRequestProtocolVersionKey] is JsonValue value &&
         value.TryGetValue<string>(out var version) ? version : null;
 
-    private async Task WatchReceiveLoopAsync()
+    private async Task WatchRepliesAsync()
     {
         try
         {
-            await _loop.Completion.ConfigureAwait(false);
+            await _replies.Completion.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

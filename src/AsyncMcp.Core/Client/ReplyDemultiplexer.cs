@@ -94,16 +94,16 @@ internal sealed partial class ReplyDemultiplexer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Subscribes a connection: the returned source yields the replies meant for it. Pass it to
-    /// <see cref="AsyncMcpClientSessionTransport"/> as its reply source; the transport claims its client id and
-    /// session on it. Dispose the subscription when the connection closes.
+    /// Subscribes a connection: the returned feed hands it the replies meant for it. Pass it to
+    /// <see cref="AsyncMcpClientSessionTransport"/> as its reply feed; the transport claims its client id and session on
+    /// it. Dispose the subscription when the connection closes.
     /// </summary>
-    /// <returns>The connection's reply source.</returns>
+    /// <returns>The connection's reply feed.</returns>
     /// <exception cref="ObjectDisposedException">The demultiplexer has been disposed.</exception>
     public ReplySubscription Subscribe()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var subscription = new ReplySubscription(this, _source.Description, _source.LeaseDuration);
+        var subscription = new ReplySubscription(this, _source.Description);
         lock (_gate)
         {
             if (_fault is { } fault)
@@ -214,7 +214,7 @@ internal sealed partial class ReplyDemultiplexer : IAsyncDisposable
     }
 
     /// <summary>Hands a message back to the broker in the background, logging rather than throwing.</summary>
-    internal void Release(IInboundMessage message) => _acks.Run(() => AcknowledgeQuietlyAsync(message, complete: false));
+    private void Release(IInboundMessage message) => _acks.Run(() => AcknowledgeQuietlyAsync(message, complete: false));
 
     private Task WaitForSubscribersAsync(CancellationToken cancellationToken)
     {
@@ -227,7 +227,7 @@ internal sealed partial class ReplyDemultiplexer : IAsyncDisposable
         return subscribed.WaitAsync(cancellationToken);
     }
 
-    private Task RouteAsync(IInboundMessage message, CancellationToken cancellationToken)
+    private async Task RouteAsync(IInboundMessage message, CancellationToken cancellationToken)
     {
         message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
         message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
@@ -261,9 +261,9 @@ internal sealed partial class ReplyDemultiplexer : IAsyncDisposable
             }
         }
 
-        if (target is not null && target.TryDeliver(message))
+        if (target is not null && await target.TryDeliverAsync(message, cancellationToken).ConfigureAwait(false))
         {
-            return Task.CompletedTask;
+            return;
         }
 
         if (orphaned)
@@ -276,8 +276,6 @@ internal sealed partial class ReplyDemultiplexer : IAsyncDisposable
             LogUnclaimed(message.MessageId, clientId ?? "(none)", sessionId ?? "(none)");
             Release(message);
         }
-
-        return Task.CompletedTask;
     }
 
     private ReplySubscription? OnlyConnectionWithoutSession()

@@ -1,30 +1,30 @@
-using System.Threading.Channels;
 using AsyncMcp.Messaging;
 
 namespace AsyncMcp.Client;
 
 /// <summary>
-/// One connection's share of a reply queue read by a <see cref="ReplyDemultiplexer"/>: a message source that yields
-/// only the replies routed to this connection. Created by <see cref="ReplyDemultiplexer.Subscribe"/>.
+/// One connection's share of a reply queue read by a <see cref="ReplyDemultiplexer"/>: the demultiplexer's receive loop
+/// hands the replies routed to this connection straight to its handler. Created by <see cref="ReplyDemultiplexer.Subscribe"/>.
 /// </summary>
-internal sealed class ReplySubscription : IMessageSource, IAsyncDisposable
+internal sealed class ReplySubscription : IReplyFeed
 {
     private readonly ReplyDemultiplexer _owner;
-    private readonly Channel<IInboundMessage> _replies = Channel.CreateUnbounded<IInboundMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Func<IInboundMessage, CancellationToken, Task>? _handler;
     private int _disposed;
 
-    internal ReplySubscription(ReplyDemultiplexer owner, string description, TimeSpan leaseDuration)
+    internal ReplySubscription(ReplyDemultiplexer owner, string description)
     {
         _owner = owner;
         Description = description;
-        LeaseDuration = leaseDuration;
     }
 
     /// <inheritdoc />
     public string Description { get; }
 
     /// <inheritdoc />
-    public TimeSpan LeaseDuration { get; }
+    /// <remarks>Faults with the error that ended the shared receive loop, when one did.</remarks>
+    public Task Completion => _stopped.Task;
 
     /// <summary>The connection id this subscription claimed, once claimed.</summary>
     public string? ClientId { get; internal set; }
@@ -32,32 +32,25 @@ internal sealed class ReplySubscription : IMessageSource, IAsyncDisposable
     /// <summary>The session this subscription claimed, once known.</summary>
     public string? SessionId { get; internal set; }
 
-    /// <summary>Claims the replies addressed to this connection id.</summary>
-    /// <param name="clientId">The connection's id on the wire.</param>
+    /// <inheritdoc />
+    /// <remarks>Replies reach the handler only once the connection has claimed its id (<see cref="ClaimClient"/>).</remarks>
+    public void Start(Func<IInboundMessage, CancellationToken, Task> handler) => Volatile.Write(ref _handler, handler);
+
+    /// <inheritdoc />
     public void ClaimClient(string clientId)
     {
         ArgumentException.ThrowIfNullOrEmpty(clientId);
         _owner.ClaimClient(this, clientId);
     }
 
-    /// <summary>Claims the replies of this session (for servers that do not echo the connection id).</summary>
-    /// <param name="sessionId">The server-minted session id.</param>
+    /// <inheritdoc />
     public void ClaimSession(string sessionId)
     {
         ArgumentException.ThrowIfNullOrEmpty(sessionId);
         _owner.ClaimSession(this, sessionId);
     }
 
-    /// <inheritdoc />
-    /// <exception cref="Exception">The shared receive loop ended with a fatal error; that error is thrown.</exception>
-    public Task<IReadOnlyList<IInboundMessage>> ReceiveAsync(int maxMessages, CancellationToken cancellationToken) =>
-        ChannelBatches.ReceiveAsync(_replies.Reader, maxMessages, cancellationToken);
-
-    /// <summary>
-    /// Leaves the shared queue; replies routed here but not yet received are handed back to the broker. When this was
-    /// the last connection, waits (briefly) for the shared poll in flight to end. Safe to call more than once.
-    /// </summary>
-    /// <returns>A task that completes when the connection has left.</returns>
+    /// <summary>Leaves the shared queue; the last connection to leave ends the poll in flight. Safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -65,16 +58,21 @@ internal sealed class ReplySubscription : IMessageSource, IAsyncDisposable
             return;
         }
 
-        _replies.Writer.TryComplete();
-        while (_replies.Reader.TryRead(out var message))
-        {
-            _owner.Release(message);
-        }
-
         await _owner.UnsubscribeAsync(this).ConfigureAwait(false);
+        _stopped.TrySetResult();
     }
 
-    internal bool TryDeliver(IInboundMessage message) => Volatile.Read(ref _disposed) == 0 && _replies.Writer.TryWrite(message);
+    /// <summary>Hands a reply routed here to the connection; <see langword="false"/> when it no longer takes replies.</summary>
+    internal Task<bool> TryDeliverAsync(IInboundMessage message, CancellationToken cancellationToken) =>
+        Volatile.Read(ref _disposed) == 0 && Volatile.Read(ref _handler) is { } handler
+            ? DeliverAsync(handler, message, cancellationToken)
+            : Task.FromResult(false);
 
-    internal void Fail(Exception error) => _replies.Writer.TryComplete(error);
+    internal void Fail(Exception error) => _stopped.TrySetException(error);
+
+    private static async Task<bool> DeliverAsync(Func<IInboundMessage, CancellationToken, Task> handler, IInboundMessage message, CancellationToken cancellationToken)
+    {
+        await handler(message, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
 }

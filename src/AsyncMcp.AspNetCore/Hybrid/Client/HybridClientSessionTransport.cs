@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using AsyncMcp.AspNetCore.Webhooks.Client;
+using AsyncMcp.Client;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,7 @@ internal sealed partial class HybridClientSessionTransport : ITransport
     private const int RememberedResults = 4096;
 
     private readonly ITransport _inner;
-    private readonly PushMessageSource? _deliveries;
+    private readonly PushedReplyFeed? _deliveries;
     private readonly string? _webhookUrl;
     private readonly TimeSpan _resultTimeout;
     private readonly TimeProvider _time;
@@ -37,10 +38,9 @@ internal sealed partial class HybridClientSessionTransport : ITransport
     private readonly HashSet<string> _done = new(StringComparer.Ordinal);
     private readonly Queue<string> _doneOrder = new();
     private Task _innerPump = Task.CompletedTask;
-    private Task _deliveryPump = Task.CompletedTask;
     private int _disposed;
 
-    public HybridClientSessionTransport(ITransport inner, PushMessageSource? deliveries, string? webhookUrl, TimeSpan resultTimeout, TimeProvider time, OwnedResources resources, ILogger logger)
+    public HybridClientSessionTransport(ITransport inner, PushedReplyFeed? deliveries, string? webhookUrl, TimeSpan resultTimeout, TimeProvider time, OwnedResources resources, ILogger logger)
     {
         _inner = inner;
         _deliveries = deliveries;
@@ -60,10 +60,7 @@ internal sealed partial class HybridClientSessionTransport : ITransport
     public void Start()
     {
         _innerPump = Task.Run(() => PumpInnerAsync(_stopping.Token));
-        if (_deliveries is not null)
-        {
-            _deliveryPump = Task.Run(() => PumpDeliveriesAsync(_stopping.Token));
-        }
+        _deliveries?.Start(OnDeliveryAsync);
     }
 
     /// <inheritdoc />
@@ -210,34 +207,24 @@ internal sealed partial class HybridClientSessionTransport : ITransport
         }
     }
 
-    private async Task PumpDeliveriesAsync(CancellationToken cancellationToken)
+    /// <summary>A delivery to the client's webhook, handed over by the receiver's request.</summary>
+    private Task OnDeliveryAsync(IInboundMessage delivery, CancellationToken cancellationToken)
     {
-        try
+        var decoded = JsonRpcCodec.Decode(delivery.Body);
+        switch (decoded.Message)
         {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                var batch = await _deliveries!.ReceiveAsync(64, cancellationToken).ConfigureAwait(false);
-                foreach (var delivery in batch)
-                {
-                    var decoded = JsonRpcCodec.Decode(((PushedMessage)delivery).Body);
-                    switch (decoded.Message)
-                    {
-                        case null:
-                            LogBadDelivery(decoded.Error ?? "not a JSON-RPC message");
-                            break;
-                        case JsonRpcMessageWithId result and (JsonRpcResponse or JsonRpcError):
-                            OnResult(result, byWebhook: true);
-                            break;
-                        case var message:
-                            OnOther(message);
-                            break;
-                    }
-                }
-            }
+            case null:
+                LogBadDelivery(decoded.Error ?? "not a JSON-RPC message");
+                break;
+            case JsonRpcMessageWithId result and (JsonRpcResponse or JsonRpcError):
+                OnResult(result, byWebhook: true);
+                break;
+            case var message:
+                OnOther(message);
+                break;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
+
+        return Task.CompletedTask;
     }
 
     private void OnAcknowledged(RequestId id)
@@ -454,7 +441,7 @@ internal sealed partial class HybridClientSessionTransport : ITransport
         }
 
         await _resources.DisposeAsync().ConfigureAwait(false);
-        await Task.WhenAll(_innerPump, _deliveryPump).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _innerPump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _incoming.Writer.TryComplete();
         _stopping.Dispose();
     }

@@ -1,5 +1,5 @@
 using AsyncMcp.AspNetCore.Webhooks.Client;
-using AsyncMcp.Messaging;
+using AsyncMcp.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol.Client;
@@ -55,7 +55,7 @@ public sealed class HybridClientTransport : IClientTransport
         try
         {
             var connection = Guid.NewGuid().ToString("N");
-            PushMessageSource? deliveries = null;
+            PushedReplyFeed? deliveries = null;
             string? webhookUrl = null;
             if (_options.UseWebhook)
             {
@@ -74,7 +74,7 @@ public sealed class HybridClientTransport : IClientTransport
                 }
 
                 webhookUrl = WebhookConnection.WithConnection(baseUrl, connection);
-                deliveries = new PushMessageSource(webhookUrl);
+                deliveries = new PushedReplyFeed(webhookUrl);
                 resources.Add(receiver.Register(connection, deliveries));
             }
 

@@ -68,8 +68,8 @@ public sealed class WebhookClientTransport : IClientTransport
 
             var connection = Guid.NewGuid().ToString("N");
             var replyAddress = WebhookConnection.WithConnection(webhookUrl, connection);
-            var source = new PushMessageSource(replyAddress);
-            resources.Add(receiver.Register(connection, source));
+            var replies = new PushedReplyFeed(replyAddress);
+            resources.Add(receiver.Register(connection, replies));
 
             var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
             resources.Add(http);
@@ -79,19 +79,17 @@ public sealed class WebhookClientTransport : IClientTransport
             {
                 // Bad input is answered at once with a JSON-RPC error: hand it to the session like any reply, so the
                 // caller's request fails with it instead of waiting.
-                OnRefused = (message, status, body) => DeliverRefusal(source, message, status, body),
+                OnRefused = (message, status, body) => DeliverRefusal(replies, message, status, body),
             };
 
             var transport = new AsyncMcpClientSessionTransport(
                 _options.Name,
-                source,
+                replies,
                 sink,
                 _options.ServerUrl!.ToString(),
                 replyAddress,
                 ReplyAddressConvention.Webhook,
                 _options,
-                receiveBatchSize: 64,
-                isFatalReceiveError: null,
                 _loggerFactory,
                 WebhookMcpMessaging.System)
             {
@@ -108,7 +106,7 @@ public sealed class WebhookClientTransport : IClientTransport
         }
     }
 
-    private static bool DeliverRefusal(PushMessageSource source, OutboundMessage message, HttpStatusCode status, string body)
+    private static async Task<bool> DeliverRefusal(PushedReplyFeed replies, OutboundMessage message, HttpStatusCode status, string body)
     {
         if (!message.Attributes.TryGetValue(WireAttributes.RequestId, out var requestId) ||
             JsonRpcCodec.Decode(body).Message is not JsonRpcError error)
@@ -131,7 +129,7 @@ public sealed class WebhookClientTransport : IClientTransport
             body = JsonRpcCodec.Serialize(new JsonRpcError { Id = request.Id, Error = error.Error });
         }
 
-        return source.TryWrite(new PushedMessage($"refused-{(int)status}-{Guid.NewGuid():N}", body, new Dictionary<string, string>()));
+        return await replies.PushAsync(new PushedMessage($"refused-{(int)status}-{Guid.NewGuid():N}", body, new Dictionary<string, string>()), CancellationToken.None).ConfigureAwait(false);
     }
 }
 

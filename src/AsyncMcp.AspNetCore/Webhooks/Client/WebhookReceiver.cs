@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using AsyncMcp.AspNetCore.Webhooks.Signing;
+using AsyncMcp.Client;
 using AsyncMcp.Messaging;
 using AsyncMcp.Wire;
 using Microsoft.AspNetCore.Http;
@@ -21,7 +22,7 @@ public sealed partial class WebhookReceiver
     /// <summary>The query parameter that names the connection a delivery is for.</summary>
     public const string ConnectionParameter = "client";
 
-    private readonly ConcurrentDictionary<string, PushMessageSource> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PushedReplyFeed> _connections = new(StringComparer.Ordinal);
     private readonly WebhookVerifier _verifier;
     private readonly int _maxBodyBytes;
     private readonly ILogger _logger;
@@ -45,8 +46,8 @@ public sealed partial class WebhookReceiver
         }
     }
 
-    /// <summary>Connects a connection's inbound source to this receiver.</summary>
-    internal IDisposable Register(string connection, PushMessageSource source)
+    /// <summary>Connects a connection's reply feed to this receiver: deliveries for it go straight to it.</summary>
+    internal IDisposable Register(string connection, PushedReplyFeed source)
     {
         if (!_connections.TryAdd(connection, source))
         {
@@ -107,11 +108,11 @@ public sealed partial class WebhookReceiver
         }
 
         var message = new PushedMessage(verified.MessageId ?? Guid.NewGuid().ToString("N"), Encoding.UTF8.GetString(bytes), WebhookHeaders.Read(request.Headers));
-        if (!source.TryWrite(message))
+        if (!await source.PushAsync(message, context.RequestAborted).ConfigureAwait(false))
         {
             _verifier.Forget(verified.MessageId);
             context.Response.Headers.RetryAfter = "1";
-            await Refuse(context, StatusCodes.Status503ServiceUnavailable, default, "The client is not keeping up with deliveries; try again shortly.", ErrorReasons.ServerBusy).ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status503ServiceUnavailable, default, "The client connection is not taking deliveries now (starting or closing); try again shortly.", ErrorReasons.ServerBusy).ConfigureAwait(false);
             return;
         }
 
@@ -130,12 +131,13 @@ public sealed partial class WebhookReceiver
     [LoggerMessage(Level = LogLevel.Debug, Message = "Delivery {MessageId} was received before (a retry); not processed again.")]
     private partial void LogReplayed(string messageId);
 
-    private sealed class Registration(WebhookReceiver owner, string connection, PushMessageSource source) : IDisposable
+    private sealed class Registration(WebhookReceiver owner, string connection, PushedReplyFeed source) : IDisposable
     {
         public void Dispose()
         {
-            owner._connections.TryRemove(new KeyValuePair<string, PushMessageSource>(connection, source));
-            source.Complete();
+            owner._connections.TryRemove(new KeyValuePair<string, PushedReplyFeed>(connection, source));
+            // Completes at once: the feed only stops taking deliveries.
+            source.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 }

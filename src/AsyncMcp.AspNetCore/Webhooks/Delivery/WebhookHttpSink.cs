@@ -39,7 +39,7 @@ internal sealed class WebhookHttpSink : IMessageSink
     /// Called with a refusal (a 4xx other than 408 and 429) and its body; returns <see langword="true"/> when it
     /// handled it (a client hands a JSON-RPC error body to its session, for example), so the send counts as done.
     /// </summary>
-    public Func<OutboundMessage, HttpStatusCode, string, bool>? OnRefused { get; init; }
+    public Func<OutboundMessage, HttpStatusCode, string, Task<bool>>? OnRefused { get; init; }
 
     /// <summary>Extra headers for every request (the hybrid transport's <c>mcp-session-id</c>, for example).</summary>
     public Action<OutboundMessage, HttpRequestHeaders>? AddHeaders { get; init; }
@@ -121,7 +121,7 @@ internal sealed class WebhookHttpSink : IMessageSink
                 throw new SessionNotFoundException(sessionId, $"{request.Method} to {address}: {notFound.Error.Message}");
             }
 
-            if (OnRefused?.Invoke(message, status, text) == true)
+            if (OnRefused is { } onRefused && await onRefused(message, status, text).ConfigureAwait(false))
             {
                 return;
             }

@@ -273,7 +273,7 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
 
         var message = new PushedMessage(webhookId ?? Guid.NewGuid().ToString("N"), body, attributes)
         {
-            OnReleased = replyAddress is null ? null : released => TellNotAnsweredAsync(released, replyAddress),
+            OnReleased = replyAddress is null || rpc is not JsonRpcRequest released ? null : pushed => TellNotAnsweredAsync(pushed, released.Id, replyAddress),
         };
 
         // Routing waits neither for the answer nor for any delivery (sends only queue them), and the request must not
@@ -326,16 +326,11 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
     /// A request the server took but will not answer (it is stopping, or the session closed as it arrived): unlike a
     /// queue there is no redelivery, so the client is told, instead of waiting for an answer that will never come.
     /// </summary>
-    private async Task TellNotAnsweredAsync(PushedMessage message, string replyAddress)
+    private async Task TellNotAnsweredAsync(PushedMessage message, RequestId requestId, string replyAddress)
     {
-        if (JsonRpcCodec.Decode(message.Body).Message is not JsonRpcRequest request)
-        {
-            return;
-        }
-
         message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
         message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
-        var error = JsonRpcErrors.Create(request.Id, McpErrorCode.InternalError, "The server stopped, or the session closed, before this request was answered; send it again (on a new session if needed).", ErrorReasons.NotAnswered);
+        var error = JsonRpcErrors.Create(requestId, McpErrorCode.InternalError, "The server stopped, or the session closed, before this request was answered; send it again (on a new session if needed).", ErrorReasons.NotAnswered);
         using var timeout = new CancellationTokenSource(_options.DeliveryTimeout);
         try
         {
@@ -344,7 +339,7 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogNotAnsweredUndelivered(request.Id.ToString(), replyAddress, ex);
+            LogNotAnsweredUndelivered(requestId.ToString(), replyAddress, ex);
         }
     }
 
