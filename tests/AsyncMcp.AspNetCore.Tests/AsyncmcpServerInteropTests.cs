@@ -40,7 +40,7 @@ public sealed class AsyncmcpServerInteropTests
             var progress = new ConcurrentQueue<ProgressNotificationValue>();
             var counted = await client.CallToolAsync("countdown", new Dictionary<string, object?> { ["steps"] = 3 }, new SynchronousProgress(progress.Enqueue), cancellationToken: Timeout);
             Assert.Equal("Counted down from 3", Text(counted));
-            await Protocols.Eventually(() => progress.Count == 3);
+            await Eventually(() => progress.Count == 3);
         }
 
         // Disposing closed the session.
@@ -123,7 +123,7 @@ public sealed class AsyncmcpServerInteropTests
         if (!jsonResponse)
         {
             // SSE mode carries the call's progress on its POST (JSON mode drops it, as asyncmcp does).
-            await Protocols.Eventually(() => progress.Count == 3);
+            await Eventually(() => progress.Count == 3);
         }
 
         // The session goes on: a fast tool answers on its POST, and a second webhook call completes as the first did.

@@ -34,12 +34,12 @@ public sealed class HybridDeliveryTests
 
         // Five progress notices with no GET stream open go by webhook; the webhook answers 503.
         await raw.PostAsync(Slow(21, steps: 5));
-        await Protocols.Eventually(() => harness.Logged("Result of request 21 (session") && harness.Logged("is undelivered"));
+        await Eventually(() => harness.Logged("Result of request 21 (session") && harness.Logged("is undelivered"));
 
         // One attempt for the first notice (the rest are skipped while the webhook is known to be down), three for the
         // result: not three for every notice, each of which the result would wait behind.
         Assert.Equal(1 + 3, webhook.Refused);
-        await Protocols.Eventually(() => harness.Logged("was not sent: a delivery to"));
+        await Eventually(() => harness.Logged("was not sent: a delivery to"));
     }
 
     [Fact]
@@ -56,13 +56,13 @@ public sealed class HybridDeliveryTests
         await raw.InitializeAsync(webhook.Url.ToString());
 
         await raw.PostAsync(Slow(22));
-        await Protocols.Eventually(() => webhook.Refused >= 1);
+        await Eventually(() => webhook.Refused >= 1);
         var deleted = await raw.DeleteAsync();
         Assert.Equal(HttpStatusCode.OK, deleted.Status);
 
         // The delivery was still being retried when the session ended: its final failure must not leave the result on
         // a session nobody looks at any more.
-        await Protocols.Eventually(() => Discarded(harness, 22, "its session has ended"));
+        await Eventually(() => Discarded(harness, 22, "its session has ended"));
     }
 
     [Fact]
@@ -80,14 +80,14 @@ public sealed class HybridDeliveryTests
             await raw.InitializeAsync(webhook.Url.ToString());
             await raw.PostAsync(Slow(23));
             await raw.PostAsync(Slow(24));
-            await Protocols.Eventually(() => harness.Logs.Entries.Count(e => e.Message.Contains("is undelivered", StringComparison.Ordinal)) == 2);
+            await Eventually(() => harness.Logs.Entries.Count(e => e.Message.Contains("is undelivered", StringComparison.Ordinal)) == 2);
 
             // The client comes back: the kept results are offered to the webhook again, which now answers nothing.
             webhook.Hang = true;
             await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":25,\"method\":\"tools/list\",\"params\":{}}");
-            await Protocols.Eventually(() => webhook.Held >= 1);
+            await Eventually(() => webhook.Held >= 1);
 
-            await harness.StopServerAsync();
+            await harness.StopAsync();
 
             // Whether the session's end or the delivery's disposal got to it first, each is accounted for.
             Assert.True(Discarded(harness, 23, string.Empty), "the result being redelivered");
@@ -105,13 +105,13 @@ public sealed class HybridDeliveryTests
         await using var harness = await HybridHarness.StartAsync();
         var client = await harness.ConnectAsync(Protocols.July2026);
         var call = client.CallToolAsync("hold", cancellationToken: TestContext.Current.CancellationToken).AsTask();
-        await Protocols.Eventually(() => harness.State.RunningHolds == 1);
+        await Eventually(() => harness.State.RunningHolds == 1);
 
-        await harness.StopServerAsync();
+        await harness.StopAsync();
 
         // Drained, not abandoned: the tool has ended by the time the server has stopped, and the log says why.
         Assert.Equal(0, harness.State.RunningHolds);
-        await Protocols.Eventually(() => harness.Logged("Tool 'hold'") && harness.Logged("was stopped because the server is stopping; no result is sent."));
+        await Eventually(() => harness.Logged("Tool 'hold'") && harness.Logged("was stopped because the server is stopping; no result is sent."));
         Assert.False(call.IsCompletedSuccessfully);
     }
 
@@ -133,24 +133,24 @@ public sealed class HybridDeliveryTests
 
         var ack = await busy.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":30,\"method\":\"tools/call\",\"params\":{\"name\":\"hold\",\"arguments\":{}}}");
         Assert.Equal(HttpStatusCode.OK, ack.Status);
-        await Protocols.Eventually(() => harness.State.RunningHolds == 1);
+        await Eventually(() => harness.State.RunningHolds == 1);
 
         // Time passes well beyond the idle timeout (the SDK checks every 5 s): nothing holds an SDK session active between
         // requests, so the SDK closes it, but not the webhook call running for it.
-        await Protocols.Eventually(() =>
+        await Eventually(() =>
         {
             clock.Advance(TimeSpan.FromSeconds(5));
             return harness.Logged($"Closing idle session {busy.SessionId}");
         });
 
-        await Protocols.Eventually(() => harness.Logged($"Session {busy.SessionId} ended (idle) while 1 webhook calls ran"));
+        await Eventually(() => harness.Logged($"Session {busy.SessionId} ended (idle) while 1 webhook calls ran"));
         Assert.Equal(HttpStatusCode.NotFound, (await busy.PostAsync(echo)).Status);
         Assert.Equal(1, harness.State.RunningHolds);
         Assert.False(harness.Logged("was stopped because its session ended"));
 
         var accepted = webhook.Accepted;
         harness.State.ReleaseHolds.TrySetResult();
-        await Protocols.Eventually(() => webhook.Accepted > accepted);
+        await Eventually(() => webhook.Accepted > accepted);
     }
 
     [Fact]
@@ -162,13 +162,13 @@ public sealed class HybridDeliveryTests
         await client.InitializeAsync(webhook.Url.ToString());
         var ack = await client.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":40,\"method\":\"tools/call\",\"params\":{\"name\":\"hold\",\"arguments\":{}}}");
         Assert.Equal(HttpStatusCode.OK, ack.Status);
-        await Protocols.Eventually(() => harness.State.RunningHolds == 1);
+        await Eventually(() => harness.State.RunningHolds == 1);
 
         // The client wants nothing more from the session: its running call is cancelled, and no result is sent.
         Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync()).Status);
 
-        await Protocols.Eventually(() => harness.State.RunningHolds == 0);
-        await Protocols.Eventually(() => harness.Logged("Tool 'hold'") && harness.Logged("was stopped because its session ended; no result is sent."));
+        await Eventually(() => harness.State.RunningHolds == 0);
+        await Eventually(() => harness.Logged("Tool 'hold'") && harness.Logged("was stopped because its session ended; no result is sent."));
     }
 
     [Fact]
@@ -178,7 +178,7 @@ public sealed class HybridDeliveryTests
         var client = await harness.ConnectAsync(Protocols.November2025);
         var ct = TestContext.Current.CancellationToken;
         var first = client.CallToolAsync("hold", cancellationToken: ct).AsTask();
-        await Protocols.Eventually(() => harness.State.RunningHolds == 1);
+        await Eventually(() => harness.State.RunningHolds == 1);
 
         var refused = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("hold", cancellationToken: ct).AsTask());
         var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "fine" }, cancellationToken: ct);
@@ -202,7 +202,7 @@ public sealed class HybridDeliveryTests
         var other = await harness.ConnectAsync(Protocols.July2026);
         var ct = TestContext.Current.CancellationToken;
         var first = one.CallToolAsync("hold", cancellationToken: ct).AsTask();
-        await Protocols.Eventually(() => harness.State.RunningHolds == 1);
+        await Eventually(() => harness.State.RunningHolds == 1);
 
         var refused = await Assert.ThrowsAsync<McpProtocolException>(() => other.CallToolAsync("hold", cancellationToken: ct).AsTask());
 

@@ -9,7 +9,11 @@ using ModelContextProtocol.Protocol;
 
 namespace AsyncMcp.AspNetCore.Tests;
 
-/// <summary>Our hybrid client against the hybrid server: fast tools on the stream, webhook tools by webhook, both revisions, both response modes.</summary>
+/// <summary>
+/// Our hybrid client against the hybrid server: fast tools on the stream, webhook tools by webhook, both revisions,
+/// both response modes. (Every capability, cancellation, logging, sampling and elicitation, sessions and bad input are
+/// in the conformance suite every transport runs: <see cref="HybridConformanceTests"/>.)
+/// </summary>
 public sealed class HybridEndToEndTests
 {
     public static TheoryData<string, HybridResponseMode> Combinations => new()
@@ -42,8 +46,8 @@ public sealed class HybridEndToEndTests
 
         Assert.Equal("done after 5 steps", Text(slow));
         Assert.Null(slow.Meta?[HybridMeta.Accepted]);
-        await Protocols.Eventually(() => harness.Logged("Tool 'slow'") && harness.Logged("will be delivered by webhook"));
-        await Protocols.Eventually(() => harness.Logged("was delivered by webhook"));
+        await Eventually(() => harness.Logged("Tool 'slow'") && harness.Logged("will be delivered by webhook"));
+        await Eventually(() => harness.Logged("was delivered by webhook"));
         // IProgress.Report is fire-and-forget in the SDK: the last notice can still be on its way when the tool returns,
         // so it may come after the result. Every earlier one comes before it, in order.
         var before = observed.ProgressBefore("done after 5 steps")!;
@@ -65,7 +69,7 @@ public sealed class HybridEndToEndTests
 
         var rendered = await client.CallToolAsync("render", new Dictionary<string, object?> { ["title"] = "q3", ["steps"] = 3 }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("rendered q3", Text(rendered));
-        await Protocols.Eventually(() => harness.Logged("Tool 'render'"));
+        await Eventually(() => harness.Logged("Tool 'render'"));
     }
 
     [Theory]
@@ -80,101 +84,6 @@ public sealed class HybridEndToEndTests
 
         Assert.Equal("done after 2 steps", Text(result));
         Assert.False(harness.Logged("will be delivered by webhook"));
-    }
-
-    [Theory]
-    [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
-    public async Task Cancelling_a_webhook_call_stops_the_tool_and_no_result_is_sent(string protocol)
-    {
-        await using var harness = await HybridHarness.StartAsync();
-        var client = await harness.ConnectAsync(protocol);
-        AssertNegotiated(client, protocol);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var firstProgress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var call = client.CallToolAsync(
-            "slow",
-            new Dictionary<string, object?> { ["steps"] = 500, ["delayMs"] = 20 },
-            new SynchronousProgress(_ => firstProgress.TrySetResult()),
-            cancellationToken: cts.Token).AsTask();
-        await firstProgress.Task.WaitAsync(TestContext.Current.CancellationToken);
-        await cts.CancelAsync();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        await Protocols.Eventually(() => harness.State.SlowCancelled == 1);
-        await Protocols.Eventually(() => harness.Logged("was stopped because the client cancelled it"));
-        Assert.Equal(0, harness.State.SlowCompleted);
-    }
-
-    [Theory]
-    [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
-    public async Task A_webhook_tool_that_throws_delivers_an_error_result(string protocol)
-    {
-        await using var harness = await HybridHarness.StartAsync();
-        var client = await harness.ConnectAsync(protocol);
-
-        var result = await client.CallToolAsync("fail", cancellationToken: TestContext.Current.CancellationToken);
-
-        Assert.True(result.IsError);
-        await Protocols.Eventually(() => harness.Logged("Tool 'fail'"));
-    }
-
-    [Theory]
-    [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
-    public async Task Log_messages_of_a_webhook_call_reach_the_client(string protocol)
-    {
-        await using var harness = await HybridHarness.StartAsync();
-        var logs = new ConcurrentQueue<string>();
-        var options = new McpClientOptions
-        {
-            Handlers = new McpClientHandlers
-            {
-                NotificationHandlers = [new(NotificationMethods.LoggingMessageNotification, (n, _) =>
-                {
-                    var p = JsonSerializer.Deserialize<LoggingMessageNotificationParams>(n.Params, McpJsonUtilities.DefaultOptions)!;
-                    logs.Enqueue(p.Data.ToString());
-                    return default;
-                })],
-            },
-        };
-        var client = await harness.ConnectAsync(protocol, clientOptions: options);
-
-        var result = await client.CallToolAsync("log", new Dictionary<string, object?> { ["message"] = "from the background" }, cancellationToken: TestContext.Current.CancellationToken);
-
-        Assert.Equal("logged", Text(result));
-        await Protocols.Eventually(() => logs.Any(l => l.Contains("from the background", StringComparison.Ordinal)));
-    }
-
-    [Fact]
-    public async Task Sampling_and_elicitation_from_a_webhook_tool_work_on_a_session()
-    {
-        await using var harness = await HybridHarness.StartAsync();
-        var options = new McpClientOptions
-        {
-            Handlers = new McpClientHandlers
-            {
-                SamplingHandler = (request, _, _) => ValueTask.FromResult(new CreateMessageResult
-                {
-                    Model = "test-model",
-                    Role = Role.Assistant,
-                    Content = [new TextContentBlock { Text = "sampled " + ((TextContentBlock)request!.Messages[0].Content[0]).Text }],
-                }),
-                ElicitationHandler = (_, _) => ValueTask.FromResult(new ElicitResult
-                {
-                    Action = "accept",
-                    Content = new Dictionary<string, JsonElement> { ["name"] = JsonSerializer.SerializeToElement("Ada") },
-                }),
-            },
-        };
-        var client = await harness.ConnectAsync(Protocols.November2025, clientOptions: options);
-        var ct = TestContext.Current.CancellationToken;
-
-        var sampled = await client.CallToolAsync("sample", new Dictionary<string, object?> { ["prompt"] = "hello" }, cancellationToken: ct);
-        var elicited = await client.CallToolAsync("elicit", cancellationToken: ct);
-
-        Assert.Equal("model test-model said: sampled hello", Text(sampled));
-        Assert.Equal("hello Ada", Text(elicited));
-        await Protocols.Eventually(() => harness.Logged("Tool 'sample'") && harness.Logged("Tool 'elicit'"));
     }
 
     [Fact]

@@ -24,8 +24,8 @@ public sealed class HybridFallbackTests
         var result = await client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 2, ["delayMs"] = 10 }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal("done after 2 steps", HybridEndToEndTests.Text(result));
-        await Protocols.Eventually(() => harness.Logged("could not be delivered to"));
-        await Protocols.Eventually(() => harness.Logged("was sent on the session's GET stream instead of the webhook"));
+        await Eventually(() => harness.Logged("could not be delivered to"));
+        await Eventually(() => harness.Logged("was sent on the session's GET stream instead of the webhook"));
     }
 
     [Fact]
@@ -39,12 +39,12 @@ public sealed class HybridFallbackTests
         var ack = Assert.Single(call.Messages);
         Assert.Equal(7, (int)ack["id"]!);
         Assert.True((bool)ack["result"]!["_meta"]![Hybrid.HybridMeta.Accepted]!);
-        await Protocols.Eventually(() => harness.Logged("is undelivered"));
+        await Eventually(() => harness.Logged("is undelivered"));
 
         var result = await raw.ReadGetStreamUntilAsync(m => m["id"] is { } id && (int)id == 7, TimeSpan.FromSeconds(30));
 
         Assert.Equal("done after 1 steps", (string)result["result"]!["content"]![0]!["text"]!);
-        await Protocols.Eventually(() => harness.Logged("was delivered on the GET stream"));
+        await Eventually(() => harness.Logged("was delivered on the GET stream"));
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class HybridFallbackTests
         using var raw = new RawStreamableHttp(harness.Url);
         await raw.InitializeAsync(RawStreamableHttp.DeadWebhookUrl());
         await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{\"steps\":1,\"delayMs\":1}}}");
-        await Protocols.Eventually(() => harness.Logged("is undelivered"));
+        await Eventually(() => harness.Logged("is undelivered"));
 
         // The SDK answers this GET 406 with a JSON error body: a write, but no stream.
         var refused = await raw.GetRefusedAsync(accept: "application/json");
@@ -63,7 +63,7 @@ public sealed class HybridFallbackTests
 
         var result = await raw.ReadGetStreamUntilAsync(m => m["id"] is { } id && (int)id == 8, TimeSpan.FromSeconds(30));
         Assert.Equal("done after 1 steps", (string)result["result"]!["content"]![0]!["text"]!);
-        await Protocols.Eventually(() => harness.Logged($"GET stream of session {raw.SessionId} opened"));
+        await Eventually(() => harness.Logged($"GET stream of session {raw.SessionId} opened"));
 
         // The SDK allows one GET stream per session (without an event store): a second one is refused, and not counted.
         var second = await raw.GetRefusedAsync();
@@ -85,7 +85,7 @@ public sealed class HybridFallbackTests
         foreach (var id in new[] { 61, 62, 63 })
         {
             await raw.PostAsync($"{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/call\",\"params\":{{\"name\":\"slow\",\"arguments\":{{\"steps\":1,\"delayMs\":1}}}}}}");
-            await Protocols.Eventually(() => harness.Logged($"Result of request {id} (session {raw.SessionId}) is undelivered"));
+            await Eventually(() => harness.Logged($"Result of request {id} (session {raw.SessionId}) is undelivered"));
         }
 
         Assert.Contains(harness.Logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Message.Contains("request 61 ", StringComparison.Ordinal) && e.Message.Contains("MaxUndeliveredResultsPerSession", StringComparison.Ordinal));
@@ -117,7 +117,7 @@ public sealed class HybridFallbackTests
         await raw.InitializeAsync(webhook.Url + "?client=c1");
 
         await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":64,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{\"steps\":1,\"delayMs\":1}}}");
-        await Protocols.Eventually(() => harness.Logged("is undelivered"));
+        await Eventually(() => harness.Logged("is undelivered"));
         webhook.Up = true;
         await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":65,\"method\":\"tools/list\",\"params\":{}}");
 
@@ -128,7 +128,7 @@ public sealed class HybridFallbackTests
         Assert.Contains("done after 1 steps", ((Messaging.PushedMessage)delivered).Body, StringComparison.Ordinal);
 
         // The server logs the recovery once the delivery's POST has returned, which is after the receiver handed it over.
-        await Protocols.Eventually(() => harness.Logged("Undelivered result of request 64") && harness.Logged("was delivered on webhook"));
+        await Eventually(() => harness.Logged("Undelivered result of request 64") && harness.Logged("was delivered on webhook"));
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class HybridFallbackTests
 
         await raw.PostAsync("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{\"steps\":1,\"delayMs\":1}}}");
 
-        await Protocols.Eventually(() => harness.Logs.Entries.Any(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Message.Contains("request 3", StringComparison.Ordinal) && e.Message.Contains("its retention time ended", StringComparison.Ordinal)));
+        await Eventually(() => harness.Logs.Entries.Any(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Message.Contains("request 3", StringComparison.Ordinal) && e.Message.Contains("its retention time ended", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public sealed class HybridFallbackTests
         Assert.Null(client.SessionId);
 
         var call = client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 1, ["delayMs"] = 1 }, cancellationToken: ct).AsTask();
-        await Protocols.Eventually(() => harness.Logged("is undelivered"));
+        await Eventually(() => harness.Logged("is undelivered"));
         webhook.Up = true;
 
         // Any request naming the same webhook offers the kept result again: the sessionless client has no stream.
@@ -166,7 +166,7 @@ public sealed class HybridFallbackTests
         var result = await call.WaitAsync(TimeSpan.FromSeconds(30), ct);
 
         Assert.Equal("done after 1 steps", HybridEndToEndTests.Text(result));
-        await Protocols.Eventually(() => harness.Logged("was delivered on webhook"));
+        await Eventually(() => harness.Logged("was delivered on webhook"));
     }
 
     [Fact]
@@ -182,7 +182,7 @@ public sealed class HybridFallbackTests
         var ct = TestContext.Current.CancellationToken;
 
         var call = client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 1, ["delayMs"] = 1 }, cancellationToken: ct).AsTask();
-        await Protocols.Eventually(() => harness.Logged("is undelivered"));
+        await Eventually(() => harness.Logged("is undelivered"));
         webhook.Up = true;
 
         // The client sends nothing more; the last attempt at the end of the retention reaches it.
@@ -209,7 +209,7 @@ public sealed class HybridFallbackTests
         Assert.Equal(McpErrorCode.InternalError, error.ErrorCode);
 
         // The client told the server it gave up, so the server drops the kept result instead of waiting for retention.
-        await Protocols.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("was discarded", StringComparison.Ordinal) && e.Message.Contains("cancelled", StringComparison.Ordinal)));
+        await Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("was discarded", StringComparison.Ordinal) && e.Message.Contains("cancelled", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -220,7 +220,7 @@ public sealed class HybridFallbackTests
         var error = await Assert.ThrowsAnyAsync<McpException>(() => harness.ConnectAsync(Protocols.November2025, o => o.WebhookUrl = new Uri("http://169.254.169.254/latest/hook")));
 
         Assert.Contains("reply-address policy", error.Message, StringComparison.Ordinal);
-        await Protocols.Eventually(() => harness.Logged("was refused by the reply-address policy"));
+        await Eventually(() => harness.Logged("was refused by the reply-address policy"));
     }
 
     [Fact]

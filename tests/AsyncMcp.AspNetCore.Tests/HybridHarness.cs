@@ -14,33 +14,15 @@ using ModelContextProtocol.Server;
 namespace AsyncMcp.AspNetCore.Tests;
 
 /// <summary>A real McpServer behind the hybrid endpoint (the SDK's Streamable HTTP) on real Kestrel (127.0.0.1, a free port), and real clients.</summary>
-public sealed class HybridHarness : IAsyncDisposable
+public sealed class HybridHarness : WebAppHarness
 {
     /// <summary>Tools that answer by webhook by name in the options; <c>render</c> is marked with the attribute instead.</summary>
     public static readonly string[] WebhookTools = ["slow", "sample", "elicit", "sample_explicit", "elicit_explicit", "log", "fail", "hold"];
 
-    private readonly List<IAsyncDisposable> _owned = [];
-    private bool _stopped;
-
     private HybridHarness(WebApplication app, Uri url, string secret, TestServerState state, CollectingLoggerProvider logs)
+        : base(app, url, secret, state, logs)
     {
-        App = app;
-        Url = url;
-        Secret = secret;
-        State = state;
-        Logs = logs;
     }
-
-    public WebApplication App { get; }
-
-    /// <summary>The Streamable HTTP endpoint, such as http://127.0.0.1:41234/mcp.</summary>
-    public Uri Url { get; }
-
-    public string Secret { get; }
-
-    public TestServerState State { get; }
-
-    public CollectingLoggerProvider Logs { get; }
 
     public static async Task<HybridHarness> StartAsync(
         HybridResponseMode mode = HybridResponseMode.Sse,
@@ -51,7 +33,7 @@ public sealed class HybridHarness : IAsyncDisposable
         var logs = new CollectingLoggerProvider(LogLevel.Debug);
         var state = new TestServerState();
         var secret = WebhookSecret.Generate();
-        var tools = TestMcpServer.CreateOptions(state).ToolCollection!;
+        var testServer = TestMcpServer.CreateOptions(state);
         var app = await WebhookHarness.StartAppAsync(
             app => app.MapMcpHybrid("/mcp"),
             services =>
@@ -73,8 +55,11 @@ public sealed class HybridHarness : IAsyncDisposable
 
                         configure?.Invoke(o);
                     })
-                    .WithTools(tools)
-                    .WithTools<AttributeMarkedTools>();
+                    .WithTools(testServer.ToolCollection!)
+                    .WithTools<AttributeMarkedTools>()
+                    .WithResources(testServer.ResourceCollection!)
+                    .WithPrompts(testServer.PromptCollection!)
+                    .WithCompleteHandler(testServer.Handlers.CompleteHandler!);
                 configureServer?.Invoke(services, server);
                 if (configureHttp is not null)
                 {
@@ -99,51 +84,17 @@ public sealed class HybridHarness : IAsyncDisposable
     {
         clientOptions ??= new McpClientOptions();
         clientOptions.ProtocolVersion = Protocols.ClientSetting(protocol);
-        var client = await McpClient.CreateAsync(transport, clientOptions, WebhookHarness.LoggerFactory, TestContext.Current.CancellationToken);
-        _owned.Add(client);
-        return client;
+        return Own(await McpClient.CreateAsync(transport, clientOptions, WebhookHarness.LoggerFactory, TestContext.Current.CancellationToken));
     }
 
-    public bool Logged(string fragment) => Logs.Entries.Any(e => e.Message.Contains(fragment, StringComparison.Ordinal));
+    /// <summary>Whether the SDK still runs the stateful session with this id.</summary>
+    public bool HasSession(string sessionId) => App.Services.GetRequiredService<HybridSessionRegistry>().FindSession(sessionId) is not null;
 
-    public T Own<T>(T disposable)
-        where T : IAsyncDisposable
+    /// <summary>Stops the host, as a host shutting down does.</summary>
+    protected override async Task StopServerAsync()
     {
-        _owned.Add(disposable);
-        return disposable;
-    }
-
-    /// <summary>Stops the server (as a host shutting down does), leaving the clients as they are.</summary>
-    public async Task StopServerAsync()
-    {
-        if (!_stopped)
-        {
-            _stopped = true;
-            await App.StopAsync();
-            await App.DisposeAsync();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            for (var i = _owned.Count - 1; i >= 0; i--)
-            {
-                try
-                {
-                    await _owned[i].DisposeAsync();
-                }
-                catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException or McpException)
-                {
-                    // A client whose server already stopped may fail to close; the server must still be stopped below.
-                }
-            }
-        }
-        finally
-        {
-            await StopServerAsync();
-        }
+        await App.StopAsync();
+        await App.DisposeAsync();
     }
 }
 

@@ -42,11 +42,7 @@ public sealed class HybridInspectorTests
     {
         await using var harness = await HybridHarness.StartAsync(mode);
 
-        await using var node = ChildProcess.Start(
-            RepositoryPaths.Node,
-            ["--no-warnings", Path.Combine(AppContext.BaseDirectory, "wire", "typescript-sdk-client.mjs")],
-            RepositoryPaths.Infra,
-            new Dictionary<string, string> { ["INFRA_DIR"] = RepositoryPaths.Infra, ["SERVER_URL"] = harness.Url.ToString() });
+        await using var node = ChildProcess.StartWireScript("typescript-sdk-client.mjs", new Dictionary<string, string> { ["SERVER_URL"] = harness.Url.ToString() });
         var line = await node.WaitForLineAsync(l => l.StartsWith("{\"typescript\"", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
         var result = JsonNode.Parse(line)!["typescript"]!;
 

@@ -36,7 +36,7 @@ public sealed class HybridLongRunningTests
             cancellationToken: ct).AsTask();
 
         // While it runs, the session answers other calls at once.
-        await Protocols.Eventually(() => !progress.IsEmpty, timeoutSeconds: 10);
+        await Eventually(() => !progress.IsEmpty, TimeSpan.FromSeconds(10));
         var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "meanwhile" }, cancellationToken: ct);
         Assert.Equal("Echo: meanwhile", HybridEndToEndTests.Text(echo));
         Assert.False(call.IsCompleted);
@@ -45,11 +45,11 @@ public sealed class HybridLongRunningTests
 
         Assert.Equal("done after 30 steps", HybridEndToEndTests.Text(result));
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(30));
-        await Protocols.Eventually(() => harness.Logged("was delivered by webhook"));
+        await Eventually(() => harness.Logged("was delivered by webhook"));
         // IProgress.Report in a tool is fire-and-forget, so the last notice may trail the result (docs/delivery.md); every
         // earlier one comes before it, and the last one still arrives.
         Assert.Equal(Enumerable.Range(1, 29).Select(i => (double)i), observed.ProgressBefore("done after 30 steps")!.Take(29));
-        await Protocols.Eventually(() => observed.Received.OfType<JsonRpcNotification>().Count(n => n.Method == NotificationMethods.ProgressNotification) == 30);
+        await Eventually(() => observed.Received.OfType<JsonRpcNotification>().Count(n => n.Method == NotificationMethods.ProgressNotification) == 30);
         Assert.True(progress.First().At < TimeSpan.FromSeconds(10), "progress must arrive along the way, not with the result");
     }
 }

@@ -67,21 +67,7 @@ public sealed class HybridWireCompatibilityTests
     /// </summary>
     private static async Task<JsonNode> RunClientAsync(HybridHarness harness, string? secret)
     {
-        var environment = new Dictionary<string, string>
-        {
-            ["INFRA_DIR"] = RepositoryPaths.Infra,
-            ["SERVER_URL"] = harness.Url.ToString(),
-        };
-        if (secret is not null)
-        {
-            environment["SECRET"] = secret;
-        }
-
-        await using var node = ChildProcess.Start(
-            RepositoryPaths.Node,
-            ["--no-warnings", Path.Combine(AppContext.BaseDirectory, "wire", "asyncmcp-hybrid-client.mjs")],
-            RepositoryPaths.Infra,
-            environment);
+        await using var node = ChildProcess.StartWireScript("asyncmcp-hybrid-client.mjs", WebhookWireCompatibilityTests.ClientEnvironment(harness.Url, secret));
         var heldLine = await node.WaitForLineAsync(l => l.StartsWith("{\"held\"", StringComparison.Ordinal) || l.StartsWith("{\"steps\"", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
         Assert.StartsWith("{\"held\"", heldLine, StringComparison.Ordinal);
         Assert.Equal(1, harness.State.RunningHolds);

@@ -52,7 +52,7 @@ public sealed class InputRequiredTests
             }
         }
 
-        await Protocols.Eventually(() => harness.Logged("Tool 'sample_explicit'") && harness.Logged("Tool 'elicit_explicit'"));
+        await Eventually(() => harness.Logged("Tool 'sample_explicit'") && harness.Logged("Tool 'elicit_explicit'"));
         Assert.Equal(protocol, client.NegotiatedProtocolVersion);
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using AsyncMcp.AspNetCore.Webhooks.Signing;
+using AsyncMcp.Testing.Conformance;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -12,8 +13,9 @@ namespace AsyncMcp.AspNetCore.Tests;
 /// A client written with plain HTTP, to send exactly the bytes and headers a test wants, and a real Kestrel webhook
 /// (127.0.0.1, free port) that records every delivery it gets.
 /// </summary>
-public sealed class RawWebhookPeer : IAsyncDisposable
+public sealed class RawWebhookPeer : RawPeer
 {
+    private readonly HashSet<Delivery> _received = [];
     private readonly HttpClient _http = new();
     private readonly WebhookSigner? _signer;
     private readonly WebApplication _webhook;
@@ -111,13 +113,9 @@ public sealed class RawWebhookPeer : IAsyncDisposable
             request.Headers.Add("X-Session-ID", sessionId);
         }
 
-        if (sign && _signer is not null)
+        if (sign)
         {
-            var id = "msg_" + Guid.NewGuid().ToString("N");
-            var now = DateTimeOffset.UtcNow;
-            request.Headers.Add(StandardWebhookHeaders.Id, id);
-            request.Headers.Add(StandardWebhookHeaders.Timestamp, now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add(StandardWebhookHeaders.Signature, _signer.Sign(id, now, body));
+            Sign(request, body);
         }
 
         var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
@@ -156,13 +154,9 @@ public sealed class RawWebhookPeer : IAsyncDisposable
             request.Headers.Add("X-Session-ID", sessionId);
         }
 
-        if (sign && _signer is not null)
+        if (sign)
         {
-            var id = "msg_" + Guid.NewGuid().ToString("N");
-            var now = DateTimeOffset.UtcNow;
-            request.Headers.Add(StandardWebhookHeaders.Id, id);
-            request.Headers.Add(StandardWebhookHeaders.Timestamp, now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add(StandardWebhookHeaders.Signature, _signer.Sign(id, now, []));
+            Sign(request, []);
         }
 
         using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
@@ -182,15 +176,63 @@ public sealed class RawWebhookPeer : IAsyncDisposable
 
     public async Task<Delivery> WaitForDeliveryAsync(int id)
     {
-        await Protocols.Eventually(() => Deliveries.Any(d => (int?)d.Body["id"] == id));
+        await Eventually(() => Deliveries.Any(d => (int?)d.Body["id"] == id), what: $"A delivery for request {id}");
         return Deliveries.First(d => (int?)d.Body["id"] == id);
     }
 
-    public async ValueTask DisposeAsync()
+    public override string ReplyAddressKey => "webhookUrl";
+
+    public override string ReplyAddress => WebhookUrl;
+
+    public override Task<string> OpenSessionAsync() => OpenSessionAsync(webhookUrl: null);
+
+    public override async Task<RawAnswer> SendAsync(RawRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var headers = request.ProtocolVersion is { } version ? new Dictionary<string, string> { ["X-Protocol-Version"] = version } : null;
+        var (status, json, _) = await PostAsync(request.Body, request.SessionId, headers: headers);
+        return new RawAnswer(status, json as JsonObject);
+    }
+
+    /// <summary>The next delivery to the webhook (not yet received) that matches.</summary>
+    public override async Task<JsonObject> ReceiveAsync(Func<JsonObject, bool> match, TimeSpan? deadline = null)
+    {
+        Delivery? found = null;
+        await Eventually(
+            () =>
+            {
+                lock (_received)
+                {
+                    found = Deliveries.FirstOrDefault(d => !_received.Contains(d) && d.Body is JsonObject body && match(body));
+                    return found is not null && _received.Add(found);
+                }
+            },
+            deadline,
+            "A matching delivery to the webhook");
+        return found!.Body.AsObject();
+    }
+
+    public override async ValueTask DisposeAsync()
     {
         _http.Dispose();
         await _webhook.StopAsync();
         await _webhook.DisposeAsync();
+        await base.DisposeAsync();
+    }
+
+    /// <summary>Adds the Standard Webhooks headers for <paramref name="body"/>, when the peer has a secret.</summary>
+    private void Sign(HttpRequestMessage request, byte[] body)
+    {
+        if (_signer is null)
+        {
+            return;
+        }
+
+        var id = "msg_" + Guid.NewGuid().ToString("N");
+        var now = DateTimeOffset.UtcNow;
+        request.Headers.Add(StandardWebhookHeaders.Id, id);
+        request.Headers.Add(StandardWebhookHeaders.Timestamp, now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(StandardWebhookHeaders.Signature, _signer.Sign(id, now, body));
     }
 
     public sealed record Delivery(JsonNode Body, IReadOnlyDictionary<string, string> Headers);

@@ -14,34 +14,14 @@ using ModelContextProtocol.Server;
 namespace AsyncMcp.AspNetCore.Tests;
 
 /// <summary>A real McpServer behind the webhook endpoint on real Kestrel (127.0.0.1, a free port), and real clients.</summary>
-public sealed class WebhookHarness : IAsyncDisposable
+public sealed class WebhookHarness : WebAppHarness
 {
-    private readonly List<IAsyncDisposable> _owned = [];
-
     private WebhookHarness(WebApplication app, WebhookServerTransport server, Uri url, string secret, TestServerState state, CollectingLoggerProvider logs)
-    {
-        App = app;
-        Server = server;
-        Url = url;
-        Secret = secret;
-        State = state;
-        Logs = logs;
-    }
+        : base(app, url, secret, state, logs) => Server = server;
 
     public static ILoggerFactory LoggerFactory { get; } = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
 
-    public WebApplication App { get; }
-
     public WebhookServerTransport Server { get; }
-
-    /// <summary>The server endpoint, such as http://127.0.0.1:41234/mcp/request.</summary>
-    public Uri Url { get; }
-
-    public string Secret { get; }
-
-    public TestServerState State { get; }
-
-    public CollectingLoggerProvider Logs { get; }
 
     public static async Task<WebhookHarness> StartAsync(Action<WebhookServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null)
     {
@@ -86,27 +66,13 @@ public sealed class WebhookHarness : IAsyncDisposable
     {
         clientOptions ??= new McpClientOptions();
         clientOptions.ProtocolVersion = protocolVersion;
-        var client = await McpClient.CreateAsync(new WebhookClientTransport(ClientOptions(configure), LoggerFactory), clientOptions, LoggerFactory, TestContext.Current.CancellationToken);
-        _owned.Add(client);
-        return client;
+        return Own(await McpClient.CreateAsync(new WebhookClientTransport(ClientOptions(configure), LoggerFactory), clientOptions, LoggerFactory, TestContext.Current.CancellationToken));
     }
 
-    /// <summary>Disposes what the test owns in the harness's hands when the test ends.</summary>
-    public T Own<T>(T disposable)
-        where T : IAsyncDisposable
-    {
-        _owned.Add(disposable);
-        return disposable;
-    }
+    protected override Task StopServerAsync() => Server.DisposeAsync().AsTask();
 
-    public async ValueTask DisposeAsync()
+    protected override async ValueTask DisposeResourcesAsync()
     {
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            await _owned[i].DisposeAsync();
-        }
-
-        await Server.DisposeAsync();
         await App.StopAsync();
         await App.DisposeAsync();
     }

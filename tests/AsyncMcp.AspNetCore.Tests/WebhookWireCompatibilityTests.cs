@@ -50,16 +50,9 @@ public sealed class WebhookWireCompatibilityTests
     public async Task The_client_transports_requests_and_listener_check_out_against_the_reference_implementation()
     {
         var secret = Webhooks.Signing.WebhookSecret.Generate();
-        await using var node = ChildProcess.Start(
-            RepositoryPaths.Node,
-            ["--no-warnings", Path.Combine(AppContext.BaseDirectory, "wire", "standardwebhooks-server.mjs")],
-            RepositoryPaths.Infra,
-            new Dictionary<string, string>
-            {
-                ["INFRA_DIR"] = RepositoryPaths.Infra,
-                ["SECRET"] = secret,
-                ["OTHER_SECRET"] = Webhooks.Signing.WebhookSecret.Generate(),
-            });
+        await using var node = ChildProcess.StartWireScript(
+            "standardwebhooks-server.mjs",
+            new Dictionary<string, string> { ["SECRET"] = secret, ["OTHER_SECRET"] = Webhooks.Signing.WebhookSecret.Generate() });
         var listening = (string)JsonNode.Parse(await node.WaitForLineAsync(l => l.StartsWith("{\"listening\"", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))!["listening"]!;
         var transport = await new Webhooks.Client.WebhookClientTransport(new Webhooks.Client.WebhookClientTransportOptions
         {
@@ -142,22 +135,20 @@ public sealed class WebhookWireCompatibilityTests
 
     private static async Task<JsonNode> RunClientAsync(WebhookHarness harness, string? secret)
     {
-        var environment = new Dictionary<string, string>
-        {
-            ["INFRA_DIR"] = RepositoryPaths.Infra,
-            ["SERVER_URL"] = harness.Url.ToString(),
-        };
+        await using var node = ChildProcess.StartWireScript("asyncmcp-webhook-client.mjs", ClientEnvironment(harness.Url, secret));
+        var line = await node.WaitForLineAsync(l => l.StartsWith("{\"steps\"", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
+        return JsonNode.Parse(line)!;
+    }
+
+    /// <summary>What a wire-level client script needs: the server's URL and, when it signs, the secret.</summary>
+    internal static Dictionary<string, string> ClientEnvironment(Uri serverUrl, string? secret)
+    {
+        var environment = new Dictionary<string, string> { ["SERVER_URL"] = serverUrl.ToString() };
         if (secret is not null)
         {
             environment["SECRET"] = secret;
         }
 
-        await using var node = ChildProcess.Start(
-            RepositoryPaths.Node,
-            ["--no-warnings", Path.Combine(AppContext.BaseDirectory, "wire", "asyncmcp-webhook-client.mjs")],
-            RepositoryPaths.Infra,
-            environment);
-        var line = await node.WaitForLineAsync(l => l.StartsWith("{\"steps\"", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
-        return JsonNode.Parse(line)!;
+        return environment;
     }
 }

@@ -42,6 +42,20 @@ public sealed class EmulatorFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>How many messages a queue holds ready to receive (not in flight).</summary>
+    public async Task<int> CountVisibleAsync(string queueUrl)
+    {
+        var attributes = await Sqs.GetQueueAttributesAsync(queueUrl, ["ApproximateNumberOfMessages"], TestContext.Current.CancellationToken);
+        return attributes.ApproximateNumberOfMessages;
+    }
+
+    /// <summary>How many messages a queue holds, ready to receive or in flight.</summary>
+    public async Task<int> CountUnsettledAsync(string queueUrl)
+    {
+        var attributes = await Sqs.GetQueueAttributesAsync(queueUrl, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"], TestContext.Current.CancellationToken);
+        return attributes.ApproximateNumberOfMessages + attributes.ApproximateNumberOfMessagesNotVisible;
+    }
+
     public Task<string> CreateQueueAsync(string prefix, Dictionary<string, string>? attributes = null) =>
         Emulator.CreateQueueAsync(Sqs, FauxqsEmulator.UniqueName(prefix), attributes);
 }

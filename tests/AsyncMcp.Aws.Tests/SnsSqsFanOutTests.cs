@@ -88,8 +88,8 @@ public sealed class SnsSqsFanOutTests(EmulatorFixture fixture)
             }, Timeout);
         }
 
-        await SqsEndToEndTests.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("names no reply address", StringComparison.Ordinal)));
-        await SqsEndToEndTests.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("malformed reply address", StringComparison.Ordinal) && e.Message.Contains("not-an-arn", StringComparison.Ordinal)));
+        await Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("names no reply address", StringComparison.Ordinal)));
+        await Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("malformed reply address", StringComparison.Ordinal) && e.Message.Contains("not-an-arn", StringComparison.Ordinal)));
         var client = await harness.ConnectAsync(Protocols.November2025);
         Assert.Equal("Echo: fine", SnsSqsEndToEndTests.Text(await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "fine" }, cancellationToken: Timeout)));
     }
@@ -104,7 +104,7 @@ public sealed class SnsSqsFanOutTests(EmulatorFixture fixture)
             MessageAttributes = new Dictionary<string, SnsAttributeValue> { ["MessageType"] = new("String", "jsonrpc") },
         }, Timeout);
 
-        await SqsEndToEndTests.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("could not be sent to arn:aws:sns:us-east-1:000000000000:gone", StringComparison.Ordinal)));
+        await Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("could not be sent to arn:aws:sns:us-east-1:000000000000:gone", StringComparison.Ordinal)));
         var client = await harness.ConnectAsync(null);
         Assert.Equal("Echo: fine", SnsSqsEndToEndTests.Text(await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "fine" }, cancellationToken: Timeout)));
     }
@@ -125,18 +125,21 @@ public sealed class SnsSqsFanOutTests(EmulatorFixture fixture)
             MessageAttributes = new() { ["SessionId"] = new() { DataType = "String", StringValue = sessionId } },
         }, Timeout);
 
-        await SqsEndToEndTests.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("rejected with error -32700", StringComparison.Ordinal)));
+        await Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("rejected with error -32700", StringComparison.Ordinal)));
         Assert.Equal("Echo: fine", SnsSqsEndToEndTests.Text(await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "fine" }, cancellationToken: Timeout)));
     }
 
     private async Task<List<Message>> DrainAsync(string queueUrl, int expected)
     {
         var messages = new List<Message>();
-        while (messages.Count < expected)
-        {
-            var received = await fixture.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 2, MessageAttributeNames = ["All"] }, Timeout);
-            messages.AddRange(received.Messages ?? []);
-        }
+        await EventuallyAsync(
+            async () =>
+            {
+                var received = await fixture.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 2, MessageAttributeNames = ["All"] }, Timeout);
+                messages.AddRange(received.Messages ?? []);
+                return messages.Count >= expected;
+            },
+            what: $"{expected} messages on {queueUrl}");
 
         var extra = await fixture.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 1, MessageAttributeNames = ["All"] }, Timeout);
         messages.AddRange(extra.Messages ?? []);

@@ -7,19 +7,17 @@ using ModelContextProtocol.Server;
 namespace AsyncMcp.Aws.Tests;
 
 /// <summary>A real McpServer over SNS+SQS on the emulator: a server topic with the server's queue subscribed, and helpers for clients.</summary>
-public sealed class SnsSqsHarness : IAsyncDisposable
+public sealed class SnsSqsHarness : ServerHarness
 {
     private readonly EmulatorFixture _fixture;
-    private readonly List<IAsyncDisposable> _owned = [];
 
     private SnsSqsHarness(EmulatorFixture fixture, string serverTopicArn, SnsSqsSubscription serverQueue, SnsSqsServerTransport server, TestServerState state, CollectingLoggerProvider logs)
+        : base(state, logs)
     {
         _fixture = fixture;
         ServerTopicArn = serverTopicArn;
         ServerQueue = serverQueue;
         Server = server;
-        State = state;
-        Logs = logs;
     }
 
     public string ServerTopicArn { get; }
@@ -28,17 +26,14 @@ public sealed class SnsSqsHarness : IAsyncDisposable
 
     public SnsSqsServerTransport Server { get; }
 
-    public TestServerState State { get; }
-
-    public CollectingLoggerProvider Logs { get; }
-
     public SnsSqsProvisioner Provisioner => new(_fixture.Sqs, _fixture.Sns);
 
-    public static async Task<SnsSqsHarness> StartAsync(EmulatorFixture fixture, bool rawDelivery = true, Action<SnsSqsServerTransportOptions>? configure = null)
+    /// <summary>Starts a server on a new topic and queue, or on those of <paramref name="predecessor"/> (as a restarted server would).</summary>
+    public static async Task<SnsSqsHarness> StartAsync(EmulatorFixture fixture, bool rawDelivery = true, Action<SnsSqsServerTransportOptions>? configure = null, SnsSqsHarness? predecessor = null)
     {
         var provisioner = new SnsSqsProvisioner(fixture.Sqs, fixture.Sns);
-        var topic = await provisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("server-topic"));
-        var queue = await provisioner.EnsureSubscribedQueueAsync(topic, FauxqsEmulator.UniqueName("server-q"), new SnsSqsSubscriptionSettings { RawMessageDelivery = rawDelivery });
+        var topic = predecessor?.ServerTopicArn ?? await provisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("server-topic"));
+        var queue = predecessor?.ServerQueue ?? await provisioner.EnsureSubscribedQueueAsync(topic, FauxqsEmulator.UniqueName("server-q"), new SnsSqsSubscriptionSettings { RawMessageDelivery = rawDelivery });
         var logs = new CollectingLoggerProvider(Microsoft.Extensions.Logging.LogLevel.Information);
         var loggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(logs));
         var state = new TestServerState();
@@ -58,7 +53,15 @@ public sealed class SnsSqsHarness : IAsyncDisposable
 
     public async Task<McpClient> ConnectAsync(string? protocolVersion, SnsSqsSubscription? endpoint = null, bool rawDelivery = true, McpClientOptions? clientOptions = null, Action<SnsSqsClientTransportOptions>? configure = null, Func<IClientTransport, IClientTransport>? wrapTransport = null)
     {
-        endpoint ??= await CreateClientEndpointAsync(rawDelivery);
+        clientOptions ??= new McpClientOptions();
+        clientOptions.ProtocolVersion = protocolVersion;
+        var transport = CreateClientTransport(endpoint ?? await CreateClientEndpointAsync(rawDelivery), configure);
+        return Own(await McpClient.CreateAsync(wrapTransport?.Invoke(transport) ?? transport, clientOptions, SqsHarness.LoggerFactory));
+    }
+
+    /// <summary>A client transport to this server that names <paramref name="endpoint"/>'s topic and reads its queue.</summary>
+    public SnsSqsClientTransport CreateClientTransport(SnsSqsSubscription endpoint, Action<SnsSqsClientTransportOptions>? configure = null)
+    {
         var options = new SnsSqsClientTransportOptions
         {
             ServerTopicArn = ServerTopicArn,
@@ -66,21 +69,11 @@ public sealed class SnsSqsHarness : IAsyncDisposable
             ClientQueueUrl = endpoint.Queue.QueueUrl,
         };
         configure?.Invoke(options);
-        clientOptions ??= new McpClientOptions();
-        clientOptions.ProtocolVersion = protocolVersion;
-        IClientTransport transport = new SnsSqsClientTransport(_fixture.Sqs, _fixture.Sns, options, SqsHarness.LoggerFactory);
-        var client = await McpClient.CreateAsync(wrapTransport?.Invoke(transport) ?? transport, clientOptions, SqsHarness.LoggerFactory);
-        _owned.Add(client);
-        return client;
+        return new SnsSqsClientTransport(_fixture.Sqs, _fixture.Sns, options, SqsHarness.LoggerFactory);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var owned in _owned)
-        {
-            await owned.DisposeAsync();
-        }
+    /// <summary>A peer that publishes exact bodies to the server's topic and reads <paramref name="endpoint"/>'s queue.</summary>
+    public RawSnsPeer CreateRawPeer(SnsSqsSubscription endpoint) => new(_fixture.Sqs, _fixture.Sns, ServerTopicArn, endpoint);
 
-        await Server.DisposeAsync();
-    }
+    protected override Task StopServerAsync() => Server.DisposeAsync().AsTask();
 }

@@ -24,7 +24,7 @@ public sealed class SqsDeliveryTests(EmulatorFixture fixture)
         var call = client.CallToolAsync(
             "slow",
             new Dictionary<string, object?> { ["steps"] = 20, ["delayMs"] = 100 },
-            new SqsEndToEndTests.SynchronousProgress(_ => started.TrySetResult()),
+            new SynchronousProgress(_ => started.TrySetResult()),
             cancellationToken: Timeout).AsTask();
         await started.Task.WaitAsync(Timeout);
         first.Kill();
@@ -35,7 +35,7 @@ public sealed class SqsDeliveryTests(EmulatorFixture fixture)
         Assert.Equal("done after 20 steps", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
         Assert.DoesNotContain("EVENT slow-completed", first.Output, StringComparison.Ordinal);
         Assert.Equal(1, Count(second.Output, "EVENT slow-completed"));
-        await SqsEndToEndTests.Eventually(() => CountInQueue(requestQueueUrl) == 0);
+        await Eventually(() => CountInQueue(requestQueueUrl) == 0);
         Assert.Equal(1, Count(second.Output, "EVENT slow-started"));
         await client.DisposeAsync();
     }
@@ -51,7 +51,7 @@ public sealed class SqsDeliveryTests(EmulatorFixture fixture)
         var call = client.CallToolAsync(
             "slow",
             new Dictionary<string, object?> { ["steps"] = 50, ["delayMs"] = 100 },
-            new SqsEndToEndTests.SynchronousProgress(_ => started.TrySetResult()),
+            new SynchronousProgress(_ => started.TrySetResult()),
             cancellationToken: Timeout).AsTask();
         await started.Task.WaitAsync(Timeout);
         first.Kill();
@@ -77,9 +77,9 @@ public sealed class SqsDeliveryTests(EmulatorFixture fixture)
         var result = await client.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 5, ["delayMs"] = 100 }, cancellationToken: Timeout);
 
         Assert.Equal("done after 5 steps", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
-        await SqsEndToEndTests.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("the duplicate is not run again", StringComparison.Ordinal) || e.Message.Contains("not run again", StringComparison.Ordinal)));
+        await Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("the duplicate is not run again", StringComparison.Ordinal) || e.Message.Contains("not run again", StringComparison.Ordinal)));
         Assert.Equal(1, harness.State.SlowStarted);
-        await SqsEndToEndTests.Eventually(() => CountInQueue(harness.RequestQueueUrl) == 0);
+        await Eventually(() => CountInQueue(harness.RequestQueueUrl) == 0);
         Assert.Equal(1, harness.State.SlowStarted);
     }
 
@@ -95,7 +95,7 @@ public sealed class SqsDeliveryTests(EmulatorFixture fixture)
         var original = transport.Sent.Single(m => m.Attributes.GetValueOrDefault(WireAttributes.Method) == "tools/call");
         await transport.ResendAsync(original);
 
-        await SqsEndToEndTests.Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("the answer is sent again", StringComparison.Ordinal)));
+        await Eventually(() => harness.Logs.Entries.Any(e => e.Message.Contains("the answer is sent again", StringComparison.Ordinal)));
         Assert.Equal(1, harness.State.SlowStarted);
         // The client ignores the repeated answer and keeps working.
         var echo = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "still fine" }, cancellationToken: Timeout);
@@ -145,7 +145,7 @@ public sealed class SqsDeliveryTests(EmulatorFixture fixture)
         Assert.Equal("acme", dead.MessageAttributes["Tenant"].StringValue);
         Assert.Equal("poison-client", dead.MessageAttributes["ClientId"].StringValue);
         // The initialize was delivered three times yet opened one session (the other client's closed on dispose).
-        await SqsEndToEndTests.Eventually(() => server.Dispatcher!.SessionCount == 1);
+        await Eventually(() => server.Dispatcher!.SessionCount == 1);
     }
 
     [Fact]
@@ -167,14 +167,16 @@ public sealed class SqsDeliveryTests(EmulatorFixture fixture)
 
     private async Task<Message> ReceiveOneAsync(string queueUrl)
     {
-        while (true)
-        {
-            var received = await fixture.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queueUrl, WaitTimeSeconds = 2, MessageAttributeNames = ["All"] }, Timeout);
-            if (received.Messages is [var message, ..])
+        Message? found = null;
+        await EventuallyAsync(
+            async () =>
             {
-                return message;
-            }
-        }
+                var received = await fixture.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queueUrl, WaitTimeSeconds = 2, MessageAttributeNames = ["All"] }, Timeout);
+                found = received.Messages is [var message, ..] ? message : null;
+                return found is not null;
+            },
+            what: $"A message on {queueUrl}");
+        return found!;
     }
 
     private async Task<ChildProcess> StartServerProcessAsync(string requestQueueUrl)

@@ -23,7 +23,7 @@ public sealed class SqsFifoTests(EmulatorFixture fixture)
         var observed = new ObservingClientTransport(new SqsClientTransport(fixture.Sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }, SqsHarness.LoggerFactory));
         await using var client = await McpClient.CreateAsync(observed, new McpClientOptions { ProtocolVersion = Protocols.ClientSetting(protocol) }, cancellationToken: Timeout);
 
-        var result = await client.CallToolAsync("burst", new Dictionary<string, object?> { ["count"] = 200 }, new SqsEndToEndTests.SynchronousProgress(_ => { }), cancellationToken: Timeout);
+        var result = await client.CallToolAsync("burst", new Dictionary<string, object?> { ["count"] = 200 }, new SynchronousProgress(_ => { }), cancellationToken: Timeout);
 
         Assert.Equal("reported 200", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
         var sequence = observed.Received

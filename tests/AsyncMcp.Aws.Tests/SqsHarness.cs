@@ -8,36 +8,35 @@ using ModelContextProtocol.Server;
 namespace AsyncMcp.Aws.Tests;
 
 /// <summary>A real <see cref="McpServer"/> served over SQS on the emulator, with helpers to connect real clients.</summary>
-public sealed class SqsHarness : IAsyncDisposable
+public sealed class SqsHarness : ServerHarness
 {
     private readonly EmulatorFixture _fixture;
-    private readonly List<IAsyncDisposable> _owned = [];
 
-    private SqsHarness(EmulatorFixture fixture, string requestQueueUrl, SqsServerTransport server, TestServerState state)
+    private SqsHarness(EmulatorFixture fixture, string requestQueueUrl, SqsServerTransport server, TestServerState state, CollectingLoggerProvider logs)
+        : base(state, logs)
     {
         _fixture = fixture;
         RequestQueueUrl = requestQueueUrl;
         Server = server;
-        State = state;
     }
 
     public string RequestQueueUrl { get; }
 
     public SqsServerTransport Server { get; }
 
-    public TestServerState State { get; }
-
     public IAmazonSQS Sqs => _fixture.Sqs;
 
     public static ILoggerFactory LoggerFactory { get; } = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
 
-    public CollectingLoggerProvider Logs { get; private init; } = null!;
-
-    public static async Task<SqsHarness> StartAsync(EmulatorFixture fixture, Action<SqsServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null, SqsQueueSettings? requestQueue = null)
+    /// <summary>
+    /// Starts a server on a new request queue (made with <paramref name="requestQueue"/>'s settings when given), or on
+    /// <paramref name="requestQueueUrl"/> (as a restarted server would).
+    /// </summary>
+    public static async Task<SqsHarness> StartAsync(EmulatorFixture fixture, Action<SqsServerTransportOptions>? configure = null, McpServerOptions? serverOptions = null, SqsQueueSettings? requestQueue = null, string? requestQueueUrl = null)
     {
         var logs = new CollectingLoggerProvider(LogLevel.Information);
         var serverLoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(logs));
-        var requestQueueUrl = requestQueue is null
+        requestQueueUrl ??= requestQueue is null
             ? await fixture.CreateQueueAsync("req")
             : (await new SqsQueueProvisioner(fixture.Sqs).EnsureQueueAsync(FauxqsEmulator.UniqueName("req"), requestQueue)).QueueUrl;
         var state = new TestServerState();
@@ -45,7 +44,7 @@ public sealed class SqsHarness : IAsyncDisposable
         configure?.Invoke(options);
         var server = new SqsServerTransport(fixture.Sqs, options, serverOptions ?? TestMcpServer.CreateOptions(state), serverLoggerFactory);
         await server.StartAsync();
-        return new SqsHarness(fixture, requestQueueUrl, server, state) { Logs = logs };
+        return new SqsHarness(fixture, requestQueueUrl, server, state, logs);
     }
 
     public RawSqsPeer CreateRawPeer(string responseQueueUrl) => new(Sqs, RequestQueueUrl, responseQueueUrl);
@@ -54,24 +53,19 @@ public sealed class SqsHarness : IAsyncDisposable
 
     public async Task<McpClient> ConnectAsync(string? protocolVersion, string? responseQueueUrl = null, Action<SqsClientTransportOptions>? configure = null, McpClientOptions? clientOptions = null, Func<IClientTransport, IClientTransport>? wrapTransport = null)
     {
-        responseQueueUrl ??= await CreateResponseQueueAsync();
-        var options = new SqsClientTransportOptions { ServerRequestQueueUrl = RequestQueueUrl, ResponseQueueUrl = responseQueueUrl };
-        configure?.Invoke(options);
         clientOptions ??= new McpClientOptions();
         clientOptions.ProtocolVersion = protocolVersion;
-        IClientTransport transport = new SqsClientTransport(Sqs, options, LoggerFactory);
-        var client = await McpClient.CreateAsync(wrapTransport?.Invoke(transport) ?? transport, clientOptions, LoggerFactory);
-        _owned.Add(client);
-        return client;
+        var transport = CreateClientTransport(responseQueueUrl ?? await CreateResponseQueueAsync(), configure);
+        return Own(await McpClient.CreateAsync(wrapTransport?.Invoke(transport) ?? transport, clientOptions, LoggerFactory));
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>A client transport to this server that reads its replies from <paramref name="responseQueueUrl"/>.</summary>
+    public SqsClientTransport CreateClientTransport(string responseQueueUrl, Action<SqsClientTransportOptions>? configure = null)
     {
-        foreach (var owned in _owned)
-        {
-            await owned.DisposeAsync();
-        }
-
-        await Server.DisposeAsync();
+        var options = new SqsClientTransportOptions { ServerRequestQueueUrl = RequestQueueUrl, ResponseQueueUrl = responseQueueUrl };
+        configure?.Invoke(options);
+        return new SqsClientTransport(Sqs, options, LoggerFactory);
     }
+
+    protected override Task StopServerAsync() => Server.DisposeAsync().AsTask();
 }

@@ -45,7 +45,7 @@ public sealed class SqsLargePayloadTests(EmulatorFixture fixture)
         var result = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = message }, cancellationToken: Timeout);
 
         Assert.Equal("Echo: " + message, Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
-        await SqsEndToEndTests.Eventually(() => CountObjects(bucket) == 0);
+        await Eventually(() => CountObjects(bucket) == 0);
     }
 
     [Fact]

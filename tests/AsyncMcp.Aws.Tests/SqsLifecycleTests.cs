@@ -11,38 +11,17 @@ using ModelContextProtocol.Protocol;
 
 namespace AsyncMcp.Aws.Tests;
 
-/// <summary>Back-pressure, shutdown, draining, configuration checks and hosting.</summary>
+/// <summary>Stopping promptly, configuration checks and hosting. (Back-pressure and draining are in the conformance suite: <see cref="SqsConformanceTests"/>.)</summary>
 public sealed class SqsLifecycleTests(EmulatorFixture fixture)
 {
     private static CancellationToken Timeout => TestContext.Current.CancellationToken;
-
-    [Fact]
-    public async Task The_server_stops_receiving_while_the_in_flight_limit_is_reached()
-    {
-        await using var harness = await SqsHarness.StartAsync(fixture, o => o.MaxConcurrentRequests = 2);
-        var client = await harness.ConnectAsync(Protocols.November2025);
-        var peer = harness.CreateRawPeer(await harness.CreateResponseQueueAsync());
-
-        var calls = Enumerable.Range(0, 6).Select(_ => client.CallToolAsync("hold", cancellationToken: Timeout).AsTask()).ToArray();
-
-        // Two run; the other four wait in the queue, unreceived.
-        await SqsEndToEndTests.Eventually(() => harness.State.RunningHolds == 2);
-        await SqsEndToEndTests.Eventually(() => peer.CountVisibleAsync(harness.RequestQueueUrl).GetAwaiter().GetResult() == 4);
-        Assert.Equal(2, harness.Server.Dispatcher!.PendingRequestCount);
-
-        harness.State.ReleaseHolds.SetResult();
-        var results = await Task.WhenAll(calls);
-
-        Assert.All(results, r => Assert.Equal("released", Assert.IsType<TextContentBlock>(Assert.Single(r.Content)).Text));
-        Assert.Equal(2, harness.State.MaxConcurrentHolds);
-    }
 
     [Fact]
     public async Task Disposing_a_server_cancels_its_long_poll_instead_of_waiting_it_out()
     {
         var harness = await SqsHarness.StartAsync(fixture, o => o.WaitTime = TimeSpan.FromSeconds(20));
         // Let the loop get into its 20 s long poll: wait until the router's maintenance is ticking (the loop starts first).
-        await SqsEndToEndTests.Eventually(() => harness.Server.Dispatcher!.SessionCount == 0);
+        await Eventually(() => harness.Server.Dispatcher!.SessionCount == 0);
 
         var stopwatch = Stopwatch.StartNew();
         await harness.DisposeAsync();
@@ -63,26 +42,6 @@ public sealed class SqsLifecycleTests(EmulatorFixture fixture)
         await client.DisposeAsync();
 
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"dispose took {stopwatch.Elapsed}");
-    }
-
-    [Fact]
-    public async Task Disposing_a_server_drains_requests_in_flight()
-    {
-        var harness = await SqsHarness.StartAsync(fixture, o => o.ShutdownDrainTimeout = TimeSpan.FromSeconds(30));
-        var client = await harness.ConnectAsync(Protocols.November2025);
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var call = client.CallToolAsync(
-            "slow",
-            new Dictionary<string, object?> { ["steps"] = 10, ["delayMs"] = 100 },
-            new SqsEndToEndTests.SynchronousProgress(_ => started.TrySetResult()),
-            cancellationToken: Timeout).AsTask();
-        await started.Task.WaitAsync(Timeout);
-
-        await harness.Server.DisposeAsync();
-
-        var result = await call;
-        Assert.Equal("done after 10 steps", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
-        await harness.DisposeAsync();
     }
 
     [Fact]

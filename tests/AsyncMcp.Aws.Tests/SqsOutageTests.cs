@@ -42,14 +42,7 @@ public sealed class SqsOutageTests
 
             // A slow call is running on the server when the broker dies; its answer is sent while the broker is away.
             var inFlight = sessionClient.CallToolAsync("slow", new Dictionary<string, object?> { ["steps"] = 2, ["delayMs"] = 1000 }, cancellationToken: Timeout).AsTask();
-            using (var started = CancellationTokenSource.CreateLinkedTokenSource(Timeout))
-            {
-                started.CancelAfter(TimeSpan.FromSeconds(30));
-                while (state.SlowStarted == 0)
-                {
-                    await Task.Delay(10, started.Token);
-                }
-            }
+            await Eventually(() => state.SlowStarted > 0, what: "The slow call's start");
 
             await emulator.DisposeAsync();
             var duringOutage = new[] { sessionClient, statelessClient }

@@ -72,10 +72,7 @@ public sealed class MessageDispatcherTests
 
         var call = Call(sessionId, 2, "wait");
         await router.DispatchAsync(call);
-        while (runs() == 0)
-        {
-            await Task.Delay(10);
-        }
+        await Eventually(() => runs() > 0);
 
         Assert.Equal(0, call.Completions);
         Assert.Equal(1, router.PendingRequestCount);
@@ -99,10 +96,7 @@ public sealed class MessageDispatcherTests
         var call = Call(sessionId, 3, "fast");
         await router.DispatchAsync(call);
 
-        while (router.PendingRequestCount != 0)
-        {
-            await Task.Delay(10);
-        }
+        await Eventually(() => router.PendingRequestCount == 0);
 
         Assert.Equal(0, call.Completions);
     }
@@ -119,10 +113,7 @@ public sealed class MessageDispatcherTests
         sink.Fail = m => m.Body.Contains("pong", StringComparison.Ordinal) ? new AsyncMcpTransportException("down", isTransient: false) : null;
 
         await router.DispatchAsync(Call(sessionId, 3, "fast"));
-        while (router.PendingRequestCount != 0)
-        {
-            await Task.Delay(10);
-        }
+        await Eventually(() => router.PendingRequestCount == 0);
 
         Assert.Contains(logs.Messages, m => m.Contains("request 3", StringComparison.Ordinal) && m.Contains(expected, StringComparison.Ordinal));
     }
@@ -137,10 +128,7 @@ public sealed class MessageDispatcherTests
         var first = Call(sessionId, 4, "wait");
         var copy = Call(sessionId, 4, "wait");
         await router.DispatchAsync(first);
-        while (runs() == 0)
-        {
-            await Task.Delay(10);
-        }
+        await Eventually(() => runs() > 0);
 
         await router.DispatchAsync(copy);
         await copy.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
@@ -257,10 +245,7 @@ public sealed class MessageDispatcherTests
 
         var first = Call(sessionId, 11, "wait");
         await router.DispatchAsync(first);
-        while (runs() == 0)
-        {
-            await Task.Delay(10);
-        }
+        await Eventually(() => runs() > 0);
 
         var again = new FakeInboundMessage(first.Body, new() { [WireAttributes.SessionId] = sessionId, [WireAttributes.ClientId] = "c1" }, first.MessageId);
         await router.DispatchAsync(again);
@@ -279,10 +264,7 @@ public sealed class MessageDispatcherTests
         await using var _ = router;
         var sessionId = await OpenSessionAsync(router, sink);
         await router.DispatchAsync(Call(sessionId, 12, "wait"));
-        while (runs() == 0)
-        {
-            await Task.Delay(10);
-        }
+        await Eventually(() => runs() > 0);
 
         var other = new FakeInboundMessage(
             "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":{\"name\":\"fast\",\"arguments\":{},\"_meta\":{\"responseQueueUrl\":\"https://sqs.test/000/reply-q\"}}}",
@@ -304,10 +286,7 @@ public sealed class MessageDispatcherTests
 
         var call = Call(sessionId, 5, "wait");
         await router.DispatchAsync(call);
-        while (Volatile.Read(ref call.Extensions) < 2)
-        {
-            await Task.Delay(20);
-        }
+        await Eventually(() => Volatile.Read(ref call.Extensions) >= 2);
 
         gate.SetResult();
         await call.WhenCompleted.WaitAsync(TimeSpan.FromSeconds(5));
@@ -371,10 +350,7 @@ public sealed class MessageDispatcherTests
         var sessionId = await OpenSessionAsync(router, sink);
         var call = Call(sessionId, 6, "wait");
         await router.DispatchAsync(call);
-        while (runs() == 0)
-        {
-            await Task.Delay(10);
-        }
+        await Eventually(() => runs() > 0);
 
         await router.DisposeAsync();
 

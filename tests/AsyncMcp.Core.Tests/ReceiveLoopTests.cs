@@ -11,10 +11,7 @@ public sealed class ReceiveLoopTests
         var source = new FakeSource(TimeSpan.FromSeconds(30));
         var loop = new ReceiveLoop(source, (_, _) => Task.CompletedTask, 10);
         loop.Start();
-        while (source.RequestedCounts.IsEmpty)
-        {
-            await Task.Yield();
-        }
+        await Eventually(() => !source.RequestedCounts.IsEmpty);
 
         var stopwatch = Stopwatch.StartNew();
         await loop.DisposeAsync();
@@ -63,10 +60,7 @@ public sealed class ReceiveLoopTests
         limiter.Acquire();
         await using var loop = new ReceiveLoop(source, (_, _) => Task.CompletedTask, 10, limiter);
         loop.Start();
-        while (source.RequestedCounts.IsEmpty)
-        {
-            await Task.Yield();
-        }
+        await Eventually(() => !source.RequestedCounts.IsEmpty);
 
         Assert.Equal(1, source.RequestedCounts.First());
     }
@@ -94,10 +88,7 @@ public sealed class ReceiveLoopTests
         await using (var loop = new ReceiveLoop(passing, (_, _) => Task.CompletedTask, 10, isFatal: _ => false))
         {
             loop.Start();
-            while (passing.RequestedCounts.Count < 3)
-            {
-                await Task.Delay(10);
-            }
+            await Eventually(() => passing.RequestedCounts.Count >= 3);
         }
 
         var fatal = new FakeSource(TimeSpan.FromSeconds(30)) { Fail = () => new InvalidOperationException("queue gone") };

@@ -73,7 +73,7 @@ public sealed class ReplyDemultiplexerTests
         // Two connections wait for a session: an answer that names no connection cannot be placed here.
         var ambiguous = Reply(sessionId: "python-session", id: "ambiguous");
         source.Enqueue(ambiguous);
-        await WaitUntilAsync(() => ambiguous.Releases == 1);
+        await Eventually(() => ambiguous.Releases == 1);
 
         // Once one of them has its session, the other is the only one waiting.
         a.ClaimSession("s-a");
@@ -103,7 +103,7 @@ public sealed class ReplyDemultiplexerTests
         source.Enqueue(foreign);
         source.Enqueue(late);
 
-        await WaitUntilAsync(() => foreign.Releases == 1 && late.Completions == 1);
+        await Eventually(() => foreign.Releases == 1 && late.Completions == 1);
         Assert.Equal(0, foreign.Completions);
         Assert.Equal(0, late.Releases);
     }
@@ -126,7 +126,7 @@ public sealed class ReplyDemultiplexerTests
         source.Enqueue(marker);
         await ReceiveAsync(observerReplies, 1);
 
-        await WaitUntilAsync(() => early.Releases == 1);
+        await Eventually(() => early.Releases == 1);
         Assert.Equal(0, early.Completions);
     }
 
@@ -155,14 +155,14 @@ public sealed class ReplyDemultiplexerTests
         var aReplies = Collect(a);
         a.ClaimClient("a");
         demux.Start();
-        await WaitUntilAsync(() => source.RequestedCounts.Count == 1);
+        await Eventually(() => source.RequestedCounts.Count == 1);
 
         await a.DisposeAsync();
         var stray = Reply(clientId: "elsewhere", id: "stray");
         source.Enqueue(stray);
 
         // The poll in flight was not cancelled: it returned the message, which went back to the queue ...
-        await WaitUntilAsync(() => stray.Releases == 1);
+        await Eventually(() => stray.Releases == 1);
 
         // ... and no further poll starts while nobody listens.
         Assert.Single(source.RequestedCounts);
@@ -230,7 +230,7 @@ public sealed class ReplyDemultiplexerTests
 
     private static async Task<List<IInboundMessage>> ReceiveAsync(System.Threading.Channels.Channel<IInboundMessage> replies, int count)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var cts = Within(TimeSpan.FromSeconds(10));
         var received = new List<IInboundMessage>();
         while (received.Count < count)
         {
@@ -240,14 +240,6 @@ public sealed class ReplyDemultiplexerTests
         return received;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            await Task.Delay(10, cts.Token);
-        }
-    }
 }
 
 /// <summary>Client options with nothing of a particular broker.</summary>

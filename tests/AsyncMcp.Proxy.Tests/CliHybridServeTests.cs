@@ -262,14 +262,4 @@ public sealed class CliHybridServeTests(BridgeEmulator emulator)
     }
 
     private static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(result.Content[0]).Text;
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            Assert.False(cts.IsCancellationRequested, "The condition did not become true in time.");
-            await Task.Delay(50, Timeout);
-        }
-    }
 }

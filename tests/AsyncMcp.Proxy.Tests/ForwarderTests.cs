@@ -184,16 +184,6 @@ public sealed class ForwarderTests
 
     private static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(result.Content[0]).Text;
 
-    private static async Task Eventually(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            Assert.False(cts.IsCancellationRequested, "The condition did not become true in time.");
-            await Task.Delay(20, Timeout);
-        }
-    }
-
     private sealed class FrontSession(McpClient? client, McpServer server, Task run, CancellationTokenSource stop) : IAsyncDisposable
     {
         public McpClient Client => client!;

@@ -58,15 +58,13 @@ public sealed class StreamableHttpProxyTests
         // after the timeout closes the session with its back connection. The client can hold the result before the
         // proxy's POST handler has ended its use of the session, so the fake clock keeps moving (in real time, polled)
         // until the session has been idle long enough to expire.
-        using (var expiry = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
-        {
-            expiry.CancelAfter(TimeSpan.FromSeconds(30));
-            while (proxy.SessionCount > 0)
+        await Eventually(
+            () =>
             {
                 clock.Advance(TimeSpan.FromSeconds(5));
-                await Task.Delay(20, expiry.Token);
-            }
-        }
+                return proxy.SessionCount == 0;
+            },
+            what: "The expiry of the idle session");
 
         Assert.Equal(0, proxy.SessionCount);
         await backs.WaitForAllClosedAsync(TimeSpan.FromSeconds(30));
@@ -89,15 +87,13 @@ public sealed class StreamableHttpProxyTests
         await gone.DisposeAsync();
 
         // Past the abandoned timeout (the sweep runs on the fake clock): only the session whose GET stream dropped closes.
-        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
-        {
-            wait.CancelAfter(TimeSpan.FromSeconds(30));
-            while (proxy.SessionCount > 1)
+        await Eventually(
+            () =>
             {
                 clock.Advance(TimeSpan.FromSeconds(3));
-                await Task.Delay(20, wait.Token);
-            }
-        }
+                return proxy.SessionCount <= 1;
+            },
+            what: "The close of the abandoned session");
 
         Assert.Equal(1, proxy.SessionCount);
         Assert.Equal("pong", ((TextContentBlock)(await quiet.CallToolAsync("ping", cancellationToken: TestContext.Current.CancellationToken)).Content[0]).Text);

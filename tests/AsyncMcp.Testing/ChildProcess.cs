@@ -54,6 +54,18 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a Node script of the test project's <c>wire/</c> folder (a faithful peer of another implementation) on
+    /// the project's Node, with <c>INFRA_DIR</c> naming the npm packages it imports.
+    /// </summary>
+    /// <param name="script">The script's file name, such as <c>asyncmcp-webhook-client.mjs</c>.</param>
+    /// <param name="environment">More environment variables for the script.</param>
+    public static ChildProcess StartWireScript(string script, IDictionary<string, string>? environment = null)
+    {
+        var all = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["INFRA_DIR"] = RepositoryPaths.Infra };
+        return Start(RepositoryPaths.Node, ["--no-warnings", Path.Combine(AppContext.BaseDirectory, "wire", script)], RepositoryPaths.Infra, all);
+    }
+
     public static ChildProcess Start(string fileName, IEnumerable<string> arguments, string workingDirectory, IDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)

@@ -10,6 +10,9 @@ public sealed class CollectingLoggerProvider(LogLevel minimum = LogLevel.Informa
 
     public ILogger CreateLogger(string categoryName) => new Collector(this, categoryName);
 
+    /// <summary>A logger factory whose loggers log here only.</summary>
+    public ILoggerFactory ToLoggerFactory() => new Factory(this);
+
     public void Dispose()
     {
     }
@@ -30,4 +33,15 @@ public sealed class CollectingLoggerProvider(LogLevel minimum = LogLevel.Informa
     }
 
     private readonly LogLevel _minimum = minimum;
+
+    private sealed class Factory(CollectingLoggerProvider owner) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) => owner.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException("This factory logs to its collector only.");
+
+        public void Dispose()
+        {
+        }
+    }
 }

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Threading.Channels;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -36,6 +38,14 @@ public sealed class ObservingClientTransport(IClientTransport inner) : IClientTr
 
         return null;
     }
+
+    /// <summary>The progress notices that came out of the transport, in order.</summary>
+    public List<ProgressNotificationValue> ProgressNotices() =>
+        Received
+            .OfType<JsonRpcNotification>()
+            .Where(n => n.Method == NotificationMethods.ProgressNotification)
+            .Select(n => JsonSerializer.Deserialize<ProgressNotificationParams>(n.Params, McpJsonUtilities.DefaultOptions)!.Progress)
+            .ToList();
 
     public string Name => inner.Name;
 

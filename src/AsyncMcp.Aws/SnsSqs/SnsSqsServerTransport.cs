@@ -15,11 +15,9 @@ namespace AsyncMcp.Aws.SnsSqs;
 /// topic, raw or enveloped), runs one <see cref="McpServer"/> per session, and publishes each reply to the topic
 /// its client named in <c>_meta.clientTopicArn</c>.
 /// </summary>
-public sealed class SnsSqsServerTransport : IAsyncDisposable
+public sealed class SnsSqsServerTransport : SqsBackedServerTransport
 {
-    private readonly SqsBackedServer _server;
-
-    /// <summary>Creates the transport; <see cref="StartAsync"/> begins serving.</summary>
+    /// <summary>Creates the transport; <see cref="SqsBackedServerTransport.StartAsync"/> begins serving.</summary>
     /// <param name="sqs">The SQS client; not disposed by this transport.</param>
     /// <param name="sns">The SNS client replies are published with; not disposed by this transport.</param>
     /// <param name="options">The transport settings; validated here.</param>
@@ -36,6 +34,11 @@ public sealed class SnsSqsServerTransport : IAsyncDisposable
         ILoggerFactory? loggerFactory = null,
         IServiceProvider? services = null,
         IAmazonS3? s3 = null)
+        : base(Create(sqs, sns, options, serverOptions, loggerFactory, services, s3))
+    {
+    }
+
+    private static SqsBackedServer Create(IAmazonSQS sqs, ISnsClient sns, SnsSqsServerTransportOptions options, McpServerOptions serverOptions, ILoggerFactory? loggerFactory, IServiceProvider? services, IAmazonS3? s3)
     {
         ArgumentNullException.ThrowIfNull(sqs);
         ArgumentNullException.ThrowIfNull(sns);
@@ -43,7 +46,7 @@ public sealed class SnsSqsServerTransport : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(serverOptions);
         options.Validate();
 
-        _server = new SqsBackedServer(
+        return new SqsBackedServer(
             sqs,
             options,
             options.ServerQueueUrl,
@@ -56,19 +59,4 @@ public sealed class SnsSqsServerTransport : IAsyncDisposable
             services,
             s3);
     }
-
-    /// <summary>The dispatcher, once started: its counters for tests and benchmarks.</summary>
-    internal MessageDispatcher? Dispatcher => _server.Dispatcher;
-
-    /// <summary>This server's worker id, once started, when it is one of several workers on its queue.</summary>
-    public string? WorkerId => _server.WorkerId;
-
-    /// <summary>Checks that the server queue exists, then starts receiving.</summary>
-    /// <param name="cancellationToken">Cancels the check.</param>
-    /// <returns>A task that completes once the server is receiving.</returns>
-    public Task StartAsync(CancellationToken cancellationToken = default) => _server.StartAsync(cancellationToken);
-
-    /// <summary>Stops receiving at once, drains requests in flight, and closes every session. Safe to call more than once.</summary>
-    /// <returns>A task that completes when the server has stopped.</returns>
-    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

@@ -15,11 +15,9 @@ namespace AsyncMcp.Aws.Sqs;
 /// Use it directly, or through <c>services.AddMcpServer().WithSqsServerTransport(...)</c> in a host. The MCP SDK
 /// runs one session per transport; this class is the multiplexer that gives each client its own session.
 /// </remarks>
-public sealed class SqsServerTransport : IAsyncDisposable
+public sealed class SqsServerTransport : SqsBackedServerTransport
 {
-    private readonly SqsBackedServer _server;
-
-    /// <summary>Creates the transport; <see cref="StartAsync"/> begins serving.</summary>
+    /// <summary>Creates the transport; <see cref="SqsBackedServerTransport.StartAsync"/> begins serving.</summary>
     /// <param name="sqs">The SQS client; not disposed by this transport.</param>
     /// <param name="options">The transport settings; validated here.</param>
     /// <param name="serverOptions">The MCP server's options (tools, prompts, resources).</param>
@@ -34,13 +32,18 @@ public sealed class SqsServerTransport : IAsyncDisposable
         ILoggerFactory? loggerFactory = null,
         IServiceProvider? services = null,
         IAmazonS3? s3 = null)
+        : base(Create(sqs, options, serverOptions, loggerFactory, services, s3))
+    {
+    }
+
+    private static SqsBackedServer Create(IAmazonSQS sqs, SqsServerTransportOptions options, McpServerOptions serverOptions, ILoggerFactory? loggerFactory, IServiceProvider? services, IAmazonS3? s3)
     {
         ArgumentNullException.ThrowIfNull(sqs);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(serverOptions);
         options.Validate();
 
-        _server = new SqsBackedServer(
+        return new SqsBackedServer(
             sqs,
             options,
             options.RequestQueueUrl,
@@ -53,24 +56,4 @@ public sealed class SqsServerTransport : IAsyncDisposable
             services,
             s3);
     }
-
-    /// <summary>The dispatcher, once started: its counters for tests and benchmarks.</summary>
-    internal MessageDispatcher? Dispatcher => _server.Dispatcher;
-
-    /// <summary>This server's worker id, once started, when it is one of several workers on its queue.</summary>
-    public string? WorkerId => _server.WorkerId;
-
-    /// <summary>Checks that the request queue exists, then starts receiving.</summary>
-    /// <param name="cancellationToken">Cancels the check.</param>
-    /// <returns>A task that completes once the server is receiving.</returns>
-    /// <exception cref="Messaging.AsyncMcpTransportException">The request queue does not exist or cannot be reached.</exception>
-    public Task StartAsync(CancellationToken cancellationToken = default) => _server.StartAsync(cancellationToken);
-
-    /// <summary>
-    /// Stops receiving at once (cancelling a long poll in flight), waits for requests in flight up to
-    /// <see cref="AsyncMcpServerTransportOptions.ShutdownDrainTimeout"/>, returns unfinished requests to the
-    /// queue and closes every session. Safe to call more than once.
-    /// </summary>
-    /// <returns>A task that completes when the server has stopped.</returns>
-    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

@@ -59,23 +59,8 @@ public sealed class HybridClientTransport : IClientTransport
             string? webhookUrl = null;
             if (_options.UseWebhook)
             {
-                var receiver = _options.Receiver;
-                Uri baseUrl;
-                if (receiver is null)
-                {
-                    receiver = new WebhookReceiver(_options.Security, _options.MaxDeliveryBytes, _loggerFactory);
-                    var host = await WebhookReceiverHost.StartAsync(_options.ListenUrl, _options.WebhookPath, receiver, _options.MaxDeliveryBytes, cancellationToken).ConfigureAwait(false);
-                    resources.Add(host);
-                    baseUrl = _options.WebhookUrl ?? host.BoundUrl;
-                }
-                else
-                {
-                    baseUrl = _options.WebhookUrl!;
-                }
-
-                webhookUrl = WebhookConnection.WithConnection(baseUrl, connection);
-                deliveries = new PushedReplyFeed(webhookUrl);
-                resources.Add(receiver.Register(connection, deliveries));
+                var replies = await WebhookReplies.OpenAsync(_options.Receiver, _options.WebhookUrl, _options.ListenUrl, _options.WebhookPath, _options.Security, _options.MaxDeliveryBytes, resources, _loggerFactory, cancellationToken).ConfigureAwait(false);
+                (connection, webhookUrl, deliveries) = replies;
             }
 
             var headers = new Dictionary<string, string>(_options.AdditionalHeaders, StringComparer.OrdinalIgnoreCase)

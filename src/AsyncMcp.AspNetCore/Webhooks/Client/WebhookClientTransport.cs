@@ -52,24 +52,7 @@ public sealed class WebhookClientTransport : IClientTransport
         var resources = new OwnedResources();
         try
         {
-            var receiver = _options.Receiver;
-            Uri webhookUrl;
-            if (receiver is null)
-            {
-                receiver = new WebhookReceiver(_options.Security, _options.MaxDeliveryBytes, _loggerFactory);
-                var host = await WebhookReceiverHost.StartAsync(_options.ListenUrl, _options.WebhookPath, receiver, _options.MaxDeliveryBytes, cancellationToken).ConfigureAwait(false);
-                resources.Add(host);
-                webhookUrl = _options.WebhookUrl ?? host.BoundUrl;
-            }
-            else
-            {
-                webhookUrl = _options.WebhookUrl!;
-            }
-
-            var connection = Guid.NewGuid().ToString("N");
-            var replyAddress = WebhookConnection.WithConnection(webhookUrl, connection);
-            var replies = new PushedReplyFeed(replyAddress);
-            resources.Add(receiver.Register(connection, replies));
+            var (_, replyAddress, replies) = await WebhookReplies.OpenAsync(_options.Receiver, _options.WebhookUrl, _options.ListenUrl, _options.WebhookPath, _options.Security, _options.MaxDeliveryBytes, resources, _loggerFactory, cancellationToken).ConfigureAwait(false);
 
             var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
             resources.Add(http);

@@ -1,5 +1,6 @@
-namespace AsyncMcp.Aws.Tests;
+namespace AsyncMcp.Testing;
 
+/// <summary>The MCP protocol revisions every transport serves, and how a test asks the SDK client for one.</summary>
 public static class Protocols
 {
     /// <summary>The initialize-handshake revision.</summary>
