@@ -35,9 +35,12 @@ public sealed class SqsConformanceHarness(EmulatorFixture fixture) : TransportHa
 
         public override bool HasSession(string sessionId) => harness.Server.Dispatcher!.HasSession(sessionId);
 
-        public override async Task<int?> RequestsWaitingAsync() => await fixture.CountVisibleAsync(harness.RequestQueueUrl);
+        public override string UnknownSessionId => harness.Server.WorkerId + new string('0', 24);
 
-        public override async Task<int?> RequestsUnsettledAsync() => await fixture.CountUnsettledAsync(harness.RequestQueueUrl);
+        // A session's requests reach the worker's own queue; session-less ones and asyncmcp-style clients' the shared queue.
+        public override async Task<int?> RequestsWaitingAsync() => await fixture.CountVisibleAsync(harness.RequestQueueUrl) + await fixture.CountVisibleAsync(harness.WorkerQueueUrl);
+
+        public override async Task<int?> RequestsUnsettledAsync() => await fixture.CountUnsettledAsync(harness.RequestQueueUrl) + await fixture.CountUnsettledAsync(harness.WorkerQueueUrl);
 
         public override async Task<ServerUnderTest> StartSuccessorAsync() =>
             new SqsServerUnderTest(fixture, await SqsHarness.StartAsync(fixture, o => Configure(o, new ServerSettings()), requestQueueUrl: harness.RequestQueueUrl));
@@ -82,9 +85,12 @@ public abstract class SnsSqsConformanceHarness(EmulatorFixture fixture, bool raw
 
         public override bool HasSession(string sessionId) => harness.Server.Dispatcher!.HasSession(sessionId);
 
-        public override async Task<int?> RequestsWaitingAsync() => await fixture.CountVisibleAsync(harness.ServerQueue.Queue.QueueUrl);
+        public override string UnknownSessionId => harness.Server.WorkerId + new string('0', 24);
 
-        public override async Task<int?> RequestsUnsettledAsync() => await fixture.CountUnsettledAsync(harness.ServerQueue.Queue.QueueUrl);
+        // A session's requests reach the worker's own queue; session-less ones and asyncmcp-style clients' the shared queue.
+        public override async Task<int?> RequestsWaitingAsync() => await fixture.CountVisibleAsync(harness.ServerQueue.Queue.QueueUrl) + await fixture.CountVisibleAsync(harness.WorkerQueueUrl);
+
+        public override async Task<int?> RequestsUnsettledAsync() => await fixture.CountUnsettledAsync(harness.ServerQueue.Queue.QueueUrl) + await fixture.CountUnsettledAsync(harness.WorkerQueueUrl);
 
         public override async Task<ServerUnderTest> StartSuccessorAsync() =>
             new SnsSqsServerUnderTest(fixture, await SnsSqsHarness.StartAsync(fixture, rawDelivery, o => SqsConformanceHarness.Configure(o, new ServerSettings()), predecessor: harness), rawDelivery);

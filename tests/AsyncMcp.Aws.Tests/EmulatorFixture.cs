@@ -45,15 +45,28 @@ public sealed class EmulatorFixture : IAsyncLifetime
     /// <summary>How many messages a queue holds ready to receive (not in flight).</summary>
     public async Task<int> CountVisibleAsync(string queueUrl)
     {
-        var attributes = await Sqs.GetQueueAttributesAsync(queueUrl, ["ApproximateNumberOfMessages"], TestContext.Current.CancellationToken);
-        return attributes.ApproximateNumberOfMessages;
+        var attributes = await GetAttributesOrNoneAsync(queueUrl, ["ApproximateNumberOfMessages"]);
+        return attributes?.ApproximateNumberOfMessages ?? 0;
     }
 
     /// <summary>How many messages a queue holds, ready to receive or in flight.</summary>
     public async Task<int> CountUnsettledAsync(string queueUrl)
     {
-        var attributes = await Sqs.GetQueueAttributesAsync(queueUrl, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"], TestContext.Current.CancellationToken);
-        return attributes.ApproximateNumberOfMessages + attributes.ApproximateNumberOfMessagesNotVisible;
+        var attributes = await GetAttributesOrNoneAsync(queueUrl, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]);
+        return attributes is null ? 0 : attributes.ApproximateNumberOfMessages + attributes.ApproximateNumberOfMessagesNotVisible;
+    }
+
+    /// <summary>A queue's attributes, or <see langword="null"/> once it is gone (a worker's queue after its worker stopped): it holds nothing.</summary>
+    private async Task<Amazon.SQS.Model.GetQueueAttributesResponse?> GetAttributesOrNoneAsync(string queueUrl, List<string> names)
+    {
+        try
+        {
+            return await Sqs.GetQueueAttributesAsync(queueUrl, names, TestContext.Current.CancellationToken);
+        }
+        catch (Amazon.SQS.Model.QueueDoesNotExistException)
+        {
+            return null;
+        }
     }
 
     public Task<string> CreateQueueAsync(string prefix, Dictionary<string, string>? attributes = null) =>

@@ -26,6 +26,9 @@ public sealed class SnsSqsHarness : ServerHarness
 
     public SnsSqsServerTransport Server { get; }
 
+    /// <summary>The server's own queue as one of possibly several workers, where its sessions' messages arrive.</summary>
+    public string WorkerQueueUrl => AsyncMcp.Aws.Sqs.WorkerNames.WorkerQueueUrl(ServerQueue.Queue.QueueUrl, Server.WorkerId ?? throw new InvalidOperationException("The server is not a worker."));
+
     public SnsSqsProvisioner Provisioner => new(_fixture.Sqs, _fixture.Sns);
 
     /// <summary>Starts a server on a new topic and queue, or on those of <paramref name="predecessor"/> (as a restarted server would).</summary>

@@ -24,6 +24,9 @@ public sealed class SqsHarness : ServerHarness
 
     public SqsServerTransport Server { get; }
 
+    /// <summary>The server's own queue as one of possibly several workers, where its sessions' messages arrive.</summary>
+    public string WorkerQueueUrl => AsyncMcp.Aws.Sqs.WorkerNames.WorkerQueueUrl(RequestQueueUrl, Server.WorkerId ?? throw new InvalidOperationException("The server is not a worker."));
+
     public IAmazonSQS Sqs => _fixture.Sqs;
 
     public static ILoggerFactory LoggerFactory { get; } = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));

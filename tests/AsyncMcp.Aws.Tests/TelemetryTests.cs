@@ -23,7 +23,8 @@ public sealed class TelemetryTests(EmulatorFixture fixture)
         var client = await harness.ConnectAsync(Protocols.November2025);
         await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "traced" }, cancellationToken: TestContext.Current.CancellationToken);
 
-        var mine = spans.Where(s => (s.GetTagItem("messaging.destination.name") as string) == harness.RequestQueueUrl).ToList();
+        // The client sends a session's requests to the queue of the worker that holds it, where the server receives them.
+        var mine = spans.Where(s => (s.GetTagItem("messaging.destination.name") as string) == harness.WorkerQueueUrl).ToList();
         var send = Assert.Single(mine, s => s.Kind == ActivityKind.Producer && (string?)s.GetTagItem("mcp.method.name") == "tools/call");
         Assert.Equal("aws_sqs", send.GetTagItem("messaging.system"));
         Assert.Equal("send", send.GetTagItem("messaging.operation.type"));

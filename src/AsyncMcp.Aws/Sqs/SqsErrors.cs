@@ -34,5 +34,7 @@ internal static class SqsErrors
         (exception.InnerException is { } inner && IsFatalForClient(inner));
 
     public static AsyncMcpTransportException Wrap(string operation, string queueUrl, Exception exception) =>
-        new($"SQS {operation} on {queueUrl} failed: {exception.Message}", IsTransient(exception), exception);
+        IsFatalForClient(exception)
+            ? new DestinationNotFoundException(queueUrl, $"SQS {operation} on {queueUrl} failed: {exception.Message}", exception)
+            : new AsyncMcpTransportException($"SQS {operation} on {queueUrl} failed: {exception.Message}", IsTransient(exception), exception);
 }

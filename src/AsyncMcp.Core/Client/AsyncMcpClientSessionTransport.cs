@@ -192,7 +192,7 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
             Forget(message);
             throw CloseBecauseSessionGone(notFound);
         }
-        catch (AsyncMcpTransportException gone) when (_sessionAddress is not null && !gone.IsTransient && SessionId is { } lost)
+        catch (DestinationNotFoundException gone) when (_sessionAddress is not null && gone.Destination == _sessionAddress && SessionId is { } lost)
         {
             // The worker that held the session, which this client reached directly, is gone with its queue.
             Forget(message);

@@ -49,6 +49,25 @@ public sealed class MessageTooLargeException : AsyncMcpTransportException
 }
 
 /// <summary>
+/// The address a message was sent to does not exist (an SQS queue that was deleted, say). Trying again cannot succeed.
+/// </summary>
+public sealed class DestinationNotFoundException : AsyncMcpTransportException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="destination">The address that does not exist.</param>
+    /// <param name="message">What failed.</param>
+    /// <param name="innerException">The broker client's exception.</param>
+    public DestinationNotFoundException(string destination, string message, Exception? innerException = null)
+        : base(message, isTransient: false, innerException)
+    {
+        Destination = destination;
+    }
+
+    /// <summary>The address that does not exist.</summary>
+    public string Destination { get; }
+}
+
+/// <summary>
 /// The server answered that it no longer has the session a message was sent in (it was closed or expired): nothing
 /// more can be sent in that session, so a client transport closes when it sees this.
 /// </summary>

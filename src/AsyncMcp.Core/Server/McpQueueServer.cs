@@ -63,7 +63,7 @@ internal sealed class McpQueueServer : IAsyncDisposable
         _loop = new ReceiveLoop(source, (message, ct) => Dispatcher.DispatchAsync(message, ct), receiveBatchSize, Dispatcher.Limiter, isFatal: null, loggerFactory?.CreateLogger<ReceiveLoop>());
         if (ownSource is not null)
         {
-            _ownLoop = new ReceiveLoop(ownSource, (message, ct) => Dispatcher.DispatchAsync(message, ct), receiveBatchSize, Dispatcher.Limiter, isFatal: null, loggerFactory?.CreateLogger<ReceiveLoop>());
+            _ownLoop = new ReceiveLoop(ownSource, (message, ct) => Dispatcher.DispatchAsync(message, ownSource.Description, ct), receiveBatchSize, Dispatcher.Limiter, isFatal: null, loggerFactory?.CreateLogger<ReceiveLoop>());
         }
 
         _drainTimeout = options.ShutdownDrainTimeout;

@@ -77,19 +77,26 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
 
     /// <summary>Handles one message received from a source that hands over the raw body.</summary>
     public Task<string?> DispatchAsync(IInboundMessage message, CancellationToken cancellationToken = default) =>
-        DispatchAsync(message, JsonRpcCodec.Decode(message.Body), cancellationToken);
+        DispatchAsync(message, JsonRpcCodec.Decode(message.Body), _context.Endpoint.Description, cancellationToken);
+
+    /// <summary>Handles one message received from another source than the endpoint's own (a worker's own queue), named for traces.</summary>
+    public Task<string?> DispatchAsync(IInboundMessage message, string receivedFrom, CancellationToken cancellationToken = default) =>
+        DispatchAsync(message, JsonRpcCodec.Decode(message.Body), receivedFrom, cancellationToken);
 
     /// <summary>
     /// Handles one message, already decoded, and returns once it has been routed (not once it has been answered): the id
     /// of the session it went to (for an <c>initialize</c>, the one it opened), or <see langword="null"/>.
     /// </summary>
-    public async Task<string?> DispatchAsync(IInboundMessage message, DecodeResult decoded, CancellationToken cancellationToken = default)
+    public Task<string?> DispatchAsync(IInboundMessage message, DecodeResult decoded, CancellationToken cancellationToken = default) =>
+        DispatchAsync(message, decoded, _context.Endpoint.Description, cancellationToken);
+
+    private async Task<string?> DispatchAsync(IInboundMessage message, DecodeResult decoded, string receivedFrom, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         message.Attributes.TryGetValue(WireAttributes.SessionId, out var sessionId);
         message.Attributes.TryGetValue(WireAttributes.ClientId, out var clientId);
         message.Attributes.TryGetValue(WireAttributes.Method, out var method);
-        using var activity = Diagnostics.AsyncMcpTelemetry.StartProcess(_context.Endpoint.MessagingSystem, _context.Endpoint.Description, message.MessageId, message.ReceiveCount);
+        using var activity = Diagnostics.AsyncMcpTelemetry.StartProcess(_context.Endpoint.MessagingSystem, receivedFrom, message.MessageId, message.ReceiveCount);
         Diagnostics.AsyncMcpTelemetry.Describe(activity, method, sessionId);
 
         var session = string.IsNullOrEmpty(sessionId) ? null : _sessions.Find(SessionKey.ForSession(sessionId));

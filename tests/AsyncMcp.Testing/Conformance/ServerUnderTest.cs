@@ -41,6 +41,12 @@ public abstract class ServerUnderTest(TestServerState state, CollectingLoggerPro
     /// <summary>The sessions the server holds (including per-client contexts of session-less requests), where it counts them.</summary>
     public virtual int? SessionCount => null;
 
+    /// <summary>
+    /// A well-formed session id this server never issued and that no other server holds either (a server that names its
+    /// worker in session ids would otherwise take an arbitrary id for another worker's).
+    /// </summary>
+    public virtual string UnknownSessionId => "00000000000000000000000000000000";
+
     /// <summary>The requests taken and not yet answered, where the server counts them.</summary>
     public virtual int? InFlightRequests => null;
 

@@ -450,7 +450,7 @@ public abstract class TransportConformanceTests<THarness>(THarness harness) : IC
         var server = await harness.SharedServerAsync();
         await using var peer = await server.CreateRawPeerAsync();
 
-        await AssertUnknownSessionAsync(peer, "00000000000000000000000000000000", "req-9");
+        await AssertUnknownSessionAsync(peer, server.UnknownSessionId, "req-9");
         await AssertStillServesAsync(server);
     }
 
