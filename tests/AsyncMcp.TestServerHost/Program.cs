@@ -1,5 +1,6 @@
 // The test MCP server over SQS as a separate process, so that tests can kill it (SIGKILL) mid-request.
 // Usage: AsyncMcp.TestServerHost --service-url URL --queue-url URL [--visibility-seconds N] [--wait-seconds N]
+//        [--lease-seconds N] [--drain-seconds N]
 // Prints "READY <worker id>" once receiving, "EVENT <name>" when the test tools start or finish work, and "STOPPED"
 // once a SIGTERM has stopped it gracefully.
 // AsyncMcp.TestServerHost --stdio: the same server as an ordinary MCP C# SDK server on standard input and output,
@@ -29,7 +30,9 @@ var options = new SqsServerTransportOptions
     RequestQueueUrl = Option("--queue-url"),
     VisibilityTimeout = TimeSpan.FromSeconds(int.Parse(Option("--visibility-seconds", "30"), CultureInfo.InvariantCulture)),
     WaitTime = TimeSpan.FromSeconds(int.Parse(Option("--wait-seconds", "20"), CultureInfo.InvariantCulture)),
+    ShutdownDrainTimeout = TimeSpan.FromSeconds(int.Parse(Option("--drain-seconds", "10"), CultureInfo.InvariantCulture)),
 };
+options.Workers.LeaseDuration = TimeSpan.FromSeconds(int.Parse(Option("--lease-seconds", "10"), CultureInfo.InvariantCulture));
 var server = new SqsServerTransport(emulatorClient, options, TestMcpServer.CreateOptions(state), loggerFactory);
 await server.StartAsync();
 Console.WriteLine($"READY {server.WorkerId}");

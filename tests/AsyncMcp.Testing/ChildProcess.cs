@@ -134,6 +134,16 @@ public sealed class ChildProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Asks the process to stop (SIGTERM), by its process id, as an orchestrator does at scale-in or deploy.</summary>
+    public Task TerminateAsync(CancellationToken cancellationToken = default) => SignalAsync("TERM", cancellationToken);
+
+    /// <summary>Sends the process a signal by name (TERM, STOP, CONT), by its process id.</summary>
+    public async Task SignalAsync(string signal, CancellationToken cancellationToken = default)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Ends the process at once (SIGKILL), by its process id.</summary>
     public void Kill()
     {
