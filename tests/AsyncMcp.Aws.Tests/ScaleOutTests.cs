@@ -76,6 +76,7 @@ public sealed class ScaleOutTests(EmulatorFixture fixture)
         await viaOther.SendAsync(RawPeer.Request(7, "tools/call", new JsonObject { ["name"] = "echo", ["arguments"] = new JsonObject { ["message"] = "handed over" } }), sessionId);
 
         var answer = await peer.ReceiveAsync(m => (int?)m["id"] == 7, TimeSpan.FromSeconds(30));
+        Assert.True(answer["result"] is JsonObject, answer.ToJsonString());
         Assert.Equal("Echo: handed over", (string?)answer["result"]!["content"]![0]!["text"]);
     }
 
@@ -85,18 +86,20 @@ public sealed class ScaleOutTests(EmulatorFixture fixture)
         var queue = await fixture.CreateQueueAsync("scale-kill");
         await using var workers = await WorkerProcesses.StartAsync(fixture, queue, count: 3, leaseSeconds: 3);
         using var warm = new CountdownEvent(12);
+        var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var victim = workers.Ids.First();
         var survivor = workers.Ids.Last();
 
         // Four sessions are opened at the victim for sure (their initialize sent to its own queue), the others wherever the
         // broker puts them; the asyncmcp-style clients' sessions are opened at a survivor (see the closing remarks).
-        var ours = Enumerable.Range(0, 9).Select(i => RunOurClientAsync(queue, i % 3 == 2 ? Protocols.July2026 : Protocols.November2025, calls: 10, warm: warm, steps: 2, delayMs: 50, initializeAt: i % 3 != 2 && i < 5 ? WorkerNames.WorkerQueueUrl(queue, victim) : null)).ToArray();
+        var ours = Enumerable.Range(0, 9).Select(i => RunOurClientAsync(queue, i % 3 == 2 ? Protocols.July2026 : Protocols.November2025, calls: 10, warm: warm, steps: 2, delayMs: 50, initializeAt: i % 3 != 2 && i < 5 ? WorkerNames.WorkerQueueUrl(queue, victim) : null, holdAfterFour: killed.Task)).ToArray();
         var theirs = Enumerable.Range(0, 3).Select(i => RunAsyncmcpStyleClientAsync(queue, $"py-kill-{i}", calls: 12, warm: warm, steps: 2, delayMs: 200, initializeAt: WorkerNames.WorkerQueueUrl(queue, survivor))).ToArray();
 
         await Eventually(() => warm.IsSet, TimeSpan.FromSeconds(90), "every client made its first calls");
         var victimQueue = WorkerNames.WorkerQueueUrl(queue, victim);
         workers[victim].Kill();
         var killedAt = Stopwatch.GetTimestamp();
+        killed.SetResult();
 
         var ourRuns = await Task.WhenAll(ours).WaitAsync(RunDeadline, Timeout);
         var theirRuns = await Task.WhenAll(theirs).WaitAsync(RunDeadline, Timeout);
@@ -201,7 +204,7 @@ public sealed class ScaleOutTests(EmulatorFixture fixture)
     /// Our client, making <paramref name="calls"/> good calls of the slow tool with progress, one after another. It stops
     /// at the first failure, or with <paramref name="reconnect"/> opens a new connection and goes on.
     /// </summary>
-    private async Task<OurRun> RunOurClientAsync(string queue, string protocol, int calls, CountdownEvent? warm = null, ConcurrentBag<string>? sessions = null, int steps = 2, int delayMs = 20, bool reconnect = false, string? initializeAt = null)
+    private async Task<OurRun> RunOurClientAsync(string queue, string protocol, int calls, CountdownEvent? warm = null, ConcurrentBag<string>? sessions = null, int steps = 2, int delayMs = 20, bool reconnect = false, string? initializeAt = null, Task? holdAfterFour = null)
     {
         var run = new OurRun(protocol);
         var responseQueue = await fixture.CreateQueueAsync("scale-resp");
@@ -212,6 +215,12 @@ public sealed class ScaleOutTests(EmulatorFixture fixture)
         {
             while (run.Succeeded < calls)
             {
+                if (run.Succeeded == 4 && holdAfterFour is not null)
+                {
+                    // Later calls come after the test's action for sure, whatever the machine's speed; earlier ones may be in flight.
+                    await holdAfterFour.WaitAsync(RunDeadline, Timeout);
+                }
+
                 if (client is null)
                 {
                     client = await ConnectAsync(observed = new ObservingClientTransport(CreateTransport(initializeAt ?? queue, responseQueue)), protocol);

@@ -161,7 +161,8 @@ public sealed class CliOutputTests(BridgeEmulator emulator)
 
         // The server says so too, in one line per attempt rather than the SDK's stack traces, and keeps running.
         var logged = await serve.WaitForLineAsync(l => l.Contains("could not be started", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
-        Assert.StartsWith("asyncmcp: error: ", logged, StringComparison.Ordinal);
+        // Each line names the worker (one of possibly several serve replicas on the queue).
+        Assert.Matches(@"^asyncmcp \[worker [0-9a-f]{8}\]: error: ", logged);
         Assert.DoesNotContain("   at ", serve.StandardError, StringComparison.Ordinal);
         Assert.False(serve.HasExited);
     }

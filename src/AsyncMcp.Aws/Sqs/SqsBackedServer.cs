@@ -75,7 +75,7 @@ internal sealed partial class SqsBackedServer : IAsyncDisposable
             var workerId = _options.Workers.WorkerId ?? WorkerNames.NewWorkerId();
             _own = new WorkerQueue(_sqs, _queueUrl, workerId, _options.Workers.LeaseDuration, _options.VisibilityTimeout, logger: _loggerFactory?.CreateLogger<WorkerQueue>());
             await _own.CreateAsync(_options.GetType().Name, cancellationToken).ConfigureAwait(false);
-            leases = new WorkerLeases(_sqs, _queueUrl, TimeSpan.FromSeconds(Math.Min(2, _options.Workers.LeaseDuration.TotalSeconds / 4)), TimeProvider.System);
+            leases = new WorkerLeases(_sqs, _queueUrl, LeaseCacheLifetime, TimeProvider.System);
             _placement = new SqsSessionPlacement(_sqs, _own, leases, _loggerFactory?.CreateLogger<SqsSessionPlacement>());
             ownSource = Open(_own.Url);
         }
@@ -114,9 +114,10 @@ internal sealed partial class SqsBackedServer : IAsyncDisposable
             if (_own is not null && _placement is not null)
             {
                 _placement.Stopping();
+                await _own.EndLeaseAsync().ConfigureAwait(false);
                 try
                 {
-                    await WorkerQueueSweep.SweepAsync(_sqs, OpenForSweep(_own.Url), server.Dispatcher, _options.ShutdownDrainTimeout + TimeSpan.FromSeconds(5), _logger, CancellationToken.None).ConfigureAwait(false);
+                    await WorkerQueueSweep.SweepAsync(_sqs, OpenForSweep(_own.Url), server.Dispatcher, _options.ShutdownDrainTimeout + TimeSpan.FromSeconds(5), _logger, CancellationToken.None, quiet: LeaseCacheLifetime + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -130,6 +131,9 @@ internal sealed partial class SqsBackedServer : IAsyncDisposable
             await _own.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>How long a worker trusts a lease it has read before reading it again.</summary>
+    private TimeSpan LeaseCacheLifetime => TimeSpan.FromSeconds(Math.Min(2, _options.Workers.LeaseDuration.TotalSeconds / 4));
 
     private SqsMessageSource Open(string queueUrl) => Open(queueUrl, _options.WaitTime);
 

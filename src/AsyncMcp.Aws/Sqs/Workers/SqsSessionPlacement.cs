@@ -53,7 +53,8 @@ internal sealed partial class SqsSessionPlacement(IAmazonSQS sqs, WorkerQueue ow
 
         var request = new SendMessageRequest
         {
-            QueueUrl = WorkerNames.WorkerQueueUrl(received.QueueUrl, holder),
+            // Beside the request queue, wherever this copy was received (the shared queue, or this worker's own).
+            QueueUrl = WorkerNames.WorkerQueueUrl(own.RequestQueueUrl, holder),
             MessageBody = received.RawBody,
             MessageAttributes = received.RawAttributes,
         };

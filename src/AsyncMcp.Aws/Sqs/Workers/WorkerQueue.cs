@@ -38,6 +38,9 @@ internal sealed partial class WorkerQueue : IAsyncDisposable
 
     public string WorkerId { get; }
 
+    /// <summary>The request queue this worker serves, beside which every worker queue of it lives.</summary>
+    public string RequestQueueUrl => _requestQueueUrl;
+
     /// <summary>The queue's URL (known before it is created: it is derived from the request queue's).</summary>
     public string Url { get; private set; }
 
@@ -75,6 +78,26 @@ internal sealed partial class WorkerQueue : IAsyncDisposable
 
         LogCreated(Url, WorkerId, _lease.TotalSeconds);
         _renewals = RenewAsync(_stopping.Token);
+    }
+
+    /// <summary>
+    /// Ends the lease at once (a stopping worker): the other workers stop handing messages over to this queue within
+    /// their lease cache's lifetime and answer them as lost sessions instead, so the queue can be emptied for good.
+    /// Never throws; if the tag cannot be written the lease simply runs out.
+    /// </summary>
+    public async Task EndLeaseAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _renewals.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _sqs.TagQueueAsync(new TagQueueRequest { QueueUrl = Url, Tags = new() { [WorkerNames.LeaseTag] = "0" } }, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRenewalFailed(Url, ex);
+        }
     }
 
     /// <summary>Stops renewing the lease and deletes the queue (what is left in it was answered by the caller). Never throws.</summary>

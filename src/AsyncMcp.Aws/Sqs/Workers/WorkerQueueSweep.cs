@@ -15,14 +15,17 @@ namespace AsyncMcp.Aws.Sqs;
 /// </summary>
 internal static partial class WorkerQueueSweep
 {
-    public static async Task SweepAsync(IAmazonSQS sqs, IMessageSource queue, MessageDispatcher dispatcher, TimeSpan deadline, ILogger logger, CancellationToken cancellationToken)
+    // quiet: how long the queue must stay empty before it is deleted. For a stopping worker, that is how long other
+    // workers may still hand messages over to it (their lease cache's lifetime), so that none is deleted unanswered.
+    public static async Task SweepAsync(IAmazonSQS sqs, IMessageSource queue, MessageDispatcher dispatcher, TimeSpan deadline, ILogger logger, CancellationToken cancellationToken, TimeSpan quiet = default)
     {
         using var within = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         within.CancelAfter(deadline);
         var answered = 0;
+        var quietUntil = DateTimeOffset.UtcNow + quiet;
         try
         {
-            while (!await IsEmptyAsync(sqs, queue.Description, within.Token).ConfigureAwait(false))
+            while (!await IsEmptyAsync(sqs, queue.Description, within.Token).ConfigureAwait(false) || DateTimeOffset.UtcNow < quietUntil)
             {
                 var batch = await queue.ReceiveAsync(10, within.Token).ConfigureAwait(false);
                 foreach (var message in batch)
