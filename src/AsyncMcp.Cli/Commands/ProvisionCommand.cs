@@ -26,6 +26,10 @@ internal static class ProvisionCommand
             DefaultValueFactory = _ => 5,
         };
         var visibility = new Option<int>("--visibility-timeout") { Description = "The queues' visibility timeout, in seconds.", DefaultValueFactory = _ => 30 };
+        var printPolicy = new Option<bool>("--print-iam-policy")
+        {
+            Description = "Also print least-privilege IAM policies (key iamPolicy of the output): one for the servers' role and one for the clients', naming what was provisioned and the worker queues servers create beside their queue (<name>-w-*).",
+        };
         var provision = new Command("provision", "Create what an AsyncMcp deployment needs: SQS queues (request queue, response queues), SNS topics with their queues subscribed (server topic and queue, client topic and queue), each queue with a dead-letter queue and redrive policy, and queue policies that let only its topic deliver. Safe to run again: what exists is kept.")
         {
             request,
@@ -37,6 +41,7 @@ internal static class ProvisionCommand
             TransportSettings.RawDelivery,
             maxReceives,
             visibility,
+            printPolicy,
             TransportSettings.EndpointUrl,
             TransportSettings.Region,
         };
@@ -84,10 +89,13 @@ internal static class ProvisionCommand
             var queues = new JsonObject();
             var topics = new JsonObject();
             var provisioner = new SqsQueueProvisioner(sqs);
+            var policies = new LeastPrivilegePolicies();
             foreach (var (role, name) in (requestQueue is null ? [] : new[] { ("request", requestQueue) }).Concat(responseQueues.Select(r => ("response", r))))
             {
+                // The ARN is the queue's own (read back from SQS), so the policies name its real account, region and partition.
                 var info = await provisioner.EnsureQueueAsync(name, settings, cancellationToken);
                 queues[name] = new JsonObject { ["role"] = role, ["url"] = info.QueueUrl, ["arn"] = info.QueueArn, ["deadLetterQueueUrl"] = info.DeadLetterQueueUrl };
+                (role == "request" ? policies.RequestQueues : policies.ResponseQueues).Add(info.QueueArn);
             }
 
             if (pairs.Any(p => p.Topic is not null))
@@ -98,6 +106,7 @@ internal static class ProvisionCommand
                 {
                     var topicArn = await TransportSettings.TopicArnAsync(snsProvisioner, pair.Topic!, cancellationToken);
                     topics[topicArn.Split(':')[^1]] = new JsonObject { ["role"] = pair.Role, ["arn"] = topicArn };
+                    (pair.Role == "server" ? policies.ServerTopics : policies.ClientTopics).Add(topicArn);
                     if (pair.Queue is { } queueName)
                     {
                         var subscription = await snsProvisioner.EnsureSubscribedQueueAsync(
@@ -115,11 +124,18 @@ internal static class ProvisionCommand
                             ["subscriptionArn"] = subscription.SubscriptionArn,
                             ["rawDelivery"] = rawDelivery,
                         };
+                        (pair.Role == "server" ? policies.ServerQueues : policies.ClientQueues).Add(subscription.Queue.QueueArn);
                     }
                 }
             }
 
-            Console.WriteLine(new JsonObject { ["topics"] = topics, ["queues"] = queues }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            var output = new JsonObject { ["topics"] = topics, ["queues"] = queues };
+            if (cli.Get(printPolicy))
+            {
+                output["iamPolicy"] = policies.ToJson();
+            }
+
+            Console.WriteLine(output.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return CliRuntime.Ok;
         }));
         return provision;
