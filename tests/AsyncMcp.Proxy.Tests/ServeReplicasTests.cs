@@ -139,7 +139,8 @@ public sealed partial class ServeReplicasTests(BridgeEmulator emulator)
     {
         var serverTopic = FauxqsEmulator.UniqueName("replicas-st");
         var serverQueue = FauxqsEmulator.UniqueName("replicas-sq");
-        var replicas = await StartReplicasAsync(2, ["--transport", "sns-sqs", "--server-topic", serverTopic, "--server-queue", serverQueue]);
+        // One of them with --verbose, as when one replica is looked at closely: its entries, the SDK's too, name its worker.
+        var replicas = await StartReplicasAsync(2, ["--transport", "sns-sqs", "--server-topic", serverTopic, "--server-queue", serverQueue], i => i == 0 ? ["--verbose"] : []);
         try
         {
             Assert.Equal(2, replicas.Select(r => r.WorkerId).Distinct().Count());
@@ -165,6 +166,8 @@ public sealed partial class ServeReplicasTests(BridgeEmulator emulator)
             {
                 AssertLinesNameTheWorker(replica);
             }
+
+            Assert.Contains($"asyncmcp [worker {replicas[0].WorkerId}]: debug: ModelContextProtocol.", replicas[0].Process.Output, StringComparison.Ordinal);
         }
         finally
         {
@@ -209,6 +212,7 @@ public sealed partial class ServeReplicasTests(BridgeEmulator emulator)
             }
 
             // The call whose tool ran on the killed replica is told its session was lost (by the sweep of its queue), not left waiting.
+            Assert.Contains(replicas.Skip(1), r => r.Process.Output.Contains($"warning: Worker {victim.WorkerId} is gone (its lease ran out)", StringComparison.Ordinal));
             var lost = runs.Single(r => r.Label == serving);
             Assert.True(lost.Exit != 0 && lost.Output.Contains("was lost: the server that held it stopped", StringComparison.Ordinal), $"{lost.Label}: {lost.Output}");
             Assert.All(replicas.Skip(1), r => Assert.False(r.Process.HasExited, $"replica {r.WorkerId} exited: {r.Process.Output}"));
@@ -239,11 +243,11 @@ public sealed partial class ServeReplicasTests(BridgeEmulator emulator)
     [GeneratedRegex(LongTool + @": \d+%")]
     private static partial Regex Progress();
 
-    private async Task<List<Replica>> StartReplicasAsync(int count, string[] options)
+    private async Task<List<Replica>> StartReplicasAsync(int count, string[] options, Func<int, string[]>? more = null)
     {
-        var started = await Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
+        var started = await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
         {
-            var process = await _cli.StartServeAsync(options);
+            var process = await _cli.StartServeAsync([.. options, .. more?.Invoke(i) ?? []]);
             var line = await process.WaitForLineAsync(l => l.Contains("asyncmcp serve: serving on", StringComparison.Ordinal), TimeSpan.FromSeconds(5));
             var match = ServingAs().Match(line);
             Assert.True(match.Success, $"serve did not say which worker it is: {line}");
@@ -440,10 +444,10 @@ public sealed partial class ServeReplicasTests(BridgeEmulator emulator)
         Assert.NotNull(run.WorkerId);
     }
 
-    /// <summary>Every line a replica printed after its start names its worker.</summary>
+    /// <summary>Every log entry a replica printed names its worker (the lines that follow an entry, indented, are part of it).</summary>
     private static void AssertLinesNameTheWorker(Replica replica)
     {
-        foreach (var line in CliProcess.Lines(replica.Process.Output).Where(l => !l.StartsWith("asyncmcp serve: serving on", StringComparison.Ordinal)))
+        foreach (var line in CliProcess.Lines(replica.Process.Output).Where(l => !l.StartsWith("asyncmcp serve: serving on", StringComparison.Ordinal) && !char.IsWhiteSpace(l[0])))
         {
             Assert.StartsWith($"asyncmcp [worker {replica.WorkerId}]: ", line, StringComparison.Ordinal);
         }
