@@ -77,7 +77,7 @@ internal sealed partial class SqsBackedServer : IAsyncDisposable
             await _own.CreateAsync(_options.GetType().Name, cancellationToken).ConfigureAwait(false);
             leases = new WorkerLeases(_sqs, _queueUrl, LeaseCacheLifetime, TimeProvider.System);
             _placement = new SqsSessionPlacement(_sqs, _own, leases, _loggerFactory?.CreateLogger<SqsSessionPlacement>());
-            ownSource = Open(_own.Url);
+            ownSource = OpenWorkerQueue(_own.Url, _options.WaitTime);
         }
 
         // With a dead-letter queue, input that can be neither processed nor answered goes there intact instead of being deleted.
@@ -141,7 +141,15 @@ internal sealed partial class SqsBackedServer : IAsyncDisposable
         new(_sqs, queueUrl, waitTime, _options.VisibilityTimeout, _payloads, _loggerFactory?.CreateLogger<SqsMessageSource>());
 
     /// <summary>A worker queue to sweep: polled a second at a time, since the sweep looks at the queue between receives.</summary>
-    private SqsMessageSource OpenForSweep(string queueUrl) => Open(queueUrl, TimeSpan.FromSeconds(1));
+    private SqsReplyQueueSource OpenForSweep(string queueUrl) => OpenWorkerQueue(queueUrl, TimeSpan.FromSeconds(1));
+
+    /// <summary>
+    /// A worker queue, whose long poll is ended cleanly at stop: a poll abandoned by cancellation would go on taking the
+    /// session's next message, which would then stay invisible to the sweep that answers what is left, and be deleted
+    /// with the queue unanswered.
+    /// </summary>
+    private SqsReplyQueueSource OpenWorkerQueue(string queueUrl, TimeSpan waitTime) =>
+        new(_sqs, queueUrl, Open(queueUrl, waitTime), _loggerFactory?.CreateLogger<SqsReplyQueueSource>());
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Answering what was left in own queue {QueueUrl} failed; the queue is deleted anyway.")]
     private partial void LogSweepFailed(string queueUrl, Exception exception);

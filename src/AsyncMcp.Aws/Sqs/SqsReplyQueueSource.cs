@@ -9,9 +9,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace AsyncMcp.Aws.Sqs;
 
 /// <summary>
-/// A client's reply queue, whose long poll its owner can end cleanly: SQS (and the fauxqs emulator) keep serving a
-/// receive whose connection was closed, so a poll abandoned by a stopping process takes the next reply on the queue,
-/// which then stays hidden for the visibility timeout from the process that comes next. Instead, a stopping owner puts
+/// A client's reply queue (or a server worker's own queue), whose long poll its owner can end cleanly: SQS (and the
+/// fauxqs emulator) keep serving a receive whose connection was closed, so a poll abandoned by a stopping process takes
+/// the next message on the queue, which then stays hidden for the visibility timeout from whoever reads the queue next
+/// (the process that comes next, the sweep of a stopping worker's queue). Instead, a stopping owner puts
 /// a small wake-up message on its own queue (attribute <see cref="WakeAttribute"/>); its poll returns with it, and
 /// the wake-up is deleted here and never handed on.
 /// </summary>

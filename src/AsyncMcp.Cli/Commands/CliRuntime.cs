@@ -33,13 +33,27 @@ internal static class CliRuntime
     private static string Prefix => Volatile.Read(ref s_worker) is { } worker ? $"asyncmcp [worker {worker}]" : "asyncmcp";
 
     /// <summary>
-    /// The command's logging. With <c>--verbose</c>, everything from debug level, the SDK's logs included, in full.
-    /// Otherwise a one-shot command (<paramref name="longRunning"/> false: <c>call</c>, <c>provision</c>) logs nothing,
-    /// its outcome being its one line; a long-running one (<c>serve</c>, <c>proxy</c>) shows AsyncMcp's own warnings
-    /// and errors, one line each, and nothing of the SDK's or ASP.NET Core's logs.
+    /// The command's logging. With <c>--verbose</c>, everything from debug level, the SDK's logs included, in full (for
+    /// a long-running command, each entry on a line that starts with the command's name and worker, as replicas' logs
+    /// are read side by side). Otherwise a one-shot command (<paramref name="longRunning"/> false: <c>call</c>,
+    /// <c>provision</c>) logs nothing, its outcome being its one line; a long-running one (<c>serve</c>, <c>proxy</c>)
+    /// shows AsyncMcp's own warnings and errors, one line each, and nothing of the SDK's or ASP.NET Core's logs.
     /// </summary>
     public static ILoggerFactory CreateLoggerFactory(bool verbose, bool longRunning) => LoggerFactory.Create(builder =>
     {
+        if (verbose && longRunning)
+        {
+            builder
+                .SetMinimumLevel(LogLevel.Debug)
+                .AddConsole(o =>
+                {
+                    o.LogToStandardErrorThreshold = LogLevel.Trace;
+                    o.FormatterName = NamedFormatter.Name;
+                })
+                .AddConsoleFormatter<NamedFormatter, ConsoleFormatterOptions>();
+            return;
+        }
+
         if (verbose)
         {
             builder.SetMinimumLevel(LogLevel.Debug).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
@@ -181,6 +195,35 @@ internal static class CliRuntime
         }
 
         return previous[b.Length];
+    }
+
+    /// <summary>
+    /// <c>--verbose</c> log entries of a long-running command: the entry's line starts with the command's name and worker
+    /// (<c>asyncmcp [worker 1a2b3c4d]: debug: Category[id]: …</c>); more lines of the message, and an exception in full,
+    /// follow indented.
+    /// </summary>
+    private sealed class NamedFormatter() : ConsoleFormatter(Name)
+    {
+        public new const string Name = "asyncmcp-named";
+
+        public override void Write<TState>(in Microsoft.Extensions.Logging.Abstractions.LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
+        {
+            var level = logEntry.LogLevel switch
+            {
+                LogLevel.Trace => "trace",
+                LogLevel.Debug => "debug",
+                LogLevel.Information => "info",
+                LogLevel.Warning => "warning",
+                LogLevel.Error => "error",
+                _ => "critical",
+            };
+            var lines = logEntry.Formatter(logEntry.State, logEntry.Exception).Split('\n');
+            textWriter.WriteLine($"{Prefix}: {level}: {logEntry.Category}[{logEntry.EventId.Id}]: {lines[0].TrimEnd('\r')}");
+            foreach (var line in lines.Skip(1).Concat(logEntry.Exception?.ToString().Split('\n') ?? []))
+            {
+                textWriter.WriteLine("    " + line.TrimEnd('\r'));
+            }
+        }
     }
 
     /// <summary>Log entries as single lines (<c>asyncmcp: warning: …</c>), an exception by its message only; <c>--verbose</c> gives the full form.</summary>

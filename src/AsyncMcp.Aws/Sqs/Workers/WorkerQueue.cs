@@ -117,6 +117,11 @@ internal sealed partial class WorkerQueue : IAsyncDisposable
             await _sqs.DeleteQueueAsync(new DeleteQueueRequest { QueueUrl = Url }, timeout.Token).ConfigureAwait(false);
             LogDeleted(Url);
         }
+        catch (Exception ex) when (SqsErrors.IsFatalForClient(ex))
+        {
+            // The sweep at stop deletes the queue once it has answered what was left in it.
+            LogDeleted(Url);
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Left behind: the other workers remove it once its lease has run out.
