@@ -101,6 +101,7 @@ internal sealed class McpQueueServer : IAsyncDisposable
         Dispatcher.BeginDrain();
         if (_ownLoop is not null)
         {
+            // The dispatcher's stop below waits only for what is left of the same drain timeout.
             await Dispatcher.DrainAsync(_drainTimeout).ConfigureAwait(false);
             await _ownLoop.DisposeAsync().ConfigureAwait(false);
         }

@@ -16,6 +16,7 @@ namespace AsyncMcp.Server;
 internal sealed partial class MessageDispatcher : IAsyncDisposable
 {
     private readonly AsyncMcpServerTransportOptions _options;
+    private readonly TimeProvider _time;
     private readonly DispatchContext _context;
     private readonly SessionTable _sessions;
     private readonly Rejections _rejections;
@@ -25,6 +26,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
     private readonly HashSet<string> _supportedVersions;
     private readonly ILogger _logger;
     private volatile bool _draining;
+    private DateTimeOffset? _drainEnds;
     private int _stopped;
 
     public MessageDispatcher(
@@ -47,6 +49,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         _options = options;
         _logger = loggerFactory?.CreateLogger<MessageDispatcher>() ?? NullLogger<MessageDispatcher>.Instance;
         var time = timeProvider ?? TimeProvider.System;
+        _time = time;
         var answers = new AnswerCache(options.DuplicateWindow, options.MaxRememberedAnswers, time);
         _context = new DispatchContext(sink, endpoint, answers, new InFlightLimiter(options.MaxConcurrentRequests), time, loggerFactory, (session, reason) => CloseAsync(session, reason, completeUnanswered: true), placement);
         _sessions = new SessionTable(options.MaxSessions);
@@ -161,7 +164,14 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
     /// (reason <c>server_stopping</c>), while what concerns work in flight (a cancellation, the client's answer to a
     /// request of the server) still reaches its session.
     /// </summary>
-    public void BeginDrain() => _draining = true;
+    public void BeginDrain()
+    {
+        if (!_draining)
+        {
+            _drainEnds = _time.GetUtcNow() + _options.ShutdownDrainTimeout;
+            _draining = true;
+        }
+    }
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
@@ -178,7 +188,9 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
             return;
         }
 
-        if (!await DrainAsync(_options.ShutdownDrainTimeout, cancellationToken).ConfigureAwait(false))
+        // One drain timeout in all: a stop that began draining earlier (BeginDrain) waits only for what is left of it.
+        var drainFor = _drainEnds is { } ends ? ends - _time.GetUtcNow() : _options.ShutdownDrainTimeout;
+        if (!await DrainAsync(drainFor > TimeSpan.Zero ? drainFor : TimeSpan.Zero, cancellationToken).ConfigureAwait(false))
         {
             LogDrainTimedOut(Limiter.Count, _options.ShutdownDrainTimeout.TotalSeconds, _context.Endpoint.Redelivers ? "their messages go back to the broker" : "they are handed back to their source, which does not deliver them again (a webhook endpoint tells each client)");
         }
