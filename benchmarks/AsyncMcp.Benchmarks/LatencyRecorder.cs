@@ -18,7 +18,8 @@ internal static class LatencyRecorder
             totalCalls,
             Percentile(samples, 0.50),
             Percentile(samples, 0.99),
-            totalCalls / stopwatch.Elapsed.TotalSeconds);
+            totalCalls / stopwatch.Elapsed.TotalSeconds,
+            Percentile(samples, 0.95));
     }
 
     private static async Task RunAsync(Func<int, Task> roundTrip, int concurrency, int calls, double[]? samples)
@@ -43,4 +44,4 @@ internal static class LatencyRecorder
     private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
 
-internal sealed record LatencyResult(int Concurrency, int Calls, double P50Ms, double P99Ms, double PerSecond);
+internal sealed record LatencyResult(int Concurrency, int Calls, double P50Ms, double P99Ms, double PerSecond, double P95Ms);
