@@ -25,18 +25,32 @@ internal sealed class ScaleOutBench(FauxqsEmulator emulator, IAmazonSQS sqs, Mcp
         "AsyncMcp.TestServerHost.dll");
     private static readonly Dictionary<string, object?> s_arguments = new() { ["message"] = "hello" };
 
-    /// <summary>
-    /// Latency and SQS requests of one way of reaching a session's worker: requests per call by operation, of the
-    /// client and of all servers, and how many calls a worker handed over to the holder's queue.
-    /// </summary>
-    public sealed record PathResult(LatencyResult Latency, Dictionary<string, double> ClientPerCall, Dictionary<string, double> ServerPerCall, long HandedOver);
+    /// <summary>Latency of one way of reaching a session's worker, and the SQS requests of the client and of all servers by operation.</summary>
+    public sealed record PathResult(LatencyResult Latency, Dictionary<string, long> ClientRequests, Dictionary<string, long> ServerRequests)
+    {
+        /// <summary>Calls whose request a worker handed over to the holder's queue.</summary>
+        public long HandedOver => ServerRequests.GetValueOrDefault("SendMessage (worker queue)");
+
+        public static PathResult Combine(IReadOnlyCollection<PathResult> runs) =>
+            new(LatencyRecorder.Combine([.. runs.Select(r => r.Latency)]), Sum(runs.Select(r => r.ClientRequests)), Sum(runs.Select(r => r.ServerRequests)));
+    }
 
     /// <summary>
-    /// Throughput and CPU of one run with several worker processes: CPU milliseconds per call of the workers, the
-    /// clients (this process) and the emulator, all three together ÷ wall time, and sessions per worker (2025-11-25,
-    /// as their ids name the worker).
+    /// Throughput of one run with several worker processes, the CPU time the workers, the clients (this process) and
+    /// the emulator used over the measured calls, and sessions per worker (2025-11-25, as their ids name the worker).
     /// </summary>
-    public sealed record ThroughputResult(LatencyResult Latency, double WorkerCpuMs, double ClientCpuMs, double EmulatorCpuMs, double CoresBusy, string Sessions);
+    public sealed record ThroughputResult(LatencyResult Latency, TimeSpan WorkerCpu, TimeSpan ClientCpu, TimeSpan EmulatorCpu, string Sessions)
+    {
+        /// <summary>CPU time of all three over wall time: how many cores were busy.</summary>
+        public double CoresBusy => (WorkerCpu + ClientCpu + EmulatorCpu).TotalSeconds / Latency.Seconds;
+
+        public static ThroughputResult Combine(IReadOnlyCollection<ThroughputResult> runs) => new(
+            LatencyRecorder.Combine([.. runs.Select(r => r.Latency)]),
+            runs.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.WorkerCpu),
+            runs.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.ClientCpu),
+            runs.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.EmulatorCpu),
+            string.Join("; ", runs.Select(r => r.Sessions).Distinct()));
+    }
 
     /// <summary>Two workers; our client sends the session's messages straight to the holder's queue.</summary>
     public async Task<PathResult> DirectAsync(int concurrency, int calls, int warmup)
@@ -115,9 +129,7 @@ internal sealed class ScaleOutBench(FauxqsEmulator emulator, IAmazonSQS sqs, Mcp
             var processes = workers.Select(w => Process.GetProcessById(w.ProcessId)).ToList();
             using var emulatorProcess = Process.GetProcessById(emulator.ProcessId);
             var cpu = CpuNow(processes, emulatorProcess);
-            var wall = Stopwatch.StartNew();
             var latency = await LatencyRecorder.MeasureAsync(Call, inFlight, calls, 0);
-            var wallSeconds = wall.Elapsed.TotalSeconds;
             var used = CpuNow(processes, emulatorProcess);
             processes.ForEach(p => p.Dispose());
             var sessions = string.Join(" / ", clients
@@ -125,13 +137,7 @@ internal sealed class ScaleOutBench(FauxqsEmulator emulator, IAmazonSQS sqs, Mcp
                 .Select(g => g.Count())
                 .OrderDescending()
                 .Select(n => n.ToString(CultureInfo.InvariantCulture)));
-            return new ThroughputResult(
-                latency,
-                (used.Workers - cpu.Workers).TotalMilliseconds / calls,
-                (used.Clients - cpu.Clients).TotalMilliseconds / calls,
-                (used.Emulator - cpu.Emulator).TotalMilliseconds / calls,
-                ((used.Workers - cpu.Workers) + (used.Clients - cpu.Clients) + (used.Emulator - cpu.Emulator)).TotalSeconds / wallSeconds,
-                protocol == "2025-11-25" ? sessions : "–");
+            return new ThroughputResult(latency, used.Workers - cpu.Workers, used.Clients - cpu.Clients, used.Emulator - cpu.Emulator, protocol == "2025-11-25" ? sessions : "–");
         }
         finally
         {
@@ -181,19 +187,17 @@ internal sealed class ScaleOutBench(FauxqsEmulator emulator, IAmazonSQS sqs, Mcp
         var clientBefore = client.Sqs.Snapshot();
         var serverBefore = servers.Select(s => s.Sqs.Snapshot()).ToList();
         var latency = await LatencyRecorder.MeasureAsync(Call, concurrency, calls, 0);
-        var clientPerCall = PerCall(clientBefore, client.Sqs.Snapshot(), calls);
-        var serverPerCall = servers
-            .SelectMany((s, i) => PerCall(serverBefore[i], s.Sqs.Snapshot(), calls))
-            .GroupBy(p => p.Key, p => p.Value)
-            .ToDictionary(g => g.Key, g => g.Sum(), StringComparer.Ordinal);
-        return new PathResult(latency, clientPerCall, serverPerCall, (long)Math.Round(serverPerCall.GetValueOrDefault("SendMessage (worker queue)") * calls));
+        return new PathResult(
+            latency,
+            Since(clientBefore, client.Sqs.Snapshot()),
+            Sum(servers.Select((s, i) => Since(serverBefore[i], s.Sqs.Snapshot()))));
     }
 
-    private static Dictionary<string, double> PerCall(Dictionary<string, long> before, Dictionary<string, long> after, int calls) =>
-        after
-            .Select(p => (p.Key, Count: p.Value - before.GetValueOrDefault(p.Key)))
-            .Where(p => p.Count > 0)
-            .ToDictionary(p => p.Key, p => p.Count / (double)calls, StringComparer.Ordinal);
+    private static Dictionary<string, long> Since(Dictionary<string, long> before, Dictionary<string, long> after) =>
+        after.ToDictionary(p => p.Key, p => p.Value - before.GetValueOrDefault(p.Key), StringComparer.Ordinal);
+
+    private static Dictionary<string, long> Sum(IEnumerable<Dictionary<string, long>> counts) =>
+        counts.SelectMany(c => c).GroupBy(p => p.Key, p => p.Value).ToDictionary(g => g.Key, g => g.Sum(), StringComparer.Ordinal);
 
     private static async Task CallEchoAsync(McpClient client)
     {
