@@ -13,13 +13,19 @@ internal static class LatencyRecorder
         await RunAsync(roundTrip, concurrency, totalCalls, samples);
         stopwatch.Stop();
         Array.Sort(samples);
-        return new LatencyResult(
-            concurrency,
-            totalCalls,
-            Percentile(samples, 0.50),
-            Percentile(samples, 0.99),
-            totalCalls / stopwatch.Elapsed.TotalSeconds);
+        return FromSamples(concurrency, samples, stopwatch.Elapsed.TotalSeconds);
     }
+
+    /// <summary>The calls of several runs taken together, as one run of all their calls in all their time.</summary>
+    public static LatencyResult Combine(IReadOnlyCollection<LatencyResult> runs) =>
+        FromSamples(runs.First().Concurrency, [.. runs.SelectMany(r => r.Samples).Order()], runs.Sum(r => r.Seconds));
+
+    private static LatencyResult FromSamples(int concurrency, double[] sorted, double seconds) =>
+        new(concurrency, sorted.Length, Percentile(sorted, 0.50), Percentile(sorted, 0.99), sorted.Length / seconds, Percentile(sorted, 0.95))
+        {
+            Samples = sorted,
+            Seconds = seconds,
+        };
 
     private static async Task RunAsync(Func<int, Task> roundTrip, int concurrency, int calls, double[]? samples)
     {
@@ -43,4 +49,11 @@ internal static class LatencyRecorder
     private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
 
-internal sealed record LatencyResult(int Concurrency, int Calls, double P50Ms, double P99Ms, double PerSecond);
+internal sealed record LatencyResult(int Concurrency, int Calls, double P50Ms, double P99Ms, double PerSecond, double P95Ms)
+{
+    /// <summary>Every call's time in milliseconds, sorted.</summary>
+    public double[] Samples { get; init; } = [];
+
+    /// <summary>The wall time of all the calls.</summary>
+    public double Seconds { get; init; }
+}

@@ -330,6 +330,89 @@ foreach (var (concurrency, calls) in new[] { levels[0], levels[1] })
 
 }
 
+if (Run("scale"))
+{
+Line();
+Line("### Several workers on one queue");
+Line();
+var pathRounds = quick ? 1 : 3;
+Line($"A 2025-11-25 session calling `echo`, two workers in this process unless named otherwise. *Direct*: our client sends the session's messages to the holder's own queue. *Handed over*: the client sends to the shared queue and only the other worker receives from it (the holder's polls of the shared queue go to an empty queue once the session is open), so every call is handed over. *Shared queue*: the client sends to the shared queue and both workers receive from it. *Workers disabled*: one server without an own queue. Each path runs once unmeasured first; then {pathRounds} round{(pathRounds == 1 ? "" : "s")}, the paths one after another in each (new queues and servers each time, 10 % warm-up calls), pooled. SQS requests are counted over the measured calls, the SDK's retries not counted.");
+Line();
+Line("| path | concurrency | calls | p50 | p95 | p99 | calls/s | p50 ÷ direct | handed over | client requests per call | server requests per call |");
+Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+var scale = new ScaleOutBench(emulator, sqs, serverOptions);
+(string Name, Func<Task<ScaleOutBench.PathResult>> Measure)[] Paths(int concurrency, int calls, int warmup) =>
+[
+    ("direct", () => scale.DirectAsync(concurrency, calls, warmup)),
+    ("handed over", () => scale.HandedOverAsync(concurrency, calls, warmup)),
+    ("shared queue", () => scale.SharedQueueAsync(concurrency, calls, warmup)),
+    ("workers disabled (1 server)", () => scale.WorkersDisabledAsync(concurrency, calls, warmup)),
+];
+
+// So that the first path measured does not pay for compiling what all of them run.
+foreach (var (_, measure) in Paths(8, quick ? 80 : 400, 20))
+{
+    await measure();
+}
+
+var breakdown = new List<string>();
+foreach (var (concurrency, calls) in quick ? new[] { (1, 100), (16, 320) } : new[] { (1, 400), (16, 1200) })
+{
+    var rounds = new Dictionary<string, List<ScaleOutBench.PathResult>>();
+    for (var round = 0; round < pathRounds; round++)
+    {
+        foreach (var (name, measure) in Paths(concurrency, calls, Math.Max(20, calls / 10)))
+        {
+            (rounds.TryGetValue(name, out var list) ? list : rounds[name] = []).Add(await measure());
+        }
+    }
+
+    double? directP50 = null;
+    foreach (var (name, runs) in rounds)
+    {
+        var result = ScaleOutBench.PathResult.Combine(runs);
+        var total = result.Latency.Calls;
+        directP50 ??= result.Latency.P50Ms;
+        Line(string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {concurrency} | {total} | {result.Latency.P50Ms:F2} ms | {result.Latency.P95Ms:F2} ms | {result.Latency.P99Ms:F2} ms | {result.Latency.PerSecond:F0} | {result.Latency.P50Ms / directP50:F2}× | {result.HandedOver} ({100.0 * result.HandedOver / total:F0} %) | {result.ClientRequests.Values.Sum() / (double)total:F2} | {result.ServerRequests.Values.Sum() / (double)total:F2} |"));
+        breakdown.Add($"| {name} | {concurrency} | {Operations(result.ClientRequests, total)} | {Operations(result.ServerRequests, total)} |");
+    }
+}
+
+Line();
+Line("| path | concurrency | client requests per call by operation | server requests per call by operation |");
+Line("|---|---:|---|---|");
+breakdown.ForEach(row => Line(row));
+Line();
+var (scaleClients, scaleInFlight, scaleCalls, scaleRounds) = quick ? (8, 32, 640, 1) : (16, 64, 2000, 2);
+Line(string.Create(CultureInfo.InvariantCulture, $"Throughput: 1 to 3 worker processes (`AsyncMcp.TestServerHost`, new ones for each row) on one queue, {scaleClients} clients in this process (each its own response queue; 2025-11-25 clients follow their session's address), {scaleInFlight} calls in flight spread evenly over them, after {scaleCalls / 5} warm-up calls; {scaleRounds} round{(scaleRounds == 1 ? "" : "s")} of all rows, pooled. CPU is process CPU time (`Process.TotalProcessorTime`) over the measured calls ÷ calls; *cores busy* is the CPU time of all three ÷ wall time, of {Environment.ProcessorCount} cores."));
+Line();
+Line("| workers | revision | calls | p50 | p99 | calls/s | worker CPU per call | client CPU per call | emulator CPU per call | cores busy | sessions per worker |");
+Line("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+var configurations = new[] { 1, 2, 3 }.SelectMany(workers => new[] { "2026-07-28", "2025-11-25" }, (workers, protocol) => (workers, protocol)).ToList();
+var throughput = configurations.ToDictionary(c => c, _ => new List<ScaleOutBench.ThroughputResult>());
+for (var round = 0; round < scaleRounds; round++)
+{
+    foreach (var (workers, protocol) in configurations)
+    {
+        throughput[(workers, protocol)].Add(await scale.ThroughputAsync(workers, protocol, scaleClients, scaleInFlight, scaleCalls, scaleCalls / 5));
+    }
+}
+
+foreach (var ((workers, protocol), runs) in throughput)
+{
+    var result = ScaleOutBench.ThroughputResult.Combine(runs);
+    var total = (double)result.Latency.Calls;
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"| {workers} | {protocol} | {result.Latency.Calls} | {result.Latency.P50Ms:F2} ms | {result.Latency.P99Ms:F2} ms | {result.Latency.PerSecond:F0} | {result.WorkerCpu.TotalMilliseconds / total:F2} ms | {result.ClientCpu.TotalMilliseconds / total:F2} ms | {result.EmulatorCpu.TotalMilliseconds / total:F2} ms | {result.CoresBusy:F2} | {result.Sessions} |"));
+}
+
+static string Operations(Dictionary<string, long> counts, int calls) => string.Join(", ", counts
+    .Where(p => p.Value / (double)calls >= 0.005)
+    .OrderBy(p => p.Key, StringComparer.Ordinal)
+    .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value / (double)calls:F2}")));
+}
+
 if (output is not null)
 {
     await File.WriteAllTextAsync(output, report.ToString());
