@@ -113,9 +113,10 @@ public sealed class MessageDispatcherTests
         sink.Fail = m => m.Body.Contains("pong", StringComparison.Ordinal) ? new AsyncMcpTransportException("down", isTransient: false) : null;
 
         await router.DispatchAsync(Call(sessionId, 3, "fast"));
-        await Eventually(() => router.PendingRequestCount == 0);
 
-        Assert.Contains(logs.Messages, m => m.Contains("request 3", StringComparison.Ordinal) && m.Contains(expected, StringComparison.Ordinal));
+        // The slot is freed before the failure is logged: wait for the log line itself.
+        await Eventually(() => logs.Messages.Any(m => m.Contains("request 3", StringComparison.Ordinal) && m.Contains(expected, StringComparison.Ordinal)));
+        await Eventually(() => router.PendingRequestCount == 0);
     }
 
     [Fact]
