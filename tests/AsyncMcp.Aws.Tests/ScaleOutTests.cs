@@ -284,7 +284,9 @@ public sealed class ScaleOutTests(EmulatorFixture fixture)
     private static Task<McpClient> ConnectAsync(IClientTransport transport, string protocol) =>
         McpClient.CreateAsync(
             transport,
-            new McpClientOptions { ProtocolVersion = Protocols.ClientSetting(protocol) },
+            // The default revision, as users run it; the probe may take longer than its default 5 s on a loaded machine,
+            // after which the SDK would settle for 2025-11-25 and open a session.
+            new McpClientOptions { ProtocolVersion = Protocols.ClientSetting(protocol), DiscoverProbeTimeout = TimeSpan.FromSeconds(30) },
             SqsHarness.LoggerFactory,
             Timeout);
 
