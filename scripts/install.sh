@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the demo, the tests and the benchmarks need, from the project's own lock files:
-# the npm packages in infra/ (the fauxqs SQS/SNS/S3 emulator, a Node 22 binary, MCP peers, the AWS SDK for
+# the npm packages in infra/ (the fauxqs SQS/SNS/S3 emulator, the dynalite DynamoDB emulator, a Node 22 binary, MCP peers, the AWS SDK for
 # JavaScript) and the NuGet packages of the solution. Safe to run again; skips what is already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."

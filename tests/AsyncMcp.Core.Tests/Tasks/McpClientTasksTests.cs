@@ -13,7 +13,7 @@ namespace AsyncMcp.Core.Tests.Tasks;
 /// </summary>
 public sealed class McpClientTasksTests : IDisposable
 {
-    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(90);
 
     private readonly DirectoryInfo _state = Directory.CreateTempSubdirectory("asyncmcp-tasks-");
 
