@@ -62,6 +62,9 @@ internal sealed partial class RequestTransport : ITransport
     /// <inheritdoc />
     public string? SessionId => _session.SessionId;
 
+    /// <summary>The id the client sent with the request (an AsyncMcp client sends its configured id and a per-connection suffix), if any.</summary>
+    public string? ClientId => _session.ClientId;
+
     /// <inheritdoc />
     public ChannelReader<JsonRpcMessage> MessageReader =>
         throw new NotSupportedException("A request's transport only sends; requests arrive through their session.");

@@ -15,4 +15,6 @@ namespace AsyncMcp.Tasks;
 [JsonSerializable(typeof(CancelTaskRequestParams))]
 [JsonSerializable(typeof(TaskAcknowledgement))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonNode))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 internal sealed partial class McpTasksJsonContext : JsonSerializerContext;
