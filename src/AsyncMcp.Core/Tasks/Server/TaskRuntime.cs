@@ -169,7 +169,7 @@ internal sealed partial class TaskRuntime
             // The request's service scope ends with its response: the run gets its own.
             var scopes = request.Server.Services?.GetService<IServiceScopeFactory>();
             var scope = scopes?.CreateAsyncScope();
-            await using (scope.GetValueOrDefault().ConfigureAwait(false))
+            try
             {
                 var server = new TaskExecutionServer(request.Server, progressToken, progress);
                 var background = new RequestContext<CallToolRequestParams>(server, request.JsonRpcRequest, WithProgressToken(request.Params!, progressToken))
@@ -183,6 +183,13 @@ internal sealed partial class TaskRuntime
                     : outcome.IsAlternate
                         ? Failure(McpErrorCode.InternalError, "The tool answered with an alternate result, which a task cannot hold.")
                         : TaskCompletion.Completed(JsonSerializer.SerializeToElement(McpTasks.ToInlinedResult(outcome.Result!), McpTasksJsonContext.Default.JsonObject));
+            }
+            finally
+            {
+                if (scope is { } owned)
+                {
+                    await owned.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
