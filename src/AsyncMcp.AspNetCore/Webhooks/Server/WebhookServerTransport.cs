@@ -35,6 +35,7 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
     private readonly bool _unsigned;
     private int _started;
     private int _disposed;
+    private int _admitting;
 
     /// <summary>Creates the server; call <see cref="Start"/> before serving requests.</summary>
     /// <param name="options">The transport settings; validated here.</param>
@@ -264,13 +265,33 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
             return false;
         }
 
-        if (rpc is JsonRpcRequest && Dispatcher.IsAtCapacity)
+        // Concurrent POSTs are admitted against the limit together with those still being routed (not yet holding a slot),
+        // so that a burst cannot overshoot MaxConcurrentRequests; a request counted twice for a moment is merely told to retry.
+        var admitted = rpc is JsonRpcRequest;
+        if (admitted && Dispatcher.PendingRequestCount + Interlocked.Increment(ref _admitting) > _options.MaxConcurrentRequests)
         {
+            Interlocked.Decrement(ref _admitting);
             context.Response.Headers.RetryAfter = "1";
             await Refuse(context, StatusCodes.Status503ServiceUnavailable, id, McpErrorCode.InternalError, $"The server has its maximum of {_options.MaxConcurrentRequests} requests in flight; try again shortly.", ErrorReasons.ServerBusy).ConfigureAwait(false);
             return false;
         }
 
+        try
+        {
+            return await RouteAsync(context, rpc, decoded, body, attributes, webhookId, replyAddress, isInitialize).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (admitted)
+            {
+                Interlocked.Decrement(ref _admitting);
+            }
+        }
+    }
+
+    /// <summary>Hands an admitted POST's message to the dispatcher and writes the POST's status.</summary>
+    private async Task<bool> RouteAsync(HttpContext context, JsonRpcMessage rpc, DecodeResult decoded, string body, Dictionary<string, string> attributes, string? webhookId, string? replyAddress, bool isInitialize)
+    {
         var message = new PushedMessage(webhookId ?? Guid.NewGuid().ToString("N"), body, attributes)
         {
             OnReleased = replyAddress is null || rpc is not JsonRpcRequest released ? null : pushed => TellNotAnsweredAsync(pushed, released.Id, replyAddress),
