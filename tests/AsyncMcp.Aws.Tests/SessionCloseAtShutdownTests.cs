@@ -1,7 +1,6 @@
 using Amazon.SQS.Model;
 using AsyncMcp.Testing;
 using Microsoft.Extensions.Logging;
-using ModelContextProtocol.Server;
 
 namespace AsyncMcp.Aws.Tests;
 
@@ -20,28 +19,12 @@ public sealed class SessionCloseAtShutdownTests(EmulatorFixture fixture)
         var options = TestMcpServer.CreateOptions();
 
         // A tool that takes a moment to stop once cancelled, as a bridged child process does: the session's close lasts that long.
-        options.ToolCollection!.Add(McpServerTool.Create(
-            async (CancellationToken cancellationToken) =>
-            {
-                started.TrySetResult();
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    closing.TrySetResult();
-                    await Task.Delay(TimeSpan.FromSeconds(1.5), CancellationToken.None);
-                }
-
-                return "stopped";
-            },
-            new() { Name = "slow_to_stop" }));
+        SlowToStopTool.AddTo(options, TimeSpan.FromSeconds(1.5), started, closing);
         var harness = await SqsHarness.StartAsync(fixture, serverOptions: options);
         try
         {
             var client = await harness.ConnectAsync(Protocols.November2025);
-            var call = client.CallToolAsync("slow_to_stop", cancellationToken: TestContext.Current.CancellationToken).AsTask();
+            var call = client.CallToolAsync(SlowToStopTool.Name, cancellationToken: TestContext.Current.CancellationToken).AsTask();
             await started.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
             // The client closes its session; while the server closes it, the server is stopped.

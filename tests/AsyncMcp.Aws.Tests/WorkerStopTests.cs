@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using AsyncMcp.Aws.Sqs;
 using AsyncMcp.Testing;
 using Microsoft.Extensions.Logging;
-using ModelContextProtocol.Server;
 
 namespace AsyncMcp.Aws.Tests;
 
@@ -21,22 +20,7 @@ public sealed class WorkerStopTests(EmulatorFixture fixture)
 
         // Slow to stop once cancelled, as a bridged child process is: the worker's sessions take that long to close,
         // after it has stopped receiving from its own queue and before it sweeps that queue.
-        options.ToolCollection!.Add(McpServerTool.Create(
-            async (CancellationToken cancellationToken) =>
-            {
-                started.TrySetResult();
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None);
-                }
-
-                return "stopped";
-            },
-            new() { Name = "slow_to_stop" }));
+        SlowToStopTool.AddTo(options, TimeSpan.FromSeconds(2), started);
         var logs = new CollectingLoggerProvider(LogLevel.Debug);
         var requestQueueUrl = await fixture.CreateQueueAsync("stop-req");
         var server = new SqsServerTransport(
@@ -51,7 +35,7 @@ public sealed class WorkerStopTests(EmulatorFixture fixture)
             var peer = new RawSqsPeer(fixture.Sqs, workerQueueUrl, await fixture.CreateQueueAsync("stop-resp"));
             var sessionId = await peer.InitializeAsync();
             Dictionary<string, string> session = new() { ["SessionId"] = sessionId, ["Method"] = "tools/call" };
-            await peer.SendAsync(ToolCall(peer, 2, "slow_to_stop"), session);
+            await peer.SendAsync(ToolCall(peer, 2, SlowToStopTool.Name), session);
             await started.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
             var stopping = server.DisposeAsync().AsTask();

@@ -76,19 +76,15 @@ public sealed partial class ServeReplicasTests(BridgeEmulator emulator)
         try
         {
             var victim = replicas[0];
-            CallSpec Spec(int i) => new(
-                $"call {i} ({(i % 2 == 0 ? "default" : November)})",
-                ["--request-queue", requestQueue, "--response-queue", FauxqsEmulator.UniqueName("replicas-term-resp"), .. (i % 2 == 0 ? Array.Empty<string>() : ["--protocol-version", November])],
-                Duration: 4,
-                Steps: 4);
+            var calls = AlternatingCalls(requestQueue, "replicas-term-resp");
 
             // Calls until one runs its tool on the replica to stop; then SIGTERM, while that call and others are running.
-            var (before, serving) = await RunCallsUntilOneRunsOnAsync(victim.WorkerId, Spec, wave: 4, maxWaves: 10);
+            var (before, serving) = await RunCallsUntilOneRunsOnAsync(victim.WorkerId, calls, wave: 4, maxWaves: 10);
             var stopWatch = Stopwatch.StartNew();
             await TerminateAsync(victim.Process);
 
             // Calls started while it stops reach the others.
-            var after = RunCallsAsync(Enumerable.Range(100, 6).Select(Spec).ToList(), concurrency: 3);
+            var after = RunCallsAsync(Enumerable.Range(100, 6).Select(calls).ToList(), concurrency: 3);
             var exit = await ExitWithinAsync(victim, TimeSpan.FromSeconds(60));
             var stopSeconds = stopWatch.Elapsed.TotalSeconds;
             Output?.WriteLine($"SIGTERM to exit of replica {victim.WorkerId}: {stopSeconds:F1} s (exit code {exit}).");
@@ -183,19 +179,15 @@ public sealed partial class ServeReplicasTests(BridgeEmulator emulator)
         try
         {
             var victim = replicas[0];
-            CallSpec Spec(int i) => new(
-                $"call {i} ({(i % 2 == 0 ? "default" : November)})",
-                ["--request-queue", requestQueue, "--response-queue", FauxqsEmulator.UniqueName("replicas-kill-resp"), .. (i % 2 == 0 ? Array.Empty<string>() : ["--protocol-version", November])],
-                Duration: 4,
-                Steps: 4);
-            var (before, serving) = await RunCallsUntilOneRunsOnAsync(victim.WorkerId, Spec, wave: 4, maxWaves: 10);
+            var calls = AlternatingCalls(requestQueue, "replicas-kill-resp");
+            var (before, serving) = await RunCallsUntilOneRunsOnAsync(victim.WorkerId, calls, wave: 4, maxWaves: 10);
 
             // kill -9, by its process id (its child processes with it): no drain, no sweep, no delete; its lease runs out.
             var cleanup = Stopwatch.StartNew();
             victim.Process.Kill();
             await ExitWithinAsync(victim, TimeSpan.FromSeconds(30));
 
-            var after = RunCallsAsync(Enumerable.Range(100, 6).Select(Spec).ToList(), concurrency: 3);
+            var after = RunCallsAsync(Enumerable.Range(100, 6).Select(calls).ToList(), concurrency: 3);
             await AssertQueueGoneAsync(WorkerQueueName(requestQueue, victim.WorkerId), TimeSpan.FromSeconds(60));
             var cleanupSeconds = cleanup.Elapsed.TotalSeconds;
             Output?.WriteLine($"kill -9 of replica {victim.WorkerId} to its queue deleted by the others: {cleanupSeconds:F1} s (lease 10 s, visibility timeout 30 s).");
@@ -226,6 +218,13 @@ public sealed partial class ServeReplicasTests(BridgeEmulator emulator)
     private sealed record Replica(ChildProcess Process, string WorkerId);
 
     private sealed record CallSpec(string Label, string[] Target, int Duration, int Steps);
+
+    /// <summary>Calls of 4 s in 4 steps on the SQS queue, each with a response queue of its own, alternating the default revision and 2025-11-25.</summary>
+    private static Func<int, CallSpec> AlternatingCalls(string requestQueue, string responsePrefix) => i => new(
+        $"call {i} ({(i % 2 == 0 ? "default" : November)})",
+        ["--request-queue", requestQueue, "--response-queue", FauxqsEmulator.UniqueName(responsePrefix), .. (i % 2 == 0 ? Array.Empty<string>() : ["--protocol-version", November])],
+        Duration: 4,
+        Steps: 4);
 
     private sealed record CallRun(string Label, int Exit, string Output, string? WorkerId, TimeSpan Took);
 

@@ -63,9 +63,6 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
     /// <summary>Counts requests in flight; a receive loop waits on it before taking more work.</summary>
     public InFlightLimiter Limiter => _context.Limiter;
 
-    /// <summary>Whether as many requests are in flight as the server takes: an endpoint that is pushed requests refuses more.</summary>
-    public bool IsAtCapacity => _context.Limiter.Count >= _context.Limiter.Limit;
-
     /// <summary>The sessions held now, including per-client contexts of session-less requests.</summary>
     public int SessionCount => _sessions.Count;
 

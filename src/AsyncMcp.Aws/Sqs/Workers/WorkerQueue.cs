@@ -87,8 +87,7 @@ internal sealed partial class WorkerQueue : IAsyncDisposable
     /// </summary>
     public async Task EndLeaseAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _renewals.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await StopRenewingAsync().ConfigureAwait(false);
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -108,8 +107,7 @@ internal sealed partial class WorkerQueue : IAsyncDisposable
             return;
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _renewals.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await StopRenewingAsync().ConfigureAwait(false);
         _stopping.Dispose();
         try
         {
@@ -127,6 +125,12 @@ internal sealed partial class WorkerQueue : IAsyncDisposable
             // Left behind: the other workers remove it once its lease has run out.
             LogDeleteFailed(Url, ex);
         }
+    }
+
+    private async Task StopRenewingAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _renewals.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private Dictionary<string, string> Tags(string requestName) => new()
