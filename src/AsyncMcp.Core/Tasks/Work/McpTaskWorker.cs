@@ -20,7 +20,7 @@ public sealed partial class McpTaskWorker : IAsyncDisposable
     private readonly TaskWorkContext _context;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _slots;
-    private readonly ConcurrentDictionary<TaskWorkItem, Task> _runs = new();
+    private readonly ConcurrentDictionary<string, (TaskRun Run, Task Running)> _runs = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopReceiving = new();
     private readonly CancellationTokenSource _stopRunning = new();
     private readonly Task _receiving;
@@ -53,7 +53,7 @@ public sealed partial class McpTaskWorker : IAsyncDisposable
         await _receiving.ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(_runs.Values).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(_runs.Values.Select(run => run.Running)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -61,7 +61,7 @@ public sealed partial class McpTaskWorker : IAsyncDisposable
         }
 
         await _stopRunning.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_runs.Values).ConfigureAwait(false);
+        await Task.WhenAll(_runs.Values.Select(run => run.Running)).ConfigureAwait(false);
     }
 
     /// <summary>Stops at once: running tasks are handed back to the queue. Idempotent; never throws.</summary>
@@ -113,8 +113,18 @@ public sealed partial class McpTaskWorker : IAsyncDisposable
 
                 foreach (var item in items)
                 {
+                    if (_runs.TryGetValue(item.TaskId, out var existing))
+                    {
+                        // Our own run's lease ran out before a renewal reached the queue, and the item came back to us: keep
+                        // the one run and renew the new lease, rather than run the task twice here.
+                        existing.Run.Adopt(item);
+                        _slots.Release();
+                        continue;
+                    }
+
+                    var run = new TaskRun(_context, item, _logger);
                     var listed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    _runs[item] = RunItemAsync(item, listed.Task);
+                    _runs[item.TaskId] = (run, RunItemAsync(run, listed.Task));
                     listed.SetResult();
                 }
             }
@@ -137,18 +147,18 @@ public sealed partial class McpTaskWorker : IAsyncDisposable
         }
     }
 
-    private async Task RunItemAsync(TaskWorkItem item, Task listed)
+    private async Task RunItemAsync(TaskRun run, Task listed)
     {
         // Runs only once listed in _runs, so that its removal below cannot come first.
         await listed.ConfigureAwait(false);
         try
         {
-            using var run = new TaskRun(_context, item, _logger);
             await run.RunAsync(_stopRunning.Token).ConfigureAwait(false);
         }
         finally
         {
-            _runs.TryRemove(item, out _);
+            _runs.TryRemove(run.TaskId, out _);
+            run.Dispose();
             _slots.Release();
         }
     }

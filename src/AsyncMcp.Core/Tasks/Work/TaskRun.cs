@@ -16,7 +16,7 @@ internal sealed partial class TaskRun : IDisposable
         (JsonTypeInfo<JsonRpcErrorDetail>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcErrorDetail));
 
     private readonly TaskWorkContext _context;
-    private readonly TaskWorkItem _item;
+    private TaskWorkItem _item;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _cancelled = new();
 
@@ -27,10 +27,18 @@ internal sealed partial class TaskRun : IDisposable
         _logger = logger;
     }
 
+    public string TaskId => Item.TaskId;
+
+    /// <summary>Gets the newest lease of the item.</summary>
+    private TaskWorkItem Item => Volatile.Read(ref _item);
+
+    /// <summary>Takes over a newer lease of the same task's item (it came back to this worker while the run went on).</summary>
+    public void Adopt(TaskWorkItem newer) => Volatile.Write(ref _item, newer);
+
     /// <summary>Runs the item; <paramref name="stopping"/> is the worker stopping, which hands the item back instead of ending the task.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
-        var taskId = _item.TaskId;
+        var taskId = Item.TaskId;
         var store = _context.Store;
         try
         {
@@ -38,7 +46,7 @@ internal sealed partial class TaskRun : IDisposable
             if (record is null || record.Status.IsTerminal())
             {
                 // Expired, deleted, or already ended by another delivery of the same item.
-                await _context.Queue.CompleteAsync(_item, CancellationToken.None).ConfigureAwait(false);
+                await _context.Queue.CompleteAsync(Item, CancellationToken.None).ConfigureAwait(false);
                 return;
             }
 
@@ -48,23 +56,23 @@ internal sealed partial class TaskRun : IDisposable
                 return;
             }
 
-            if (_item.DeliveryCount > _context.MaxAttempts)
+            if (Item.DeliveryCount > _context.MaxAttempts)
             {
-                LogGaveUp(_logger, taskId, _item.DeliveryCount);
-                await EndAsync(Failure(McpErrorCode.InternalError, $"The task was started {_item.DeliveryCount} times and never finished; its workers stopped or crashed.")).ConfigureAwait(false);
+                LogGaveUp(_logger, taskId, Item.DeliveryCount);
+                await EndAsync(Failure(McpErrorCode.InternalError, $"The task was started {Item.DeliveryCount} times and never finished; its workers stopped or crashed.")).ConfigureAwait(false);
                 return;
             }
 
-            if (_item.DeliveryCount > 1)
+            if (Item.DeliveryCount > 1)
             {
-                LogTakenOver(_logger, taskId, _item.DeliveryCount);
+                LogTakenOver(_logger, taskId, Item.DeliveryCount);
             }
 
             var completion = await ExecuteAsync(record, stopping).ConfigureAwait(false);
             if (completion is null)
             {
                 // The worker stops: another worker runs the task again, from the start.
-                await _context.Queue.ReleaseAsync(_item, CancellationToken.None).ConfigureAwait(false);
+                await _context.Queue.ReleaseAsync(Item, CancellationToken.None).ConfigureAwait(false);
                 LogHandedBack(_logger, taskId);
                 return;
             }
@@ -161,7 +169,7 @@ internal sealed partial class TaskRun : IDisposable
             try
             {
                 await Task.Delay(every, stop).ConfigureAwait(false);
-                await _context.Queue.RenewAsync(_item, _context.LeaseDuration, stop).ConfigureAwait(false);
+                await _context.Queue.RenewAsync(Item, _context.LeaseDuration, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -170,7 +178,7 @@ internal sealed partial class TaskRun : IDisposable
             catch (Exception exception)
             {
                 // Keep running: if the lease is lost another worker may run the task too, and the first end recorded wins.
-                LogRenewFailed(_logger, _item.TaskId, exception);
+                LogRenewFailed(_logger, Item.TaskId, exception);
             }
         }
     }
@@ -180,27 +188,27 @@ internal sealed partial class TaskRun : IDisposable
         TaskWriteResult written;
         try
         {
-            written = await _context.Store.CompleteAsync(_item.TaskId, completion).ConfigureAwait(false);
+            written = await _context.Store.CompleteAsync(Item.TaskId, completion).ConfigureAwait(false);
         }
         catch (TaskRecordTooLargeException exception)
         {
-            written = await _context.Store.CompleteAsync(_item.TaskId, Failure(McpErrorCode.InternalError, exception.Message)).ConfigureAwait(false);
+            written = await _context.Store.CompleteAsync(Item.TaskId, Failure(McpErrorCode.InternalError, exception.Message)).ConfigureAwait(false);
         }
 
-        LogTaskEnded(_logger, _item.TaskId, written.Record?.Status ?? completion.Status, written.Outcome);
-        await _context.Queue.CompleteAsync(_item, CancellationToken.None).ConfigureAwait(false);
+        LogTaskEnded(_logger, Item.TaskId, written.Record?.Status ?? completion.Status, written.Outcome);
+        await _context.Queue.CompleteAsync(Item, CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task ReleaseQuietlyAsync()
     {
         try
         {
-            await _context.Queue.ReleaseAsync(_item, CancellationToken.None).ConfigureAwait(false);
+            await _context.Queue.ReleaseAsync(Item, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
             // Its lease runs out by itself.
-            LogRunFailed(_logger, _item.TaskId, exception);
+            LogRunFailed(_logger, Item.TaskId, exception);
         }
     }
 
