@@ -1,9 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
+using AsyncMcp.Aws.Hosting;
 using AsyncMcp.Aws.Sqs;
 using AsyncMcp.Aws.Tasks;
 using AsyncMcp.Tasks;
 using AsyncMcp.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -179,6 +182,53 @@ public sealed class DurableTaskTests(EmulatorFixture fixture, DynaliteFixture dy
         await queue.CompleteAsync(again, ct);
         Assert.Equal(0, await fixture.CountUnsettledAsync(queueUrl));
         Assert.Throws<ArgumentException>(() => new SqsTaskWorkQueue(fixture.Sqs, "not a url"));
+    }
+
+    [Fact]
+    public async Task A_hosted_server_with_tasks_takes_the_store_and_work_queue_from_the_container()
+    {
+        using var deadline = Within(s_deadline);
+        var requestQueueUrl = await fixture.CreateQueueAsync("tasks-hosted");
+        var taskQueueUrl = await fixture.CreateQueueAsync("tasks-hosted-work");
+        var table = await dynalite.CreateTaskTableAsync();
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(fixture.Sqs);
+        builder.Services.AddSingleton<ITaskStore>(new DynamoDbTaskStore(dynalite.Dynamo, new DynamoDbTaskStoreOptions { TableName = table }));
+        builder.Services.AddSingleton<ITaskWorkQueue>(new SqsTaskWorkQueue(fixture.Sqs, taskQueueUrl));
+        builder.Services.AddMcpServer()
+            .WithTools<HostedTaskTools>()
+            .WithSqsServerTransport(o => o.RequestQueueUrl = requestQueueUrl)
+            .WithTasks(o => o.TaskTools.Add("shout_slowly"));
+        using var host = builder.Build();
+        await host.StartAsync(deadline.Token);
+        try
+        {
+            var responseQueueUrl = await fixture.CreateQueueAsync("tasks-hosted-resp");
+            await using var client = await McpClient.CreateAsync(
+                new SqsClientTransport(fixture.Sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl, WaitTime = TimeSpan.FromSeconds(1) }),
+                new McpClientOptions { DiscoverProbeTimeout = TimeSpan.FromSeconds(30) },
+                cancellationToken: deadline.Token);
+
+            var created = await client.CallToolAsTaskAsync("shout_slowly", new Dictionary<string, object?> { ["text"] = "quiet" }, deadline.Token);
+            Assert.True(created.IsTask);
+            Assert.Equal("QUIET", TextOf(await client.WaitForTaskAsync(created.TaskId!, cancellationToken: deadline.Token)));
+            Assert.Equal(TaskRecordStatus.Completed, (await new DynamoDbTaskStore(dynalite.Dynamo, new DynamoDbTaskStoreOptions { TableName = table }).GetAsync(created.TaskId!, deadline.Token))!.Status);
+        }
+        finally
+        {
+            await host.StopAsync(deadline.Token);
+        }
+    }
+
+    public sealed class HostedTaskTools
+    {
+        [ModelContextProtocol.Server.McpServerTool(Name = "shout_slowly")]
+        public static async Task<string> ShoutSlowly(string text, CancellationToken cancellationToken)
+        {
+            await Task.Delay(200, cancellationToken);
+            return text.ToUpperInvariant();
+        }
     }
 
     private static string TextOf(CallToolResult result) => Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
