@@ -38,6 +38,13 @@ public static class TasksMcpServerBuilderExtensions
 
         public void Attach(McpServerOptions serverOptions)
         {
+            if (_worker is { } worker)
+            {
+                // Options made again (a named or reloaded options instance): the same runtime and worker.
+                serverOptions.AddTasks(worker);
+                return;
+            }
+
             var tasks = services.GetRequiredService<IOptions<McpTasksServerOptions>>().Value;
             tasks.Store ??= services.GetService<ITaskStore>();
             tasks.WorkQueue ??= services.GetService<ITaskWorkQueue>();

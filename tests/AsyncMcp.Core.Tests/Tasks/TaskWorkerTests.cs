@@ -79,6 +79,30 @@ public sealed class TaskWorkerTests : IAsyncDisposable
         await Waiting.Eventually(() => running.Tasks.RunningTasks == 0, what: "The run on the other worker ending");
     }
 
+    [Fact]
+    public async Task Options_made_again_share_the_first_options_runtime_and_worker()
+    {
+        using var deadline = Waiting.Within(TimeSpan.FromSeconds(60));
+        var first = new McpServerOptions { ToolCollection = [McpServerTool.Create([Description("Echoes.")] (string text) => text, new() { Name = "echo" })] };
+        var tasks = new McpTasksServerOptions { Store = new InMemoryTaskStore(), PollInterval = TimeSpan.FromMilliseconds(20) };
+        tasks.TaskTools.Add("echo");
+        await using var worker = first.AddTasks(tasks);
+
+        // As the SDK's stateless HTTP endpoint does: equivalent options for the next request.
+        var again = new McpServerOptions { ToolCollection = [McpServerTool.Create([Description("Echoes.")] (string text) => text, new() { Name = "echo" })] };
+        again.AddTasks(worker);
+        Assert.Throws<InvalidOperationException>(() => again.AddTasks(worker));
+
+        await using var server = new McpQueueServer(_broker.Queue("memory://again"), _broker, s_convention, new ServerOptions(), 10, again, deadLetters: false, "memory");
+        server.Start();
+        await using var client = await ConnectAsync("memory://again", deadline.Token);
+        var created = await client.CallToolAsTaskAsync("echo", new Dictionary<string, object?> { ["text"] = "hi" }, deadline.Token);
+        var result = await client.WaitForTaskAsync(created.TaskId!, cancellationToken: deadline.Token);
+
+        Assert.Equal("hi", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Equal(TaskRecordStatus.Completed, (await tasks.Store.GetAsync(created.TaskId!, deadline.Token))!.Status);
+    }
+
     private async Task<Worker> RunningWorkerAsync(CancellationToken cancellationToken)
     {
         while (true)

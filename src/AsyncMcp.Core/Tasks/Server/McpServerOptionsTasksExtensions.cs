@@ -33,6 +33,33 @@ public static class McpServerOptionsTasksExtensions
         ArgumentNullException.ThrowIfNull(tasks);
         tasks.Validate();
 
+        var context = new TaskWorkContext(tasks, options, services, loggerFactory ?? NullLoggerFactory.Instance);
+        context.Runtime = new TaskRuntime(context, tasks.TaskTools, tasks.DefaultTimeToLive);
+        Attach(options, context);
+        return new McpTaskWorker(context);
+    }
+
+    /// <summary>
+    /// Adds the same task runtime to other server options: tasks created through them are kept, queued and run by
+    /// <paramref name="worker"/>. Use it where a host makes server options more than once, as the SDK's Streamable HTTP
+    /// endpoint does for every stateless request: call the other <c>AddTasks</c> once, outside, and this one on each.
+    /// </summary>
+    /// <param name="options">The server's options, before the server is created.</param>
+    /// <param name="worker">The worker returned by <see cref="AddTasks(McpServerOptions, McpTasksServerOptions, ILoggerFactory?, IServiceProvider?)"/>.</param>
+    /// <returns><paramref name="options"/>.</returns>
+    /// <exception cref="InvalidOperationException">The extension is already added to these options.</exception>
+    public static McpServerOptions AddTasks(this McpServerOptions options, McpTaskWorker worker)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(worker);
+        Attach(options, worker.Context);
+        worker.Context.ServerOptions = options;
+        return options;
+    }
+
+    private static void Attach(McpServerOptions options, TaskWorkContext context)
+    {
+        var runtime = context.Runtime!;
         options.Capabilities ??= new ServerCapabilities();
         options.Capabilities.Extensions ??= new Dictionary<string, object>(StringComparer.Ordinal);
         if (options.Capabilities.Extensions.ContainsKey(McpTasks.ExtensionId))
@@ -43,8 +70,6 @@ public static class McpServerOptionsTasksExtensions
         // Exactly {}: the extension's clients refuse any other declaration.
         options.Capabilities.Extensions[McpTasks.ExtensionId] = new JsonObject();
 
-        var context = new TaskWorkContext(tasks, options, services, loggerFactory ?? NullLoggerFactory.Instance);
-        var runtime = new TaskRuntime(context, tasks.TaskTools, tasks.DefaultTimeToLive);
 #pragma warning disable MCPEXP002 // The alternate-result filter and custom request handlers are the SDK's hooks for this extension.
         // Appended, so that filters registered earlier (authorization among them) run before a task is created.
         options.Filters.Request.CallToolWithAlternateFilters.Add(runtime.CallToolAsync);
@@ -53,6 +78,5 @@ public static class McpServerOptionsTasksExtensions
         options.RequestHandlers.Add(new McpServerRequestHandler { Method = McpTasks.UpdateMethod, RoutingNameParameter = "taskId", Handler = runtime.UpdateAsync });
         options.RequestHandlers.Add(new McpServerRequestHandler { Method = McpTasks.CancelMethod, RoutingNameParameter = "taskId", Handler = runtime.CancelAsync });
 #pragma warning restore MCPEXP002
-        return new McpTaskWorker(context);
     }
 }

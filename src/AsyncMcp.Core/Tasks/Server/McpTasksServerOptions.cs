@@ -3,7 +3,7 @@ namespace AsyncMcp.Tasks;
 /// <summary>
 /// Which tools of an MCP server run as durable tasks of the Tasks extension (<c>io.modelcontextprotocol/tasks</c>), where
 /// the tasks are kept, and what clients are told about them. Apply with
-/// <see cref="McpServerOptionsTasksExtensions.AddTasks"/>.
+/// <see cref="McpServerOptionsTasksExtensions.AddTasks(ModelContextProtocol.Server.McpServerOptions, McpTasksServerOptions, Microsoft.Extensions.Logging.ILoggerFactory?, IServiceProvider?)"/>.
 /// </summary>
 public sealed class McpTasksServerOptions
 {

@@ -6,7 +6,7 @@ namespace AsyncMcp.Tasks;
 /// <summary>
 /// Takes the work of tasks from the <see cref="ITaskWorkQueue"/> and runs it, at most
 /// <see cref="McpTasksServerOptions.MaxConcurrentTasks"/> at a time. Created and started by
-/// <see cref="McpServerOptionsTasksExtensions.AddTasks"/>; stop it when the server stops.
+/// <see cref="McpServerOptionsTasksExtensions.AddTasks(ModelContextProtocol.Server.McpServerOptions, McpTasksServerOptions, Microsoft.Extensions.Logging.ILoggerFactory?, IServiceProvider?)"/>; stop it when the server stops.
 /// </summary>
 /// <remarks>
 /// Each server process that shares a work queue runs one worker. A task runs on whichever worker leased its item; if that
@@ -33,6 +33,9 @@ public sealed partial class McpTaskWorker : IAsyncDisposable
         _slots = new SemaphoreSlim(context.MaxConcurrentTasks, context.MaxConcurrentTasks);
         _receiving = Task.Run(ReceiveAsync);
     }
+
+    /// <summary>Gets what the worker shares with the request handlers of every options it is attached to.</summary>
+    internal TaskWorkContext Context => _context;
 
     /// <summary>Gets how many tasks this worker runs now.</summary>
     public int RunningTasks => _runs.Count;

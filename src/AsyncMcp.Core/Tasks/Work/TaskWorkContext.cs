@@ -24,9 +24,20 @@ internal sealed class TaskWorkContext(
 
     public int MaxAttempts { get; } = tasks.MaxAttempts;
 
-    public McpServerOptions ServerOptions { get; } = serverOptions;
+    /// <summary>
+    /// Gets or sets the server options tasks run with: those most recently attached (a host that makes options per
+    /// request, as the SDK's stateless HTTP endpoint does, attaches equivalent options every time).
+    /// </summary>
+    public McpServerOptions ServerOptions
+    {
+        get => Volatile.Read(ref field);
+        set => Volatile.Write(ref field, value);
+    } = serverOptions;
 
     public IServiceProvider? Services { get; } = services;
 
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
+
+    /// <summary>Gets the handlers every attached server options share.</summary>
+    public TaskRuntime? Runtime { get; set; }
 }
