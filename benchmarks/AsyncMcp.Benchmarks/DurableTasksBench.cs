@@ -31,7 +31,7 @@ internal static class DurableTasksBench
 
     public static async Task RunAsync(FauxqsEmulator emulator, IAmazonSQS sqs, bool quick, Action<string> line)
     {
-        var (latencyCalls, throughputTasks, rounds) = quick ? (100, 640, 1) : (400, 3200, 2);
+        var (latencyCalls, throughputTasks, rounds) = quick ? (100, 640, 2) : (400, 3200, 2);
         await using var dynalite = await DynaliteEmulator.StartAsync();
         using var dynamo = dynalite.CreateClient();
         await using var rig = await Rig.StartAsync(emulator, sqs, dynamo);
@@ -40,22 +40,23 @@ internal static class DurableTasksBench
         await rig.CallAsync();
         await rig.WaitAsync(await rig.CreateTaskAsync());
 
-        // Ordinary calls and task creations alternate by round, so that both see the same machine load.
+        // A task to read: finished, so its result comes with it.
+        var finished = await rig.CreateTaskAsync();
+        await rig.WaitAsync(finished);
+
+        // Ordinary calls, task creations and reads alternate by round, so that all three see the same machine load; each
+        // starts once the tasks created before it have run, so no task runs beside the calls measured.
         var calls = new List<LatencyResult>();
         var creations = new List<LatencyResult>();
+        var reads = new List<LatencyResult>();
         for (var round = 0; round < rounds; round++)
         {
             await rig.WaitUntilIdleAsync();
             calls.Add(await LatencyRecorder.MeasureAsync(_ => rig.CallAsync(), 1, latencyCalls, latencyCalls / 10));
-            await rig.WaitUntilIdleAsync();
             creations.Add(await LatencyRecorder.MeasureAsync(_ => rig.CreateTaskAsync(), 1, latencyCalls, latencyCalls / 10));
+            await rig.WaitUntilIdleAsync();
+            reads.Add(await LatencyRecorder.MeasureAsync(_ => rig.GetAsync(finished), 1, latencyCalls, latencyCalls / 10));
         }
-
-        // Read a finished task (its result comes with it) once the created ones have run, so nothing runs beside the reads.
-        var finished = await rig.CreateTaskAsync();
-        await rig.WaitAsync(finished);
-        await rig.WaitUntilIdleAsync();
-        var gets = await LatencyRecorder.MeasureAsync(_ => rig.GetAsync(finished), 1, latencyCalls * rounds, latencyCalls / 10);
 
         var callsAt64 = new List<LatencyResult>();
         var tasksAt64 = new List<LatencyResult>();
@@ -72,6 +73,7 @@ internal static class DurableTasksBench
 
         var call = LatencyRecorder.Combine(calls);
         var creation = LatencyRecorder.Combine(creations);
+        var gets = LatencyRecorder.Combine(reads);
         var call64 = LatencyRecorder.Combine(callsAt64);
         var task64 = LatencyRecorder.Combine(tasksAt64);
 
@@ -116,7 +118,8 @@ internal static class DurableTasksBench
 
         public static async Task<Rig> StartAsync(FauxqsEmulator emulator, IAmazonSQS sqs, IAmazonDynamoDB dynamo)
         {
-            var table = await new DynamoDbTaskTableProvisioner(dynamo).EnsureTableAsync(DynaliteEmulator.UniqueTableName("bench-tasks"));
+            var table = DynaliteEmulator.UniqueTableName("bench-tasks");
+            await new DynamoDbTaskTableProvisioner(dynamo).EnsureTableAsync(table);
             var requestQueue = await emulator.CreateQueueAsync(sqs, FauxqsEmulator.UniqueName("tasks-req"));
             var taskQueue = await emulator.CreateQueueAsync(sqs, FauxqsEmulator.UniqueName("tasks-work"));
             var responseQueue = await emulator.CreateQueueAsync(sqs, FauxqsEmulator.UniqueName("tasks-resp"));
