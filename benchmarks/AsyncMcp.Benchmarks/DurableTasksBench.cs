@@ -49,6 +49,8 @@ internal static class DurableTasksBench
         var calls = new List<LatencyResult>();
         var creations = new List<LatencyResult>();
         var reads = new List<LatencyResult>();
+        var puts = new List<LatencyResult>();
+        var sends = new List<LatencyResult>();
         for (var round = 0; round < rounds; round++)
         {
             await rig.WaitUntilIdleAsync();
@@ -56,6 +58,8 @@ internal static class DurableTasksBench
             creations.Add(await LatencyRecorder.MeasureAsync(_ => rig.CreateTaskAsync(), 1, latencyCalls, latencyCalls / 10));
             await rig.WaitUntilIdleAsync();
             reads.Add(await LatencyRecorder.MeasureAsync(_ => rig.GetAsync(finished), 1, latencyCalls, latencyCalls / 10));
+            puts.Add(await LatencyRecorder.MeasureAsync(_ => rig.RawPutAsync(), 1, latencyCalls, latencyCalls / 10));
+            sends.Add(await LatencyRecorder.MeasureAsync(_ => rig.RawSendAsync(), 1, latencyCalls, latencyCalls / 10));
         }
 
         var callsAt64 = new List<LatencyResult>();
@@ -74,6 +78,8 @@ internal static class DurableTasksBench
         var call = LatencyRecorder.Combine(calls);
         var creation = LatencyRecorder.Combine(creations);
         var gets = LatencyRecorder.Combine(reads);
+        var put = LatencyRecorder.Combine(puts);
+        var send = LatencyRecorder.Combine(sends);
         var call64 = LatencyRecorder.Combine(callsAt64);
         var task64 = LatencyRecorder.Combine(tasksAt64);
 
@@ -84,6 +90,8 @@ internal static class DurableTasksBench
         line(Row("ordinary `tools/call` `echo`", call, ""));
         line(Row("task creation (`tools/call` `echo` answered with a task)", creation, string.Create(CultureInfo.InvariantCulture, $"p50 {creation.P50Ms / call.P50Ms:F2}× / p99 {creation.P99Ms / call.P99Ms:F2}× the ordinary call")));
         line(Row("`tasks/get` of a completed task", gets, string.Create(CultureInfo.InvariantCulture, $"p50 {gets.P50Ms / call.P50Ms:F2}× the ordinary call")));
+        line(Row("what creation adds: a DynamoDB `PutItem` of a small item (AWS SDK, direct)", put, ""));
+        line(Row("what creation adds: an SQS `SendMessage` to a queue nobody reads (AWS SDK, direct)", send, ""));
         line(Row("ordinary `tools/call` `echo`", call64, ""));
         line(Row("task created and waited for to completion", task64, string.Create(CultureInfo.InvariantCulture, $"{task64.PerSecond / call64.PerSecond:F2}× the ordinary calls/s; {getsPerTask.Average():F2} `tasks/get` per task")));
     }
@@ -102,9 +110,15 @@ internal static class DurableTasksBench
         private readonly Func<long> _getRequests;
         private readonly IAmazonSQS _sqs;
         private readonly string _taskQueue;
+        private readonly IAmazonDynamoDB _dynamo;
+        private readonly string _scratchTable;
+        private readonly string _scratchQueue;
 
-        private Rig(McpTaskWorker worker, SqsServerTransport server, McpClient client, Func<long> getRequests, IAmazonSQS sqs, string taskQueue)
+        private Rig(McpTaskWorker worker, SqsServerTransport server, McpClient client, Func<long> getRequests, IAmazonSQS sqs, string taskQueue, IAmazonDynamoDB dynamo, string scratchTable, string scratchQueue)
         {
+            _dynamo = dynamo;
+            _scratchTable = scratchTable;
+            _scratchQueue = scratchQueue;
             _sqs = sqs;
             _taskQueue = taskQueue;
             _worker = worker;
@@ -123,6 +137,9 @@ internal static class DurableTasksBench
             var requestQueue = await emulator.CreateQueueAsync(sqs, FauxqsEmulator.UniqueName("tasks-req"));
             var taskQueue = await emulator.CreateQueueAsync(sqs, FauxqsEmulator.UniqueName("tasks-work"));
             var responseQueue = await emulator.CreateQueueAsync(sqs, FauxqsEmulator.UniqueName("tasks-resp"));
+            var scratchQueue = await emulator.CreateQueueAsync(sqs, FauxqsEmulator.UniqueName("tasks-scratch"));
+            var scratchTable = DynaliteEmulator.UniqueTableName("bench-scratch");
+            await new DynamoDbTaskTableProvisioner(dynamo).EnsureTableAsync(scratchTable);
 
             var options = TestMcpServer.CreateOptions();
             var gets = new long[1];
@@ -158,7 +175,7 @@ internal static class DurableTasksBench
                     throw new InvalidOperationException($"Negotiated {client.NegotiatedProtocolVersion}, not {McpTasks.MinimumProtocolVersion}.");
                 }
 
-                return new Rig(worker, server, client, () => Interlocked.Read(ref gets[0]), sqs, taskQueue);
+                return new Rig(worker, server, client, () => Interlocked.Read(ref gets[0]), sqs, taskQueue, dynamo, scratchTable, scratchQueue);
             }
             catch
             {
@@ -171,6 +188,16 @@ internal static class DurableTasksBench
                 throw;
             }
         }
+
+        /// <summary>The store's write on creation, without the store: one small item into a table of its own.</summary>
+        public async Task RawPutAsync() => await _dynamo.PutItemAsync(new Amazon.DynamoDBv2.Model.PutItemRequest
+        {
+            TableName = _scratchTable,
+            Item = new() { [TaskTableLayout.TaskId] = new() { S = Guid.NewGuid().ToString("N") }, ["status"] = new() { S = "working" } },
+        });
+
+        /// <summary>The work queue's send on creation, without the queue: one small message to a queue of its own.</summary>
+        public async Task RawSendAsync() => await _sqs.SendMessageAsync(_scratchQueue, "{\"taskId\":\"x\"}");
 
         public async Task CallAsync()
         {
