@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks on the local emulator and writes a Markdown report to artifacts/benchmarks.md.
 # Pass --quick for a short smoke run, --only NAME for one section (sqs, webhook, hybrid, proxy, restart, memory,
-# dispose, delivery, s3, sns, scale).
+# dispose, delivery, s3, sns, scale, tasks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh

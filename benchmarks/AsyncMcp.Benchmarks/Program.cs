@@ -413,6 +413,14 @@ static string Operations(Dictionary<string, long> counts, int calls) => string.J
     .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value / (double)calls:F2}")));
 }
 
+if (Run("tasks"))
+{
+    Line();
+    Line("### Durable tasks: task creation, tasks/get and tasks run to completion over SQS, kept in DynamoDB (dynalite)");
+    Line();
+    await DurableTasksBench.RunAsync(emulator, sqs, quick, text => Line(text));
+}
+
 if (output is not null)
 {
     await File.WriteAllTextAsync(output, report.ToString());
