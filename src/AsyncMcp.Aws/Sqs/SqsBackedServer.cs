@@ -55,8 +55,12 @@ internal sealed partial class SqsBackedServer : IAsyncDisposable
         var sink = createSink(_payloads);
 
         // What the queue is (whether it has a dead-letter queue) is known only once it has been looked at.
+        HealthProbe = new SqsServerHealthProbe(sqs, messagingSystem, queueUrl, () => _server);
         _create = (deadLetters, maxReceiveCount, own, placement) => new McpQueueServer(source, sink, convention, options, options.ReceiveBatchSize, serverOptions, deadLetters, messagingSystem, loggerFactory, services, ownSource: own, placement: placement, maxReceiveCount: maxReceiveCount);
     }
+
+    /// <summary>What the health check asks.</summary>
+    public Diagnostics.IServerHealthProbe HealthProbe { get; }
 
     /// <summary>The dispatcher, once started.</summary>
     public MessageDispatcher? Dispatcher => _server?.Dispatcher;

@@ -74,6 +74,9 @@ internal sealed class McpQueueServer : IAsyncDisposable
 
     public MessageDispatcher Dispatcher { get; }
 
+    /// <summary>The receive loops: the request queue's, and this worker's own queue's when it has one.</summary>
+    public IReadOnlyList<ReceiveLoop> ReceiveLoops => _ownLoop is null ? [_loop] : [_loop, _ownLoop];
+
     public void Start()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
