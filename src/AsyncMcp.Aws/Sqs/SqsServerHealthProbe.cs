@@ -47,7 +47,7 @@ internal sealed class SqsServerHealthProbe(IAmazonSQS sqs, string system, string
             {
                 _deadLetterQueueUrl ??= (await sqs.GetQueueUrlAsync(new GetQueueUrlRequest { QueueName = redrive.DeadLetterQueueName }, timeout.Token).ConfigureAwait(false)).QueueUrl;
                 var dead = await sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest { QueueUrl = _deadLetterQueueUrl, AttributeNames = ["ApproximateNumberOfMessages"] }, timeout.Token).ConfigureAwait(false);
-                depth = dead.ApproximateNumberOfMessages ?? 0;
+                depth = dead.ApproximateNumberOfMessages;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
