@@ -79,6 +79,16 @@ public sealed class HealthCheckTests
         }
     }
 
+    [Fact]
+    public async Task A_bad_option_fails_host_start_with_its_name()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddHealthChecks().AddAsyncMcp(o => o.DeadLetterThreshold = 0);
+        using var host = builder.Build();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync(Timeout));
+        Assert.Contains("AsyncMcpHealthCheckOptions.DeadLetterThreshold must be at least 1", error.ToString(), StringComparison.Ordinal);
+    }
+
     private static async Task<HealthReport> WaitForAsync(HealthCheckService health, HealthStatus status, TimeSpan? deadline = null)
     {
         HealthReport? last = null;

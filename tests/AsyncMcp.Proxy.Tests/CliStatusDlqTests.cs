@@ -115,6 +115,21 @@ public sealed class CliStatusDlqTests(BridgeEmulator emulator)
         Assert.Contains("--all, or one or more --message-id", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Status_watch_follows_the_queue_as_it_changes_until_stopped()
+    {
+        var name = FauxqsEmulator.UniqueName("watch-req");
+        var queue = await new SqsQueueProvisioner(emulator.Sqs).EnsureQueueAsync(name, new SqsQueueSettings { MaxReceiveCount = 3 }, Timeout);
+        var environment = _cli.Environment();
+        await using var watch = ChildProcess.Start("dotnet", [CliProcess.Cli, "status", "--request-queue", name, "--watch", "--json", "--interval", "0.5"], AppContext.BaseDirectory, environment);
+        await watch.WaitForLineAsync(line => line.Contains("\"visible\":0", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+
+        await emulator.Sqs.SendMessageAsync(queue.QueueUrl, "{}", Timeout);
+        await emulator.Sqs.SendMessageAsync(queue.DeadLetterQueueUrl, "{}", Timeout);
+        var line = await watch.WaitForLineAsync(line => line.Contains("\"visible\":1", StringComparison.Ordinal) && line.Contains("\"deadLetters\":1", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        Assert.Equal(name, (string?)JsonNode.Parse(line)!["queues"]![0]!["name"]);
+    }
+
     private async Task<JsonNode> RunJsonAsync(params string[] arguments)
     {
         var (exit, output, error) = await _cli.RunSeparatedAsync(arguments);

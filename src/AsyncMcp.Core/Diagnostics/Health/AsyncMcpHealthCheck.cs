@@ -12,7 +12,6 @@ internal sealed class AsyncMcpHealthCheck(ServerHealthRegistry registry, IOption
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var settings = options.Get(context.Registration.Name);
-        settings.Validate();
         var probes = registry.Snapshot();
         if (probes.Count == 0)
         {

@@ -36,6 +36,13 @@ public static class AsyncMcpHealthChecksBuilderExtensions
             options.Configure(configure);
         }
 
+        // A bad option fails host start with a message that names it, not each check later.
+        options.Validate(o =>
+        {
+            o.Validate();
+            return true;
+        }).ValidateOnStart();
+
         return builder.AddCheck<AsyncMcpHealthCheck>(name, failureStatus, tags ?? []);
     }
 }
