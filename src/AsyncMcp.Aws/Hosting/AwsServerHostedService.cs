@@ -21,6 +21,7 @@ internal sealed class AwsServerHostedService<TTransport>(
 {
     private AwsClients? _clients;
     private TTransport? _transport;
+    private Diagnostics.IServerHealthProbe? _probe;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -28,12 +29,22 @@ internal sealed class AwsServerHostedService<TTransport>(
         _clients = new AwsClients(services, options);
         _transport = create(_clients);
         await start(_transport, cancellationToken).ConfigureAwait(false);
+        if (_transport is SqsBackedServerTransport queueServer && services.GetService<Diagnostics.ServerHealthRegistry>() is { } health)
+        {
+            _probe = queueServer.HealthProbe;
+            health.Add(_probe);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _probe, null) is { } probe)
+        {
+            services.GetService<Diagnostics.ServerHealthRegistry>()?.Remove(probe);
+        }
+
         if (Interlocked.Exchange(ref _transport, null) is { } transport)
         {
             await transport.DisposeAsync().ConfigureAwait(false);

@@ -24,7 +24,7 @@ internal sealed partial class SqsBackedServer : IAsyncDisposable
     private readonly S3PayloadStore? _payloads;
     private readonly ILoggerFactory? _loggerFactory;
     private readonly ILogger _logger;
-    private readonly Func<bool, IMessageSource?, ISessionPlacement?, McpQueueServer> _create;
+    private readonly Func<bool, int?, IMessageSource?, ISessionPlacement?, McpQueueServer> _create;
     private McpQueueServer? _server;
     private WorkerQueue? _own;
     private SqsSessionPlacement? _placement;
@@ -55,8 +55,12 @@ internal sealed partial class SqsBackedServer : IAsyncDisposable
         var sink = createSink(_payloads);
 
         // What the queue is (whether it has a dead-letter queue) is known only once it has been looked at.
-        _create = (deadLetters, own, placement) => new McpQueueServer(source, sink, convention, options, options.ReceiveBatchSize, serverOptions, deadLetters, messagingSystem, loggerFactory, services, ownSource: own, placement: placement);
+        HealthProbe = new SqsServerHealthProbe(sqs, messagingSystem, queueUrl, () => _server);
+        _create = (deadLetters, maxReceiveCount, own, placement) => new McpQueueServer(source, sink, convention, options, options.ReceiveBatchSize, serverOptions, deadLetters, messagingSystem, loggerFactory, services, ownSource: own, placement: placement, maxReceiveCount: maxReceiveCount);
     }
+
+    /// <summary>What the health check asks.</summary>
+    public Diagnostics.IServerHealthProbe HealthProbe { get; }
 
     /// <summary>The dispatcher, once started.</summary>
     public MessageDispatcher? Dispatcher => _server?.Dispatcher;
@@ -81,7 +85,7 @@ internal sealed partial class SqsBackedServer : IAsyncDisposable
         }
 
         // With a dead-letter queue, input that can be neither processed nor answered goes there intact instead of being deleted.
-        var server = _create(attributes.ContainsKey("RedrivePolicy"), ownSource, _placement);
+        var server = _create(attributes.ContainsKey("RedrivePolicy"), RedrivePolicy.Read(attributes)?.MaxReceiveCount, ownSource, _placement);
         _server = server;
         server.Start();
         if (_own is not null && leases is not null)

@@ -16,6 +16,9 @@ public abstract class SqsBackedServerTransport : IAsyncDisposable
     /// <summary>The dispatcher, once started: its counters for tests and benchmarks.</summary>
     internal MessageDispatcher? Dispatcher => _server.Dispatcher;
 
+    /// <summary>What the AsyncMcp health check asks about this server.</summary>
+    internal Diagnostics.IServerHealthProbe HealthProbe => _server.HealthProbe;
+
     /// <summary>
     /// This server's worker id once started (8 hex digits, the first part of every session id it issues), or
     /// <see langword="null"/> when <see cref="SqsBackedServerTransportOptions.Workers"/> is disabled.

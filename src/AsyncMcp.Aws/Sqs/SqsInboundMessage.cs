@@ -24,6 +24,9 @@ internal sealed class SqsInboundMessage(
 
     public string ReceiptHandle { get; } = receiptHandle;
 
+    /// <summary>When SQS accepted the message (its <c>SentTimestamp</c>), if it was asked for.</summary>
+    public DateTimeOffset? SentAt { get; init; }
+
     /// <summary>The queue it was received from.</summary>
     public string QueueUrl { get; } = queueUrl;
 

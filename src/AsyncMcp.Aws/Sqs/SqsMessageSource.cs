@@ -11,7 +11,7 @@ namespace AsyncMcp.Aws.Sqs;
 internal sealed partial class SqsMessageSource(IAmazonSQS sqs, string queueUrl, TimeSpan waitTime, TimeSpan visibilityTimeout, S3PayloadStore? payloads = null, ILogger? logger = null) : IMessageSource
 {
     private static readonly List<string> s_allAttributes = ["All"];
-    private static readonly List<string> s_systemAttributes = ["ApproximateReceiveCount"];
+    private static readonly List<string> s_systemAttributes = ["ApproximateReceiveCount", "SentTimestamp"];
 
     public string Description => queueUrl;
 
@@ -124,6 +124,10 @@ internal sealed partial class SqsMessageSource(IAmazonSQS sqs, string queueUrl, 
             Payloads = payloads,
             RawBody = message.Body ?? string.Empty,
             RawAttributes = message.MessageAttributes,
+            SentAt = message.Attributes is { } sent && sent.TryGetValue("SentTimestamp", out var millisText) &&
+                long.TryParse(millisText, System.Globalization.CultureInfo.InvariantCulture, out var millis)
+                ? DateTimeOffset.FromUnixTimeMilliseconds(millis)
+                : null,
         };
     }
 

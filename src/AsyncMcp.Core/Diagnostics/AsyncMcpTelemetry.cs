@@ -7,12 +7,16 @@ namespace AsyncMcp.Diagnostics;
 /// Tracing for AsyncMcp transports, following the OpenTelemetry semantic conventions for messaging: a
 /// <c>send</c> span (kind Producer) for every message handed to a broker and a <c>process</c> span (kind Consumer)
 /// for every message received. Subscribe with <c>AddSource(AsyncMcpTelemetry.ActivitySourceName)</c>; the MCP
-/// SDK's own spans (one per JSON-RPC operation) nest inside.
+/// SDK's own spans (one per JSON-RPC operation) nest inside. Metrics are on the <see cref="System.Diagnostics.Metrics.Meter"/>
+/// named <see cref="MeterName"/> (<c>AddMeter(AsyncMcpTelemetry.MeterName)</c>).
 /// </summary>
-internal static class AsyncMcpTelemetry
+public static class AsyncMcpTelemetry
 {
     /// <summary>The name of the <see cref="ActivitySource"/>.</summary>
     public const string ActivitySourceName = "AsyncMcp";
+
+    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> every AsyncMcp metric is on.</summary>
+    public const string MeterName = "AsyncMcp";
 
     internal static readonly ActivitySource Source = new(
         ActivitySourceName,

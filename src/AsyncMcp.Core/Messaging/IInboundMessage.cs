@@ -18,6 +18,9 @@ internal interface IInboundMessage
     /// <summary>How many times the broker has handed out this message, including this time (1 when unknown).</summary>
     int ReceiveCount { get; }
 
+    /// <summary>When the broker accepted the message, if it says (for the age of messages on receipt).</summary>
+    DateTimeOffset? SentAt => null;
+
     /// <summary>Removes the message from the broker: it has been handled.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the broker has been told.</returns>

@@ -25,6 +25,8 @@ internal sealed partial class ReceiveLoop : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
+    private Exception? _lastError;
+    private int _consecutiveFailures;
     private int _stopRequested;
     private int _disposed;
 
@@ -59,6 +61,18 @@ internal sealed partial class ReceiveLoop : IAsyncDisposable
 
     /// <summary>Completes when the loop has ended; faults if a fatal receive error ended it.</summary>
     public Task Completion => _loop ?? Task.CompletedTask;
+
+    /// <summary>The source's description (a queue URL), for health reports.</summary>
+    public string Description => _source.Description;
+
+    /// <summary>Whether the loop has started and neither ended nor been asked to stop.</summary>
+    public bool IsRunning => _loop is { IsCompleted: false } && Volatile.Read(ref _stopRequested) == 0;
+
+    /// <summary>Receives that failed in a row; 0 once one succeeds.</summary>
+    public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
+
+    /// <summary>The last receive error, while <see cref="ConsecutiveFailures"/> is above 0.</summary>
+    public Exception? LastError => ConsecutiveFailures > 0 ? Volatile.Read(ref _lastError) : null;
 
     /// <summary>Starts receiving.</summary>
     public void Start()
@@ -143,6 +157,7 @@ internal sealed partial class ReceiveLoop : IAsyncDisposable
                 var capacity = _limiter is null ? _batchSize : await _limiter.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
                 messages = await _source.ReceiveAsync(Math.Min(_batchSize, capacity), cancellationToken).ConfigureAwait(false);
                 failures = 0;
+                Volatile.Write(ref _consecutiveFailures, 0);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -157,6 +172,8 @@ internal sealed partial class ReceiveLoop : IAsyncDisposable
                 }
 
                 failures++;
+                Volatile.Write(ref _lastError, ex);
+                Volatile.Write(ref _consecutiveFailures, failures);
                 var delay = Backoff(failures);
                 LogReceiveError(_source.Description, failures, delay.TotalMilliseconds, ex);
                 try

@@ -46,6 +46,7 @@ internal sealed partial class RetryingMessageSink : IMessageSink
                 OnRetry = args =>
                 {
                     LogRetry(args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? "unknown");
+                    Diagnostics.AsyncMcpMetrics.SendRetries.Add(1, new KeyValuePair<string, object?>("messaging.system", MessagingSystem));
                     return default;
                 },
             });

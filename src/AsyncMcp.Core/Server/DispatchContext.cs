@@ -21,6 +21,9 @@ internal sealed class DispatchContext(
 
     public InboundEndpoint Endpoint { get; } = endpoint;
 
+    /// <summary>The endpoint's metrics.</summary>
+    public Diagnostics.ServerMetrics Metrics { get; } = new(endpoint.MessagingSystem, endpoint.Description);
+
     public AnswerCache Answers { get; } = answers;
 
     public InFlightLimiter Limiter { get; } = limiter;

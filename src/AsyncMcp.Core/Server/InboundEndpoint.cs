@@ -28,6 +28,9 @@ internal sealed record InboundEndpoint
     /// </summary>
     public bool DeadLetters { get; init; }
 
+    /// <summary>After how many receives the broker moves a message to the dead-letter queue, when known.</summary>
+    public int? MaxReceiveCount { get; init; }
+
     /// <summary>
     /// Whether a request of a session may name a reply address of its own for the errors sent to it. Queue transports
     /// need it (a request redelivered to a server that never had its session must still hear that the session was

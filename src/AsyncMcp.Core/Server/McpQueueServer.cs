@@ -33,6 +33,7 @@ internal sealed class McpQueueServer : IAsyncDisposable
     /// <param name="timeProvider">The clock.</param>
     /// <param name="ownSource">This worker's own queue, when it is one of several on the queue.</param>
     /// <param name="placement">Where sessions live when there are several workers.</param>
+    /// <param name="maxReceiveCount">The redrive policy's <c>maxReceiveCount</c>, when there is a dead-letter queue.</param>
     public McpQueueServer(
         IMessageSource source,
         IMessageSink sink,
@@ -46,7 +47,8 @@ internal sealed class McpQueueServer : IAsyncDisposable
         IServiceProvider? services = null,
         TimeProvider? timeProvider = null,
         IMessageSource? ownSource = null,
-        ISessionPlacement? placement = null)
+        ISessionPlacement? placement = null,
+        int? maxReceiveCount = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sink);
@@ -58,6 +60,7 @@ internal sealed class McpQueueServer : IAsyncDisposable
             Description = source.Description,
             LeaseDuration = source.LeaseDuration,
             DeadLetters = deadLetters,
+            MaxReceiveCount = maxReceiveCount,
         };
         Dispatcher = new MessageDispatcher(retryingSink, convention, options, serverOptions, endpoint, loggerFactory, services, timeProvider, placement);
         _loop = new ReceiveLoop(source, (message, ct) => Dispatcher.DispatchAsync(message, ct), receiveBatchSize, Dispatcher.Limiter, isFatal: null, loggerFactory?.CreateLogger<ReceiveLoop>());
@@ -70,6 +73,9 @@ internal sealed class McpQueueServer : IAsyncDisposable
     }
 
     public MessageDispatcher Dispatcher { get; }
+
+    /// <summary>The receive loops: the request queue's, and this worker's own queue's when it has one.</summary>
+    public IReadOnlyList<ReceiveLoop> ReceiveLoops => _ownLoop is null ? [_loop] : [_loop, _ownLoop];
 
     public void Start()
     {

@@ -52,7 +52,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         _time = time;
         var answers = new AnswerCache(options.DuplicateWindow, options.MaxRememberedAnswers, time);
         _context = new DispatchContext(sink, endpoint, answers, new InFlightLimiter(options.MaxConcurrentRequests), time, loggerFactory, (session, reason) => CloseAsync(session, reason, completeUnanswered: true), placement);
-        _sessions = new SessionTable(options.MaxSessions);
+        _sessions = new SessionTable(options.MaxSessions, _context.Metrics.SessionsChanged);
         _rejections = new Rejections(_context, convention, _logger);
         _intake = new RequestIntake(_context, _rejections, HasSession, _logger);
         _opener = new SessionOpener(_context, _sessions, _rejections, _intake, options, serverOptions, services, () => _draining, _logger);
@@ -98,6 +98,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
         message.Attributes.TryGetValue(WireAttributes.Method, out var method);
         using var activity = Diagnostics.AsyncMcpTelemetry.StartProcess(_context.Endpoint.MessagingSystem, receivedFrom, message.MessageId, message.ReceiveCount);
         Diagnostics.AsyncMcpTelemetry.Describe(activity, method, sessionId);
+        _context.Metrics.MessageReceived(message.SentAt, _time.GetUtcNow());
 
         var session = string.IsNullOrEmpty(sessionId) ? null : _sessions.Find(SessionKey.ForSession(sessionId));
         if (decoded.Message is not { } rpc)

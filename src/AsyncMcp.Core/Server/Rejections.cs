@@ -73,6 +73,8 @@ internal sealed partial class Rejections(DispatchContext context, ReplyAddressCo
     public async Task RejectAsync(IInboundMessage message, JsonRpcError error, string? replyAddress, string? sessionId, string? clientId, CancellationToken cancellationToken)
     {
         LogRejected(message.MessageId, error.Error.Code, error.Error.Message, replyAddress ?? "(none: logged only)");
+        message.Attributes.TryGetValue(WireAttributes.Method, out var method);
+        context.Metrics.Refused(method, Diagnostics.AsyncMcpMetrics.ErrorType(error.Error.Code));
         if (replyAddress is null && !context.Endpoint.SessionRequestsNameReplyAddress && !string.IsNullOrEmpty(sessionId))
         {
             // The request's session closed as it arrived, and the request may not say where else to answer: its source is
@@ -108,10 +110,16 @@ internal sealed partial class Rejections(DispatchContext context, ReplyAddressCo
         RejectAsync(message, JsonRpcErrors.Create(request.Id, McpErrorCode.InvalidRequest, sessionId is null ? "The server is stopping and takes no new work; send the request again (another server on the queue takes it)." : $"The server holding session '{sessionId}' is stopping and takes no new requests; start a new session.", ErrorReasons.ServerStopping), replyAddress, sessionId, clientId, cancellationToken);
 
     /// <summary>Input nobody can be told about: handed back for the redrive policy when there is a dead-letter queue, else deleted (it was logged).</summary>
-    public Task DropUnprocessableAsync(IInboundMessage message, CancellationToken cancellationToken) =>
-        context.Endpoint.DeadLetters
-            ? message.ReleaseQuietlyAsync(logger, cancellationToken)
-            : message.CompleteQuietlyAsync(logger, cancellationToken);
+    public Task DropUnprocessableAsync(IInboundMessage message, CancellationToken cancellationToken)
+    {
+        if (!context.Endpoint.DeadLetters)
+        {
+            return message.CompleteQuietlyAsync(logger, cancellationToken);
+        }
+
+        context.Metrics.HandedBackForRedrive(message.ReceiveCount, context.Endpoint.MaxReceiveCount);
+        return message.ReleaseQuietlyAsync(logger, cancellationToken);
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId}: {Method} names no reply address (params._meta.{MetaKey}); nothing can be sent back, so it is dropped.")]
     private partial void LogMissingReplyAddress(string messageId, string method, string metaKey);

@@ -56,6 +56,7 @@ internal sealed partial class RequestIntake(DispatchContext context, Rejections 
             return;
         }
 
+        context.Metrics.RequestReceived(request.Method, message.ReceiveCount);
         try
         {
             await inbound.DeliverAsync(cancellationToken).ConfigureAwait(false);

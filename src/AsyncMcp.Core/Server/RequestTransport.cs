@@ -24,7 +24,10 @@ internal sealed partial class RequestTransport : ITransport
     private readonly string _replyAddress;
     private readonly MessageLease _lease;
     private readonly ILogger _logger;
+    private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
     private IInboundMessage _message;
+    private string? _answerErrorType;
+    private bool _answered;
     private int _settled;
 
     /// <summary>Takes a slot among the requests in flight, and starts renewing the message's lease.</summary>
@@ -47,6 +50,7 @@ internal sealed partial class RequestTransport : ITransport
 
         // Counted first: a settle racing with this must never release a slot that was not yet taken.
         context.Limiter.Acquire();
+        context.Metrics.RequestStarted();
         _lease = new MessageLease(() => _message, context.Endpoint.LeaseDuration ?? Timeout.InfiniteTimeSpan, context.Time, _logger);
     }
 
@@ -115,10 +119,12 @@ internal sealed partial class RequestTransport : ITransport
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogAnswerSendFailed(_session.Key, Id, _replyAddress, ex);
-            Abandon();
+            Abandon(ex);
             throw;
         }
 
+        _answerErrorType = Diagnostics.AsyncMcpMetrics.ErrorType(message);
+        _answered = true;
         await CompleteAsync().ConfigureAwait(false);
     }
 
@@ -142,15 +148,16 @@ internal sealed partial class RequestTransport : ITransport
     }
 
     /// <summary>Done: the message is deleted. Also for a request its client cancelled or whose session its client closed.</summary>
-    public Task CompleteAsync() => TrySettle() ? Message.CompleteQuietlyAsync(_logger) : Task.CompletedTask;
+    public Task CompleteAsync() => TrySettle(_answered ? _answerErrorType : "cancelled") ? Message.CompleteQuietlyAsync(_logger) : Task.CompletedTask;
 
     /// <summary>Not done here: the message goes back to the broker at once, for the next server.</summary>
-    public Task ReleaseAsync() => TrySettle() ? Message.ReleaseQuietlyAsync(_logger) : Task.CompletedTask;
+    public Task ReleaseAsync() => TrySettle(null, handedBack: true) ? Message.ReleaseQuietlyAsync(_logger) : Task.CompletedTask;
 
     /// <summary>Dropped without an answer, nothing told the broker: a queue delivers it again once its lease ends (which also spaces out the retry).</summary>
-    public void Abandon()
+    /// <param name="failure">Why, when the answer could not be sent.</param>
+    public void Abandon(Exception? failure = null)
     {
-        if (!TrySettle())
+        if (!TrySettle(failure is null ? "abandoned" : Diagnostics.AsyncMcpMetrics.ErrorType(failure)))
         {
             return;
         }
@@ -166,10 +173,13 @@ internal sealed partial class RequestTransport : ITransport
     }
 
     /// <summary>Gives back the slot of a request that was never tracked (a copy of one already in flight).</summary>
-    public void Withdraw() => TrySettle();
+    public void Withdraw() => TrySettle(null, handedBack: true, counted: false);
 
     /// <summary>Frees what the request held, once; <see langword="false"/> if it was already settled.</summary>
-    private bool TrySettle()
+    /// <param name="errorType">For the metrics: <see langword="null"/> for a result, else why the request failed.</param>
+    /// <param name="handedBack">Not settled here: back to the broker, or a copy never run.</param>
+    /// <param name="counted">Whether the request was counted as received.</param>
+    private bool TrySettle(string? errorType, bool handedBack = false, bool counted = true)
     {
         if (Interlocked.Exchange(ref _settled, 1) != 0)
         {
@@ -179,6 +189,7 @@ internal sealed partial class RequestTransport : ITransport
         _lease.Dispose();
         _session.Untrack(this);
         _session.Context.Limiter.Release();
+        _session.Context.Metrics.RequestSettled(_request.Method, _started, errorType, handedBack || !counted);
         return true;
     }
 

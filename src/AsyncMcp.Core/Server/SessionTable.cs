@@ -7,7 +7,9 @@ namespace AsyncMcp.Server;
 /// <c>initialize</c> requests, the session they opened, so that a copy of an initialize finds it instead of opening
 /// another.
 /// </summary>
-internal sealed class SessionTable(int limit)
+/// <param name="limit">The most sessions and contexts at once.</param>
+/// <param name="countChanged">Told of each session added (+1) and removed (-1), for the metrics.</param>
+internal sealed class SessionTable(int limit, Action<int>? countChanged = null)
 {
     private readonly ConcurrentDictionary<SessionKey, ServerSession> _sessions = new();
     private readonly ConcurrentDictionary<SessionKey, ServerSession> _openedBy = new();
@@ -42,6 +44,7 @@ internal sealed class SessionTable(int limit)
 
             var session = create();
             _sessions[key] = session;
+            countChanged?.Invoke(1);
             if (initializeKey is { } opener)
             {
                 _openedBy[opener] = session;
@@ -54,7 +57,10 @@ internal sealed class SessionTable(int limit)
     /// <summary>Forgets a session that closed.</summary>
     public void Remove(ServerSession session)
     {
-        _sessions.TryRemove(new KeyValuePair<SessionKey, ServerSession>(session.Key, session));
+        if (_sessions.TryRemove(new KeyValuePair<SessionKey, ServerSession>(session.Key, session)))
+        {
+            countChanged?.Invoke(-1);
+        }
         if (session.InitializeKey is { } opener)
         {
             _openedBy.TryRemove(new KeyValuePair<SessionKey, ServerSession>(opener, session));

@@ -17,6 +17,9 @@ namespace AsyncMcp.AspNetCore.Hybrid.Server;
 /// </summary>
 internal sealed partial class HybridEndpointFilter
 {
+    /// <summary>The path the endpoint is mounted at, once <c>MapMcpHybrid</c> has mounted it.</summary>
+    internal string? MappedPattern { get; set; }
+
     private const string SessionHeader = "Mcp-Session-Id";
     private const string ProtocolVersionHeader = "MCP-Protocol-Version";
 

@@ -53,7 +53,11 @@ public static partial class HybridMcpServerBuilderExtensions
             sp.GetRequiredService<HybridDelivery>(),
             sp.GetRequiredService<WebhookCallRunner>(),
             sp.GetRequiredService<IOptions<McpServerOptions>>(),
-            sp.GetRequiredService<ILogger<HybridStartup>>()));
+            sp.GetRequiredService<ILogger<HybridStartup>>())
+        {
+            Health = sp.GetService<Diagnostics.ServerHealthRegistry>(),
+            Probe = new HybridHealthProbe(sp.GetRequiredService<HybridDelivery>(), sp.GetRequiredService<HybridEndpointFilter>(), sp.GetRequiredService<HybridSessionRegistry>()),
+        });
 
         builder.WithHttpTransport(options => options.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);
         services.AddSingleton<IPostConfigureOptions<HttpServerTransportOptions>, TrackSessions>();
@@ -82,6 +86,7 @@ public static partial class HybridMcpServerBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var filter = endpoints.ServiceProvider.GetService<HybridEndpointFilter>()
             ?? throw new InvalidOperationException("MapMcpHybrid needs services.AddMcpServer().WithHybridTransport(...) first.");
+        filter.MappedPattern = pattern;
         var mapped = endpoints.MapMcp(pattern);
         mapped.Add(endpoint =>
         {
@@ -175,8 +180,13 @@ public static partial class HybridMcpServerBuilderExtensions
         IOptions<McpServerOptions> serverOptions,
         ILogger<HybridStartup> logger) : IHostedService
     {
+        public Diagnostics.ServerHealthRegistry? Health { get; init; }
+
+        public required Diagnostics.IServerHealthProbe Probe { get; init; }
+
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            Health?.Add(Probe);
             if (delivery.Unsigned)
             {
                 LogUnsigned(logger);
@@ -195,7 +205,11 @@ public static partial class HybridMcpServerBuilderExtensions
             return Task.CompletedTask;
         }
 
-        public Task StopAsync(CancellationToken cancellationToken) => runner.StopAllAsync(cancellationToken);
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            Health?.Remove(Probe);
+            return runner.StopAllAsync(cancellationToken);
+        }
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "The hybrid transport sends webhook deliveries unsigned (Security.AllowUnsigned): clients cannot tell them from forgeries. Use this only with clients that cannot verify, such as the Python asyncmcp.")]
         private static partial void LogUnsigned(ILogger logger);

@@ -44,6 +44,7 @@ public static class WebhookMcpServerBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var server = endpoints.ServiceProvider.GetService<WebhookServerTransport>()
             ?? throw new InvalidOperationException("MapMcpWebhook needs services.AddMcpServer().WithWebhookServerTransport(...) first.");
+        server.MappedPattern = pattern;
         return endpoints.Map(pattern, server.HandleAsync);
     }
 
@@ -59,17 +60,23 @@ public static class WebhookMcpServerBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(server);
+        server.MappedPattern = pattern;
         return endpoints.Map(pattern, server.HandleAsync);
     }
 
-    private sealed class WebhookServerHostedService(WebhookServerTransport server) : IHostedService
+    private sealed class WebhookServerHostedService(WebhookServerTransport server, IServiceProvider services) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
             server.Start();
+            services.GetService<Diagnostics.ServerHealthRegistry>()?.Add(server.HealthProbe);
             return Task.CompletedTask;
         }
 
-        public Task StopAsync(CancellationToken cancellationToken) => server.StopAsync(cancellationToken);
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            services.GetService<Diagnostics.ServerHealthRegistry>()?.Remove(server.HealthProbe);
+            return server.StopAsync(cancellationToken);
+        }
     }
 }

@@ -82,6 +82,17 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
     /// <summary>The dispatcher: its counters, for tests.</summary>
     internal MessageDispatcher Dispatcher { get; }
 
+    /// <summary>The path the endpoint is mounted at, once <c>MapMcpWebhook</c> has mounted it.</summary>
+    internal string? MappedPattern { get; set; }
+
+    /// <summary>What the AsyncMcp health check asks about this server.</summary>
+    internal Diagnostics.IServerHealthProbe HealthProbe => field ??= new EndpointServerHealthProbe(
+        $"{MessagingSystem} endpoint",
+        () => Volatile.Read(ref _started) != 0 && Volatile.Read(ref _disposed) == 0,
+        () => MappedPattern,
+        "app.MapMcpWebhook(...)",
+        Dispatcher);
+
     /// <summary>Checks every webhook URL and outgoing connection against the reply-address policy.</summary>
     internal WebhookAddressGuard AddressGuard => _guard;
 
