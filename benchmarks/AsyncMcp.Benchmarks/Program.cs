@@ -17,6 +17,12 @@ using ModelContextProtocol.Server;
 var output = args.SkipWhile(a => a != "--output").Skip(1).FirstOrDefault();
 var quick = args.Contains("--quick");
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+var charts = args.SkipWhile(a => a != "--charts").Skip(1).FirstOrDefault();
+if (charts is not null)
+{
+    Directory.CreateDirectory(charts);
+}
+
 bool Run(string section) => only is null || string.Equals(only, section, StringComparison.OrdinalIgnoreCase);
 var report = new StringBuilder();
 void Line(string text = "")
@@ -39,29 +45,79 @@ var levels = quick
 Line($"Run: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}; fauxqs 2.4.1 on Node 22 (loopback).");
 Line();
 var serverOptions = TestMcpServer.CreateOptions();
+var costMeter = new CostMeter(emulator.ProcessId);
 if (Run("sqs"))
 {
-Line("### tools/call `echo` round trip over SQS vs. a raw two-hop SQS echo");
+Line("### tools/call `echo` round trip over SQS vs. a raw two-hop SQS echo: time, AWS requests and CPU per call");
+Line();
+Line("Each side has its own SQS client, counted at its HTTP layer (every request on the wire, SDK retries included). CPU is this process's CPU time (`Process.TotalProcessorTime`, client and server both run in it) over the measured calls ÷ calls; the emulator's CPU is measured the same way on its process.");
 Line();
 Line("| concurrency | calls | raw echo p50 | raw p99 | raw calls/s | AsyncMcp 2025-11-25 p50 | p99 | calls/s | AsyncMcp 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) |");
 Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
-
+var sqsCosts = new List<(int Concurrency, CostResult Raw, CostResult November, CostResult July)>();
 foreach (var (concurrency, calls) in levels)
 {
     var warmup = Math.Max(20, calls / 10);
-
-    LatencyResult raw;
-    await using (var echo = new RawSqsEcho(sqs, await Queue("raw-req"), await Queue("raw-resp")))
-    {
-        raw = await LatencyRecorder.MeasureAsync(echo.RoundTripAsync, concurrency, calls, warmup);
-    }
-
-    var november = await MeasureTransportAsync("2025-11-25", concurrency, calls, warmup);
-    var july = await MeasureTransportAsync(null, concurrency, calls, warmup);
+    var raw = await MeasureRawSqsCostAsync(concurrency, calls, warmup);
+    var november = await MeasureSqsCostAsync("2025-11-25", concurrency, calls, warmup);
+    var july = await MeasureSqsCostAsync(null, concurrency, calls, warmup);
+    sqsCosts.Add((concurrency, raw, november, july));
+    var (r, n, j) = (raw.Latency, november.Latency, july.Latency);
     Line(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {calls} | {raw.P50Ms:F2} ms | {raw.P99Ms:F2} ms | {raw.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {november.P50Ms / raw.P50Ms:F2}× / {july.P50Ms / raw.P50Ms:F2}× | {november.PerSecond / raw.PerSecond:F2}× / {july.PerSecond / raw.PerSecond:F2}× |"));
+        $"| {concurrency} | {calls} | {r.P50Ms:F2} ms | {r.P99Ms:F2} ms | {r.PerSecond:F0} | {n.P50Ms:F2} ms | {n.P99Ms:F2} ms | {n.PerSecond:F0} | {j.P50Ms:F2} ms | {j.P99Ms:F2} ms | {j.PerSecond:F0} | {n.P50Ms / r.P50Ms:F2}× / {j.P50Ms / r.P50Ms:F2}× | {n.PerSecond / r.PerSecond:F2}× / {j.PerSecond / r.PerSecond:F2}× |"));
 }
 
+Line();
+Line("| concurrency | SQS requests per call: raw / 2025-11-25 / 2026-07-28 | CPU per call, client + server: raw / 2025-11-25 / 2026-07-28 | CPU ratio (2025 / 2026) | emulator CPU per call: raw / 2025-11-25 / 2026-07-28 |");
+Line("|---:|---|---|---|---|");
+foreach (var (concurrency, raw, november, july) in sqsCosts)
+{
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"| {concurrency} | {raw.RequestsPerCall:F2} / {november.RequestsPerCall:F2} / {july.RequestsPerCall:F2} | {raw.CpuMsPerCall:F3} / {november.CpuMsPerCall:F3} / {july.CpuMsPerCall:F3} ms | {november.CpuMsPerCall / raw.CpuMsPerCall:F2}× / {july.CpuMsPerCall / raw.CpuMsPerCall:F2}× | {raw.EmulatorCpuMsPerCall:F3} / {november.EmulatorCpuMsPerCall:F3} / {july.EmulatorCpuMsPerCall:F3} ms |"));
+}
+
+Line();
+Line("| concurrency | set-up | client requests per call by operation | server requests per call by operation |");
+Line("|---:|---|---|---|");
+foreach (var (concurrency, raw, november, july) in sqsCosts)
+{
+    foreach (var (name, cost) in new[] { ("raw echo", raw), ("AsyncMcp 2025-11-25", november), ("AsyncMcp 2026-07-28", july) })
+    {
+        Line($"| {concurrency} | {name} | {cost.Breakdown(server: false)} | {cost.Breakdown(server: true)} |");
+    }
+}
+
+if (charts is not null)
+{
+    var xs = sqsCosts.Select(c => c.Concurrency).ToList();
+    Charts.Lines(Path.Combine(charts, "sqs-throughput.svg"), "SQS echo: calls per second", "calls/s", xs,
+    [
+        ("raw SQS echo", [.. sqsCosts.Select(c => c.Raw.Latency.PerSecond)], true),
+        ("AsyncMcp 2025-11-25", [.. sqsCosts.Select(c => c.November.Latency.PerSecond)], false),
+        ("AsyncMcp 2026-07-28", [.. sqsCosts.Select(c => c.July.Latency.PerSecond)], false),
+    ]);
+    Charts.Lines(Path.Combine(charts, "sqs-latency.svg"), "SQS echo: p50 (filled) and p99 (open markers) per call", "ms", xs,
+    [
+        ("raw p50", [.. sqsCosts.Select(c => c.Raw.Latency.P50Ms)], false),
+        ("2025-11-25 p50", [.. sqsCosts.Select(c => c.November.Latency.P50Ms)], false),
+        ("2026-07-28 p50", [.. sqsCosts.Select(c => c.July.Latency.P50Ms)], false),
+        ("raw p99", [.. sqsCosts.Select(c => c.Raw.Latency.P99Ms)], true),
+        ("2025-11-25 p99", [.. sqsCosts.Select(c => c.November.Latency.P99Ms)], true),
+        ("2026-07-28 p99", [.. sqsCosts.Select(c => c.July.Latency.P99Ms)], true),
+    ]);
+    Charts.Bars(Path.Combine(charts, "sqs-requests-per-call.svg"), "SQS API requests per tools/call (client + server)", "requests per call", xs,
+    [
+        ("raw SQS echo", [.. sqsCosts.Select(c => c.Raw.RequestsPerCall)]),
+        ("AsyncMcp 2025-11-25", [.. sqsCosts.Select(c => c.November.RequestsPerCall)]),
+        ("AsyncMcp 2026-07-28", [.. sqsCosts.Select(c => c.July.RequestsPerCall)]),
+    ]);
+    Charts.Bars(Path.Combine(charts, "sqs-cpu-per-call.svg"), "CPU per tools/call, client + server (one process)", "ms of CPU per call", xs,
+    [
+        ("raw SQS echo", [.. sqsCosts.Select(c => c.Raw.CpuMsPerCall)]),
+        ("AsyncMcp 2025-11-25", [.. sqsCosts.Select(c => c.November.CpuMsPerCall)]),
+        ("AsyncMcp 2026-07-28", [.. sqsCosts.Select(c => c.July.CpuMsPerCall)]),
+    ]);
+}
 }
 
 if (Run("webhook"))
@@ -445,6 +501,44 @@ async Task<LatencyResult> MeasureTransportAsync(
         {
             var result = await client.CallToolAsync("echo", arguments);
             if (result.Content is not [TextContentBlock { Text: var text }] || text != expected)
+            {
+                throw new InvalidOperationException("wrong answer");
+            }
+        },
+        concurrency,
+        calls,
+        warmup);
+}
+
+async Task<CostResult> MeasureRawSqsCostAsync(int concurrency, int calls, int warmup)
+{
+    var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+    using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
+    using var serverSqs = serverCounter.CreateSqsClient(emulator.ServiceUrl);
+    await using var echo = new RawSqsEcho(clientSqs, await Queue("raw-req"), await Queue("raw-resp"), serverSqs);
+    return await costMeter.MeasureAsync(clientCounter, serverCounter, echo.RoundTripAsync, concurrency, calls, warmup);
+}
+
+async Task<CostResult> MeasureSqsCostAsync(string? protocol, int concurrency, int calls, int warmup)
+{
+    var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+    using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
+    using var serverSqs = serverCounter.CreateSqsClient(emulator.ServiceUrl);
+    var requestQueue = await Queue("bench-req");
+    var responseQueue = await Queue("bench-resp");
+    await using var server = new SqsServerTransport(serverSqs, new SqsServerTransportOptions { RequestQueueUrl = requestQueue, MaxConcurrentRequests = 128 }, serverOptions);
+    await server.StartAsync();
+    await using var client = await McpClient.CreateAsync(
+        new SqsClientTransport(clientSqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueue, ResponseQueueUrl = responseQueue }),
+        new McpClientOptions { ProtocolVersion = protocol });
+    var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
+    return await costMeter.MeasureAsync(
+        clientCounter,
+        serverCounter,
+        async _ =>
+        {
+            var result = await client.CallToolAsync("echo", arguments);
+            if (result.Content is not [TextContentBlock { Text: "Echo: hello" }])
             {
                 throw new InvalidOperationException("wrong answer");
             }
