@@ -149,6 +149,33 @@ public sealed class SqsBatchingTests(EmulatorFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Replies_waiting_for_one_topic_are_published_as_one_PublishBatch_with_their_attributes()
+    {
+        var counter = new AwsRequestCounter { RecordBatches = true };
+        using var sns = new AsyncMcp.Aws.Sns.SnsQueryClient(
+            new AsyncMcp.Aws.Sns.SnsQueryClientOptions { ServiceUrl = fixture.Emulator.ServiceUrl, Region = FauxqsEmulator.Region, Credentials = FauxqsEmulator.Credentials },
+            counter.CreateHttpClient());
+        var provisioner = new AsyncMcp.Aws.SnsSqs.SnsSqsProvisioner(fixture.Sqs, sns);
+        var topic = await provisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("batch-topic"), cancellationToken: Timeout);
+        var queueUrl = (await provisioner.EnsureSubscribedQueueAsync(topic, FauxqsEmulator.UniqueName("batch-topic-q"), cancellationToken: Timeout)).Queue.QueueUrl;
+        var sink = new AsyncMcp.Aws.Sns.SnsMessageSink(sns, maxMessageBytes: null);
+
+        var release = new TaskCompletionSource();
+        var held = counter.HoldNext("Publish", release.Task);
+        var publishes = new List<Task> { sink.SendAsync(topic, Message("{\"n\":0}"), Timeout) };
+        await held.WaitAsync(Timeout);
+        publishes.AddRange(Enumerable.Range(1, 4).Select(i => sink.SendAsync(topic, Message($"{{\"n\":{i}}}"), Timeout)));
+        release.SetResult();
+        await Task.WhenAll(publishes);
+
+        Assert.Equal(1, counter.Snapshot().GetValueOrDefault("Publish"));
+        Assert.Equal(1, counter.Snapshot().GetValueOrDefault("PublishBatch"));
+        var received = await SendAndReceiveAsync(fixture.Sqs, queueUrl, 0, expected: 5);
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"{{\"n\":{i}}}"), received.Select(m => m.Body).Order(StringComparer.Ordinal));
+        Assert.All(received, m => Assert.Equal("jsonrpc", m.Attributes["MessageType"]));
+    }
+
     /// <summary>Sends <paramref name="send"/> plain messages, then receives (and, when more are expected than sent, deletes as it goes) until <paramref name="expected"/> have arrived.</summary>
     private static async Task<List<IInboundMessage>> SendAndReceiveAsync(IAmazonSQS sqs, string queueUrl, int send, int? expected = null)
     {
