@@ -342,21 +342,28 @@ Line();
 if (Run("sns"))
 {
 Line();
-Line("### tools/call `echo` round trip over SNS+SQS vs. a raw publish→queue→reply echo (issue 4)");
+Line("### tools/call `echo` round trip over SNS+SQS vs. a raw publish→queue→reply echo");
 Line();
-Line("| concurrency | calls | raw SNS echo p50 | raw p99 | raw calls/s | raw echo with AsyncMcp's 7 attributes calls/s | AsyncMcp SNS+SQS 2025-11-25 p50 | p99 | calls/s | p50 ratio | throughput ratio (plain / 7-attribute raw) |");
-Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
-foreach (var (concurrency, calls) in new[] { levels[0], levels[1] })
+Line("Each side has its own SQS and SNS clients, counted at their HTTP layer; CPU as in the SQS table.");
+Line();
+Line("| concurrency | calls | raw SNS echo p50 | raw p99 | raw calls/s | raw echo with AsyncMcp's 7 attributes calls/s | AsyncMcp SNS+SQS 2025-11-25 p50 | p99 | calls/s | p50 ratio | throughput ratio (plain / 7-attribute raw) | SNS + SQS requests per call (raw / AsyncMcp) | CPU per call (raw / AsyncMcp) |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|");
+var snsRows = new List<string>();
+var snsCosts = new List<(int Concurrency, CostResult Raw, CostResult Transport)>();
+foreach (var (concurrency, calls) in new[] { levels[0], levels[1], levels[2] })
 {
     var warmup = Math.Max(20, calls / 10);
     var requestTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("raw-req-topic"));
     var workerQueue = await snsProvisioner.EnsureSubscribedQueueAsync(requestTopic, FauxqsEmulator.UniqueName("raw-worker"));
     var replyTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("raw-reply-topic"));
     var replyQueue = await snsProvisioner.EnsureSubscribedQueueAsync(replyTopic, FauxqsEmulator.UniqueName("raw-reply"));
-    LatencyResult raw;
-    await using (var echo = new RawSnsEcho(sqs, sns, requestTopic, workerQueue.Queue.QueueUrl, replyTopic, replyQueue.Queue.QueueUrl))
+    CostResult raw;
     {
-        raw = await LatencyRecorder.MeasureAsync(echo.RoundTripAsync, concurrency, calls, warmup);
+        var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+        using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
+        using var clientSns = CountedSns(clientCounter);
+        await using var echo = new RawSnsEcho(clientSqs, clientSns, requestTopic, workerQueue.Queue.QueueUrl, replyTopic, replyQueue.Queue.QueueUrl);
+        raw = await costMeter.MeasureAsync(clientCounter, serverCounter, echo.RoundTripAsync, concurrency, calls, warmup);
     }
 
     LatencyResult rawWithAttributes;
@@ -369,21 +376,43 @@ foreach (var (concurrency, calls) in new[] { levels[0], levels[1] })
     var serverQueue = await snsProvisioner.EnsureSubscribedQueueAsync(serverTopic, FauxqsEmulator.UniqueName("bench-server"));
     var clientTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("bench-client-topic"));
     var clientQueue = await snsProvisioner.EnsureSubscribedQueueAsync(clientTopic, FauxqsEmulator.UniqueName("bench-client"));
-    LatencyResult transport;
-    await using (var server = new AsyncMcp.Aws.SnsSqs.SnsSqsServerTransport(sqs, sns, new AsyncMcp.Aws.SnsSqs.SnsSqsServerTransportOptions { ServerQueueUrl = serverQueue.Queue.QueueUrl, MaxConcurrentRequests = 128 }, serverOptions))
+    CostResult transport;
     {
+        var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+        using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
+        using var clientSns = CountedSns(clientCounter);
+        using var serverSqs = serverCounter.CreateSqsClient(emulator.ServiceUrl);
+        using var serverSns = CountedSns(serverCounter);
+        await using var server = new AsyncMcp.Aws.SnsSqs.SnsSqsServerTransport(serverSqs, serverSns, new AsyncMcp.Aws.SnsSqs.SnsSqsServerTransportOptions { ServerQueueUrl = serverQueue.Queue.QueueUrl, MaxConcurrentRequests = 128 }, serverOptions);
         await server.StartAsync();
         await using var client = await McpClient.CreateAsync(
-            new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransport(sqs, sns, new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransportOptions { ServerTopicArn = serverTopic, ClientTopicArn = clientTopic, ClientQueueUrl = clientQueue.Queue.QueueUrl }),
+            new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransport(clientSqs, clientSns, new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransportOptions { ServerTopicArn = serverTopic, ClientTopicArn = clientTopic, ClientQueueUrl = clientQueue.Queue.QueueUrl }),
             new McpClientOptions { ProtocolVersion = "2025-11-25" });
         var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
-        transport = await LatencyRecorder.MeasureAsync(_ => client.CallToolAsync("echo", arguments).AsTask(), concurrency, calls, warmup);
+        transport = await costMeter.MeasureAsync(clientCounter, serverCounter, _ => client.CallToolAsync("echo", arguments).AsTask(), concurrency, calls, warmup);
     }
 
+    snsCosts.Add((concurrency, raw, transport));
+    var (r, t) = (raw.Latency, transport.Latency);
     Line(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {calls} | {raw.P50Ms:F2} ms | {raw.P99Ms:F2} ms | {raw.PerSecond:F0} | {rawWithAttributes.PerSecond:F0} | {transport.P50Ms:F2} ms | {transport.P99Ms:F2} ms | {transport.PerSecond:F0} | {transport.P50Ms / raw.P50Ms:F2}× | {transport.PerSecond / raw.PerSecond:F2}× / {transport.PerSecond / rawWithAttributes.PerSecond:F2}× |"));
+        $"| {concurrency} | {calls} | {r.P50Ms:F2} ms | {r.P99Ms:F2} ms | {r.PerSecond:F0} | {rawWithAttributes.PerSecond:F0} | {t.P50Ms:F2} ms | {t.P99Ms:F2} ms | {t.PerSecond:F0} | {t.P50Ms / r.P50Ms:F2}× | {t.PerSecond / r.PerSecond:F2}× / {t.PerSecond / rawWithAttributes.PerSecond:F2}× | {raw.RequestsPerCall:F2} / {transport.RequestsPerCall:F2} | {raw.CpuMsPerCall:F3} / {transport.CpuMsPerCall:F3} ms |"));
+    snsRows.Add($"| {concurrency} | raw SNS echo | {raw.Breakdown(server: false)} | {raw.Breakdown(server: true)} |");
+    snsRows.Add($"| {concurrency} | AsyncMcp SNS+SQS | {transport.Breakdown(server: false)} | {transport.Breakdown(server: true)} |");
 }
 
+Line();
+Line("| concurrency | set-up | client requests per call by operation | server requests per call by operation (the raw echo's worker shares the caller's clients) |");
+Line("|---:|---|---|---|");
+snsRows.ForEach(row => Line(row));
+if (charts is not null)
+{
+    var xs = snsCosts.Select(c => c.Concurrency).ToList();
+    Charts.Lines(Path.Combine(charts, "sns-throughput.svg"), "SNS+SQS echo: calls per second", "calls/s", xs,
+    [
+        ("raw SNS echo", [.. snsCosts.Select(c => c.Raw.Latency.PerSecond)], true),
+        ("AsyncMcp SNS+SQS 2025-11-25", [.. snsCosts.Select(c => c.Transport.Latency.PerSecond)], false),
+    ]);
+}
 }
 
 if (Run("scale"))
@@ -509,6 +538,9 @@ async Task<LatencyResult> MeasureTransportAsync(
         calls,
         warmup);
 }
+
+AsyncMcp.Aws.Sns.SnsQueryClient CountedSns(AwsRequestCounter counter) =>
+    new(new AsyncMcp.Aws.Sns.SnsQueryClientOptions { ServiceUrl = emulator.ServiceUrl, Region = FauxqsEmulator.Region, Credentials = FauxqsEmulator.Credentials }, counter.CreateHttpClient());
 
 async Task<CostResult> MeasureRawSqsCostAsync(int concurrency, int calls, int warmup)
 {
