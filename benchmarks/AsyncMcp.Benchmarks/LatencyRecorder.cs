@@ -5,13 +5,22 @@ namespace AsyncMcp.Benchmarks;
 /// <summary>Runs a round trip from several concurrent callers and reports percentiles and throughput.</summary>
 internal static class LatencyRecorder
 {
-    public static async Task<LatencyResult> MeasureAsync(Func<int, Task> roundTrip, int concurrency, int totalCalls, int warmupCalls)
+    /// <summary>Runs <paramref name="warmupCalls"/> unmeasured, then <paramref name="totalCalls"/> measured calls, <paramref name="concurrency"/> at a time.</summary>
+    /// <param name="roundTrip">One call, given its index.</param>
+    /// <param name="concurrency">Calls in flight at once.</param>
+    /// <param name="totalCalls">Measured calls.</param>
+    /// <param name="warmupCalls">Unmeasured calls first.</param>
+    /// <param name="measuring">Called just before the measured calls start (after the warm-up).</param>
+    /// <param name="measured">Called just after the measured calls end.</param>
+    public static async Task<LatencyResult> MeasureAsync(Func<int, Task> roundTrip, int concurrency, int totalCalls, int warmupCalls, Action? measuring = null, Action? measured = null)
     {
         await RunAsync(roundTrip, concurrency, warmupCalls, null);
         var samples = new double[totalCalls];
+        measuring?.Invoke();
         var stopwatch = Stopwatch.StartNew();
         await RunAsync(roundTrip, concurrency, totalCalls, samples);
         stopwatch.Stop();
+        measured?.Invoke();
         Array.Sort(samples);
         return FromSamples(concurrency, samples, stopwatch.Elapsed.TotalSeconds);
     }

@@ -17,6 +17,12 @@ using ModelContextProtocol.Server;
 var output = args.SkipWhile(a => a != "--output").Skip(1).FirstOrDefault();
 var quick = args.Contains("--quick");
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+var charts = args.SkipWhile(a => a != "--charts").Skip(1).FirstOrDefault();
+if (charts is not null)
+{
+    Directory.CreateDirectory(charts);
+}
+
 bool Run(string section) => only is null || string.Equals(only, section, StringComparison.OrdinalIgnoreCase);
 var report = new StringBuilder();
 void Line(string text = "")
@@ -39,29 +45,79 @@ var levels = quick
 Line($"Run: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}; fauxqs 2.4.1 on Node 22 (loopback).");
 Line();
 var serverOptions = TestMcpServer.CreateOptions();
+var costMeter = new CostMeter(emulator.ProcessId);
 if (Run("sqs"))
 {
-Line("### tools/call `echo` round trip over SQS vs. a raw two-hop SQS echo");
+Line("### tools/call `echo` round trip over SQS vs. a raw two-hop SQS echo: time, AWS requests and CPU per call");
+Line();
+Line("Each side has its own SQS client, counted at its HTTP layer (every request on the wire, SDK retries included). CPU is this process's CPU time (`Process.TotalProcessorTime`, client and server both run in it) over the measured calls ÷ calls; the emulator's CPU is measured the same way on its process.");
 Line();
 Line("| concurrency | calls | raw echo p50 | raw p99 | raw calls/s | AsyncMcp 2025-11-25 p50 | p99 | calls/s | AsyncMcp 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) |");
 Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
-
+var sqsCosts = new List<(int Concurrency, CostResult Raw, CostResult November, CostResult July)>();
 foreach (var (concurrency, calls) in levels)
 {
     var warmup = Math.Max(20, calls / 10);
-
-    LatencyResult raw;
-    await using (var echo = new RawSqsEcho(sqs, await Queue("raw-req"), await Queue("raw-resp")))
-    {
-        raw = await LatencyRecorder.MeasureAsync(echo.RoundTripAsync, concurrency, calls, warmup);
-    }
-
-    var november = await MeasureTransportAsync("2025-11-25", concurrency, calls, warmup);
-    var july = await MeasureTransportAsync(null, concurrency, calls, warmup);
+    var raw = await MeasureRawSqsCostAsync(concurrency, calls, warmup);
+    var november = await MeasureSqsCostAsync("2025-11-25", concurrency, calls, warmup);
+    var july = await MeasureSqsCostAsync(null, concurrency, calls, warmup);
+    sqsCosts.Add((concurrency, raw, november, july));
+    var (r, n, j) = (raw.Latency, november.Latency, july.Latency);
     Line(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {calls} | {raw.P50Ms:F2} ms | {raw.P99Ms:F2} ms | {raw.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {november.P50Ms / raw.P50Ms:F2}× / {july.P50Ms / raw.P50Ms:F2}× | {november.PerSecond / raw.PerSecond:F2}× / {july.PerSecond / raw.PerSecond:F2}× |"));
+        $"| {concurrency} | {calls} | {r.P50Ms:F2} ms | {r.P99Ms:F2} ms | {r.PerSecond:F0} | {n.P50Ms:F2} ms | {n.P99Ms:F2} ms | {n.PerSecond:F0} | {j.P50Ms:F2} ms | {j.P99Ms:F2} ms | {j.PerSecond:F0} | {n.P50Ms / r.P50Ms:F2}× / {j.P50Ms / r.P50Ms:F2}× | {n.PerSecond / r.PerSecond:F2}× / {j.PerSecond / r.PerSecond:F2}× |"));
 }
 
+Line();
+Line("| concurrency | SQS requests per call: raw / 2025-11-25 / 2026-07-28 | CPU per call, client + server: raw / 2025-11-25 / 2026-07-28 | CPU ratio (2025 / 2026) | emulator CPU per call: raw / 2025-11-25 / 2026-07-28 |");
+Line("|---:|---|---|---|---|");
+foreach (var (concurrency, raw, november, july) in sqsCosts)
+{
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"| {concurrency} | {raw.RequestsPerCall:F2} / {november.RequestsPerCall:F2} / {july.RequestsPerCall:F2} | {raw.CpuMsPerCall:F3} / {november.CpuMsPerCall:F3} / {july.CpuMsPerCall:F3} ms | {november.CpuMsPerCall / raw.CpuMsPerCall:F2}× / {july.CpuMsPerCall / raw.CpuMsPerCall:F2}× | {raw.EmulatorCpuMsPerCall:F3} / {november.EmulatorCpuMsPerCall:F3} / {july.EmulatorCpuMsPerCall:F3} ms |"));
+}
+
+Line();
+Line("| concurrency | set-up | client requests per call by operation | server requests per call by operation |");
+Line("|---:|---|---|---|");
+foreach (var (concurrency, raw, november, july) in sqsCosts)
+{
+    foreach (var (name, cost) in new[] { ("raw echo", raw), ("AsyncMcp 2025-11-25", november), ("AsyncMcp 2026-07-28", july) })
+    {
+        Line($"| {concurrency} | {name} | {cost.Breakdown(server: false)} | {cost.Breakdown(server: true)} |");
+    }
+}
+
+if (charts is not null)
+{
+    var xs = sqsCosts.Select(c => c.Concurrency).ToList();
+    Charts.Lines(Path.Combine(charts, "sqs-throughput.svg"), "SQS echo: calls per second", "calls/s", xs,
+    [
+        ("raw SQS echo", [.. sqsCosts.Select(c => c.Raw.Latency.PerSecond)], true),
+        ("AsyncMcp 2025-11-25", [.. sqsCosts.Select(c => c.November.Latency.PerSecond)], false),
+        ("AsyncMcp 2026-07-28", [.. sqsCosts.Select(c => c.July.Latency.PerSecond)], false),
+    ]);
+    Charts.Lines(Path.Combine(charts, "sqs-latency.svg"), "SQS echo: p50 (filled) and p99 (open markers) per call", "ms", xs,
+    [
+        ("raw p50", [.. sqsCosts.Select(c => c.Raw.Latency.P50Ms)], false),
+        ("2025-11-25 p50", [.. sqsCosts.Select(c => c.November.Latency.P50Ms)], false),
+        ("2026-07-28 p50", [.. sqsCosts.Select(c => c.July.Latency.P50Ms)], false),
+        ("raw p99", [.. sqsCosts.Select(c => c.Raw.Latency.P99Ms)], true),
+        ("2025-11-25 p99", [.. sqsCosts.Select(c => c.November.Latency.P99Ms)], true),
+        ("2026-07-28 p99", [.. sqsCosts.Select(c => c.July.Latency.P99Ms)], true),
+    ]);
+    Charts.Bars(Path.Combine(charts, "sqs-requests-per-call.svg"), "SQS API requests per tools/call (client + server)", "requests per call", xs,
+    [
+        ("raw SQS echo", [.. sqsCosts.Select(c => c.Raw.RequestsPerCall)]),
+        ("AsyncMcp 2025-11-25", [.. sqsCosts.Select(c => c.November.RequestsPerCall)]),
+        ("AsyncMcp 2026-07-28", [.. sqsCosts.Select(c => c.July.RequestsPerCall)]),
+    ]);
+    Charts.Bars(Path.Combine(charts, "sqs-cpu-per-call.svg"), "CPU per tools/call, client + server (one process)", "ms of CPU per call", xs,
+    [
+        ("raw SQS echo", [.. sqsCosts.Select(c => c.Raw.CpuMsPerCall)]),
+        ("AsyncMcp 2025-11-25", [.. sqsCosts.Select(c => c.November.CpuMsPerCall)]),
+        ("AsyncMcp 2026-07-28", [.. sqsCosts.Select(c => c.July.CpuMsPerCall)]),
+    ]);
+}
 }
 
 if (Run("webhook"))
@@ -286,21 +342,28 @@ Line();
 if (Run("sns"))
 {
 Line();
-Line("### tools/call `echo` round trip over SNS+SQS vs. a raw publish→queue→reply echo (issue 4)");
+Line("### tools/call `echo` round trip over SNS+SQS vs. a raw publish→queue→reply echo");
 Line();
-Line("| concurrency | calls | raw SNS echo p50 | raw p99 | raw calls/s | raw echo with AsyncMcp's 7 attributes calls/s | AsyncMcp SNS+SQS 2025-11-25 p50 | p99 | calls/s | p50 ratio | throughput ratio (plain / 7-attribute raw) |");
-Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
-foreach (var (concurrency, calls) in new[] { levels[0], levels[1] })
+Line("Each side has its own SQS and SNS clients, counted at their HTTP layer; CPU as in the SQS table.");
+Line();
+Line("| concurrency | calls | raw SNS echo p50 | raw p99 | raw calls/s | raw echo with AsyncMcp's 7 attributes calls/s | AsyncMcp SNS+SQS 2025-11-25 p50 | p99 | calls/s | p50 ratio | throughput ratio (plain / 7-attribute raw) | SNS + SQS requests per call (raw / AsyncMcp) | CPU per call (raw / AsyncMcp) |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|");
+var snsRows = new List<string>();
+var snsCosts = new List<(int Concurrency, CostResult Raw, CostResult Transport)>();
+foreach (var (concurrency, calls) in new[] { levels[0], levels[1], levels[2] })
 {
     var warmup = Math.Max(20, calls / 10);
     var requestTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("raw-req-topic"));
     var workerQueue = await snsProvisioner.EnsureSubscribedQueueAsync(requestTopic, FauxqsEmulator.UniqueName("raw-worker"));
     var replyTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("raw-reply-topic"));
     var replyQueue = await snsProvisioner.EnsureSubscribedQueueAsync(replyTopic, FauxqsEmulator.UniqueName("raw-reply"));
-    LatencyResult raw;
-    await using (var echo = new RawSnsEcho(sqs, sns, requestTopic, workerQueue.Queue.QueueUrl, replyTopic, replyQueue.Queue.QueueUrl))
+    CostResult raw;
     {
-        raw = await LatencyRecorder.MeasureAsync(echo.RoundTripAsync, concurrency, calls, warmup);
+        var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+        using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
+        using var clientSns = CountedSns(clientCounter);
+        await using var echo = new RawSnsEcho(clientSqs, clientSns, requestTopic, workerQueue.Queue.QueueUrl, replyTopic, replyQueue.Queue.QueueUrl);
+        raw = await costMeter.MeasureAsync(clientCounter, serverCounter, echo.RoundTripAsync, concurrency, calls, warmup);
     }
 
     LatencyResult rawWithAttributes;
@@ -313,21 +376,43 @@ foreach (var (concurrency, calls) in new[] { levels[0], levels[1] })
     var serverQueue = await snsProvisioner.EnsureSubscribedQueueAsync(serverTopic, FauxqsEmulator.UniqueName("bench-server"));
     var clientTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("bench-client-topic"));
     var clientQueue = await snsProvisioner.EnsureSubscribedQueueAsync(clientTopic, FauxqsEmulator.UniqueName("bench-client"));
-    LatencyResult transport;
-    await using (var server = new AsyncMcp.Aws.SnsSqs.SnsSqsServerTransport(sqs, sns, new AsyncMcp.Aws.SnsSqs.SnsSqsServerTransportOptions { ServerQueueUrl = serverQueue.Queue.QueueUrl, MaxConcurrentRequests = 128 }, serverOptions))
+    CostResult transport;
     {
+        var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+        using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
+        using var clientSns = CountedSns(clientCounter);
+        using var serverSqs = serverCounter.CreateSqsClient(emulator.ServiceUrl);
+        using var serverSns = CountedSns(serverCounter);
+        await using var server = new AsyncMcp.Aws.SnsSqs.SnsSqsServerTransport(serverSqs, serverSns, new AsyncMcp.Aws.SnsSqs.SnsSqsServerTransportOptions { ServerQueueUrl = serverQueue.Queue.QueueUrl, MaxConcurrentRequests = 128 }, serverOptions);
         await server.StartAsync();
         await using var client = await McpClient.CreateAsync(
-            new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransport(sqs, sns, new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransportOptions { ServerTopicArn = serverTopic, ClientTopicArn = clientTopic, ClientQueueUrl = clientQueue.Queue.QueueUrl }),
+            new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransport(clientSqs, clientSns, new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransportOptions { ServerTopicArn = serverTopic, ClientTopicArn = clientTopic, ClientQueueUrl = clientQueue.Queue.QueueUrl }),
             new McpClientOptions { ProtocolVersion = "2025-11-25" });
         var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
-        transport = await LatencyRecorder.MeasureAsync(_ => client.CallToolAsync("echo", arguments).AsTask(), concurrency, calls, warmup);
+        transport = await costMeter.MeasureAsync(clientCounter, serverCounter, _ => client.CallToolAsync("echo", arguments).AsTask(), concurrency, calls, warmup);
     }
 
+    snsCosts.Add((concurrency, raw, transport));
+    var (r, t) = (raw.Latency, transport.Latency);
     Line(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {calls} | {raw.P50Ms:F2} ms | {raw.P99Ms:F2} ms | {raw.PerSecond:F0} | {rawWithAttributes.PerSecond:F0} | {transport.P50Ms:F2} ms | {transport.P99Ms:F2} ms | {transport.PerSecond:F0} | {transport.P50Ms / raw.P50Ms:F2}× | {transport.PerSecond / raw.PerSecond:F2}× / {transport.PerSecond / rawWithAttributes.PerSecond:F2}× |"));
+        $"| {concurrency} | {calls} | {r.P50Ms:F2} ms | {r.P99Ms:F2} ms | {r.PerSecond:F0} | {rawWithAttributes.PerSecond:F0} | {t.P50Ms:F2} ms | {t.P99Ms:F2} ms | {t.PerSecond:F0} | {t.P50Ms / r.P50Ms:F2}× | {t.PerSecond / r.PerSecond:F2}× / {t.PerSecond / rawWithAttributes.PerSecond:F2}× | {raw.RequestsPerCall:F2} / {transport.RequestsPerCall:F2} | {raw.CpuMsPerCall:F3} / {transport.CpuMsPerCall:F3} ms |"));
+    snsRows.Add($"| {concurrency} | raw SNS echo | {raw.Breakdown(server: false)} | {raw.Breakdown(server: true)} |");
+    snsRows.Add($"| {concurrency} | AsyncMcp SNS+SQS | {transport.Breakdown(server: false)} | {transport.Breakdown(server: true)} |");
 }
 
+Line();
+Line("| concurrency | set-up | client requests per call by operation | server requests per call by operation (the raw echo's worker shares the caller's clients) |");
+Line("|---:|---|---|---|");
+snsRows.ForEach(row => Line(row));
+if (charts is not null)
+{
+    var xs = snsCosts.Select(c => c.Concurrency).ToList();
+    Charts.Lines(Path.Combine(charts, "sns-throughput.svg"), "SNS+SQS echo: calls per second", "calls/s", xs,
+    [
+        ("raw SNS echo", [.. snsCosts.Select(c => c.Raw.Latency.PerSecond)], true),
+        ("AsyncMcp SNS+SQS 2025-11-25", [.. snsCosts.Select(c => c.Transport.Latency.PerSecond)], false),
+    ]);
+}
 }
 
 if (Run("scale"))
@@ -453,6 +538,47 @@ async Task<LatencyResult> MeasureTransportAsync(
         {
             var result = await client.CallToolAsync("echo", arguments);
             if (result.Content is not [TextContentBlock { Text: var text }] || text != expected)
+            {
+                throw new InvalidOperationException("wrong answer");
+            }
+        },
+        concurrency,
+        calls,
+        warmup);
+}
+
+AsyncMcp.Aws.Sns.SnsQueryClient CountedSns(AwsRequestCounter counter) =>
+    new(new AsyncMcp.Aws.Sns.SnsQueryClientOptions { ServiceUrl = emulator.ServiceUrl, Region = FauxqsEmulator.Region, Credentials = FauxqsEmulator.Credentials }, counter.CreateHttpClient());
+
+async Task<CostResult> MeasureRawSqsCostAsync(int concurrency, int calls, int warmup)
+{
+    var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+    using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
+    using var serverSqs = serverCounter.CreateSqsClient(emulator.ServiceUrl);
+    await using var echo = new RawSqsEcho(clientSqs, await Queue("raw-req"), await Queue("raw-resp"), serverSqs);
+    return await costMeter.MeasureAsync(clientCounter, serverCounter, echo.RoundTripAsync, concurrency, calls, warmup);
+}
+
+async Task<CostResult> MeasureSqsCostAsync(string? protocol, int concurrency, int calls, int warmup)
+{
+    var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+    using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
+    using var serverSqs = serverCounter.CreateSqsClient(emulator.ServiceUrl);
+    var requestQueue = await Queue("bench-req");
+    var responseQueue = await Queue("bench-resp");
+    await using var server = new SqsServerTransport(serverSqs, new SqsServerTransportOptions { RequestQueueUrl = requestQueue, MaxConcurrentRequests = 128 }, serverOptions);
+    await server.StartAsync();
+    await using var client = await McpClient.CreateAsync(
+        new SqsClientTransport(clientSqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueue, ResponseQueueUrl = responseQueue }),
+        new McpClientOptions { ProtocolVersion = protocol });
+    var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
+    return await costMeter.MeasureAsync(
+        clientCounter,
+        serverCounter,
+        async _ =>
+        {
+            var result = await client.CallToolAsync("echo", arguments);
+            if (result.Content is not [TextContentBlock { Text: "Echo: hello" }])
             {
                 throw new InvalidOperationException("wrong answer");
             }

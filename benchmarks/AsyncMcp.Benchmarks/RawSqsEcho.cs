@@ -12,6 +12,7 @@ namespace AsyncMcp.Benchmarks;
 internal sealed class RawSqsEcho : IAsyncDisposable
 {
     private readonly IAmazonSQS _sqs;
+    private readonly IAmazonSQS _workerSqs;
     private readonly string _requestQueue;
     private readonly string _replyQueue;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<string>> _waiting = new();
@@ -19,9 +20,14 @@ internal sealed class RawSqsEcho : IAsyncDisposable
     private readonly Task _worker;
     private readonly Task _replies;
 
-    public RawSqsEcho(IAmazonSQS sqs, string requestQueue, string replyQueue)
+    /// <param name="sqs">The caller's client (sends requests, receives and deletes replies).</param>
+    /// <param name="requestQueue">The worker's queue.</param>
+    /// <param name="replyQueue">The caller's queue.</param>
+    /// <param name="workerSqs">The worker's client; <paramref name="sqs"/> when <see langword="null"/>.</param>
+    public RawSqsEcho(IAmazonSQS sqs, string requestQueue, string replyQueue, IAmazonSQS? workerSqs = null)
     {
         _sqs = sqs;
+        _workerSqs = workerSqs ?? sqs;
         _requestQueue = requestQueue;
         _replyQueue = replyQueue;
         _worker = Task.Run(WorkerAsync);
@@ -42,13 +48,13 @@ internal sealed class RawSqsEcho : IAsyncDisposable
         await reply.Task;
     }
 
-    private Task WorkerAsync() => LoopAsync(_requestQueue, async m =>
+    private Task WorkerAsync() => LoopAsync(_workerSqs, _requestQueue, async m =>
     {
-        await _sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = _replyQueue, MessageBody = m.Body, MessageAttributes = new() { ["CorrelationId"] = m.MessageAttributes["CorrelationId"] } });
-        await _sqs.DeleteMessageAsync(_requestQueue, m.ReceiptHandle);
+        await _workerSqs.SendMessageAsync(new SendMessageRequest { QueueUrl = _replyQueue, MessageBody = m.Body, MessageAttributes = new() { ["CorrelationId"] = m.MessageAttributes["CorrelationId"] } });
+        await _workerSqs.DeleteMessageAsync(_requestQueue, m.ReceiptHandle);
     });
 
-    private Task RepliesAsync() => LoopAsync(_replyQueue, m =>
+    private Task RepliesAsync() => LoopAsync(_sqs, _replyQueue, m =>
     {
         if (_waiting.TryRemove(m.MessageAttributes["CorrelationId"].StringValue, out var waiter))
         {
@@ -59,14 +65,14 @@ internal sealed class RawSqsEcho : IAsyncDisposable
         return Task.CompletedTask;
     });
 
-    private async Task LoopAsync(string queueUrl, Func<Message, Task> handle)
+    private async Task LoopAsync(IAmazonSQS sqs, string queueUrl, Func<Message, Task> handle)
     {
         while (!_stop.IsCancellationRequested)
         {
             ReceiveMessageResponse received;
             try
             {
-                received = await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 20, MessageAttributeNames = ["All"] }, _stop.Token);
+                received = await sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 20, MessageAttributeNames = ["All"] }, _stop.Token);
             }
             catch (OperationCanceledException)
             {

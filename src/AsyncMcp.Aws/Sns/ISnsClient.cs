@@ -13,6 +13,34 @@ public interface ISnsClient
     /// <exception cref="SnsRequestException">SNS refused the request or could not be reached.</exception>
     Task<string> PublishAsync(SnsPublishRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Publishes up to ten messages to one topic in one request (<c>PublishBatch</c>). Each message succeeds or fails on
+    /// its own. The default publishes them one by one; <see cref="SnsQueryClient"/> makes one request.
+    /// </summary>
+    /// <param name="topicArn">The topic every message goes to.</param>
+    /// <param name="requests">The messages, at most ten, 256 KiB together.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>For each message, in order, <see langword="null"/> when it was published, else the error it got.</returns>
+    /// <exception cref="SnsRequestException">SNS refused the whole request or could not be reached.</exception>
+    async Task<IReadOnlyList<SnsRequestException?>> PublishBatchAsync(string topicArn, IReadOnlyList<SnsPublishRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var results = new SnsRequestException?[requests.Count];
+        for (var i = 0; i < requests.Count; i++)
+        {
+            try
+            {
+                await PublishAsync(requests[i] with { TopicArn = topicArn }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SnsRequestException ex)
+            {
+                results[i] = ex;
+            }
+        }
+
+        return results;
+    }
+
     /// <summary>Creates a topic, or returns the ARN of the existing topic of that name.</summary>
     /// <param name="name">The topic name; end it in <c>.fifo</c> for a FIFO topic.</param>
     /// <param name="attributes">Topic attributes, for example <c>FifoTopic</c>.</param>

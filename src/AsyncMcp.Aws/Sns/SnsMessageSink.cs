@@ -3,7 +3,10 @@ using AsyncMcp.Messaging;
 
 namespace AsyncMcp.Aws.Sns;
 
-/// <summary>Publishes messages to SNS topics by ARN, with the wire attributes as SNS message attributes.</summary>
+/// <summary>
+/// Publishes messages to SNS topics by ARN, with the wire attributes as SNS message attributes; messages for one topic
+/// that wait at the same moment go out as one <c>PublishBatch</c> (<see cref="SnsPublishBatcher"/>).
+/// </summary>
 internal sealed class SnsMessageSink(ISnsClient sns, int? maxMessageBytes, S3PayloadStore? payloads = null) : IMessageSink
 {
     /// <summary>The largest message SNS accepts, body and attributes together.</summary>
@@ -30,7 +33,7 @@ internal sealed class SnsMessageSink(ISnsClient sns, int? maxMessageBytes, S3Pay
 
         try
         {
-            await sns.PublishAsync(request, cancellationToken).ConfigureAwait(false);
+            await SnsPublishBatcher.For(sns).PublishAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (SnsRequestException)
         {

@@ -61,28 +61,60 @@ public sealed class SnsQueryClient : ISnsClient, IDisposable
             new("TopicArn", request.TopicArn),
             new("Message", request.Message),
         };
-        var index = 1;
-        foreach (var attribute in request.MessageAttributes)
-        {
-            var prefix = $"MessageAttributes.entry.{index.ToString(CultureInfo.InvariantCulture)}";
-            parameters.Add(new($"{prefix}.Name", attribute.Key));
-            parameters.Add(new($"{prefix}.Value.DataType", attribute.Value.DataType));
-            parameters.Add(new($"{prefix}.Value.StringValue", attribute.Value.Value));
-            index++;
-        }
-
-        if (request.MessageGroupId is { } group)
-        {
-            parameters.Add(new("MessageGroupId", group));
-        }
-
-        if (request.MessageDeduplicationId is { } deduplication)
-        {
-            parameters.Add(new("MessageDeduplicationId", deduplication));
-        }
-
+        AddMessageFields(parameters, string.Empty, request);
         var result = await CallAsync("Publish", parameters, cancellationToken).ConfigureAwait(false);
         return result.Descendants(s_ns + "MessageId").FirstOrDefault()?.Value ?? string.Empty;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SnsRequestException?>> PublishBatchAsync(string topicArn, IReadOnlyList<SnsPublishRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var parameters = new List<KeyValuePair<string, string>> { new("TopicArn", topicArn) };
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var entry = $"PublishBatchRequestEntries.member.{(i + 1).ToString(CultureInfo.InvariantCulture)}";
+            parameters.Add(new($"{entry}.Id", i.ToString(CultureInfo.InvariantCulture)));
+            parameters.Add(new($"{entry}.Message", requests[i].Message));
+            AddMessageFields(parameters, $"{entry}.", requests[i]);
+        }
+
+        var result = await CallAsync("PublishBatch", parameters, cancellationToken).ConfigureAwait(false);
+        var outcomes = new SnsRequestException?[requests.Count];
+        var named = new bool[requests.Count];
+        foreach (var member in result.Descendants(s_ns + "Successful").Elements(s_ns + "member"))
+        {
+            if (Index(member, requests.Count) is { } index)
+            {
+                named[index] = true;
+            }
+        }
+
+        foreach (var member in result.Descendants(s_ns + "Failed").Elements(s_ns + "member"))
+        {
+            if (Index(member, requests.Count) is { } index)
+            {
+                named[index] = true;
+                var senderFault = string.Equals(member.Element(s_ns + "SenderFault")?.Value, "true", StringComparison.OrdinalIgnoreCase);
+                outcomes[index] = new SnsRequestException(
+                    "Publish",
+                    member.Element(s_ns + "Code")?.Value,
+                    member.Element(s_ns + "Message")?.Value ?? "the batch entry failed",
+                    senderFault ? HttpStatusCode.BadRequest : HttpStatusCode.InternalServerError,
+                    isTransient: !senderFault);
+            }
+        }
+
+        for (var i = 0; i < requests.Count; i++)
+        {
+            // An answer that names an entry neither way is SNS's fault: worth trying again.
+            outcomes[i] ??= named[i] ? null : new SnsRequestException("Publish", null, "the PublishBatch answer did not name this entry", null, isTransient: true);
+        }
+
+        return outcomes;
+
+        static int? Index(XElement member, int count) =>
+            int.TryParse(member.Element(s_ns + "Id")?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < count ? index : null;
     }
 
     /// <inheritdoc />
@@ -116,6 +148,30 @@ public sealed class SnsQueryClient : ISnsClient, IDisposable
         if (_ownsHttp)
         {
             _http.Dispose();
+        }
+    }
+
+    /// <summary>The attributes, group and deduplication id of one message, under <paramref name="prefix"/> (empty for Publish).</summary>
+    private static void AddMessageFields(List<KeyValuePair<string, string>> parameters, string prefix, SnsPublishRequest request)
+    {
+        var index = 1;
+        foreach (var attribute in request.MessageAttributes)
+        {
+            var entry = $"{prefix}MessageAttributes.entry.{index.ToString(CultureInfo.InvariantCulture)}";
+            parameters.Add(new($"{entry}.Name", attribute.Key));
+            parameters.Add(new($"{entry}.Value.DataType", attribute.Value.DataType));
+            parameters.Add(new($"{entry}.Value.StringValue", attribute.Value.Value));
+            index++;
+        }
+
+        if (request.MessageGroupId is { } group)
+        {
+            parameters.Add(new($"{prefix}MessageGroupId", group));
+        }
+
+        if (request.MessageDeduplicationId is { } deduplication)
+        {
+            parameters.Add(new($"{prefix}MessageDeduplicationId", deduplication));
         }
     }
 

@@ -4,7 +4,10 @@ using AsyncMcp.Messaging;
 
 namespace AsyncMcp.Aws.Sqs;
 
-/// <summary>One received SQS message, acknowledged by deleting it and released by setting its visibility to zero.</summary>
+/// <summary>
+/// One received SQS message, acknowledged by deleting it and released by setting its visibility to zero; deletes and
+/// visibility changes on one queue that wait at the same moment go out as one batch request.
+/// </summary>
 internal sealed class SqsInboundMessage(
     IAmazonSQS sqs,
     string queueUrl,
@@ -56,7 +59,7 @@ internal sealed class SqsInboundMessage(
     {
         try
         {
-            await sqs.DeleteMessageAsync(new DeleteMessageRequest { QueueUrl = QueueUrl, ReceiptHandle = ReceiptHandle }, cancellationToken).ConfigureAwait(false);
+            await Batching.SqsBatcher.For(sqs).DeleteAsync(QueueUrl, ReceiptHandle, cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonSQSException ex) when (ex is not QueueDoesNotExistException)
         {
@@ -68,7 +71,7 @@ internal sealed class SqsInboundMessage(
     {
         try
         {
-            await sqs.ChangeMessageVisibilityAsync(new ChangeMessageVisibilityRequest { QueueUrl = QueueUrl, ReceiptHandle = ReceiptHandle, VisibilityTimeout = 0 }, cancellationToken).ConfigureAwait(false);
+            await Batching.SqsBatcher.For(sqs).ChangeVisibilityAsync(QueueUrl, ReceiptHandle, 0, cancellationToken).ConfigureAwait(false);
         }
         catch (ReceiptHandleIsInvalidException)
         {
@@ -84,9 +87,7 @@ internal sealed class SqsInboundMessage(
     {
         try
         {
-            await sqs.ChangeMessageVisibilityAsync(
-                new ChangeMessageVisibilityRequest { QueueUrl = QueueUrl, ReceiptHandle = ReceiptHandle, VisibilityTimeout = (int)Math.Ceiling(duration.TotalSeconds) },
-                cancellationToken).ConfigureAwait(false);
+            await Batching.SqsBatcher.For(sqs).ChangeVisibilityAsync(QueueUrl, ReceiptHandle, (int)Math.Ceiling(duration.TotalSeconds), cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is ReceiptHandleIsInvalidException or MessageNotInflightException)

@@ -11,7 +11,8 @@ namespace AsyncMcp.Aws.Sqs;
 /// <summary>
 /// Sends messages to SQS queues by URL. Checks each message against the destination queue's own
 /// <c>MaximumMessageSize</c> (read once per queue) so that an oversized message fails with a clear
-/// <see cref="MessageTooLargeException"/> before it reaches the broker.
+/// <see cref="MessageTooLargeException"/> before it reaches the broker. Sends to one queue that wait at the same moment
+/// go out as one <c>SendMessageBatch</c> (<see cref="Batching.SqsBatcher"/>).
 /// </summary>
 internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes, S3PayloadStore? payloads = null) : IMessageSink
 {
@@ -19,6 +20,7 @@ internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes, S3Pay
     public const int DefaultMaxMessageBytes = 262_144;
 
     private readonly ConcurrentDictionary<string, Task<int>> _queueLimits = new(StringComparer.Ordinal);
+    private readonly Batching.SqsBatcher _batcher = Batching.SqsBatcher.For(sqs);
 
     public async Task SendAsync(string address, OutboundMessage message, CancellationToken cancellationToken = default)
     {
@@ -41,7 +43,7 @@ internal sealed class SqsMessageSink(IAmazonSQS sqs, int? maxMessageBytes, S3Pay
 
         try
         {
-            await sqs.SendMessageAsync(request, cancellationToken).ConfigureAwait(false);
+            await _batcher.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

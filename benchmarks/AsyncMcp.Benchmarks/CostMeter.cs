@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Globalization;
+using AsyncMcp.Testing;
+
+namespace AsyncMcp.Benchmarks;
+
+/// <summary>
+/// Measures what calls cost besides time: the AWS API requests of the calling side and of the serving side (each with
+/// its own counted clients, <see cref="AwsRequestCounter"/>), the CPU time of this process (both sides run in it) and
+/// the CPU time of the emulator, over the measured calls only (not the warm-up).
+/// </summary>
+internal sealed class CostMeter(int emulatorProcessId)
+{
+    public async Task<CostResult> MeasureAsync(AwsRequestCounter client, AwsRequestCounter server, Func<int, Task> roundTrip, int concurrency, int calls, int warmup)
+    {
+        using var self = Process.GetCurrentProcess();
+        using var emulator = Process.GetProcessById(emulatorProcessId);
+        Dictionary<string, long> clientBefore = [], serverBefore = [], clientAfter = [], serverAfter = [];
+        TimeSpan cpuBefore = default, cpuAfter = default, emulatorBefore = default, emulatorAfter = default;
+        var latency = await LatencyRecorder.MeasureAsync(
+            roundTrip,
+            concurrency,
+            calls,
+            warmup,
+            measuring: () =>
+            {
+                (clientBefore, serverBefore) = (client.Snapshot(), server.Snapshot());
+                self.Refresh();
+                emulator.Refresh();
+                (cpuBefore, emulatorBefore) = (self.TotalProcessorTime, emulator.TotalProcessorTime);
+            },
+            measured: () =>
+            {
+                self.Refresh();
+                emulator.Refresh();
+                (cpuAfter, emulatorAfter) = (self.TotalProcessorTime, emulator.TotalProcessorTime);
+                (clientAfter, serverAfter) = (client.Snapshot(), server.Snapshot());
+            });
+        return new CostResult(
+            latency,
+            AwsRequestCounter.Difference(clientAfter, clientBefore),
+            AwsRequestCounter.Difference(serverAfter, serverBefore),
+            (cpuAfter - cpuBefore).TotalMilliseconds / calls,
+            (emulatorAfter - emulatorBefore).TotalMilliseconds / calls);
+    }
+}
+
+/// <summary>One measured set-up: its latency and throughput, its requests (by operation, over all measured calls) and CPU per call.</summary>
+internal sealed record CostResult(LatencyResult Latency, Dictionary<string, long> ClientRequests, Dictionary<string, long> ServerRequests, double CpuMsPerCall, double EmulatorCpuMsPerCall)
+{
+    public double RequestsPerCall => (ClientRequests.Values.Sum() + ServerRequests.Values.Sum()) / (double)Latency.Calls;
+
+    /// <summary>Requests per call of the operations <paramref name="operation"/> selects.</summary>
+    public double PerCall(Func<string, bool> operation) =>
+        (ClientRequests.Where(p => operation(p.Key)).Sum(p => p.Value) + ServerRequests.Where(p => operation(p.Key)).Sum(p => p.Value)) / (double)Latency.Calls;
+
+    /// <summary>"SendMessage 1.00, ReceiveMessage 0.25, …" for one side.</summary>
+    public string Breakdown(bool server) => string.Join(", ", (server ? ServerRequests : ClientRequests)
+        .Where(p => p.Value / (double)Latency.Calls >= 0.005)
+        .OrderBy(p => p.Key, StringComparer.Ordinal)
+        .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value / (double)Latency.Calls:F2}")));
+}
