@@ -36,6 +36,7 @@ internal sealed partial class TaskRuntime
 
     private readonly ITaskStore _store;
     private readonly FrozenSet<string> _taskTools;
+    private readonly Func<RequestContext<CallToolRequestParams>, McpTaskExecutionMode>? _executionModeSelector;
     private readonly long? _ttlMs;
     private readonly TimeSpan _pollInterval;
     private readonly ILogger _logger;
@@ -45,6 +46,7 @@ internal sealed partial class TaskRuntime
     {
         _store = options.ValidatedStore;
         _taskTools = options.TaskTools.ToFrozenSet(StringComparer.Ordinal);
+        _executionModeSelector = options.ExecutionModeSelector;
         _ttlMs = options.DefaultTimeToLive is { } ttl ? Math.Max(1, (long)ttl.TotalMilliseconds) : null;
         _pollInterval = options.PollInterval;
         _logger = loggerFactory?.CreateLogger<TaskRuntime>() ?? NullLogger<TaskRuntime>.Instance;
@@ -57,12 +59,23 @@ internal sealed partial class TaskRuntime
         CancellationToken cancellationToken)
     {
         if (request.Params is not { } parameters
-            || request.MatchedPrimitive is null
-            || !_taskTools.Contains(parameters.Name)
-            || !McpTasks.IsDefinedFor(ProtocolVersionOf(request))
-            || !Declares(request))
+            || request.MatchedPrimitive is null)
         {
             return await next(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var mode = ExecutionModeOf(request, parameters);
+        if (mode == McpTaskExecutionMode.Synchronous)
+        {
+            return await next(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!McpTasks.IsDefinedFor(ProtocolVersionOf(request)) || !Declares(request))
+        {
+            // A tool that only runs as a task is not run for a client that cannot follow one.
+            return mode == McpTaskExecutionMode.Required
+                ? throw McpTasks.CreateMissingCapabilityException()
+                : await next(request, cancellationToken).ConfigureAwait(false);
         }
 
         var record = new TaskRecord
@@ -88,7 +101,11 @@ internal sealed partial class TaskRuntime
         var cancellation = new CancellationTokenSource();
         _running[stored.TaskId] = cancellation;
         LogTaskCreated(_logger, stored.TaskId, parameters.Name, stored.OwnerId);
-        _ = Task.Run(() => RunAsync(stored.TaskId, request, next, cancellation), CancellationToken.None);
+
+        // The run's own service scope is made now, while the request's services still exist: the SDK's stateless HTTP
+        // endpoint serves each request from the HTTP request's services, disposed as soon as the handle is answered.
+        var scope = request.Server.Services?.GetService<IServiceScopeFactory>()?.CreateAsyncScope();
+        _ = Task.Run(() => RunAsync(stored.TaskId, request, next, scope, cancellation), CancellationToken.None);
 
         return ResultOrAlternate<CallToolResult>.FromAlternate(
             new CreateTaskResult
@@ -102,6 +119,11 @@ internal sealed partial class TaskRuntime
             },
             McpTasksJsonContext.Default.CreateTaskResult);
     }
+
+    private McpTaskExecutionMode ExecutionModeOf(RequestContext<CallToolRequestParams> request, CallToolRequestParams parameters) =>
+        _executionModeSelector is { } select
+            ? select(request)
+            : _taskTools.Contains(parameters.Name) ? McpTaskExecutionMode.Optional : McpTaskExecutionMode.Synchronous;
 
     /// <summary><c>tasks/get</c>: the task's state with the members of its status inlined.</summary>
     public async ValueTask<JsonNode?> GetAsync(RequestContext<JsonNode?> request, CancellationToken cancellationToken)
@@ -157,6 +179,7 @@ internal sealed partial class TaskRuntime
         string taskId,
         RequestContext<CallToolRequestParams> request,
         McpRequestHandler<CallToolRequestParams, ResultOrAlternate<CallToolResult>> next,
+        AsyncServiceScope? scope,
         CancellationTokenSource cancellation)
     {
         var progressToken = new ProgressToken("task:" + taskId);
@@ -166,9 +189,6 @@ internal sealed partial class TaskRuntime
         TaskCompletion completion;
         try
         {
-            // The request's service scope ends with its response: the run gets its own.
-            var scopes = request.Server.Services?.GetService<IServiceScopeFactory>();
-            var scope = scopes?.CreateAsyncScope();
             try
             {
                 var server = new TaskExecutionServer(request.Server, progressToken, progress);
