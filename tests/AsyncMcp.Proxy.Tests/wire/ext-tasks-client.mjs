@@ -96,7 +96,18 @@ async function run(name, args, { cancel = false } = {}) {
     if (cancel) {
       await execution.cancel();
     }
-    const { outcome } = await execution.settle();
+    // A task that never ends must not hang the whole run: each step has 30 s, then is cancelled and reported.
+    let timer;
+    const settled = await Promise.race([
+      execution.settle(),
+      new Promise((resolve) => { timer = setTimeout(() => resolve(null), 30000); }),
+    ]);
+    clearTimeout(timer);
+    if (settled === null) {
+      await execution.cancel().catch(() => {});
+      return { ...out, error: "timeout: the execution did not settle within 30 s", wire: wire.slice(started) };
+    }
+    const { outcome } = settled;
     out.status = outcome.status;
     try {
       const result = resultFromTaskOutcome(outcome);
