@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AsyncMcp.Tasks;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -18,12 +19,22 @@ internal static partial class ConformanceFixtures
     public static McpServerOptions Create()
     {
         var options = new McpServerOptions();
-        Configure(options);
+        Configure(options, CreateTaskOptions());
         return options;
     }
 
-    /// <summary>Sets up <paramref name="options"/> with the fixtures (for a host's <c>AddMcpServer(ConformanceFixtures.Configure)</c>).</summary>
-    public static void Configure(McpServerOptions options)
+    /// <summary>
+    /// What sets up a host's options with the fixtures (<c>AddMcpServer(ConformanceFixtures.Configurer())</c>). The SDK's
+    /// HTTP endpoint runs it again for every stateless request, on fresh options: the tasks options, and so the task
+    /// store, are made once here, outside it, or a task would be gone by the next request.
+    /// </summary>
+    public static Action<McpServerOptions> Configurer()
+    {
+        var tasks = CreateTaskOptions();
+        return options => Configure(options, tasks);
+    }
+
+    private static void Configure(McpServerOptions options, McpTasksServerOptions tasks)
     {
         options.ServerInfo = new Implementation { Name = "asyncmcp-conformance-fixtures", Version = "1.0.0" };
         options.Capabilities = new ServerCapabilities
@@ -37,12 +48,14 @@ internal static partial class ConformanceFixtures
         options.ResourceCollection = [];
         AddTools(options.ToolCollection);
         AddModernTools(options.ToolCollection, options.PromptCollection);
+        AddTaskTools(options.ToolCollection);
         AddResources(options.ResourceCollection);
         AddPrompts(options.PromptCollection);
         options.Handlers.CompleteHandler = (_, _) => ValueTask.FromResult(new CompleteResult { Completion = new Completion { Values = ["paris", "park", "party"], Total = 3, HasMore = false } });
         options.Handlers.SubscribeToResourcesHandler = (_, _) => ValueTask.FromResult(new EmptyResult());
         options.Handlers.UnsubscribeFromResourcesHandler = (_, _) => ValueTask.FromResult(new EmptyResult());
         options.Handlers.SetLoggingLevelHandler = (_, _) => ValueTask.FromResult(new EmptyResult());
+        options.AddTasks(tasks);
     }
 
     private static void AddTools(McpServerPrimitiveCollection<McpServerTool> tools)

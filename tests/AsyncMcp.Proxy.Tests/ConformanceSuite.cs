@@ -32,7 +32,22 @@ internal sealed partial class ConformanceSuite
     public static ConformanceSuite Named(string version) => version == Legacy.Version ? Legacy : version == Next.Version ? Next : throw new ArgumentException(version);
 
     /// <summary>Runs every server scenario against <paramref name="url"/>; the checks, one line each (<c>scenario/check-id/Name STATUS</c>).</summary>
-    public async Task<IReadOnlyList<string>> RunAsync(string url)
+    public Task<IReadOnlyList<string>> RunAsync(string url) => RunAsync(url, Arguments);
+
+    /// <summary>Runs the named scenarios against <paramref name="url"/>, one after the other; the checks as <see cref="RunAsync(string)"/> gives them.</summary>
+    public async Task<IReadOnlyList<string>> RunScenariosAsync(string url, IEnumerable<string> scenarios)
+    {
+        var checks = new List<string>();
+        foreach (var scenario in scenarios)
+        {
+            checks.AddRange(await RunAsync(url, ["--scenario", scenario]));
+        }
+
+        checks.Sort(StringComparer.Ordinal);
+        return checks;
+    }
+
+    private async Task<IReadOnlyList<string>> RunAsync(string url, string[] arguments)
     {
         var work = Directory.CreateTempSubdirectory("asyncmcp-conformance-");
         try
@@ -40,7 +55,7 @@ internal sealed partial class ConformanceSuite
             var results = Path.Combine(work.FullName, "results");
             await using var suite = ChildProcess.Start(
                 RepositoryPaths.Node,
-                ["--no-warnings", Path.Combine(RepositoryPaths.Infra, "node_modules", Package, "dist", "index.js"), "server", "--url", url, "--output-dir", results, .. Arguments],
+                ["--no-warnings", Path.Combine(RepositoryPaths.Infra, "node_modules", Package, "dist", "index.js"), "server", "--url", url, "--output-dir", results, .. arguments],
                 RepositoryPaths.Infra,
                 new Dictionary<string, string> { ["HOME"] = work.FullName, ["NODE_OPTIONS"] = $"--import {Path.Combine(RepositoryPaths.Infra, "loopback-preload.mjs")}" });
             await suite.WaitForExitAsync(TimeSpan.FromMinutes(10));
@@ -50,11 +65,14 @@ internal sealed partial class ConformanceSuite
                 var scenario = ScenarioFolder().Match(Path.GetFileName(Path.GetDirectoryName(file)!)).Groups["scenario"].Value;
                 foreach (var check in JsonNode.Parse(await File.ReadAllTextAsync(file))!.AsArray())
                 {
-                    checks.Add($"{scenario}/{check!["id"]}/{check["name"]} {check["status"]}");
+                    // Why a check did not pass follows " -- ", for the reader of a failed test.
+                    var status = (string?)check!["status"];
+                    var why = status == "SUCCESS" || check["errorMessage"] is not { } message ? "" : " -- " + Shorten((string?)message);
+                    checks.Add($"{scenario}/{check["id"]}/{check["name"]} {status}{why}");
                 }
             }
 
-            Assert.True(checks.Count > 0, $"The conformance suite {Version} reported no checks:\n{suite.Output}");
+            Assert.True(checks.Count > 0, $"The conformance suite {Version} ({string.Join(' ', arguments)}) reported no checks:\n{suite.Output}");
             checks.Sort(StringComparer.Ordinal);
             return checks;
         }
@@ -63,6 +81,8 @@ internal sealed partial class ConformanceSuite
             work.Delete(recursive: true);
         }
     }
+
+    private static string Shorten(string? text) => text is null ? "" : text.Length <= 300 ? text.ReplaceLineEndings(" ") : text[..300].ReplaceLineEndings(" ") + "…";
 
     /// <summary>
     /// The checks recorded as passing, from <c>conformance/&lt;version&gt;.txt</c>: every line names one passing check

@@ -30,7 +30,7 @@ public sealed class ConformanceTests(BridgeEmulator emulator)
         builder.WebHost.UseUrls("http://127.0.0.1:0");
 
         // Sessions for initialize clients, and 2026-07-28 served statelessly: both revisions on one endpoint.
-        builder.Services.AddMcpServer(ConformanceFixtures.Configure).WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);
+        builder.Services.AddMcpServer(ConformanceFixtures.Configurer()).WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);
         await using var app = builder.Build();
         app.MapMcp("/mcp");
         await app.StartAsync(TestContext.Current.CancellationToken);

@@ -31,6 +31,8 @@ internal static class TaskTableLayout
     public const string ToolName = "toolName";
     public const string Arguments = "arguments";
     public const string RequestMeta = "requestMeta";
+    public const string CallInputResponses = "callInputResponses";
+    public const string CallRequestState = "callRequestState";
     public const string Result = "result";
     public const string Error = "error";
     public const string InputRequests = "inputRequests";
@@ -89,6 +91,12 @@ internal static class TaskTableLayout
 
         PutJson(item, Arguments, record.ToolCall.Arguments);
         PutJson(item, RequestMeta, record.ToolCall.Meta);
+        PutJson(item, CallInputResponses, record.ToolCall.InputResponses);
+        if (record.ToolCall.RequestState is { } requestState)
+        {
+            item[CallRequestState] = new() { S = requestState };
+        }
+
         PutJson(item, Result, record.Result);
         PutJson(item, Error, record.Error);
         PutMap(item, InputRequests, record.InputRequests);
@@ -122,7 +130,7 @@ internal static class TaskTableLayout
             LastUpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(Long(item, LastUpdatedAt) ?? 0),
             TtlMs = Long(item, TtlMs),
             PollIntervalMs = Long(item, PollIntervalMs),
-            ToolCall = new TaskToolCall(String(item, ToolName) ?? string.Empty, Json(item, Arguments), Json(item, RequestMeta)),
+            ToolCall = new TaskToolCall(String(item, ToolName) ?? string.Empty, Json(item, Arguments), Json(item, RequestMeta), Json(item, CallInputResponses), String(item, CallRequestState)),
             Result = Json(item, Result),
             Error = Json(item, Error),
             InputRequests = Map(item, InputRequests),

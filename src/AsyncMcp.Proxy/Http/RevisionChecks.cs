@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AsyncMcp.Server;
+using AsyncMcp.Tasks;
 using Microsoft.AspNetCore.Http;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -88,7 +89,8 @@ internal static class RevisionChecks
 
     /// <summary>
     /// The standard request headers of a per-request revision: <c>Mcp-Method</c> must repeat the body's method, and
-    /// <c>Mcp-Name</c> the tool or prompt name or resource URI (plain, or Base64 in <c>=?base64?…?=</c>).
+    /// <c>Mcp-Name</c> the tool or prompt name, resource URI or, on the Tasks extension's <c>tasks/*</c>, the task id
+    /// (plain, or Base64 in <c>=?base64?…?=</c>).
     /// </summary>
     /// <returns>Why the headers are refused (a <c>-32020</c> message), or <see langword="null"/>.</returns>
     public static string? CheckMethodHeaders(HttpRequest request, JsonRpcMessage message)
@@ -119,6 +121,9 @@ internal static class RevisionChecks
         {
             RequestMethods.ToolsCall or RequestMethods.PromptsGet => "name",
             RequestMethods.ResourcesRead => "uri",
+
+            // The Tasks extension's methods are routed by the task (its HTTP binding requires Mcp-Name = taskId).
+            McpTasks.GetMethod or McpTasks.UpdateMethod or McpTasks.CancelMethod => "taskId",
             _ => null,
         };
         if (nameParameter is null)

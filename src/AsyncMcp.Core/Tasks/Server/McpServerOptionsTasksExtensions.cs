@@ -10,7 +10,8 @@ namespace AsyncMcp.Tasks;
 public static class McpServerOptionsTasksExtensions
 {
     /// <summary>
-    /// Makes the tools named in <see cref="McpTasksServerOptions.TaskTools"/> run as tasks for requests that declare the
+    /// Makes the tools named in <see cref="McpTasksServerOptions.TaskTools"/> (or chosen by
+    /// <see cref="McpTasksServerOptions.ExecutionModeSelector"/>) run as tasks for requests that declare the
     /// extension (protocol revision 2026-07-28 and later), answers <c>tasks/get</c>, <c>tasks/update</c> and
     /// <c>tasks/cancel</c>, and advertises the extension in the server's capabilities.
     /// </summary>
@@ -34,7 +35,7 @@ public static class McpServerOptionsTasksExtensions
         tasks.Validate();
 
         var context = new TaskWorkContext(tasks, options, services, loggerFactory ?? NullLoggerFactory.Instance);
-        context.Runtime = new TaskRuntime(context, tasks.TaskTools, tasks.DefaultTimeToLive);
+        context.Runtime = new TaskRuntime(context, tasks.TaskTools, tasks.ExecutionModeSelector, tasks.DefaultTimeToLive);
         Attach(options, context);
         return new McpTaskWorker(context);
     }

@@ -1,3 +1,6 @@
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
 namespace AsyncMcp.Tasks;
 
 /// <summary>
@@ -12,9 +15,24 @@ public sealed class McpTasksServerOptions
 
     /// <summary>
     /// Gets the names of the tools that run as tasks when the request declares the extension. Tools not named here
-    /// always answer at once; an empty set changes nothing.
+    /// always answer at once; an empty set changes nothing. Not consulted when <see cref="ExecutionModeSelector"/> is set.
     /// </summary>
     public ISet<string> TaskTools { get; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets or sets a choice, per call, of whether it runs as a task; when set, it decides alone and
+    /// <see cref="TaskTools"/> is not consulted. <see langword="null"/> (the default): the tools named in
+    /// <see cref="TaskTools"/> are <see cref="McpTaskExecutionMode.Optional"/>, every other tool
+    /// <see cref="McpTaskExecutionMode.Synchronous"/>.
+    /// </summary>
+    /// <remarks>
+    /// Called for every <c>tools/call</c> of a known tool, before the tool runs, with the request as it arrived (its
+    /// <c>inputResponses</c> included). A tool that first asks the client for input with an <c>input_required</c> result and
+    /// then runs as a task answers <see cref="McpTaskExecutionMode.Synchronous"/> while the request carries no input
+    /// responses, and <see cref="McpTaskExecutionMode.Required"/> or <see cref="McpTaskExecutionMode.Optional"/> once it
+    /// does, so the exchange of input ends before the task is created, as the extension recommends.
+    /// </remarks>
+    public Func<RequestContext<CallToolRequestParams>, McpTaskExecutionMode>? ExecutionModeSelector { get; set; }
 
     /// <summary>
     /// Gets or sets how long a task is kept after it was created (<c>ttlMs</c>), result included;

@@ -25,6 +25,9 @@ internal sealed partial class TaskRuntime
     private static readonly JsonTypeInfo<IDictionary<string, JsonElement>> s_arguments =
         (JsonTypeInfo<IDictionary<string, JsonElement>>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, JsonElement>));
 
+    private static readonly JsonTypeInfo<IDictionary<string, InputResponse>> s_inputResponses =
+        (JsonTypeInfo<IDictionary<string, InputResponse>>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, InputResponse>));
+
     private static readonly JsonTypeInfo<InputRequest> s_inputRequest =
         (JsonTypeInfo<InputRequest>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(InputRequest));
 
@@ -34,14 +37,16 @@ internal sealed partial class TaskRuntime
     private readonly TaskWorkContext _context;
     private readonly ITaskStore _store;
     private readonly FrozenSet<string> _taskTools;
+    private readonly Func<RequestContext<CallToolRequestParams>, McpTaskExecutionMode>? _executionModeSelector;
     private readonly long? _ttlMs;
     private readonly ILogger _logger;
 
-    public TaskRuntime(TaskWorkContext context, IEnumerable<string> taskTools, TimeSpan? timeToLive)
+    public TaskRuntime(TaskWorkContext context, IEnumerable<string> taskTools, Func<RequestContext<CallToolRequestParams>, McpTaskExecutionMode>? executionModeSelector, TimeSpan? timeToLive)
     {
         _context = context;
         _store = context.Store;
         _taskTools = taskTools.ToFrozenSet(StringComparer.Ordinal);
+        _executionModeSelector = executionModeSelector;
         _ttlMs = timeToLive is { } ttl ? Math.Max(1, (long)ttl.TotalMilliseconds) : null;
         _logger = context.LoggerFactory.CreateLogger<TaskRuntime>();
     }
@@ -54,11 +59,23 @@ internal sealed partial class TaskRuntime
     {
         if (request.Params is not { } parameters
             || request.MatchedPrimitive is null
-            || !_taskTools.Contains(parameters.Name)
-            || !McpTasks.IsDefinedFor(ProtocolVersionOf(request))
-            || !Declares(request))
+            || LoopbackTransport.IsTaskRun(request.JsonRpcRequest))
         {
             return await next(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        var mode = ExecutionModeOf(request, parameters);
+        if (mode == McpTaskExecutionMode.Synchronous)
+        {
+            return await next(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!McpTasks.IsDefinedFor(ProtocolVersionOf(request)) || !Declares(request))
+        {
+            // A tool that only runs as a task is not run for a client that cannot follow one.
+            return mode == McpTaskExecutionMode.Required
+                ? throw McpTasks.CreateMissingCapabilityException()
+                : await next(request, cancellationToken).ConfigureAwait(false);
         }
 
         var record = new TaskRecord
@@ -70,7 +87,9 @@ internal sealed partial class TaskRuntime
             ToolCall = new TaskToolCall(
                 parameters.Name,
                 parameters.Arguments is { } arguments ? JsonSerializer.SerializeToElement(arguments, s_arguments) : null,
-                parameters.Meta is { } meta ? JsonSerializer.SerializeToElement(meta, McpTasksJsonContext.Default.JsonNode) : null),
+                parameters.Meta is { } meta ? JsonSerializer.SerializeToElement(meta, McpTasksJsonContext.Default.JsonNode) : null,
+                parameters.InputResponses is { Count: > 0 } answers ? JsonSerializer.SerializeToElement(answers, s_inputResponses) : null,
+                parameters.RequestState),
         };
 
         // The handle goes out only once the task is durably stored: a tasks/get right after it must find it.
@@ -105,6 +124,11 @@ internal sealed partial class TaskRuntime
             },
             McpTasksJsonContext.Default.CreateTaskResult);
     }
+
+    private McpTaskExecutionMode ExecutionModeOf(RequestContext<CallToolRequestParams> request, CallToolRequestParams parameters) =>
+        _executionModeSelector is { } select
+            ? select(request)
+            : _taskTools.Contains(parameters.Name) ? McpTaskExecutionMode.Optional : McpTaskExecutionMode.Synchronous;
 
     /// <summary><c>tasks/get</c>: the task's state with the members of its status inlined.</summary>
     public async ValueTask<JsonNode?> GetAsync(RequestContext<JsonNode?> request, CancellationToken cancellationToken)

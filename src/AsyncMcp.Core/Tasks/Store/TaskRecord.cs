@@ -94,7 +94,12 @@ public sealed record TaskRecord
 /// The request's <c>_meta</c> object, or <see langword="null"/>: on protocol revision 2026-07-28 it carries the
 /// creating client's protocol version, client info and capabilities, which decide what input the task may request.
 /// </param>
-public sealed record TaskToolCall(string Name, JsonElement? Arguments = null, JsonElement? Meta = null);
+/// <param name="InputResponses">
+/// The request's <c>inputResponses</c> object, or <see langword="null"/>: answers the tool asked for with an
+/// <c>input_required</c> result before the call became a task, which the tool reads again when the task runs.
+/// </param>
+/// <param name="RequestState">The request's <c>requestState</c>, echoed with those answers, or <see langword="null"/>.</param>
+public sealed record TaskToolCall(string Name, JsonElement? Arguments = null, JsonElement? Meta = null, JsonElement? InputResponses = null, string? RequestState = null);
 
 /// <summary>A task's progress.</summary>
 /// <param name="Progress">The progress so far.</param>

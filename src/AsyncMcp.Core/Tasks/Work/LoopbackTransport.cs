@@ -11,7 +11,10 @@ namespace AsyncMcp.Tasks;
 internal sealed class LoopbackTransport : ITransport, IClientTransport
 {
     private readonly Channel<JsonRpcMessage> _inbox = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private const string TaskRunItem = "asyncmcp.task-run";
+
     private LoopbackTransport? _peer;
+    private bool _isClientEnd;
 
     private LoopbackTransport()
     {
@@ -33,6 +36,7 @@ internal sealed class LoopbackTransport : ITransport, IClientTransport
         var client = new LoopbackTransport();
         server._peer = client;
         client._peer = server;
+        client._isClientEnd = true;
         return (server, client);
     }
 
@@ -44,10 +48,22 @@ internal sealed class LoopbackTransport : ITransport, IClientTransport
             LastError = error;
         }
 
+        if (_isClientEnd && message is JsonRpcRequest)
+        {
+            // Marks the call as the task's own run, so that the tasks filter lets it through instead of making a task of
+            // it again. An item, not the related transport: that one steers how the server answers and asks.
+            message.Context ??= new JsonRpcMessageContext();
+            message.Context.Items ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+            message.Context.Items[TaskRunItem] = true;
+        }
+
         return _peer!._inbox.Writer.TryWrite(message)
             ? Task.CompletedTask
             : Task.FromException(new IOException("The task's loopback connection is closed."));
     }
+
+    /// <summary>Whether a request reached a task's private server: the run of a task, not a call from a client.</summary>
+    public static bool IsTaskRun(JsonRpcMessage message) => message.Context?.Items?.ContainsKey(TaskRunItem) == true;
 
     public Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) => Task.FromResult<ITransport>(this);
 

@@ -134,6 +134,16 @@ internal static class TaskExecution
 
         meta["progressToken"] = progressToken.ToString();
         var parameters = new JsonObject { ["name"] = call.Name, ["_meta"] = meta };
+        if (call.InputResponses is { ValueKind: JsonValueKind.Object } answers)
+        {
+            parameters["inputResponses"] = JsonSerializer.SerializeToNode(answers, McpTasksJsonContext.Default.JsonElement);
+        }
+
+        if (call.RequestState is { } requestState)
+        {
+            parameters["requestState"] = requestState;
+        }
+
         if (call.Arguments is { ValueKind: JsonValueKind.Object } arguments)
         {
             parameters["arguments"] = JsonSerializer.SerializeToNode(arguments, McpTasksJsonContext.Default.JsonElement);
