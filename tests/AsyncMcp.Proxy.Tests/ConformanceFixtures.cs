@@ -19,7 +19,7 @@ internal static partial class ConformanceFixtures
     public static McpServerOptions Create()
     {
         var options = new McpServerOptions();
-        Configure(options, CreateTaskOptions());
+        Configure(options, CreateTaskOptions(), worker: null);
         return options;
     }
 
@@ -31,10 +31,20 @@ internal static partial class ConformanceFixtures
     public static Action<McpServerOptions> Configurer()
     {
         var tasks = CreateTaskOptions();
-        return options => Configure(options, tasks);
+        McpTaskWorker? worker = null;
+        var gate = new Lock();
+        return options =>
+        {
+            lock (gate)
+            {
+                // One runtime and worker for every options made: the first call creates them, the others attach to them.
+                worker = Configure(options, tasks, worker);
+            }
+        };
     }
 
-    private static void Configure(McpServerOptions options, McpTasksServerOptions tasks)
+    /// <summary>Fills <paramref name="options"/>; the task worker they share, created on the first call.</summary>
+    private static McpTaskWorker Configure(McpServerOptions options, McpTasksServerOptions tasks, McpTaskWorker? worker)
     {
         options.ServerInfo = new Implementation { Name = "asyncmcp-conformance-fixtures", Version = "1.0.0" };
         options.Capabilities = new ServerCapabilities
@@ -55,7 +65,13 @@ internal static partial class ConformanceFixtures
         options.Handlers.SubscribeToResourcesHandler = (_, _) => ValueTask.FromResult(new EmptyResult());
         options.Handlers.UnsubscribeFromResourcesHandler = (_, _) => ValueTask.FromResult(new EmptyResult());
         options.Handlers.SetLoggingLevelHandler = (_, _) => ValueTask.FromResult(new EmptyResult());
-        options.AddTasks(tasks);
+        if (worker is null)
+        {
+            return options.AddTasks(tasks);
+        }
+
+        options.AddTasks(worker);
+        return worker;
     }
 
     private static void AddTools(McpServerPrimitiveCollection<McpServerTool> tools)

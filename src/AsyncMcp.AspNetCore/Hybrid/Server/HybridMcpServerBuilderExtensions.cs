@@ -61,15 +61,17 @@ public static partial class HybridMcpServerBuilderExtensions
 
         builder.WithHttpTransport(options => options.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);
         services.AddSingleton<IPostConfigureOptions<HttpServerTransportOptions>, TrackSessions>();
+        // A server the hybrid endpoint did not create (a durable task's private session, say) has no hybrid services:
+        // its messages pass through untouched.
         builder.WithRequestFilters(filters =>
         {
-            filters.AddListToolsFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).ListToolsAsync(next, context, cancellationToken));
-            filters.AddCallToolFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).CallToolAsync(next, context, cancellationToken));
+            filters.AddListToolsFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services) is { } hybrid ? hybrid.ListToolsAsync(next, context, cancellationToken) : next(context, cancellationToken));
+            filters.AddCallToolFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services) is { } hybrid ? hybrid.CallToolAsync(next, context, cancellationToken) : next(context, cancellationToken));
         });
         builder.WithMessageFilters(filters =>
         {
-            filters.AddIncomingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).OnIncomingAsync(next, context, cancellationToken));
-            filters.AddOutgoingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).OnOutgoingAsync(next, context, cancellationToken));
+            filters.AddIncomingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services) is { } hybrid ? hybrid.OnIncomingAsync(next, context, cancellationToken) : next(context, cancellationToken));
+            filters.AddOutgoingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services) is { } hybrid ? hybrid.OnOutgoingAsync(next, context, cancellationToken) : next(context, cancellationToken));
         });
         return builder;
     }
@@ -98,8 +100,7 @@ public static partial class HybridMcpServerBuilderExtensions
         return mapped;
     }
 
-    private static HybridToolFilters Filters(IServiceProvider? services) =>
-        services?.GetService<HybridToolFilters>() ?? throw new InvalidOperationException("The hybrid transport's services are missing: call WithHybridTransport on the MCP server builder.");
+    private static HybridToolFilters? Filters(IServiceProvider? services) => services?.GetService<HybridToolFilters>();
 
     private static HybridServerTransportOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<HybridServerTransportOptions>>().Value;
 

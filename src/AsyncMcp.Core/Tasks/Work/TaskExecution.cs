@@ -26,6 +26,8 @@ internal static class TaskExecution
 {
     private const string SessionProtocolVersion = "2025-11-25";
 
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
+
     private static readonly JsonTypeInfo<ClientCapabilities> s_capabilities = TypeInfo<ClientCapabilities>();
     private static readonly JsonTypeInfo<CallToolRequestParams> s_callToolParams = TypeInfo<CallToolRequestParams>();
     private static readonly JsonTypeInfo<ProgressNotificationParams> s_progressParams = TypeInfo<ProgressNotificationParams>();
@@ -55,17 +57,29 @@ internal static class TaskExecution
             serving = server.RunAsync(serverStop.Token);
             var declared = DeclaredCapabilities(record.ToolCall.Meta);
             var progressToken = new ProgressToken("task-" + record.TaskId);
-            var client = await McpClient.CreateAsync(
-                clientEnd,
-                new McpClientOptions
-                {
-                    ProtocolVersion = SessionProtocolVersion,
-                    ClientInfo = new Implementation { Name = "asyncmcp-task-runner", Version = "1.0.0" },
-                    Capabilities = new ClientCapabilities { Elicitation = declared?.Elicitation, Sampling = declared?.Sampling, Roots = declared?.Roots },
-                    Handlers = Handlers(declared, inputs, progressToken, progress),
-                },
-                loggerFactory,
-                cancellationToken).ConfigureAwait(false);
+            // A server whose filters swallow a session they did not expect would leave the run waiting for ever.
+            using var starting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            starting.CancelAfter(s_startTimeout);
+            McpClient client;
+            try
+            {
+                client = await McpClient.CreateAsync(
+                    clientEnd,
+                    new McpClientOptions
+                    {
+                        ProtocolVersion = SessionProtocolVersion,
+                        ClientInfo = new Implementation { Name = "asyncmcp-task-runner", Version = "1.0.0" },
+                        Capabilities = new ClientCapabilities { Elicitation = declared?.Elicitation, Sampling = declared?.Sampling, Roots = declared?.Roots },
+                        Handlers = Handlers(declared, inputs, progressToken, progress),
+                    },
+                    loggerFactory,
+                    starting.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new McpException($"The task's private session with the server did not start within {s_startTimeout.TotalSeconds:0} s; a filter of the server may hold back its messages.");
+            }
+
             await using (client.ConfigureAwait(false))
             {
                 try
