@@ -104,17 +104,26 @@ internal sealed class CallProgress
         }
 
         _onNotice();
+        Report(notice.Progress.Progress, notice.Progress.Total, notice.Progress.Message);
+    }
+
+    /// <summary>
+    /// Shows a progress state read some other way (a task's status message, by <c>task wait</c>); a state older than the
+    /// one shown is ignored.
+    /// </summary>
+    public void Report(double progress, double? total, string? message)
+    {
         lock (_gate)
         {
             // Notices are handled concurrently: a late one never moves the bar back.
-            if (_completed || notice.Progress.Progress < _progress)
+            if (_completed || progress < _progress)
             {
                 return;
             }
 
-            _progress = notice.Progress.Progress;
-            _total = notice.Progress.Total ?? _total;
-            _message = notice.Progress.Message ?? _message;
+            _progress = progress;
+            _total = total ?? _total;
+            _message = message ?? _message;
             Render();
         }
     }
