@@ -1,11 +1,12 @@
 using System.CommandLine;
 using AsyncMcp.Cli.Commands;
 
-var root = new RootCommand("asyncmcp: MCP over asynchronous transports. Put an existing MCP server behind a queue or topic (serve), let a standard MCP client reach a server behind one (proxy), call a tool once (call), or create the queues and topics a deployment needs (provision).")
+var root = new RootCommand("asyncmcp: MCP over asynchronous transports. Put an existing MCP server behind a queue or topic (serve), let a standard MCP client reach a server behind one (proxy), call a tool once (call), follow a task by its id (task), or create the queues and topics a deployment needs (provision).")
 {
     ServeCommand.Create(),
     ProxyCommand.Create(),
     CallCommand.Create(),
+    TaskCommand.Create(),
     ProvisionCommand.Create(),
 };
 root.Options.Add(CliSettings.Config);

@@ -68,6 +68,22 @@ internal sealed class CallProgress
         }
     }
 
+    /// <summary>Shows a message without a number (a task's status message that is not "3/10").</summary>
+    public void ReportMessage(string message)
+    {
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return;
+            }
+
+            _progress = Math.Max(_progress, 0);
+            _message = message;
+            Render();
+        }
+    }
+
     /// <summary>The call completed: the bar shows it done, whatever notices are still on their way.</summary>
     public void Complete()
     {
