@@ -123,6 +123,42 @@ public sealed class CliTaskTests(BridgeEmulator emulator, DynaliteFixture dynali
         Assert.Contains("the task table 'no-such-table' does not exist", tableError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Provision_creates_the_task_table_and_queue_again_and_again_and_the_policy_names_them()
+    {
+        var table = DynaliteEmulator.UniqueTableName("cli-prov");
+        var queue = FauxqsEmulator.UniqueName("cli-prov-tasks");
+        var environment = new Dictionary<string, string> { ["AWS_ENDPOINT_URL_DYNAMODB"] = dynalite.Emulator.ServiceUrl };
+        JsonNode? first = null;
+        for (var run = 0; run < 2; run++)
+        {
+            var (exit, output) = await _cli.RunAsync(["provision", "--task-table", table, "--task-queue", queue, "--print-iam-policy"], environment);
+            Assert.True(exit == 0, output);
+            var printed = CliProcess.JsonDocumentIn(output);
+            first ??= printed;
+
+            // The same table and queue each time: what exists is kept.
+            Assert.Equal((string?)first["tables"]![table]!["arn"], (string?)printed["tables"]![table]!["arn"]);
+            Assert.Equal((string?)first["queues"]![queue]!["url"], (string?)printed["queues"]![queue]!["url"]);
+            Assert.NotNull((string?)printed["queues"]![queue]!["deadLetterQueueUrl"]);
+
+            var server = printed["iamPolicy"]!["server"]!["Statement"]!.AsArray();
+            var onTable = server.Where(s => (string?)s!["Resource"] == (string?)printed["tables"]![table]!["arn"]).SelectMany(s => s!["Action"]!.AsArray().Select(a => (string)a!)).ToList();
+            Assert.Equal(new[] { "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem" }, onTable.Order());
+            var onQueue = server.Where(s => (string?)s!["Resource"] == (string?)printed["queues"]![queue]!["arn"]).SelectMany(s => s!["Action"]!.AsArray().Select(a => (string)a!)).ToList();
+            Assert.Contains("sqs:ReceiveMessage", onQueue);
+            Assert.Contains("sqs:SendMessage", onQueue);
+            Assert.Null(printed["iamPolicy"]!["client"]);
+        }
+
+        // The table is there, with TTL on the attribute the store expires tasks by.
+        var ttl = await dynalite.Dynamo.DescribeTimeToLiveAsync(table, TestContext.Current.CancellationToken);
+        Assert.Equal("expiresAt", ttl.TimeToLiveDescription.AttributeName);
+        var (bad, _, badError) = await _cli.RunSeparatedAsync(["provision", "--task-table", "x"], environment);
+        Assert.Equal(2, bad);
+        Assert.Contains("--task-table must be a DynamoDB table name", badError, StringComparison.Ordinal);
+    }
+
     /// <summary>A request queue of the test's own, one response queue name for every client process, and dynalite for DynamoDB.</summary>
     private async Task<(string[] Target, Dictionary<string, string> Environment)> TargetAsync()
     {
