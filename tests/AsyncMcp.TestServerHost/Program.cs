@@ -3,6 +3,10 @@
 //        [--lease-seconds N] [--drain-seconds N]
 // Prints "READY <worker id>" once receiving, "EVENT <name>" when the test tools start or finish work, and "STOPPED"
 // once a SIGTERM has stopped it gracefully.
+// Tasks (all three or none): --dynamodb-url URL --task-table NAME --task-queue-url URL [--task-lease-seconds N]
+//        [--task-ttl-seconds N] [--side-effects FILE]: the tools long_job and elicit run as durable tasks (DynamoDB store,
+//        SQS work queue); long_job appends "start <pid>", "cancelled <pid>" and "end <pid>" lines to the side-effects
+//        file, and each tasks/* request served appends "<method> <pid>".
 // AsyncMcp.TestServerHost --stdio: the same server as an ordinary MCP C# SDK server on standard input and output,
 // for asyncmcp serve to run as its child.
 using System.Globalization;
@@ -33,7 +37,9 @@ var options = new SqsServerTransportOptions
     ShutdownDrainTimeout = TimeSpan.FromSeconds(int.Parse(Option("--drain-seconds", "10"), CultureInfo.InvariantCulture)),
 };
 options.Workers.LeaseDuration = TimeSpan.FromSeconds(int.Parse(Option("--lease-seconds", "10"), CultureInfo.InvariantCulture));
-var server = new SqsServerTransport(emulatorClient, options, TestMcpServer.CreateOptions(state), loggerFactory);
+var serverOptions = TestMcpServer.CreateOptions(state);
+await using var tasks = TaskHosting.AddTo(serverOptions, args, Option, emulatorClient, loggerFactory);
+var server = new SqsServerTransport(emulatorClient, options, serverOptions, loggerFactory);
 await server.StartAsync();
 Console.WriteLine($"READY {server.WorkerId}");
 
@@ -49,4 +55,10 @@ Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
 await stop.Task;
 Console.WriteLine("STOPPING");
 await server.DisposeAsync();
+if (tasks.Worker is { } worker)
+{
+    using var drain = new CancellationTokenSource(options.ShutdownDrainTimeout);
+    await worker.StopAsync(drain.Token);
+}
+
 Console.WriteLine("STOPPED");

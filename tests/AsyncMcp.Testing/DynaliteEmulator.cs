@@ -44,9 +44,12 @@ public sealed class DynaliteEmulator : IAsyncDisposable
     }
 
     /// <summary>A DynamoDB client for the emulator (it checks that requests are signed, not the keys).</summary>
-    public IAmazonDynamoDB CreateClient() => new AmazonDynamoDBClient(FauxqsEmulator.Credentials, new AmazonDynamoDBConfig
+    public IAmazonDynamoDB CreateClient() => CreateClient(ServiceUrl);
+
+    /// <summary>A DynamoDB client for an emulator at <paramref name="serviceUrl"/> (a test host in another process, say).</summary>
+    public static IAmazonDynamoDB CreateClient(string serviceUrl) => new AmazonDynamoDBClient(FauxqsEmulator.Credentials, new AmazonDynamoDBConfig
     {
-        ServiceURL = ServiceUrl,
+        ServiceURL = serviceUrl,
         AuthenticationRegion = FauxqsEmulator.Region,
         MaxErrorRetry = 2,
     });

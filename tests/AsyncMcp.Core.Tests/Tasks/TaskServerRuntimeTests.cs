@@ -1,9 +1,11 @@
 using System.ComponentModel;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using AsyncMcp.Client;
 using AsyncMcp.Messaging;
 using AsyncMcp.Server;
 using AsyncMcp.Tasks;
+using AsyncMcp.Testing;
 using AsyncMcp.Wire;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -26,6 +28,8 @@ public sealed class TaskServerRuntimeTests : IAsyncDisposable
     private readonly InMemoryBroker _broker = new();
     private readonly InMemoryTaskStore _store = new();
     private readonly McpQueueServer _server;
+    private readonly McpTaskWorker _worker;
+    private int _confirmRuns;
     private readonly TaskCompletionSource _slowCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public TaskServerRuntimeTests()
@@ -62,18 +66,33 @@ public sealed class TaskServerRuntimeTests : IAsyncDisposable
                 McpServerTool.Create(
                     [Description("Greets.")] (string name) => $"Hello, {name}!",
                     new() { Name = "greet" }),
+                McpServerTool.Create(
+                    [Description("Asks the client twice, then reports both answers.")]
+                    async (McpServer server, CancellationToken cancellationToken) =>
+                    {
+                        Interlocked.Increment(ref _confirmRuns);
+                        var first = await server.ElicitAsync(NameQuestion("Which file?"), cancellationToken);
+                        var second = await server.ElicitAsync(NameQuestion("Really delete it?"), cancellationToken);
+                        return $"{first.Action}:{first.Content?["name"]} then {second.Action}:{second.Content?["name"]}";
+                    },
+                    new() { Name = "confirm_delete" }),
             ],
         };
         var tasks = new McpTasksServerOptions { Store = _store, DefaultTimeToLive = TimeSpan.FromMinutes(10), PollInterval = TimeSpan.FromMilliseconds(20) };
         tasks.TaskTools.Add("slow");
         tasks.TaskTools.Add("protocol_error_job");
-        options.AddTasks(tasks);
+        tasks.TaskTools.Add("confirm_delete");
+        _worker = options.AddTasks(tasks);
 
         _server = new McpQueueServer(_broker.Queue(ServerAddress), _broker, s_convention, new ServerOptions(), 10, options, deadLetters: false, "memory");
         _server.Start();
     }
 
-    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        await _worker.DisposeAsync();
+    }
 
     [Fact]
     public async Task A_declaring_client_gets_a_task_it_reads_at_once_and_waits_for_with_progress()
@@ -142,6 +161,9 @@ public sealed class TaskServerRuntimeTests : IAsyncDisposable
         await using var client = await ConnectAsync("dave", deadline.Token);
 
         var outcome = await client.CallToolAsTaskAsync("slow", new Dictionary<string, object?> { ["steps"] = 10_000, ["delayMs"] = 50 }, deadline.Token);
+
+        // Once it runs (a task cancelled before it starts never runs its tool at all).
+        await Waiting.EventuallyAsync(async () => (await _store.GetAsync(outcome.TaskId!, deadline.Token))!.Progress is not null, what: "The task's first progress");
         await client.CancelTaskAsync(outcome.TaskId!, deadline.Token);
 
         var error = await Assert.ThrowsAsync<McpTaskCancelledException>(async () => await client.WaitForTaskAsync(outcome.TaskId!, cancellationToken: deadline.Token));
@@ -220,8 +242,112 @@ public sealed class TaskServerRuntimeTests : IAsyncDisposable
         Assert.Equal("Hello, Ada!", TextOf(await client.CallToolAsync("greet", new Dictionary<string, object?> { ["name"] = "Ada" }, cancellationToken: deadline.Token)));
     }
 
-    private async Task<McpClient> ConnectAsync(string clientId, CancellationToken cancellationToken) =>
-        await McpClient.CreateAsync(new ClientTransport(_broker, clientId), cancellationToken: cancellationToken);
+    [Fact]
+    public async Task A_task_that_asks_for_input_waits_in_input_required_and_resumes_on_tasks_update()
+    {
+        using var deadline = Within(s_deadline);
+        await using var client = await ConnectAsync("ivan", deadline.Token, elicitation: true);
+
+        var outcome = await client.CallToolAsTaskAsync("confirm_delete", cancellationToken: deadline.Token);
+        Assert.True(outcome.IsTask);
+
+        // The first question is recorded under input-1 as the extension's request object.
+        var waiting = await WaitForStatusAsync(client, outcome.TaskId!, McpTaskStatus.InputRequired, deadline.Token);
+        var request = Assert.Single(waiting.InputRequests!);
+        Assert.Equal("input-1", request.Key);
+        Assert.Equal("elicitation/create", request.Value.Method);
+
+        await client.UpdateTaskAsync(outcome.TaskId!, new Dictionary<string, InputResponse> { ["input-1"] = Accepted("notes.txt") }, deadline.Token);
+
+        // The second question comes under the next key once the first answer resumed the run.
+        waiting = await WaitForStatusAsync(client, outcome.TaskId!, McpTaskStatus.InputRequired, deadline.Token, key: "input-2");
+        await client.UpdateTaskAsync(outcome.TaskId!, new Dictionary<string, InputResponse> { ["input-2"] = Accepted("yes") }, deadline.Token);
+
+        var result = await client.WaitForTaskAsync(outcome.TaskId!, cancellationToken: deadline.Token);
+        Assert.Equal("accept:notes.txt then accept:yes", TextOf(result));
+        Assert.Equal(1, Volatile.Read(ref _confirmRuns));
+    }
+
+    [Fact]
+    public async Task Waiting_for_a_task_answers_its_input_requests_through_the_clients_own_handler()
+    {
+        using var deadline = Within(s_deadline);
+        await using var client = await ConnectAsync("judy", deadline.Token, elicitation: true);
+
+        var outcome = await client.CallToolAsTaskAsync("confirm_delete", cancellationToken: deadline.Token);
+        var result = await client.WaitForTaskAsync(outcome.TaskId!, cancellationToken: deadline.Token);
+
+        Assert.Equal("accept:Ada then accept:Ada", TextOf(result));
+    }
+
+    [Fact]
+    public async Task A_task_whose_client_did_not_declare_elicitation_cannot_ask_and_fails_clearly()
+    {
+        using var deadline = Within(s_deadline);
+        await using var client = await ConnectAsync("kim", deadline.Token);
+
+        var outcome = await client.CallToolAsTaskAsync("confirm_delete", cancellationToken: deadline.Token);
+        var result = await client.WaitForTaskAsync(outcome.TaskId!, cancellationToken: deadline.Token);
+
+        // The SDK refuses the elicitation the client cannot answer; the tool's exception becomes an error result.
+        Assert.True(result.IsError);
+        Assert.Null((await client.GetTaskAsync(outcome.TaskId!, deadline.Token)).InputRequests);
+    }
+
+    [Fact]
+    public async Task A_task_waiting_for_input_can_be_cancelled()
+    {
+        using var deadline = Within(s_deadline);
+        await using var client = await ConnectAsync("liam", deadline.Token, elicitation: true);
+
+        var outcome = await client.CallToolAsTaskAsync("confirm_delete", cancellationToken: deadline.Token);
+        await WaitForStatusAsync(client, outcome.TaskId!, McpTaskStatus.InputRequired, deadline.Token);
+        await client.CancelTaskAsync(outcome.TaskId!, deadline.Token);
+
+        await Assert.ThrowsAsync<McpTaskCancelledException>(async () => await client.WaitForTaskAsync(outcome.TaskId!, cancellationToken: deadline.Token));
+        await Waiting.Eventually(() => _worker.RunningTasks == 0, what: "The worker ending the cancelled run");
+    }
+
+    private static async Task<DetailedTask> WaitForStatusAsync(McpClient client, string taskId, McpTaskStatus status, CancellationToken cancellationToken, string? key = null)
+    {
+        while (true)
+        {
+            var state = await client.GetTaskAsync(taskId, cancellationToken);
+            if (state.Status == status && (key is null || state.InputRequests?.ContainsKey(key) == true))
+            {
+                return state;
+            }
+
+            Assert.False(state.Status.IsTerminal(), $"The task ended {state.Status} while waiting for {status}.");
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    private static InputResponse Accepted(string name) =>
+        InputResponse.FromElicitResult(new ElicitResult { Action = "accept", Content = new Dictionary<string, JsonElement> { ["name"] = JsonSerializer.SerializeToElement(name) } });
+
+    private static ElicitRequestParams NameQuestion(string message) => new()
+    {
+        Message = message,
+        RequestedSchema = new ElicitRequestParams.RequestSchema
+        {
+            Properties = new Dictionary<string, ElicitRequestParams.PrimitiveSchemaDefinition> { ["name"] = new ElicitRequestParams.StringSchema { Description = "An answer" } },
+        },
+    };
+
+    private async Task<McpClient> ConnectAsync(string clientId, CancellationToken cancellationToken, bool elicitation = false) =>
+        await McpClient.CreateAsync(
+            new ClientTransport(_broker, clientId),
+            elicitation
+                ? new McpClientOptions
+                {
+                    Handlers = new McpClientHandlers
+                    {
+                        ElicitationHandler = (_, _) => ValueTask.FromResult(new ElicitResult { Action = "accept", Content = new Dictionary<string, JsonElement> { ["name"] = JsonSerializer.SerializeToElement("Ada") } }),
+                    },
+                }
+                : null,
+            cancellationToken: cancellationToken);
 
     private static string? TextOf(CallToolResult? result) => Assert.IsType<TextContentBlock>(Assert.Single(result!.Content)).Text;
 

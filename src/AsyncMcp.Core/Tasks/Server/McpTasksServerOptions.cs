@@ -28,6 +28,28 @@ public sealed class McpTasksServerOptions
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Gets or sets where the work of tasks waits for a worker. <see langword="null"/> (the default) keeps it in this
+    /// process (<see cref="InMemoryTaskWorkQueue"/>): a task then runs only here and is lost if this process ends. Use a
+    /// queue shared by every worker (<c>SqsTaskWorkQueue</c>) so that another worker takes over a task whose worker died.
+    /// </summary>
+    public ITaskWorkQueue? WorkQueue { get; set; }
+
+    /// <summary>Gets or sets how many tasks this process runs at once. Default: 16.</summary>
+    public int MaxConcurrentTasks { get; set; } = 16;
+
+    /// <summary>
+    /// Gets or sets how long a task's work item stays leased to the worker running it without a renewal; the worker renews
+    /// it every third of this. A task whose worker died is taken over by another worker about this long after. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets how many times a task's work may be started (the first run, runs after a worker crashed, and runs after
+    /// a worker stopped and handed it back) before the task is recorded as failed. Default: 5.
+    /// </summary>
+    public int MaxAttempts { get; set; } = 5;
+
     internal ITaskStore ValidatedStore => Store!;
 
     internal void Validate()
@@ -45,6 +67,22 @@ public sealed class McpTasksServerOptions
         if (PollInterval < TimeSpan.FromMilliseconds(1))
         {
             throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, $"{nameof(McpTasksServerOptions)}.{nameof(PollInterval)} must be at least 1 ms.");
+        }
+
+        if (MaxConcurrentTasks < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrentTasks), MaxConcurrentTasks, $"{nameof(McpTasksServerOptions)}.{nameof(MaxConcurrentTasks)} must be at least 1.");
+        }
+
+        // SQS visibility timeouts are whole seconds, at most 12 hours.
+        if (LeaseDuration < TimeSpan.FromSeconds(3) || LeaseDuration > TimeSpan.FromHours(12))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LeaseDuration), LeaseDuration, $"{nameof(McpTasksServerOptions)}.{nameof(LeaseDuration)} must be between 3 seconds and 12 hours.");
+        }
+
+        if (MaxAttempts < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, $"{nameof(McpTasksServerOptions)}.{nameof(MaxAttempts)} must be at least 1.");
         }
 
         foreach (var name in TaskTools)

@@ -16,8 +16,8 @@ using ModelContextProtocol.Server;
 namespace AsyncMcp.Tasks;
 
 /// <summary>
-/// The server side of the Tasks extension: turns an opted-in <c>tools/call</c> into a task recorded in the store and
-/// run in the background in this process, and answers <c>tasks/get</c>, <c>tasks/update</c> and <c>tasks/cancel</c>
+/// The server side of the Tasks extension: turns an opted-in <c>tools/call</c> into a task recorded in the store with its
+/// work queued for a worker (<see cref="McpTaskWorker"/>), and answers <c>tasks/get</c>, <c>tasks/update</c> and <c>tasks/cancel</c>
 /// from the store.
 /// </summary>
 internal sealed partial class TaskRuntime
@@ -25,29 +25,25 @@ internal sealed partial class TaskRuntime
     private static readonly JsonTypeInfo<IDictionary<string, JsonElement>> s_arguments =
         (JsonTypeInfo<IDictionary<string, JsonElement>>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, JsonElement>));
 
-    private static readonly JsonTypeInfo<CallToolRequestParams> s_callToolParams =
-        (JsonTypeInfo<CallToolRequestParams>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolRequestParams));
-
     private static readonly JsonTypeInfo<InputRequest> s_inputRequest =
         (JsonTypeInfo<InputRequest>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(InputRequest));
 
     private static readonly JsonTypeInfo<JsonRpcErrorDetail> s_errorDetail =
         (JsonTypeInfo<JsonRpcErrorDetail>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcErrorDetail));
 
+    private readonly TaskWorkContext _context;
     private readonly ITaskStore _store;
     private readonly FrozenSet<string> _taskTools;
     private readonly long? _ttlMs;
-    private readonly TimeSpan _pollInterval;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
 
-    public TaskRuntime(McpTasksServerOptions options, ILoggerFactory? loggerFactory)
+    public TaskRuntime(TaskWorkContext context, IEnumerable<string> taskTools, TimeSpan? timeToLive)
     {
-        _store = options.ValidatedStore;
-        _taskTools = options.TaskTools.ToFrozenSet(StringComparer.Ordinal);
-        _ttlMs = options.DefaultTimeToLive is { } ttl ? Math.Max(1, (long)ttl.TotalMilliseconds) : null;
-        _pollInterval = options.PollInterval;
-        _logger = loggerFactory?.CreateLogger<TaskRuntime>() ?? NullLogger<TaskRuntime>.Instance;
+        _context = context;
+        _store = context.Store;
+        _taskTools = taskTools.ToFrozenSet(StringComparer.Ordinal);
+        _ttlMs = timeToLive is { } ttl ? Math.Max(1, (long)ttl.TotalMilliseconds) : null;
+        _logger = context.LoggerFactory.CreateLogger<TaskRuntime>();
     }
 
     /// <summary>The <c>tools/call</c> filter: a task for an opted-in tool on a declaring 2026-07-28 request, else the ordinary call.</summary>
@@ -70,7 +66,7 @@ internal sealed partial class TaskRuntime
             TaskId = TaskIds.NewId(),
             OwnerId = TaskOwner.Of(request.JsonRpcRequest),
             TtlMs = _ttlMs,
-            PollIntervalMs = Math.Max(1, (long)_pollInterval.TotalMilliseconds),
+            PollIntervalMs = Math.Max(1, (long)_context.PollInterval.TotalMilliseconds),
             ToolCall = new TaskToolCall(
                 parameters.Name,
                 parameters.Arguments is { } arguments ? JsonSerializer.SerializeToElement(arguments, s_arguments) : null,
@@ -84,12 +80,19 @@ internal sealed partial class TaskRuntime
             throw new McpProtocolException($"The task for '{parameters.Name}' could not be created ({created.Outcome}).", McpErrorCode.InternalError);
         }
 
-        // The task has its own token: the request's ends when the handle is answered.
-        var cancellation = new CancellationTokenSource();
-        _running[stored.TaskId] = cancellation;
-        LogTaskCreated(_logger, stored.TaskId, parameters.Name, stored.OwnerId);
-        _ = Task.Run(() => RunAsync(stored.TaskId, request, next, cancellation), CancellationToken.None);
+        try
+        {
+            await _context.Queue.EnqueueAsync(stored.TaskId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // Nobody would ever run it: end it rather than leave a task that stays working until it expires.
+            LogNotQueued(_logger, stored.TaskId, exception);
+            await _store.CompleteAsync(stored.TaskId, TaskRun.Failure(McpErrorCode.InternalError, "The task's work could not be queued."), CancellationToken.None).ConfigureAwait(false);
+            throw new McpProtocolException($"The task for '{parameters.Name}' could not be queued: {exception.Message}", McpErrorCode.InternalError);
+        }
 
+        LogTaskCreated(_logger, stored.TaskId, parameters.Name, stored.OwnerId);
         return ResultOrAlternate<CallToolResult>.FromAlternate(
             new CreateTaskResult
             {
@@ -131,10 +134,11 @@ internal sealed partial class TaskRuntime
             throw UnknownTask();
         }
 
+        _context.Signals.Pulse(taskId);
         return Acknowledgement();
     }
 
-    /// <summary><c>tasks/cancel</c>: sets the task's cancel flag and stops its run here; a task that already ended is acknowledged unchanged.</summary>
+    /// <summary><c>tasks/cancel</c>: sets the task's cancel flag (its worker stops it: at once when here, else at its next read); a task that already ended is acknowledged unchanged.</summary>
     public async ValueTask<JsonNode?> CancelAsync(RequestContext<JsonNode?> request, CancellationToken cancellationToken)
     {
         var (taskId, _) = ReadTaskRequest(request);
@@ -145,122 +149,8 @@ internal sealed partial class TaskRuntime
             throw UnknownTask();
         }
 
-        if (_running.TryGetValue(taskId, out var running))
-        {
-            await CancelQuietlyAsync(running).ConfigureAwait(false);
-        }
-
+        _context.Signals.Pulse(taskId);
         return Acknowledgement();
-    }
-
-    private async Task RunAsync(
-        string taskId,
-        RequestContext<CallToolRequestParams> request,
-        McpRequestHandler<CallToolRequestParams, ResultOrAlternate<CallToolResult>> next,
-        CancellationTokenSource cancellation)
-    {
-        var progressToken = new ProgressToken("task:" + taskId);
-        var progress = new TaskProgressWriter(_store, taskId, _logger);
-        using var watching = new CancellationTokenSource();
-        var watch = WatchForCancelAsync(taskId, cancellation, watching.Token);
-        TaskCompletion completion;
-        try
-        {
-            // The request's service scope ends with its response: the run gets its own.
-            var scopes = request.Server.Services?.GetService<IServiceScopeFactory>();
-            var scope = scopes?.CreateAsyncScope();
-            try
-            {
-                var server = new TaskExecutionServer(request.Server, progressToken, progress);
-                var background = new RequestContext<CallToolRequestParams>(server, request.JsonRpcRequest, WithProgressToken(request.Params!, progressToken))
-                {
-                    MatchedPrimitive = request.MatchedPrimitive,
-                    Services = scope?.ServiceProvider ?? request.Services,
-                };
-                var outcome = await next(background, cancellation.Token).ConfigureAwait(false);
-                completion = cancellation.IsCancellationRequested
-                    ? TaskCompletion.Cancelled()
-                    : outcome.IsAlternate
-                        ? Failure(McpErrorCode.InternalError, "The tool answered with an alternate result, which a task cannot hold.")
-                        : TaskCompletion.Completed(JsonSerializer.SerializeToElement(McpTasks.ToInlinedResult(outcome.Result!), McpTasksJsonContext.Default.JsonObject));
-            }
-            finally
-            {
-                if (scope is { } owned)
-                {
-                    await owned.DisposeAsync().ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            completion = TaskCompletion.Cancelled();
-        }
-        catch (McpProtocolException exception)
-        {
-            completion = Failure(exception.ErrorCode, exception.Message);
-        }
-        catch (Exception exception)
-        {
-            LogTaskCrashed(_logger, taskId, exception);
-            completion = Failure(McpErrorCode.InternalError, exception is InputRequiredException
-                ? "The tool asked for input, which a running task cannot do yet."
-                : "The task failed: " + exception.Message);
-        }
-
-        await CancelQuietlyAsync(watching).ConfigureAwait(false);
-        await watch.ConfigureAwait(false);
-        await progress.DrainAsync().ConfigureAwait(false);
-        await CompleteAsync(taskId, completion).ConfigureAwait(false);
-        _running.TryRemove(taskId, out _);
-        cancellation.Dispose();
-    }
-
-    private async Task CompleteAsync(string taskId, TaskCompletion completion)
-    {
-        try
-        {
-            TaskWriteResult written;
-            try
-            {
-                written = await _store.CompleteAsync(taskId, completion).ConfigureAwait(false);
-            }
-            catch (TaskRecordTooLargeException exception)
-            {
-                written = await _store.CompleteAsync(taskId, Failure(McpErrorCode.InternalError, exception.Message)).ConfigureAwait(false);
-            }
-
-            LogTaskEnded(_logger, taskId, written.Record?.Status ?? completion.Status, written.Outcome);
-        }
-        catch (Exception exception)
-        {
-            LogTaskNotRecorded(_logger, taskId, exception);
-        }
-    }
-
-    /// <summary>Notices a cancel requested through another worker (or the task's expiry) by reading the store at the poll interval.</summary>
-    private async Task WatchForCancelAsync(string taskId, CancellationTokenSource cancellation, CancellationToken stop)
-    {
-        try
-        {
-            while (!cancellation.IsCancellationRequested)
-            {
-                await Task.Delay(_pollInterval, stop).ConfigureAwait(false);
-                var record = await _store.GetAsync(taskId, stop).ConfigureAwait(false);
-                if (record is null || record.CancelRequested || record.Status.IsTerminal())
-                {
-                    await CancelQuietlyAsync(cancellation).ConfigureAwait(false);
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-        catch (Exception exception)
-        {
-            LogCancelWatchFailed(_logger, taskId, exception);
-        }
     }
 
     private async ValueTask<TaskRecord> FindAsync(string taskId, RequestContext<JsonNode?> request, CancellationToken cancellationToken)
@@ -330,54 +220,15 @@ internal sealed partial class TaskRuntime
         _ => McpTaskStatus.Cancelled,
     };
 
-    private static CallToolRequestParams WithProgressToken(CallToolRequestParams parameters, ProgressToken token)
-    {
-        // A copy: the request's own parameters stay as the client sent them. The task's token lets the SDK hand the tool an
-        // IProgress whose reports the task's server view writes to the record.
-        var copy = JsonSerializer.SerializeToNode(parameters, s_callToolParams)!.AsObject();
-        if (copy["_meta"] is not JsonObject meta)
-        {
-            meta = new JsonObject();
-            copy["_meta"] = meta;
-        }
-
-        meta["progressToken"] = token.ToString();
-        return copy.Deserialize(s_callToolParams)!;
-    }
-
-    private static TaskCompletion Failure(McpErrorCode code, string message) =>
-        TaskCompletion.Failed(JsonSerializer.SerializeToElement(new JsonRpcErrorDetail { Code = (int)code, Message = message }, s_errorDetail), message);
-
     private static TimeSpan? ToTimeSpan(long? milliseconds) => milliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
 
     private static JsonNode Acknowledgement() => JsonSerializer.SerializeToNode(new TaskAcknowledgement(), McpTasksJsonContext.Default.TaskAcknowledgement)!;
 
     private static McpProtocolException UnknownTask() => new("Failed to retrieve task: Task not found", McpTasks.UnknownTaskErrorCode);
 
-    private static async Task CancelQuietlyAsync(CancellationTokenSource source)
-    {
-        try
-        {
-            await source.CancelAsync().ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The run ended meanwhile: nothing left to cancel.
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} created for tool {ToolName} (owner {OwnerId}).")]
     private static partial void LogTaskCreated(ILogger logger, string taskId, string toolName, string? ownerId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} ended {Status} ({Outcome}).")]
-    private static partial void LogTaskEnded(ILogger logger, string taskId, TaskRecordStatus status, TaskWriteOutcome outcome);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} failed outside the tool's own error handling.")]
-    private static partial void LogTaskCrashed(ILogger logger, string taskId, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "The end of task {TaskId} could not be recorded in the task store; it stays unfinished until it expires.")]
-    private static partial void LogTaskNotRecorded(ILogger logger, string taskId, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} stopped watching the store for a cancel request.")]
-    private static partial void LogCancelWatchFailed(ILogger logger, string taskId, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "The work of task {TaskId} could not be queued; the task is recorded as failed.")]
+    private static partial void LogNotQueued(ILogger logger, string taskId, Exception exception);
 }
