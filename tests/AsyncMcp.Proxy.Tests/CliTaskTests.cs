@@ -19,8 +19,11 @@ public sealed class CliTaskTests(BridgeEmulator emulator, DynaliteFixture dynali
     public async Task A_task_started_by_one_process_is_followed_and_its_recorded_result_read_by_others()
     {
         var table = await dynalite.CreateTaskTableAsync("cli-tasks");
+        var taskQueue = FauxqsEmulator.UniqueName("cli-task-work");
         var (target, environment) = await TargetAsync();
-        await using var serve = await _cli.StartServeAsync([.. ServeOptions(target), "--task-tool", LongTool, "--task-table", table], environment);
+        await using var serve = await _cli.StartServeAsync([.. ServeOptions(target), "--task-tool", LongTool, "--task-table", table, "--task-queue", taskQueue], environment);
+        Assert.Contains($"work on queue", serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("tasks are kept in memory", serve.Output, StringComparison.Ordinal);
 
         var (startExit, startOutput) = await _cli.RunAsync(["call", .. target, "--tool", LongTool, "--arg", "duration=2", "--arg", "steps=4", "--task", "--json"], environment);
         Assert.True(startExit == 0, startOutput + serve.Output);
@@ -111,12 +114,16 @@ public sealed class CliTaskTests(BridgeEmulator emulator, DynaliteFixture dynali
     }
 
     [Fact]
-    public async Task Serve_refuses_a_task_tool_the_server_does_not_have_and_a_missing_table()
+    public async Task Serve_refuses_a_task_tool_the_server_does_not_have_a_task_queue_without_a_table_and_a_missing_table()
     {
         var (target, environment) = await TargetAsync();
         var (exit, _, error) = await _cli.RunSeparatedAsync(["serve", .. ServeOptions(target), "--task-tool", "no-such-tool", "--", RepositoryPaths.Node, CliProcess.Everything], environment);
         Assert.Equal(2, exit);
         Assert.Contains("--task-tool 'no-such-tool' is not a tool of the MCP server", error, StringComparison.Ordinal);
+
+        var (queueExit, _, queueError) = await _cli.RunSeparatedAsync(["serve", .. ServeOptions(target), "--task-tool", LongTool, "--task-queue", "some-queue", "--", RepositoryPaths.Node, CliProcess.Everything], environment);
+        Assert.Equal(2, queueExit);
+        Assert.Contains("--task-queue needs --task-table", queueError, StringComparison.Ordinal);
 
         var (tableExit, _, tableError) = await _cli.RunSeparatedAsync(["serve", .. ServeOptions(target), "--task-tool", LongTool, "--task-table", "no-such-table", "--", RepositoryPaths.Node, CliProcess.Everything], environment);
         Assert.Equal(1, tableExit);

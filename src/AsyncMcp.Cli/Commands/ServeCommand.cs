@@ -40,6 +40,10 @@ internal static class ServeCommand
         {
             Description = "--task-tool: the DynamoDB table that keeps the tasks (create it with 'asyncmcp provision --task-table'), so they survive restarts and every replica sees them; without it tasks are kept in this process's memory.",
         };
+        var taskQueue = new Option<string?>("--task-queue")
+        {
+            Description = "--task-tool with --task-table: the SQS queue (URL, or a name: created if missing) that hands each task to a worker, so that every replica runs tasks and another takes over a task whose replica died; without it a task runs in the replica that accepted it.",
+        };
         var command = new Argument<string[]>("command")
         {
             Description = "The stdio MCP server to run for each session, with its arguments (after --).",
@@ -53,6 +57,7 @@ internal static class ServeCommand
             responseMode,
             taskTools,
             taskTable,
+            taskQueue,
             TransportSettings.DynamoDbEndpointUrl,
             command,
         };
@@ -93,7 +98,7 @@ internal static class ServeCommand
                 throw new CliUsageException($"{flag.Name} applies to --transport hybrid only (the transport is {settings.Transport}{cli.Origin(flag)}).");
             }
 
-            var durable = ReadTaskTools(cli, taskTools, taskTable, settings.Transport);
+            var durable = ReadTaskTools(cli, taskTools, [taskTable, taskQueue], settings.Transport);
             var addressPolicy = ReadAddressPolicy(cli, settings.Transport);
             if (settings.Transport == "hybrid")
             {
@@ -118,7 +123,7 @@ internal static class ServeCommand
                 return CliRuntime.Ok;
             }
 
-            await using var tasks = durable.Count == 0 ? null : await ServedTasks.StartAsync(cli, bridgeOptions, durable, taskTable, loggerFactory, cancellationToken);
+            await using var tasks = durable.Count == 0 ? null : await ServedTasks.StartAsync(cli, bridgeOptions, durable, taskTable, taskQueue, loggerFactory, cancellationToken);
             Func<ModelContextProtocol.Protocol.ITransport, CancellationToken, Task> runSession = tasks is not null
                 ? tasks.Bridge.RunSessionAsync
                 : new McpServerBridge(bridgeOptions, loggerFactory).RunSessionAsync;
@@ -167,12 +172,12 @@ internal static class ServeCommand
     }
 
     /// <summary>The <c>--task-tool</c> names, checked: none, or a transport that serves through <c>RunSessionHandler</c>.</summary>
-    /// <exception cref="CliUsageException">An empty name, the hybrid transport, or a task table without task tools.</exception>
-    private static HashSet<string> ReadTaskTools(CliSettings cli, Option<string[]> option, Option<string?> table, string transport)
+    /// <exception cref="CliUsageException">An empty name, the hybrid transport, or a task table or queue without task tools.</exception>
+    private static HashSet<string> ReadTaskTools(CliSettings cli, Option<string[]> option, Option<string?>[] taskSettings, string transport)
     {
-        if (cli.Get(option) is not { Length: > 0 } && !string.IsNullOrWhiteSpace(cli.Get(table)))
+        if (cli.Get(option) is not { Length: > 0 } && taskSettings.FirstOrDefault(o => !string.IsNullOrWhiteSpace(cli.Get(o))) is { } setting)
         {
-            throw new CliUsageException($"--task-table{cli.Origin(table)} keeps the tasks of --task-tool; name the tools to run as tasks with --task-tool.");
+            throw new CliUsageException($"{setting.Name}{cli.Origin(setting)} is for the tasks of --task-tool; name the tools to run as tasks with --task-tool.");
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
