@@ -83,7 +83,7 @@ internal static class CallCommand
             {
                 if (asTask)
                 {
-                    return await StartTaskAsync(session, name!, toolArguments, asJson).ConfigureAwait(false);
+                    return await StartTaskAsync(session, name!, toolArguments, asJson, progress.Token).ConfigureAwait(false);
                 }
 
                 return await RunAsync(session.Client, name, toolArguments, asJson, progress, session.AnswerToken).ConfigureAwait(false);
@@ -97,14 +97,22 @@ internal static class CallCommand
     }
 
     /// <summary><c>call --task</c>: starts the task and prints its id, or the result of a server that answered at once.</summary>
-    private static async Task<int> StartTaskAsync(ClientConnection session, string name, Dictionary<string, object?> toolArguments, bool asJson)
+    private static async Task<int> StartTaskAsync(ClientConnection session, string name, Dictionary<string, object?> toolArguments, bool asJson, ProgressToken progressToken)
     {
         if (!McpTasks.IsDefinedFor(session.Client.NegotiatedProtocolVersion))
         {
             throw new CliFailureException($"the server on the {session.Server} speaks protocol revision {session.Client.NegotiatedProtocolVersion}, which has no tasks (the Tasks extension needs {McpTasks.MinimumProtocolVersion}); call the tool without --task.");
         }
 
-        var started = await session.Client.CallToolAsTaskAsync(name, toolArguments, session.AnswerToken).ConfigureAwait(false);
+        // A progress token, so that a server that answers at once and reports progress keeps the wait going (no bar: most
+        // such calls answer with a task id at once).
+        var requestParams = new CallToolRequestParams
+        {
+            Name = name,
+            Arguments = toolArguments.ToDictionary(p => p.Key, p => JsonSerializer.SerializeToElement(p.Value, McpJsonUtilities.DefaultOptions), StringComparer.Ordinal),
+            Meta = new JsonObject { ["progressToken"] = progressToken.ToString() },
+        };
+        var started = await session.Client.CallToolAsTaskAsync(requestParams, session.AnswerToken).ConfigureAwait(false);
         if (!started.IsTask)
         {
             // The server answered at once (the tool is not one it runs as a task): the result, as call prints one.
