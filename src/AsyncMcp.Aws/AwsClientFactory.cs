@@ -1,4 +1,5 @@
 using Amazon;
+using Amazon.DynamoDBv2;
 using Amazon.S3;
 using Amazon.SQS;
 
@@ -16,6 +17,17 @@ public static class AwsClientFactory
         var config = new AmazonSQSConfig();
         Configure(config, serviceUrl, region);
         return new AmazonSQSClient(config);
+    }
+
+    /// <summary>Creates a DynamoDB client (for <c>DynamoDbTaskStore</c>).</summary>
+    /// <param name="serviceUrl">An endpoint (an emulator, a VPC endpoint), or <see langword="null"/> for the standard configuration.</param>
+    /// <param name="region">A region, or <see langword="null"/> for the standard configuration.</param>
+    /// <returns>The client; the caller disposes it.</returns>
+    public static IAmazonDynamoDB CreateDynamoDb(string? serviceUrl = null, string? region = null)
+    {
+        var config = new AmazonDynamoDBConfig();
+        Configure(config, serviceUrl, region);
+        return new AmazonDynamoDBClient(config);
     }
 
     /// <summary>Creates an S3 client for large-payload offload; with an endpoint it uses path-style addressing, as emulators need.</summary>

@@ -1,11 +1,12 @@
 using System.CommandLine;
 using AsyncMcp.Cli.Commands;
 
-var root = new RootCommand("asyncmcp: MCP over asynchronous transports. Put an existing MCP server behind a queue or topic (serve), let a standard MCP client reach a server behind one (proxy), call a tool once (call), create the queues and topics a deployment needs (provision), see what they hold (status), and read and redrive dead letters (dlq).")
+var root = new RootCommand("asyncmcp: MCP over asynchronous transports. Put an existing MCP server behind a queue or topic (serve), let a standard MCP client reach a server behind one (proxy), call a tool once (call), follow a task by its id (task), create the queues and topics a deployment needs (provision), see what they hold (status), and read and redrive dead letters (dlq).")
 {
     ServeCommand.Create(),
     ProxyCommand.Create(),
     CallCommand.Create(),
+    TaskCommand.Create(),
     ProvisionCommand.Create(),
     StatusCommand.Create(),
     DlqCommand.Create(),

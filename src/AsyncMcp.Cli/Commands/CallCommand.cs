@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AsyncMcp.Aws.Sns;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
+using AsyncMcp.Tasks;
 using Spectre.Console;
 
 namespace AsyncMcp.Cli.Commands;
@@ -30,6 +30,10 @@ internal static class CallCommand
             Description = "Seconds to wait for the server: to connect, then for the answer (a progress notice from the server restarts the wait); 0 waits for ever.",
             DefaultValueFactory = _ => 60,
         };
+        var task = new Option<bool>("--task")
+        {
+            Description = "Ask the server to run the call as a task of the Tasks extension (io.modelcontextprotocol/tasks, protocol revision 2026-07-28) and print its id (--json: {\"taskId\": ...}) instead of waiting; follow it with 'asyncmcp task wait ID'. A server that answers at once gets its result printed as without --task.",
+        };
         var call = new Command("call", "Call a tool (or list the tools) of an MCP server behind an async transport once, with a progress bar fed by the server's progress notifications.")
         {
             tool,
@@ -37,6 +41,8 @@ internal static class CallCommand
             json,
             protocol,
             timeout,
+            task,
+            ClientConnection.ClientId,
         };
         TransportSettings.AddTo(call, client: true);
         call.SetAction((result, cancellationToken) => CliRuntime.RunAsync(result, async () =>
@@ -46,52 +52,84 @@ internal static class CallCommand
             var toolArguments = ParseArguments(cli.Get(arguments) ?? []);
             var asJson = cli.Get(json);
             var connection = ClientProtocol.Read(cli, settings.Transport, protocol);
-            var seconds = cli.Get(timeout);
-            if (seconds < 0 || seconds > 86_400)
+            var seconds = ClientConnection.ReadTimeout(cli, timeout);
+            var asTask = cli.Get(task);
+            var name = cli.Get(tool);
+            if (asTask)
             {
-                throw new CliUsageException($"--timeout must be from 0 (no limit) to 86400 seconds (was {seconds}{cli.Origin(timeout)}).");
+                if (name is null)
+                {
+                    throw new CliUsageException($"--task{cli.Origin(task)} needs --tool: the tool to run as a task.");
+                }
+
+                if (connection.SdkProtocolVersion is null && connection.InitializeRevision is { } older)
+                {
+                    throw new CliUsageException($"--task needs protocol revision {McpTasks.MinimumProtocolVersion}: the Tasks extension is not defined for {older} (--protocol-version{cli.Origin(protocol)}); leave --protocol-version out or give {McpTasks.MinimumProtocolVersion}.");
+                }
+
+                if (connection.AnswerDiscoverLocally)
+                {
+                    throw new CliUsageException($"--task needs protocol revision {McpTasks.MinimumProtocolVersion}, which --initialize-only{cli.Origin(TransportSettings.InitializeOnly)} rules out: the server knows only the initialize handshake.");
+                }
             }
 
-            var wait = seconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds);
-            using var answerWait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var progress = new CallProgress(() => answerWait.CancelAfter(wait));
-            using var loggerFactory = CliRuntime.CreateLoggerFactory(settings.Verbose, longRunning: false);
-            var (transports, owned) = await settings.ClientTransportsAsync(loggerFactory, cancellationToken, connection);
-            using var ownedScope = owned;
-            var clientOptions = connection.CreateClientOptions();
-            clientOptions.InitializationTimeout = wait;
-            clientOptions.Handlers = new McpClientHandlers { NotificationHandlers = [progress.Handler] };
-            McpClient client;
+            // Every notice restarts the wait for the answer, once there is one.
+            Action? restartWait = null;
+            var progress = new CallProgress(() => restartWait?.Invoke());
+            await using var session = await ClientConnection.ConnectAsync(settings, connection, seconds, ClientConnection.ReadClientId(cli), [progress.Handler], cancellationToken).ConfigureAwait(false);
+            restartWait = session.RestartWait;
+            var what = name is not null ? $"tools/call '{name}'" : "tools/list";
             try
             {
-                client = await McpClient.CreateAsync(transports(), clientOptions, loggerFactory, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException ex)
-            {
-                throw new CliFailureException($"no answer from the server on the {settings.DescribeServer()} within {seconds} s: is 'asyncmcp serve' (or another MCP server) running there? (--timeout waits longer)", ex);
-            }
-            catch (HttpRequestException ex)
-            {
-                throw new CliFailureException($"the {settings.DescribeServer()} cannot be reached: {CliMessages.Chain(ex)}", ex);
-            }
-            catch (SnsRequestException ex) when (ex.ErrorCode == "NotFound")
-            {
-                throw new CliFailureException($"the {settings.DescribeServer()} does not exist ({ex.Message}); give an existing topic's ARN, or its name to create it (--server-topic).", ex);
-            }
+                if (asTask)
+                {
+                    return await StartTaskAsync(session, name!, toolArguments, asJson, progress.Token).ConfigureAwait(false);
+                }
 
-            await using var _ = client;
-            answerWait.CancelAfter(wait);
-            var what = cli.Get(tool) is { } called ? $"tools/call '{called}'" : "tools/list";
-            try
-            {
-                return await RunAsync(client, cli.Get(tool), toolArguments, asJson, progress, answerWait.Token).ConfigureAwait(false);
+                return await RunAsync(session.Client, name, toolArguments, asJson, progress, session.AnswerToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException ex) when (answerWait.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException ex) when (session.TimedOut(cancellationToken))
             {
-                throw new CliFailureException($"the server on the {settings.DescribeServer()} did not answer {what} within {seconds} s (--timeout waits longer).", ex);
+                throw new CliFailureException($"the server on the {session.Server} did not answer {what} within {seconds} s (--timeout waits longer).", ex);
             }
         }));
         return call;
+    }
+
+    /// <summary><c>call --task</c>: starts the task and prints its id, or the result of a server that answered at once.</summary>
+    private static async Task<int> StartTaskAsync(ClientConnection session, string name, Dictionary<string, object?> toolArguments, bool asJson, ProgressToken progressToken)
+    {
+        if (!McpTasks.IsDefinedFor(session.Client.NegotiatedProtocolVersion))
+        {
+            throw new CliFailureException($"the server on the {session.Server} speaks protocol revision {session.Client.NegotiatedProtocolVersion}, which has no tasks (the Tasks extension needs {McpTasks.MinimumProtocolVersion}); call the tool without --task.");
+        }
+
+        // A progress token, so that a server that answers at once and reports progress keeps the wait going (no bar: most
+        // such calls answer with a task id at once).
+        var requestParams = new CallToolRequestParams
+        {
+            Name = name,
+            Arguments = toolArguments.ToDictionary(p => p.Key, p => JsonSerializer.SerializeToElement(p.Value, McpJsonUtilities.DefaultOptions), StringComparer.Ordinal),
+            Meta = new JsonObject { ["progressToken"] = progressToken.ToString() },
+        };
+        var started = await session.Client.CallToolAsTaskAsync(requestParams, session.AnswerToken).ConfigureAwait(false);
+        if (!started.IsTask)
+        {
+            // The server answered at once (the tool is not one it runs as a task): the result, as call prints one.
+            return CallOutput.Print(started.Result, asJson);
+        }
+
+        if (asJson)
+        {
+            Console.WriteLine(JsonSerializer.SerializeToNode(started.Task, McpTasksJsonContext.Default.CreateTaskResult)!.ToJsonString());
+        }
+        else
+        {
+            Console.WriteLine(started.TaskId);
+            await Console.Error.WriteLineAsync($"asyncmcp call: task {started.TaskId} started ({CallOutput.StatusName(started.Task.Status)}); follow it with: asyncmcp task wait {started.TaskId}").ConfigureAwait(false);
+        }
+
+        return CliRuntime.Ok;
     }
 
     private static async Task<int> RunAsync(McpClient client, string? name, Dictionary<string, object?> toolArguments, bool asJson, CallProgress progress, CancellationToken cancellationToken)
@@ -119,40 +157,12 @@ internal static class CallCommand
 
         // The progress token goes with the request whether or not a bar is drawn: every notice restarts the wait.
         var options = new RequestOptions { ProgressToken = progress.Token };
-        CallToolResult callResult;
-        if (asJson)
-        {
-            callResult = await client.CallToolAsync(name, toolArguments, options: options, cancellationToken: cancellationToken).ConfigureAwait(false);
-            Console.WriteLine(JsonSerializer.SerializeToNode(callResult, McpJsonUtilities.DefaultOptions)!.ToJsonString());
-        }
-        else if (!AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            progress.AttachLines(Console.Out, name);
-            callResult = await client.CallToolAsync(name, toolArguments, options: options, cancellationToken: cancellationToken).ConfigureAwait(false);
-            progress.Complete();
-        }
-        else
-        {
-            callResult = await AnsiConsole.Progress()
-                .AutoClear(false)
-                .StartAsync(async context =>
-                {
-                    progress.Attach(context.AddTask(Markup.Escape(name), maxValue: 100), name);
-                    var done = await client.CallToolAsync(name, toolArguments, options: options, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    progress.Complete();
-                    return done;
-                }).ConfigureAwait(false);
-        }
-
-        if (!asJson)
-        {
-            foreach (var block in callResult.Content)
-            {
-                Console.WriteLine(block is TextContentBlock text ? text.Text : JsonSerializer.Serialize(block, McpJsonUtilities.DefaultOptions));
-            }
-        }
-
-        return callResult.IsError == true ? CliRuntime.Failed : CliRuntime.Ok;
+        var callResult = await CallOutput.WithProgressAsync(
+            asJson,
+            progress,
+            name,
+            async () => await client.CallToolAsync(name, toolArguments, options: options, cancellationToken: cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        return CallOutput.Print(callResult, asJson);
     }
 
     private static Dictionary<string, object?> ParseArguments(string[] pairs)

@@ -68,6 +68,22 @@ internal sealed class CallProgress
         }
     }
 
+    /// <summary>Shows a message without a number (a task's status message that is not "3/10").</summary>
+    public void ReportMessage(string message)
+    {
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return;
+            }
+
+            _progress = Math.Max(_progress, 0);
+            _message = message;
+            Render();
+        }
+    }
+
     /// <summary>The call completed: the bar shows it done, whatever notices are still on their way.</summary>
     public void Complete()
     {
@@ -104,17 +120,26 @@ internal sealed class CallProgress
         }
 
         _onNotice();
+        Report(notice.Progress.Progress, notice.Progress.Total, notice.Progress.Message);
+    }
+
+    /// <summary>
+    /// Shows a progress state read some other way (a task's status message, by <c>task wait</c>); a state older than the
+    /// one shown is ignored.
+    /// </summary>
+    public void Report(double progress, double? total, string? message)
+    {
         lock (_gate)
         {
             // Notices are handled concurrently: a late one never moves the bar back.
-            if (_completed || notice.Progress.Progress < _progress)
+            if (_completed || progress < _progress)
             {
                 return;
             }
 
-            _progress = notice.Progress.Progress;
-            _total = notice.Progress.Total ?? _total;
-            _message = notice.Progress.Message ?? _message;
+            _progress = progress;
+            _total = total ?? _total;
+            _message = message ?? _message;
             Render();
         }
     }

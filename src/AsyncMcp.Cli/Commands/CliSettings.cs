@@ -36,6 +36,11 @@ internal sealed class CliSettings
         ["--allow-loopback-webhooks"] = "ASYNCMCP_ALLOW_LOOPBACK_WEBHOOKS",
         ["--allow-private-webhooks"] = "ASYNCMCP_ALLOW_PRIVATE_WEBHOOKS",
         ["--initialize-only"] = "ASYNCMCP_INITIALIZE_ONLY",
+        ["--client-id"] = "ASYNCMCP_CLIENT_ID",
+        ["--task-tool"] = "ASYNCMCP_TASK_TOOLS",
+        ["--task-table"] = "ASYNCMCP_TASK_TABLE",
+        ["--task-queue"] = "ASYNCMCP_TASK_QUEUE",
+        ["--dynamodb-endpoint-url"] = "AWS_ENDPOINT_URL_DYNAMODB",
         ["--endpoint-url"] = "AWS_ENDPOINT_URL",
         ["--region"] = "AWS_REGION",
     };

@@ -76,6 +76,20 @@ internal sealed class ClientProtocol
             : new ClientProtocol(null, initializeOnly, initializeRevision: null);
     }
 
+    /// <summary>
+    /// The connection of the <c>task</c> commands: protocol revision 2026-07-28, the first that has the Tasks extension.
+    /// </summary>
+    /// <exception cref="CliUsageException"><c>--initialize-only</c> is set: that server cannot have tasks.</exception>
+    public static ClientProtocol ForTasks(CliSettings settings)
+    {
+        if (settings.Get(TransportSettings.InitializeOnly))
+        {
+            throw new CliUsageException($"--initialize-only{settings.Origin(TransportSettings.InitializeOnly)} cannot be used with the task commands: tasks need protocol revision {PerRequestRevision}, which has no initialize handshake.");
+        }
+
+        return new ClientProtocol(PerRequestRevision, answerDiscoverLocally: false, initializeRevision: null);
+    }
+
     /// <summary>The SDK client options for this choice.</summary>
     public McpClientOptions CreateClientOptions()
     {

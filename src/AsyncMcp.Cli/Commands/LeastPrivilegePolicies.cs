@@ -5,7 +5,7 @@ namespace AsyncMcp.Cli.Commands;
 
 /// <summary>
 /// The least-privilege IAM policies of what <c>provision</c> made: one for the role the servers run as and one for the
-/// clients' role, naming exactly the queues and topics provisioned and, for each queue servers receive from, the worker
+/// clients' role, naming exactly the queues, topics and task tables provisioned and, for each queue servers receive from, the worker
 /// queues they create beside it (<c>&lt;name&gt;-w-*</c>). The actions are the calls the transports make, and nothing
 /// else (docs/deployment.md explains each).
 /// </summary>
@@ -20,6 +20,12 @@ internal sealed class LeastPrivilegePolicies
         "sqs:CreateQueue", "sqs:TagQueue", "sqs:ListQueueTags", "sqs:DeleteQueue", "sqs:GetQueueAttributes",
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:SendMessage",
     ];
+
+    // The task store's calls (conditional writes included) and the start-up check that the table exists.
+    private static readonly string[] s_taskTable = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"];
+
+    // Workers enqueue a task, take it, keep its lease, and delete it when done.
+    private static readonly string[] s_taskQueue = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"];
 
     // Sending checks the destination's MaximumMessageSize first (read once per queue).
     private static readonly string[] s_send = ["sqs:SendMessage", "sqs:GetQueueAttributes"];
@@ -38,6 +44,12 @@ internal sealed class LeastPrivilegePolicies
 
     /// <summary>The ARNs of SNS+SQS client queues (subscribed to a client topic): a client receives there.</summary>
     public List<string> ClientQueues { get; } = [];
+
+    /// <summary>The ARNs of task tables (DynamoDB): servers read and write tasks there.</summary>
+    public List<string> TaskTables { get; } = [];
+
+    /// <summary>The ARNs of task queues: servers hand tasks to their workers there, and take them.</summary>
+    public List<string> TaskQueues { get; } = [];
 
     /// <summary>The ARNs of server topics: clients publish requests there.</summary>
     public List<string> ServerTopics { get; } = [];
@@ -84,6 +96,8 @@ internal sealed class LeastPrivilegePolicies
         yield return received.Count == 0 ? null : Statement("FindWorkerQueues", ["sqs:ListQueues"], ["*"]);
         yield return Statement("AnswerOnResponseQueues", s_send, ResponseQueues);
         yield return Statement("PublishAnswers", ["sns:Publish"], ClientTopics);
+        yield return Statement("TaskTable", s_taskTable, TaskTables);
+        yield return Statement("TaskQueue", s_taskQueue, TaskQueues);
     }
 
     private IEnumerable<JsonObject?> ClientStatements()

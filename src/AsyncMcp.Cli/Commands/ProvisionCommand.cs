@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AsyncMcp.Aws.SnsSqs;
+using AsyncMcp.Aws.Tasks;
 using AsyncMcp.Aws.Sqs;
 
 namespace AsyncMcp.Cli.Commands;
@@ -20,6 +21,8 @@ internal static class ProvisionCommand
         var serverQueue = new Option<string?>("--server-queue") { Description = "sns-sqs: the server's queue name, created and subscribed to --server-topic." };
         var clientTopic = new Option<string?>("--client-topic") { Description = "sns-sqs: a client's topic, a name (created) or the ARN of an existing topic." };
         var clientQueue = new Option<string?>("--client-queue") { Description = "sns-sqs: the client's queue name, created and subscribed to --client-topic." };
+        var taskTable = new Option<string?>("--task-table") { Description = "serve --task-tool: the DynamoDB table that keeps tasks, created with TTL on (on-demand capacity)." };
+        var taskQueue = new Option<string?>("--task-queue") { Description = "serve --task-tool: the SQS queue that hands tasks to workers (end it in .fifo for FIFO), created with a dead-letter queue like the others." };
         var maxReceives = new Option<int>("--max-receive-count")
         {
             Description = "Deliveries before a message moves to the queue's dead-letter queue (<name>-dlq); 0 creates no dead-letter queues.",
@@ -28,9 +31,9 @@ internal static class ProvisionCommand
         var visibility = new Option<int>("--visibility-timeout") { Description = "The queues' visibility timeout, in seconds.", DefaultValueFactory = _ => 30 };
         var printPolicy = new Option<bool>("--print-iam-policy")
         {
-            Description = "Also print least-privilege IAM policies (key iamPolicy of the output): one for the servers' role and one for the clients', naming what was provisioned and the worker queues servers create beside their queue (<name>-w-*).",
+            Description = "Also print least-privilege IAM policies (key iamPolicy of the output): one for the servers' role and one for the clients', naming what was provisioned (the task table and task queue included) and the worker queues servers create beside their queue (<name>-w-*).",
         };
-        var provision = new Command("provision", "Create what an AsyncMcp deployment needs: SQS queues (request queue, response queues), SNS topics with their queues subscribed (server topic and queue, client topic and queue), each queue with a dead-letter queue and redrive policy, and queue policies that let only its topic deliver. Safe to run again: what exists is kept.")
+        var provision = new Command("provision", "Create what an AsyncMcp deployment needs: SQS queues (request queue, response queues), SNS topics with their queues subscribed (server topic and queue, client topic and queue), each queue with a dead-letter queue and redrive policy, and queue policies that let only its topic deliver; for durable tasks, the task table (DynamoDB) and task queue. Safe to run again: what exists is kept.")
         {
             request,
             responses,
@@ -38,11 +41,14 @@ internal static class ProvisionCommand
             serverQueue,
             clientTopic,
             clientQueue,
+            taskTable,
+            taskQueue,
             TransportSettings.RawDelivery,
             maxReceives,
             visibility,
             printPolicy,
             TransportSettings.EndpointUrl,
+            TransportSettings.DynamoDbEndpointUrl,
             TransportSettings.Region,
         };
         provision.SetAction((result, cancellationToken) => CliRuntime.RunAsync(result, async () =>
@@ -65,9 +71,23 @@ internal static class ProvisionCommand
                 TransportSettings.CheckFifoPair(pair.TopicOption, pair.Topic, pair.QueueOption, pair.Queue!);
             }
 
-            if (requestQueue is null && responseQueues.Length == 0 && pairs.All(p => p.Topic is null))
+            var table = cli.Get(taskTable) is { } tableText && !string.IsNullOrWhiteSpace(tableText) ? tableText.Trim() : null;
+            if (table is not null)
             {
-                throw new CliUsageException("name at least one queue or topic: --request-queue, --response-queue, --server-topic (with --server-queue), --client-topic (with --client-queue).");
+                try
+                {
+                    new DynamoDbTaskStoreOptions { TableName = table }.Validate();
+                }
+                catch (ArgumentException)
+                {
+                    throw new CliUsageException($"--task-table must be a DynamoDB table name of 3 to 255 letters, digits, '_', '-' and '.' (was '{table}'{cli.Origin(taskTable)}).");
+                }
+            }
+
+            var tasksQueue = NameOnly(cli, taskQueue, TransportSettings.CheckQueue(cli, taskQueue, cli.Get(taskQueue)));
+            if (requestQueue is null && responseQueues.Length == 0 && pairs.All(p => p.Topic is null) && table is null && tasksQueue is null)
+            {
+                throw new CliUsageException("name at least one queue, topic or table: --request-queue, --response-queue, --server-topic (with --server-queue), --client-topic (with --client-queue), --task-table, --task-queue.");
             }
 
             var receives = cli.Get(maxReceives);
@@ -90,12 +110,15 @@ internal static class ProvisionCommand
             var topics = new JsonObject();
             var provisioner = new SqsQueueProvisioner(sqs);
             var policies = new LeastPrivilegePolicies();
-            foreach (var (role, name) in (requestQueue is null ? [] : new[] { ("request", requestQueue) }).Concat(responseQueues.Select(r => ("response", r))))
+            var ordinaryQueues = (requestQueue is null ? [] : new[] { ("request", requestQueue) })
+                .Concat(responseQueues.Select(r => ("response", r)))
+                .Concat(tasksQueue is null ? [] : new[] { ("task", tasksQueue) });
+            foreach (var (role, name) in ordinaryQueues)
             {
                 // The ARN is the queue's own (read back from SQS), so the policies name its real account, region and partition.
                 var info = await provisioner.EnsureQueueAsync(name, settings, cancellationToken);
                 queues[name] = new JsonObject { ["role"] = role, ["url"] = info.QueueUrl, ["arn"] = info.QueueArn, ["deadLetterQueueUrl"] = info.DeadLetterQueueUrl };
-                (role == "request" ? policies.RequestQueues : policies.ResponseQueues).Add(info.QueueArn);
+                (role switch { "request" => policies.RequestQueues, "task" => policies.TaskQueues, _ => policies.ResponseQueues }).Add(info.QueueArn);
             }
 
             if (pairs.Any(p => p.Topic is not null))
@@ -129,7 +152,21 @@ internal static class ProvisionCommand
                 }
             }
 
+            var tables = new JsonObject();
+            if (table is not null)
+            {
+                using var dynamo = TransportSettings.CreateDynamoDb(TransportSettings.ReadDynamoDbEndpoint(cli, endpoint), region);
+                var tableArn = await new DynamoDbTaskTableProvisioner(dynamo).EnsureTableAsync(table, cancellationToken);
+                tables[table] = new JsonObject { ["role"] = "tasks", ["arn"] = tableArn, ["timeToLiveAttribute"] = "expiresAt" };
+                policies.TaskTables.Add(tableArn);
+            }
+
             var output = new JsonObject { ["topics"] = topics, ["queues"] = queues };
+            if (tables.Count > 0)
+            {
+                output["tables"] = tables;
+            }
+
             if (cli.Get(printPolicy))
             {
                 output["iamPolicy"] = policies.ToJson();

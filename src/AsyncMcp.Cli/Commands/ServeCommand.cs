@@ -31,6 +31,19 @@ internal static class ServeCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var responseMode = new Option<string?>("--response-mode") { Description = "hybrid: answer POSTed requests with an SSE stream (sse, default) or one JSON body (json)." };
+        var taskTools = new Option<string[]>("--task-tool")
+        {
+            Description = "sqs, sns-sqs and webhook: a tool of the MCP server to run as a durable task of the Tasks extension (repeatable): a client that asks for a task (protocol 2026-07-28, such as 'asyncmcp call --task') gets a task id at once, the call runs on a child of its own, and its result is recorded for 'tasks/get' from any client process. Other clients call it as before.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var taskTable = new Option<string?>("--task-table")
+        {
+            Description = "--task-tool: the DynamoDB table that keeps the tasks (create it with 'asyncmcp provision --task-table'), so they survive restarts and every replica sees them; without it tasks are kept in this process's memory.",
+        };
+        var taskQueue = new Option<string?>("--task-queue")
+        {
+            Description = "--task-tool with --task-table: the SQS queue (URL, or a name: created if missing) that hands each task to a worker, so that every replica runs tasks and another takes over a task whose replica died; without it a task runs in the replica that accepted it.",
+        };
         var command = new Argument<string[]>("command")
         {
             Description = "The stdio MCP server to run for each session, with its arguments (after --).",
@@ -42,6 +55,10 @@ internal static class ServeCommand
             maxSessions,
             webhookTools,
             responseMode,
+            taskTools,
+            taskTable,
+            taskQueue,
+            TransportSettings.DynamoDbEndpointUrl,
             command,
         };
         TransportSettings.AddTo(serve, client: false);
@@ -81,6 +98,7 @@ internal static class ServeCommand
                 throw new CliUsageException($"{flag.Name} applies to --transport hybrid only (the transport is {settings.Transport}{cli.Origin(flag)}).");
             }
 
+            var durable = ReadTaskTools(cli, taskTools, [taskTable, taskQueue], settings.Transport);
             var addressPolicy = ReadAddressPolicy(cli, settings.Transport);
             if (settings.Transport == "hybrid")
             {
@@ -105,16 +123,19 @@ internal static class ServeCommand
                 return CliRuntime.Ok;
             }
 
-            var bridge = new McpServerBridge(bridgeOptions, loggerFactory);
+            await using var tasks = durable.Count == 0 ? null : await ServedTasks.StartAsync(cli, bridgeOptions, durable, taskTable, taskQueue, loggerFactory, cancellationToken);
+            Func<ModelContextProtocol.Protocol.ITransport, CancellationToken, Task> runSession = tasks is not null
+                ? tasks.Bridge.RunSessionAsync
+                : new McpServerBridge(bridgeOptions, loggerFactory).RunSessionAsync;
             if (settings.Transport == "webhook")
             {
-                await ServeWebhookAsync(cli.Get(TransportSettings.Listen), settings, addressPolicy, bridge, loggerFactory, cancellationToken);
+                await ServeWebhookAsync(cli.Get(TransportSettings.Listen), settings, addressPolicy, runSession, loggerFactory, cancellationToken);
                 return CliRuntime.Ok;
             }
 
             if (settings.Transport == "sns-sqs")
             {
-                await ServeSnsSqsAsync(settings, bridge, loggerFactory, cancellationToken);
+                await ServeSnsSqsAsync(settings, runSession, loggerFactory, cancellationToken);
                 return CliRuntime.Ok;
             }
 
@@ -122,7 +143,7 @@ internal static class ServeCommand
             var requestQueueUrl = await TransportSettings.Resolved.QueueUrlAsync(sqs, settings.RequestQueue!, cancellationToken).ConfigureAwait(false);
             await using var server = new SqsServerTransport(
                 sqs,
-                new SqsServerTransportOptions { RequestQueueUrl = requestQueueUrl, RunSessionHandler = bridge.RunSessionAsync, Workers = { WorkerId = CliRuntime.StartWorker() } },
+                new SqsServerTransportOptions { RequestQueueUrl = requestQueueUrl, RunSessionHandler = runSession, Workers = { WorkerId = CliRuntime.StartWorker() } },
                 new McpServerOptions(),
                 loggerFactory);
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -133,7 +154,7 @@ internal static class ServeCommand
         return serve;
     }
 
-    private static async Task ServeSnsSqsAsync(TransportSettings.Resolved settings, McpServerBridge bridge, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private static async Task ServeSnsSqsAsync(TransportSettings.Resolved settings, Func<ModelContextProtocol.Protocol.ITransport, CancellationToken, Task> runSession, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         using var sqs = settings.CreateSqs();
         using var sns = settings.CreateSns();
@@ -141,13 +162,33 @@ internal static class ServeCommand
         await using var server = new SnsSqsServerTransport(
             sqs,
             sns,
-            new SnsSqsServerTransportOptions { ServerQueueUrl = queueUrl, RunSessionHandler = bridge.RunSessionAsync, Workers = { WorkerId = CliRuntime.StartWorker() } },
+            new SnsSqsServerTransportOptions { ServerQueueUrl = queueUrl, RunSessionHandler = runSession, Workers = { WorkerId = CliRuntime.StartWorker() } },
             new McpServerOptions(),
             loggerFactory);
         await server.StartAsync(cancellationToken);
         var subscribed = topicArn is null ? string.Empty : $" (subscribed to {topicArn})";
         await Console.Error.WriteLineAsync($"asyncmcp serve: serving on {queueUrl}{subscribed} as worker {server.WorkerId}");
         await CliRuntime.WaitForStopAsync(cancellationToken);
+    }
+
+    /// <summary>The <c>--task-tool</c> names, checked: none, or a transport that serves through <c>RunSessionHandler</c>.</summary>
+    /// <exception cref="CliUsageException">An empty name, the hybrid transport, or a task table or queue without task tools.</exception>
+    private static HashSet<string> ReadTaskTools(CliSettings cli, Option<string[]> option, Option<string?>[] taskSettings, string transport)
+    {
+        if (cli.Get(option) is not { Length: > 0 } && taskSettings.FirstOrDefault(o => !string.IsNullOrWhiteSpace(cli.Get(o))) is { } setting)
+        {
+            throw new CliUsageException($"{setting.Name}{cli.Origin(setting)} is for the tasks of --task-tool; name the tools to run as tasks with --task-tool.");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in cli.Get(option) ?? [])
+        {
+            names.Add(string.IsNullOrWhiteSpace(name) ? throw new CliUsageException($"--task-tool needs a tool name{cli.Origin(option)}.") : name.Trim());
+        }
+
+        return names.Count > 0 && transport == "hybrid"
+            ? throw new CliUsageException($"--task-tool applies to --transport sqs, sns-sqs and webhook (the transport is hybrid{cli.Origin(option)}).")
+            : names;
     }
 
     /// <summary>The reply-address policy of the webhook and hybrid servers: public addresses only, unless loopback or private networks are allowed.</summary>
@@ -168,11 +209,11 @@ internal static class ServeCommand
         return policy;
     }
 
-    private static async Task ServeWebhookAsync(string? listen, TransportSettings.Resolved settings, WebhookAddressPolicy addressPolicy, McpServerBridge bridge, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private static async Task ServeWebhookAsync(string? listen, TransportSettings.Resolved settings, WebhookAddressPolicy addressPolicy, Func<ModelContextProtocol.Protocol.ITransport, CancellationToken, Task> runSession, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         RequireListen(listen, "webhook");
         await using var server = new WebhookServerTransport(
-            new WebhookServerTransportOptions { Security = settings.Security, AddressPolicy = addressPolicy, RunSessionHandler = bridge.RunSessionAsync },
+            new WebhookServerTransportOptions { Security = settings.Security, AddressPolicy = addressPolicy, RunSessionHandler = runSession },
             new McpServerOptions(),
             loggerFactory);
         server.Start();

@@ -99,6 +99,11 @@ internal static partial class TransportSettings
         Description = "The SQS and SNS endpoint (a local emulator, say); unset for AWS.",
     };
 
+    public static readonly Option<string?> DynamoDbEndpointUrl = new("--dynamodb-endpoint-url")
+    {
+        Description = "The DynamoDB endpoint of the task table (a local emulator, say); default --endpoint-url, unset for AWS.",
+    };
+
     public static readonly Option<string?> Region = new("--region")
     {
         Description = "The AWS region (default us-east-1 with an endpoint).",
@@ -309,6 +314,27 @@ internal static partial class TransportSettings
     /// <summary>An SQS client for the endpoint and region (<see langword="null"/> for the standard AWS configuration).</summary>
     public static IAmazonSQS CreateSqs(string? endpointUrl, string? region) => AwsClientFactory.CreateSqs(endpointUrl, region);
 
+    /// <summary>A DynamoDB client for the endpoint and region (<see langword="null"/> for the standard AWS configuration).</summary>
+    public static Amazon.DynamoDBv2.IAmazonDynamoDB CreateDynamoDb(string? endpointUrl, string? region) => AwsClientFactory.CreateDynamoDb(endpointUrl, region);
+
+    /// <summary>
+    /// The DynamoDB endpoint: <c>--dynamodb-endpoint-url</c>, else <c>--endpoint-url</c> (one emulator may serve both);
+    /// <see langword="null"/> for AWS.
+    /// </summary>
+    /// <exception cref="CliUsageException">The endpoint is not an absolute http(s) URL.</exception>
+    public static string? ReadDynamoDbEndpoint(CliSettings settings, string? endpointUrl)
+    {
+        var endpoint = settings.Get(DynamoDbEndpointUrl);
+        if (string.IsNullOrWhiteSpace(endpoint))
+        {
+            return endpointUrl;
+        }
+
+        return Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? endpoint
+            : throw new CliUsageException($"--dynamodb-endpoint-url must be an absolute http(s) URL (was '{endpoint}'{settings.Origin(DynamoDbEndpointUrl)}).");
+    }
+
     /// <summary>An SNS client for the endpoint and region (<see langword="null"/> for the standard AWS configuration).</summary>
     public static SnsQueryClient CreateSns(string? endpointUrl, string? region) => new(new SnsQueryClientOptions { ServiceUrl = endpointUrl, Region = region });
 
@@ -385,14 +411,20 @@ internal static partial class TransportSettings
 
         /// <summary>
         /// Makes a factory of client transports (one per session) for the chosen transport; the AWS clients it may
-        /// need are returned for the caller to dispose. <paramref name="protocol"/> configures the AsyncMcp transports.
+        /// need are returned for the caller to dispose. <paramref name="protocol"/> and <paramref name="clientId"/> (when
+        /// given) configure the AsyncMcp transports.
         /// </summary>
-        public async Task<(Func<IClientTransport> Create, IDisposable? Owned)> ClientTransportsAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken, ClientProtocol? protocol = null)
+        public async Task<(Func<IClientTransport> Create, IDisposable? Owned)> ClientTransportsAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken, ClientProtocol? protocol = null, string? clientId = null)
         {
             T Configured<T>(T options)
                 where T : AsyncMcp.Client.AsyncMcpClientTransportOptions
             {
                 protocol?.Configure(options);
+                if (clientId is not null)
+                {
+                    options.ClientId = clientId;
+                }
+
                 return options;
             }
 

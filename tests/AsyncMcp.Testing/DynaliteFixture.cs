@@ -1,11 +1,12 @@
 using Amazon.DynamoDBv2;
 using AsyncMcp.Aws.Tasks;
 
-[assembly: AssemblyFixture(typeof(AsyncMcp.Aws.Tests.DynaliteFixture))]
+namespace AsyncMcp.Testing;
 
-namespace AsyncMcp.Aws.Tests;
-
-/// <summary>One dynalite DynamoDB emulator for the test assembly; every test class uses tables of its own.</summary>
+/// <summary>
+/// One dynalite DynamoDB emulator for a test assembly (declare it with <c>[assembly: AssemblyFixture(typeof(DynaliteFixture))]</c>);
+/// every test class uses tables of its own.
+/// </summary>
 public sealed class DynaliteFixture : IAsyncLifetime
 {
     private DynaliteEmulator? _emulator;
