@@ -57,6 +57,36 @@ public sealed class CliTaskTests(BridgeEmulator emulator, DynaliteFixture dynali
     }
 
     [Fact]
+    public async Task A_sixty_second_task_outlives_the_waiting_client_process_killed_mid_way_and_a_new_process_gets_its_result()
+    {
+        var table = await dynalite.CreateTaskTableAsync("cli-long");
+        var taskQueue = FauxqsEmulator.UniqueName("cli-long-work");
+        var (target, environment) = await TargetAsync();
+        await using var serve = await _cli.StartServeAsync([.. ServeOptions(target), "--task-tool", LongTool, "--task-table", table, "--task-queue", taskQueue], environment);
+
+        var (startExit, startOutput) = await _cli.RunAsync(["call", .. target, "--tool", LongTool, "--arg", "duration=60", "--arg", "steps=30", "--task", "--json"], environment);
+        Assert.True(startExit == 0, startOutput + serve.Output);
+        var taskId = (string)CliProcess.LastJsonLine(startOutput)["taskId"]!;
+        var started = DateTimeOffset.UtcNow;
+
+        // A client process waits for it and is killed (SIGKILL) once the task has made progress.
+        await using (var waiter = ChildProcess.Start("dotnet", [CliProcess.Cli, "task", "wait", taskId, .. target], RepositoryPaths.Infra, _cli.Environment(environment)))
+        {
+            var store = new AsyncMcp.Aws.Tasks.DynamoDbTaskStore(dynalite.Dynamo, new AsyncMcp.Aws.Tasks.DynamoDbTaskStoreOptions { TableName = table });
+            await Waiting.EventuallyAsync(async () => (await store.GetAsync(taskId))?.Progress is { Progress: >= 2 }, TimeSpan.FromSeconds(60), "The task's progress");
+            Assert.False(waiter.HasExited, waiter.Output);
+            waiter.Kill();
+            Assert.DoesNotContain("Long running operation completed", waiter.Output, StringComparison.Ordinal);
+        }
+
+        // A new process, knowing only the id, waits for the end and gets the result.
+        var (waitExit, waitOutput) = await _cli.RunAsync(["task", "wait", taskId, .. target, "--json"], environment);
+        Assert.True(waitExit == 0, waitOutput + serve.Output);
+        Assert.StartsWith("Long running operation completed", (string?)CliProcess.LastJsonLine(waitOutput)["content"]![0]!["text"], StringComparison.Ordinal);
+        Assert.True(DateTimeOffset.UtcNow - started >= TimeSpan.FromSeconds(55), "the task ended before its 60 s");
+    }
+
+    [Fact]
     public async Task A_cancelled_task_and_an_unknown_id_each_end_the_wait_with_a_clear_line_and_exit_code_1()
     {
         var (target, environment) = await TargetAsync();
