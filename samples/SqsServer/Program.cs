@@ -4,7 +4,6 @@
 //   AWS_ENDPOINT_URL      SQS endpoint; unset for real AWS (then the standard AWS configuration applies)
 //   AWS_REGION            region (default us-east-1 with an endpoint)
 //   ASYNCMCP_REQUEST_QUEUE  request queue name (default mcp-requests); created if missing, with a dead-letter queue
-using AsyncMcp.Aws.Hosting;
 using AsyncMcp.Aws;
 using AsyncMcp.Aws.Sqs;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,13 +1,13 @@
 using Amazon.S3;
 using Amazon.SQS;
+using AsyncMcp.Aws.Hosting;
 using AsyncMcp.Aws.Sns;
 using AsyncMcp.Aws.SnsSqs;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Server;
 
-namespace AsyncMcp.Aws.Hosting;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the SNS+SQS server transport with an MCP server built by <c>services.AddMcpServer()</c>.</summary>
 public static class SnsSqsMcpServerBuilderExtensions

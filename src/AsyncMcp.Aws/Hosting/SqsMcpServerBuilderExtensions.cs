@@ -1,11 +1,11 @@
 using Amazon.SQS;
+using AsyncMcp.Aws.Hosting;
 using AsyncMcp.Aws.Sqs;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Server;
 
-namespace AsyncMcp.Aws.Hosting;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the SQS server transport with an MCP server built by <c>services.AddMcpServer()</c>.</summary>
 public static class SqsMcpServerBuilderExtensions

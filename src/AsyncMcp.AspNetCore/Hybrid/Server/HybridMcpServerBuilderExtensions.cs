@@ -1,7 +1,6 @@
+using AsyncMcp.AspNetCore.Hybrid.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,13 +8,13 @@ using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Server;
 
-namespace AsyncMcp.AspNetCore.Hybrid.Server;
+namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers and mounts the hybrid transport: Streamable HTTP, with webhook delivery for long-running tools.</summary>
+/// <summary>Registers the hybrid transport (Streamable HTTP, with webhook delivery for long-running tools) with an MCP server built by <c>services.AddMcpServer()</c>.</summary>
 public static partial class HybridMcpServerBuilderExtensions
 {
     /// <summary>
-    /// Serves the MCP server over Streamable HTTP (the SDK's own, mounted with <see cref="MapMcpHybrid"/>) and delivers
+    /// Serves the MCP server over Streamable HTTP (the SDK's own, mounted with <see cref="HybridEndpointRouteBuilderExtensions.MapMcpHybrid"/>) and delivers
     /// the final results of webhook tools (marked with <see cref="WebhookDeliveryAttribute"/> or named in
     /// <see cref="HybridServerTransportOptions.WebhookTools"/>) to the webhook URL each client names. Sessions are
     /// stateful for clients that use <c>initialize</c> and sessionless for protocol revision 2026-07-28; the options are
@@ -68,29 +67,6 @@ public static partial class HybridMcpServerBuilderExtensions
             filters.AddOutgoingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services).OnOutgoingAsync(next, context, cancellationToken));
         });
         return builder;
-    }
-
-    /// <summary>
-    /// Mounts the Streamable HTTP endpoint of the hybrid transport (POST, GET and DELETE at <paramref name="pattern"/>).
-    /// Needs <see cref="WithHybridTransport"/>.
-    /// </summary>
-    /// <param name="endpoints">The endpoint route builder (the web application).</param>
-    /// <param name="pattern">The path; <c>/mcp</c> by default.</param>
-    /// <returns>The endpoints, for further conventions (authorization, rate limiting).</returns>
-    public static IEndpointConventionBuilder MapMcpHybrid(this IEndpointRouteBuilder endpoints, string pattern = "/mcp")
-    {
-        ArgumentNullException.ThrowIfNull(endpoints);
-        var filter = endpoints.ServiceProvider.GetService<HybridEndpointFilter>()
-            ?? throw new InvalidOperationException("MapMcpHybrid needs services.AddMcpServer().WithHybridTransport(...) first.");
-        var mapped = endpoints.MapMcp(pattern);
-        mapped.Add(endpoint =>
-        {
-            if (endpoint.RequestDelegate is { } inner)
-            {
-                endpoint.RequestDelegate = filter.Wrap(inner);
-            }
-        });
-        return mapped;
     }
 
     private static HybridToolFilters Filters(IServiceProvider? services) =>
