@@ -9,7 +9,7 @@ public static class HybridEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Mounts the Streamable HTTP endpoint of the hybrid transport (POST, GET and DELETE at <paramref name="pattern"/>).
-    /// Needs <see cref="HybridMcpServerBuilderExtensions.WithHybridTransport"/>.
+    /// Needs <c>WithHybridTransport</c>.
     /// </summary>
     /// <param name="endpoints">The endpoint route builder (the web application).</param>
     /// <param name="pattern">The path; <c>/mcp</c> by default.</param>

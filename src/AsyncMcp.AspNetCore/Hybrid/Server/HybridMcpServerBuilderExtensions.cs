@@ -1,6 +1,7 @@
 using AsyncMcp.AspNetCore.Hybrid.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -26,8 +27,36 @@ public static partial class HybridMcpServerBuilderExtensions
     public static IMcpServerBuilder WithHybridTransport(this IMcpServerBuilder builder, Action<HybridServerTransportOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<HybridServerTransportOptions>().Configure(configure ?? (static _ => { }));
+        return Add(builder);
+    }
+
+    /// <summary>
+    /// Serves the MCP server over the hybrid transport with its options bound from a configuration section, such as
+    /// <c>builder.Configuration.GetSection("AsyncMcp:Hybrid")</c> (keys named as the properties of
+    /// <see cref="HybridServerTransportOptions"/>, such as <c>Security:Secret</c> and <c>WebhookTools:0</c>; durations as
+    /// <c>hh:mm:ss</c>), then <paramref name="configure"/>. The options are validated when the host starts.
+    /// </summary>
+    /// <param name="builder">The MCP server builder.</param>
+    /// <param name="configuration">The configuration section holding the transport options.</param>
+    /// <param name="configure">Sets further options after binding, or <see langword="null"/>.</param>
+    /// <returns>The builder.</returns>
+    public static IMcpServerBuilder WithHybridTransport(this IMcpServerBuilder builder, IConfiguration configuration, Action<HybridServerTransportOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = builder.Services.AddOptions<HybridServerTransportOptions>().Bind(configuration);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return Add(builder);
+    }
+
+    private static IMcpServerBuilder Add(IMcpServerBuilder builder)
+    {
         var services = builder.Services;
-        services.AddOptions<HybridServerTransportOptions>().Configure(configure ?? (static _ => { }));
         services.TryAddSingleton<HybridSessionRegistry>();
         services.TryAddSingleton(sp => CreateDelivery(sp));
         services.TryAddSingleton(sp => new WebhookCallRunner(

@@ -9,7 +9,7 @@ public static class WebhookEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Mounts the webhook endpoint: clients POST JSON-RPC messages to <paramref name="pattern"/> and DELETE it to close
-    /// their session. Needs <see cref="WebhookMcpServerBuilderExtensions.WithWebhookServerTransport"/>.
+    /// their session. Needs <c>WithWebhookServerTransport</c>.
     /// </summary>
     /// <param name="endpoints">The endpoint route builder (the web application).</param>
     /// <param name="pattern">The path; asyncmcp's default is <c>/mcp/request</c>.</param>

@@ -1,5 +1,6 @@
 using AsyncMcp.AspNetCore.Webhooks.Server;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,34 @@ public static class WebhookMcpServerBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.Configure(configure);
+        return Add(builder);
+    }
+
+    /// <summary>
+    /// Serves the MCP server over webhooks with its options bound from a configuration section, such as
+    /// <c>builder.Configuration.GetSection("AsyncMcp:Webhook")</c> (keys named as the properties of
+    /// <see cref="WebhookServerTransportOptions"/>, such as <c>Security:Secret</c>; durations as <c>hh:mm:ss</c>), then
+    /// <paramref name="configure"/>. The options are validated when the host starts.
+    /// </summary>
+    /// <param name="builder">The MCP server builder.</param>
+    /// <param name="configuration">The configuration section holding the transport options.</param>
+    /// <param name="configure">Sets further options after binding, or <see langword="null"/>.</param>
+    /// <returns>The builder.</returns>
+    public static IMcpServerBuilder WithWebhookServerTransport(this IMcpServerBuilder builder, IConfiguration configuration, Action<WebhookServerTransportOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = builder.Services.AddOptions<WebhookServerTransportOptions>().Bind(configuration);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return Add(builder);
+    }
+
+    private static IMcpServerBuilder Add(IMcpServerBuilder builder)
+    {
         builder.Services.AddSingleton(sp => new WebhookServerTransport(
             sp.GetRequiredService<IOptions<WebhookServerTransportOptions>>().Value,
             sp.GetRequiredService<IOptions<McpServerOptions>>().Value,
