@@ -3,6 +3,7 @@
 //
 // Configuration: the "AsyncMcp:Hybrid" section (appsettings.json, or environment variables such as
 // AsyncMcp__Hybrid__Security__Secret=whsec_...); the listening address with --urls or ASPNETCORE_URLS.
+// snippet: use-hybrid-server
 using HybridServer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,3 +20,4 @@ app.MapMcpHybrid("/mcp");
 await app.StartAsync();
 Console.WriteLine($"SERVER_READY {app.Urls.First()}/mcp");
 await app.WaitForShutdownAsync();
+// end snippet

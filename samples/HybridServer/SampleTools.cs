@@ -1,3 +1,4 @@
+// snippet: use-hybrid-tools
 using System.ComponentModel;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
@@ -28,3 +29,4 @@ public sealed class SampleTools
         return $"Job complete: {steps} steps in {steps * stepMilliseconds} ms.";
     }
 }
+// end snippet

@@ -4,6 +4,7 @@
 // Configuration: the AWS SDK's own (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL for an emulator), and
 //   ASYNCMCP_SERVER_TOPIC   the server topic name (default mcp-server)
 //   ASYNCMCP_CLIENT_NAME    names this client's topic and queue (default mcp-client-alice); created if missing
+// snippet: use-sns-sqs-client
 using Amazon.SQS;
 using AsyncMcp.Aws.Sns;
 using AsyncMcp.Aws.SnsSqs;
@@ -29,6 +30,7 @@ var transport = new SnsSqsClientTransport(sqs, sns, new SnsSqsClientTransportOpt
 });
 await using var client = await McpClient.CreateAsync(transport);
 Console.WriteLine($"Connected to {client.ServerInfo?.Name} over SNS+SQS (protocol {client.NegotiatedProtocolVersion}).");
+// end snippet
 
 Console.WriteLine("Tools:");
 foreach (var tool in await client.ListToolsAsync())

@@ -5,6 +5,7 @@
 // and the transport options from the "AsyncMcp:SnsSqs" section.
 //   ASYNCMCP_SERVER_TOPIC   the server topic name (default mcp-server); created if missing
 //   ASYNCMCP_SERVER_QUEUE   the server queue name (default mcp-server-requests); created and subscribed if missing
+// snippet: use-sns-sqs-server
 using Amazon.SQS;
 using AsyncMcp.Aws.Sns;
 using AsyncMcp.Aws.SnsSqs;
@@ -43,3 +44,4 @@ using var host = builder.Build();
 await host.StartAsync();
 Console.WriteLine($"SERVER_READY {serverTopicArn}");
 await host.WaitForShutdownAsync();
+// end snippet

@@ -4,6 +4,7 @@
 // Configuration: the AWS SDK's own (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL for an emulator), and
 //   ASYNCMCP_REQUEST_QUEUE    the server's request queue name (default mcp-requests)
 //   ASYNCMCP_RESPONSE_QUEUE   this client's response queue name (default mcp-responses); created if missing
+// snippet: use-sqs-client
 using Amazon.SQS;
 using AsyncMcp.Aws.Sqs;
 using ModelContextProtocol;
@@ -25,6 +26,7 @@ var transport = new SqsClientTransport(sqs, new SqsClientTransportOptions
 });
 await using var client = await McpClient.CreateAsync(transport);
 Console.WriteLine($"Connected to {client.ServerInfo?.Name} over SQS (protocol {client.NegotiatedProtocolVersion}).");
+// end snippet
 
 Console.WriteLine("Tools:");
 foreach (var tool in await client.ListToolsAsync())

@@ -3,6 +3,7 @@
 // Configuration: the AWS SDK's own (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL for an emulator, or an "AWS" section),
 // and the transport options from the "AsyncMcp:Sqs" section (for example AsyncMcp__Sqs__MaxConcurrentRequests=50).
 //   ASYNCMCP_REQUEST_QUEUE  request queue name (default mcp-requests); created if missing, with a dead-letter queue
+// snippet: use-sqs-server
 using Amazon.SQS;
 using AsyncMcp.Aws.Sqs;
 using Microsoft.Extensions.Configuration;
@@ -36,3 +37,4 @@ using var host = builder.Build();
 await host.StartAsync();
 Console.WriteLine($"SERVER_READY {queue.QueueUrl}");
 await host.WaitForShutdownAsync();
+// end snippet

@@ -4,6 +4,7 @@
 // Configuration (environment):
 //   ASYNCMCP_SERVER_URL      the server's endpoint (default http://127.0.0.1:5000/mcp/request)
 //   ASYNCMCP_WEBHOOK_SECRET  the secret shared with the server (whsec_...)
+// snippet: use-webhook-client
 using AsyncMcp.AspNetCore.Webhooks.Client;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -19,6 +20,7 @@ var transport = new WebhookClientTransport(new WebhookClientTransportOptions
 });
 await using var client = await McpClient.CreateAsync(transport);
 Console.WriteLine($"Connected to {client.ServerInfo?.Name} over webhooks (protocol {client.NegotiatedProtocolVersion}).");
+// end snippet
 
 Console.WriteLine("Tools:");
 foreach (var tool in await client.ListToolsAsync())

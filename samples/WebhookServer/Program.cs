@@ -3,6 +3,7 @@
 //
 // Configuration: the "AsyncMcp:Webhook" section (appsettings.json, or environment variables such as
 // AsyncMcp__Webhook__Security__Secret=whsec_...); the listening address with --urls or ASPNETCORE_URLS.
+// snippet: use-webhook-server
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookServer;
@@ -19,3 +20,4 @@ app.MapMcpWebhook("/mcp/request");
 await app.StartAsync();
 Console.WriteLine($"SERVER_READY {app.Urls.First()}/mcp/request");
 await app.WaitForShutdownAsync();
+// end snippet
