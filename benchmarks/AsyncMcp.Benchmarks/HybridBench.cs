@@ -1,6 +1,7 @@
 using AsyncMcp.AspNetCore.Hybrid.Client;
 using AsyncMcp.AspNetCore.Hybrid.Server;
 using AsyncMcp.AspNetCore.Webhooks.Signing;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;

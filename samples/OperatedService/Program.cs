@@ -4,7 +4,6 @@
 //
 // AWS: AWS_ENDPOINT_URL (an emulator; unset for real AWS, where the standard AWS configuration applies) and AWS_REGION.
 using System.ComponentModel;
-using AsyncMcp.Aws;
 using AsyncMcp.Aws.Hosting;
 using AsyncMcp.Aws.Sqs;
 using AsyncMcp.Diagnostics;
@@ -17,7 +16,8 @@ var builder = WebApplication.CreateBuilder(args);
 var sqsSettings = builder.Configuration.GetSection("AsyncMcp:Sqs");
 
 // Options are set in code from the configuration section here; the queue is created if missing, with a dead-letter queue.
-using var sqs = AwsClientFactory.CreateSqs(builder.Configuration["AWS_ENDPOINT_URL"], builder.Configuration["AWS_REGION"]);
+// The AWS client comes from the AWS SDK's .NET setup: region, profile, endpoint and credentials as the SDK reads them.
+using var sqs = builder.Configuration.GetAWSOptions().CreateServiceClient<Amazon.SQS.IAmazonSQS>();
 var queue = await new SqsQueueProvisioner(sqs).EnsureQueueAsync(
     sqsSettings["RequestQueue"] ?? "mcp-requests",
     new SqsQueueSettings { MaxReceiveCount = sqsSettings.GetValue("MaxReceiveCount", 5), KeepExisting = true });

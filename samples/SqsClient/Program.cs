@@ -1,23 +1,20 @@
 // An ordinary McpClient that reaches an MCP server over SQS: lists its tools, then calls a long-running tool
 // and prints its progress as it arrives.
 //
-// Configuration (environment):
-//   AWS_ENDPOINT_URL          SQS endpoint; unset for real AWS
-//   AWS_REGION                region (default us-east-1 with an endpoint)
+// Configuration: the AWS SDK's own (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL for an emulator), and
 //   ASYNCMCP_REQUEST_QUEUE    the server's request queue name (default mcp-requests)
 //   ASYNCMCP_RESPONSE_QUEUE   this client's response queue name (default mcp-responses); created if missing
-using AsyncMcp.Aws;
+// snippet: use-sqs-client
+using Amazon.SQS;
 using AsyncMcp.Aws.Sqs;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
-var endpoint = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
-var region = Environment.GetEnvironmentVariable("AWS_REGION");
 var requestQueueName = Environment.GetEnvironmentVariable("ASYNCMCP_REQUEST_QUEUE") ?? "mcp-requests";
 var responseQueueName = Environment.GetEnvironmentVariable("ASYNCMCP_RESPONSE_QUEUE") ?? "mcp-responses";
 
-using var sqs = AwsClientFactory.CreateSqs(endpoint, region);
+using var sqs = new AmazonSQSClient();
 var provisioner = new SqsQueueProvisioner(sqs);
 var requestQueue = await provisioner.EnsureQueueAsync(requestQueueName, new SqsQueueSettings { MaxReceiveCount = 5 });
 var responseQueue = await provisioner.EnsureQueueAsync(responseQueueName);
@@ -29,6 +26,7 @@ var transport = new SqsClientTransport(sqs, new SqsClientTransportOptions
 });
 await using var client = await McpClient.CreateAsync(transport);
 Console.WriteLine($"Connected to {client.ServerInfo?.Name} over SQS (protocol {client.NegotiatedProtocolVersion}).");
+// end snippet
 
 Console.WriteLine("Tools:");
 foreach (var tool in await client.ListToolsAsync())

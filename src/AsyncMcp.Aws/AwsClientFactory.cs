@@ -1,62 +1,74 @@
 using Amazon;
 using Amazon.DynamoDBv2;
+using Amazon.Extensions.NETCore.Setup;
+using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.SQS;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AsyncMcp.Aws;
 
-/// <summary>Creates AWS clients from the standard AWS configuration chain, with an optional endpoint and region.</summary>
-public static class AwsClientFactory
+/// <summary>
+/// Creates the AWS clients a transport needs when the host registered none, with the AWS SDK's own .NET setup
+/// (<c>AWSSDK.Extensions.NETCore.Setup</c>): the host's <see cref="AWSOptions"/> (<c>AddDefaultAWSOptions</c>), else the
+/// <c>AWS</c> section of its configuration, else the SDK's defaults (environment, shared profile, instance role), so
+/// region, profile, endpoint and credentials follow the AWS SDK's conventions. An endpoint or region given to the
+/// transport itself (for an emulator) overrides them.
+/// </summary>
+internal static class AwsClientFactory
 {
-    /// <summary>Creates an SQS client.</summary>
-    /// <param name="serviceUrl">An endpoint (an emulator, a VPC endpoint), or <see langword="null"/> for the standard configuration.</param>
-    /// <param name="region">A region, or <see langword="null"/> for the standard configuration.</param>
-    /// <returns>The client; the caller disposes it.</returns>
-    public static IAmazonSQS CreateSqs(string? serviceUrl = null, string? region = null)
-    {
-        var config = new AmazonSQSConfig();
-        Configure(config, serviceUrl, region);
-        return new AmazonSQSClient(config);
-    }
+    public static IAmazonSQS CreateSqs(string? serviceUrl = null, string? region = null, IServiceProvider? services = null) =>
+        Create<IAmazonSQS>(services, serviceUrl, region);
 
-    /// <summary>Creates a DynamoDB client (for <c>DynamoDbTaskStore</c>).</summary>
-    /// <param name="serviceUrl">An endpoint (an emulator, a VPC endpoint), or <see langword="null"/> for the standard configuration.</param>
-    /// <param name="region">A region, or <see langword="null"/> for the standard configuration.</param>
-    /// <returns>The client; the caller disposes it.</returns>
-    public static IAmazonDynamoDB CreateDynamoDb(string? serviceUrl = null, string? region = null)
-    {
-        var config = new AmazonDynamoDBConfig();
-        Configure(config, serviceUrl, region);
-        return new AmazonDynamoDBClient(config);
-    }
+    /// <summary>A DynamoDB client (for <c>DynamoDbTaskStore</c>).</summary>
+    public static IAmazonDynamoDB CreateDynamoDb(string? serviceUrl = null, string? region = null, IServiceProvider? services = null) =>
+        Create<IAmazonDynamoDB>(services, serviceUrl, region);
 
-    /// <summary>Creates an S3 client for large-payload offload; with an endpoint it uses path-style addressing, as emulators need.</summary>
-    /// <param name="serviceUrl">An endpoint, or <see langword="null"/> for the standard configuration.</param>
-    /// <param name="region">A region, or <see langword="null"/> for the standard configuration.</param>
-    /// <returns>The client; the caller disposes it.</returns>
-    public static IAmazonS3 CreateS3(string? serviceUrl = null, string? region = null)
+    /// <summary>With an endpoint of its own the S3 client uses path-style addressing, as emulators need.</summary>
+    public static IAmazonS3 CreateS3(string? serviceUrl = null, string? region = null, IServiceProvider? services = null) =>
+        Create<IAmazonS3>(services, serviceUrl, region);
+
+    /// <summary>The host's AWS options, or <see langword="null"/> when it has neither <see cref="AWSOptions"/> nor an <c>AWS</c> configuration section.</summary>
+    public static AWSOptions? HostOptions(IServiceProvider? services) =>
+        services?.GetService<AWSOptions>()
+        ?? (services?.GetService<IConfiguration>() is { } configuration && configuration.GetSection("AWS").Exists() ? configuration.GetAWSOptions() : null);
+
+    private static T Create<T>(IServiceProvider? services, string? serviceUrl, string? region)
+        where T : class, IAmazonService
     {
-        var config = new AmazonS3Config();
-        Configure(config, serviceUrl, region);
-        if (!string.IsNullOrWhiteSpace(serviceUrl))
+        var host = HostOptions(services);
+        var pathStyle = typeof(T) == typeof(IAmazonS3) && !string.IsNullOrWhiteSpace(serviceUrl ?? host?.DefaultClientConfig.ServiceURL);
+        if (host is not null && string.IsNullOrWhiteSpace(serviceUrl) && string.IsNullOrWhiteSpace(region) && !pathStyle)
         {
-            config.ForcePathStyle = true;
+            return host.CreateServiceClient<T>();
         }
 
-        return new AmazonS3Client(config);
-    }
-
-    private static void Configure(Amazon.Runtime.ClientConfig config, string? serviceUrl, string? region)
-    {
-        if (!string.IsNullOrWhiteSpace(region))
+        // The host's options are the host's: the transport's endpoint and region go on a copy.
+        var options = new AWSOptions
         {
-            config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
+            Profile = host?.Profile,
+            ProfilesLocation = host?.ProfilesLocation,
+            Credentials = host?.Credentials,
+            SessionRoleArn = host?.SessionRoleArn,
+            SessionName = host?.SessionName ?? new AWSOptions().SessionName,
+            ExternalId = host?.ExternalId,
+            DefaultConfigurationMode = host?.DefaultConfigurationMode,
+            Region = string.IsNullOrWhiteSpace(region) ? host?.Region : RegionEndpoint.GetBySystemName(region),
+        };
+        var endpoint = string.IsNullOrWhiteSpace(serviceUrl) ? host?.DefaultClientConfig.ServiceURL : serviceUrl;
+        if (!string.IsNullOrWhiteSpace(endpoint))
+        {
+            options.DefaultClientConfig.ServiceURL = endpoint;
+
+            // An endpoint of one's own says nothing of the region to sign for.
+            options.DefaultClientConfig.AuthenticationRegion = options.Region?.SystemName ?? Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1";
+            if (pathStyle)
+            {
+                options.DefaultClientConfig.ServiceSpecificSettings["ForcePathStyle"] = "true";
+            }
         }
 
-        if (!string.IsNullOrWhiteSpace(serviceUrl))
-        {
-            config.ServiceURL = serviceUrl;
-            config.AuthenticationRegion = region ?? Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1";
-        }
+        return options.CreateServiceClient<T>();
     }
 }

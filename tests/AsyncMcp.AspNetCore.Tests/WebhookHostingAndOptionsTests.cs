@@ -1,6 +1,7 @@
 using AsyncMcp.AspNetCore.Webhooks.Client;
 using AsyncMcp.AspNetCore.Webhooks.Server;
 using AsyncMcp.AspNetCore.Webhooks.Signing;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using AsyncMcp.Aws.Hosting;
 using AsyncMcp.Aws.Sqs;
 using AsyncMcp.Messaging;
 using AsyncMcp.Testing;

@@ -1,9 +1,14 @@
+using System.IO.Compression;
 using System.Text.Json.Nodes;
+using System.Xml.Linq;
 using AsyncMcp.Testing;
 
 namespace AsyncMcp.Proxy.Tests;
 
-/// <summary>The command as a user gets it: packed from the repository, installed with <c>dotnet tool install</c>, and run.</summary>
+/// <summary>
+/// The packages as a user gets them: the command packed from the repository, installed with <c>dotnet tool install</c>,
+/// and run; every package with the metadata a package feed shows (readme, license, URLs, tags, version, symbols).
+/// </summary>
 public sealed class CliPackagingTests(BridgeEmulator emulator)
 {
     [Fact]
@@ -38,6 +43,65 @@ public sealed class CliPackagingTests(BridgeEmulator emulator)
             });
             var queues = JsonNode.Parse(output[output.IndexOf('{', StringComparison.Ordinal)..])!["queues"]!;
             Assert.NotNull((string?)queues[name]!["url"]);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Every_package_carries_readme_license_urls_tags_one_version_and_symbols()
+    {
+        var work = Directory.CreateTempSubdirectory("asyncmcp-pack-");
+        try
+        {
+            var props = XDocument.Load(Path.Combine(RepositoryPaths.Root, "Directory.Build.props"));
+            var prefix = props.Descendants("VersionPrefix").Single().Value;
+            Assert.Matches(@"^\d+\.\d+\.\d+$", prefix);
+            Assert.Contains("Apache License", await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "LICENSE"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+            // A prerelease is the one version prefix with a suffix; the packages reference each other at that version.
+            var version = prefix + "-preview.test";
+            string[] packages = ["AsyncMcp.Core", "AsyncMcp.Aws", "AsyncMcp.AspNetCore", "AsyncMcp.Proxy", "AsyncMcp.Cli"];
+            foreach (var package in packages)
+            {
+                var project = Path.Combine(RepositoryPaths.Root, "src", package, package + ".csproj");
+                await RunAsync("dotnet", ["pack", project, "-c", "Release", "--no-build", "-o", work.FullName, "-p:VersionSuffix=preview.test"], work.FullName);
+            }
+
+            foreach (var package in packages)
+            {
+                Assert.True(File.Exists(Path.Combine(work.FullName, $"{package}.{version}.snupkg")), $"{package} has no symbol package");
+                using var zip = ZipFile.OpenRead(Path.Combine(work.FullName, $"{package}.{version}.nupkg"));
+                Assert.NotNull(zip.GetEntry("README.md"));
+                Assert.NotNull(zip.GetEntry("LICENSE"));
+                using var nuspecStream = zip.GetEntry($"{package}.nuspec")!.Open();
+                var nuspec = XDocument.Load(nuspecStream).Root!;
+                var ns = nuspec.Name.Namespace;
+                var metadata = nuspec.Element(ns + "metadata")!;
+                string? Get(string name) => metadata.Element(ns + name)?.Value;
+
+                Assert.Equal(version, Get("version"));
+                Assert.Equal("Apache-2.0", Get("license"));
+                Assert.Equal("README.md", Get("readme"));
+                Assert.False(string.IsNullOrWhiteSpace(Get("description")), $"{package} has no description");
+                Assert.StartsWith("https://", Get("projectUrl"), StringComparison.Ordinal);
+                Assert.StartsWith("https://", metadata.Element(ns + "repository")?.Attribute("url")?.Value, StringComparison.Ordinal);
+                Assert.Contains("mcp", Get("tags")!.Split(' '));
+
+                // Dependencies as README and docs/architecture.md state them: of the libraries, only the HTTP ones need ASP.NET Core.
+                if (package != "AsyncMcp.Cli")
+                {
+                    var aspNetCore = metadata.Descendants(ns + "frameworkReference").Any(f => (string?)f.Attribute("name") == "Microsoft.AspNetCore.App");
+                    Assert.True(aspNetCore == package is "AsyncMcp.AspNetCore" or "AsyncMcp.Proxy", $"{package}: ASP.NET Core framework reference {aspNetCore}");
+                }
+
+                foreach (var dependency in metadata.Descendants(ns + "dependency").Where(d => ((string)d.Attribute("id")!).StartsWith("AsyncMcp.", StringComparison.Ordinal)))
+                {
+                    Assert.Equal(version, (string?)dependency.Attribute("version"));
+                }
+            }
         }
         finally
         {

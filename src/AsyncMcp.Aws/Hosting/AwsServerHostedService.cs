@@ -55,19 +55,32 @@ internal sealed class AwsServerHostedService<TTransport>(
 }
 
 /// <summary>
-/// The AWS clients of a hosted transport: those registered in the container, or ones created from the options'
-/// <c>ServiceUrl</c> and <c>Region</c> and the standard AWS configuration (and disposed with the host).
+/// The AWS clients of a hosted transport: those registered in the container (<c>AddAWSService&lt;IAmazonSQS&gt;()</c>), or
+/// ones created from the host's AWS options (<see cref="AwsClientFactory"/>) and the transport's <c>ServiceUrl</c> and
+/// <c>Region</c>, and disposed with the host.
 /// </summary>
 internal sealed class AwsClients(IServiceProvider services, SqsBackedServerTransportOptions options) : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
-    public IAmazonSQS Sqs => field ??= services.GetService<IAmazonSQS>() ?? Own(AwsClientFactory.CreateSqs(options.ServiceUrl, options.Region));
+    public IAmazonSQS Sqs => field ??= services.GetService<IAmazonSQS>() ?? Own(AwsClientFactory.CreateSqs(options.ServiceUrl, options.Region, services));
 
-    public ISnsClient Sns => field ??= services.GetService<ISnsClient>() ?? Own(new SnsQueryClient(new SnsQueryClientOptions { ServiceUrl = options.ServiceUrl, Region = options.Region }));
+    public ISnsClient Sns => field ??= services.GetService<ISnsClient>() ?? Own(CreateSns());
 
     /// <summary>The S3 client, only when large payloads are offloaded.</summary>
-    public IAmazonS3? S3 => options.LargePayloads is null ? null : field ??= services.GetService<IAmazonS3>() ?? Own(AwsClientFactory.CreateS3(options.ServiceUrl, options.Region));
+    public IAmazonS3? S3 => options.LargePayloads is null ? null : field ??= services.GetService<IAmazonS3>() ?? Own(AwsClientFactory.CreateS3(options.ServiceUrl, options.Region, services));
+
+    private SnsQueryClient CreateSns()
+    {
+        // Our own SNS client follows the same AWS options as the SDK's clients.
+        var aws = AwsClientFactory.HostOptions(services);
+        return new SnsQueryClient(new SnsQueryClientOptions
+        {
+            ServiceUrl = options.ServiceUrl ?? aws?.DefaultClientConfig.ServiceURL,
+            Region = options.Region ?? aws?.Region?.SystemName,
+            Credentials = aws?.GetCredentials(),
+        });
+    }
 
     public void Dispose()
     {

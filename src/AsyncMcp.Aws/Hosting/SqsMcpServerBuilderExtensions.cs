@@ -1,11 +1,12 @@
 using Amazon.SQS;
+using AsyncMcp.Aws.Hosting;
 using AsyncMcp.Aws.Sqs;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Server;
 
-namespace AsyncMcp.Aws.Hosting;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the SQS server transport with an MCP server built by <c>services.AddMcpServer()</c>.</summary>
 public static class SqsMcpServerBuilderExtensions
@@ -13,8 +14,9 @@ public static class SqsMcpServerBuilderExtensions
     /// <summary>
     /// Serves the MCP server's tools, prompts and resources over SQS, one session per client, for as long as the
     /// host runs. Uses the <see cref="IAmazonSQS"/> (and, for large payloads, <c>IAmazonS3</c>) registered in the
-    /// container, or creates them from <see cref="SqsBackedServerTransportOptions.ServiceUrl"/>,
-    /// <see cref="SqsBackedServerTransportOptions.Region"/> and the standard AWS configuration.
+    /// container (<c>AddAWSService&lt;IAmazonSQS&gt;()</c>), or creates them from the host's AWS options
+    /// (<c>AddDefaultAWSOptions</c>, else the <c>AWS</c> configuration section, else the AWS SDK's defaults), with
+    /// <see cref="SqsBackedServerTransportOptions.ServiceUrl"/> and <see cref="SqsBackedServerTransportOptions.Region"/> overriding them where set.
     /// </summary>
     /// <param name="builder">The MCP server builder.</param>
     /// <param name="configure">Sets the transport options.</param>
@@ -24,6 +26,33 @@ public static class SqsMcpServerBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.Configure(configure);
+        return Add(builder);
+    }
+
+    /// <summary>
+    /// Serves the MCP server over SQS with its options bound from a configuration section, such as
+    /// <c>builder.Configuration.GetSection("AsyncMcp:Sqs")</c> (keys named as the properties of <see cref="SqsServerTransportOptions"/>;
+    /// durations as <c>hh:mm:ss</c>), then <paramref name="configure"/>. The options are validated when the host starts.
+    /// </summary>
+    /// <param name="builder">The MCP server builder.</param>
+    /// <param name="configuration">The configuration section holding the transport options.</param>
+    /// <param name="configure">Sets further options after binding, or <see langword="null"/>.</param>
+    /// <returns>The builder.</returns>
+    public static IMcpServerBuilder WithSqsServerTransport(this IMcpServerBuilder builder, IConfiguration configuration, Action<SqsServerTransportOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = builder.Services.AddOptions<SqsServerTransportOptions>().Bind(configuration);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return Add(builder);
+    }
+
+    private static IMcpServerBuilder Add(IMcpServerBuilder builder)
+    {
         builder.Services.AddHostedService(sp =>
         {
             var options = sp.GetRequiredService<IOptions<SqsServerTransportOptions>>().Value;

@@ -443,7 +443,7 @@ internal static partial class TransportSettings
                         var provisioner = new SnsSqsProvisioner(snsSqs, sns);
                         var serverTopicArn = await TopicArnAsync(provisioner, ServerTopic!, cancellationToken).ConfigureAwait(false);
                         var clientTopicArn = await TopicArnAsync(provisioner, ClientTopic!, cancellationToken).ConfigureAwait(false);
-                        var clientQueueUrl = await SubscribedQueueUrlAsync(provisioner, clientTopicArn, ClientQueue!, cancellationToken).ConfigureAwait(false);
+                        var clientQueueUrl = await SubscribedQueueUrlAsync(provisioner, clientTopicArn, ClientQueue!, cancellationToken, ReplyRetention).ConfigureAwait(false);
                         return (() => new SnsSqsClientTransport(snsSqs, sns, Configured(new SnsSqsClientTransportOptions { ServerTopicArn = serverTopicArn, ClientTopicArn = clientTopicArn, ClientQueueUrl = clientQueueUrl }), loggerFactory), clients);
                     }
                     catch
@@ -458,7 +458,7 @@ internal static partial class TransportSettings
                     {
                         var requestQueueUrl = await QueueUrlAsync(sqs, RequestQueue!, cancellationToken).ConfigureAwait(false);
                         await RequireQueueAsync(sqs, requestQueueUrl, TransportSettings.RequestQueue, cancellationToken).ConfigureAwait(false);
-                        var responseQueueUrl = await QueueUrlAsync(sqs, ResponseQueue!, cancellationToken).ConfigureAwait(false);
+                        var responseQueueUrl = await QueueUrlAsync(sqs, ResponseQueue!, cancellationToken, ReplyRetention).ConfigureAwait(false);
                         return (() => new SqsClientTransport(sqs, Configured(new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }), loggerFactory), sqs);
                     }
                     catch
@@ -502,8 +502,14 @@ internal static partial class TransportSettings
             }
         }
 
-        /// <summary>A queue URL as given, or the URL of the named queue (created with default settings only if missing).</summary>
-        public static async Task<string> QueueUrlAsync(IAmazonSQS sqs, string urlOrName, CancellationToken cancellationToken)
+        /// <summary>
+        /// How long a reply queue the command creates keeps a message: a reply nobody claims within the hour (its client
+        /// gone) is of no use to anyone, and SQS's default of 4 days would only let such replies pile up.
+        /// </summary>
+        internal static readonly TimeSpan ReplyRetention = TimeSpan.FromHours(1);
+
+        /// <summary>A queue URL as given, or the URL of the named queue (created with default settings, or the given retention, only if missing).</summary>
+        public static async Task<string> QueueUrlAsync(IAmazonSQS sqs, string urlOrName, CancellationToken cancellationToken, TimeSpan? retention = null)
         {
             if (IsUrl(urlOrName))
             {
@@ -511,13 +517,16 @@ internal static partial class TransportSettings
             }
 
             // An existing queue is used as it is: SQS refuses to create it again with other attributes than it has.
-            var queue = await new SqsQueueProvisioner(sqs).EnsureQueueAsync(urlOrName, new SqsQueueSettings { KeepExisting = true }, cancellationToken).ConfigureAwait(false);
+            var queue = await new SqsQueueProvisioner(sqs).EnsureQueueAsync(urlOrName, Settings(retention), cancellationToken).ConfigureAwait(false);
             return queue.QueueUrl;
         }
 
+        private static SqsQueueSettings Settings(TimeSpan? retention) =>
+            retention is { } r ? new SqsQueueSettings { KeepExisting = true, MessageRetention = r } : new SqsQueueSettings { KeepExisting = true };
+
         // A queue URL as given (assumed subscribed already: its policy is not touched); for a name, the queue created
         // if missing, with a policy letting the topic deliver to it, and subscribed.
-        private async Task<string> SubscribedQueueUrlAsync(SnsSqsProvisioner provisioner, string topicArn, string urlOrName, CancellationToken cancellationToken)
+        private async Task<string> SubscribedQueueUrlAsync(SnsSqsProvisioner provisioner, string topicArn, string urlOrName, CancellationToken cancellationToken, TimeSpan? retention = null)
         {
             if (IsUrl(urlOrName))
             {
@@ -525,7 +534,7 @@ internal static partial class TransportSettings
             }
 
             var subscription = await provisioner
-                .EnsureSubscribedQueueAsync(topicArn, urlOrName, new SnsSqsSubscriptionSettings { RawMessageDelivery = RawDelivery, Queue = new SqsQueueSettings { KeepExisting = true } }, cancellationToken)
+                .EnsureSubscribedQueueAsync(topicArn, urlOrName, new SnsSqsSubscriptionSettings { RawMessageDelivery = RawDelivery, Queue = Settings(retention) }, cancellationToken)
                 .ConfigureAwait(false);
             return subscription.Queue.QueueUrl;
         }

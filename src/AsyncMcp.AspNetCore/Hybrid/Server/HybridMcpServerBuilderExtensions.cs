@@ -1,7 +1,7 @@
+using AsyncMcp.AspNetCore.Hybrid.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,13 +9,13 @@ using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Server;
 
-namespace AsyncMcp.AspNetCore.Hybrid.Server;
+namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers and mounts the hybrid transport: Streamable HTTP, with webhook delivery for long-running tools.</summary>
+/// <summary>Registers the hybrid transport (Streamable HTTP, with webhook delivery for long-running tools) with an MCP server built by <c>services.AddMcpServer()</c>.</summary>
 public static partial class HybridMcpServerBuilderExtensions
 {
     /// <summary>
-    /// Serves the MCP server over Streamable HTTP (the SDK's own, mounted with <see cref="MapMcpHybrid"/>) and delivers
+    /// Serves the MCP server over Streamable HTTP (the SDK's own, mounted with <see cref="HybridEndpointRouteBuilderExtensions.MapMcpHybrid"/>) and delivers
     /// the final results of webhook tools (marked with <see cref="WebhookDeliveryAttribute"/> or named in
     /// <see cref="HybridServerTransportOptions.WebhookTools"/>) to the webhook URL each client names. Sessions are
     /// stateful for clients that use <c>initialize</c> and sessionless for protocol revision 2026-07-28; the options are
@@ -27,8 +27,36 @@ public static partial class HybridMcpServerBuilderExtensions
     public static IMcpServerBuilder WithHybridTransport(this IMcpServerBuilder builder, Action<HybridServerTransportOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<HybridServerTransportOptions>().Configure(configure ?? (static _ => { }));
+        return Add(builder);
+    }
+
+    /// <summary>
+    /// Serves the MCP server over the hybrid transport with its options bound from a configuration section, such as
+    /// <c>builder.Configuration.GetSection("AsyncMcp:Hybrid")</c> (keys named as the properties of
+    /// <see cref="HybridServerTransportOptions"/>, such as <c>Security:Secret</c> and <c>WebhookTools:0</c>; durations as
+    /// <c>hh:mm:ss</c>), then <paramref name="configure"/>. The options are validated when the host starts.
+    /// </summary>
+    /// <param name="builder">The MCP server builder.</param>
+    /// <param name="configuration">The configuration section holding the transport options.</param>
+    /// <param name="configure">Sets further options after binding, or <see langword="null"/>.</param>
+    /// <returns>The builder.</returns>
+    public static IMcpServerBuilder WithHybridTransport(this IMcpServerBuilder builder, IConfiguration configuration, Action<HybridServerTransportOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = builder.Services.AddOptions<HybridServerTransportOptions>().Bind(configuration);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return Add(builder);
+    }
+
+    private static IMcpServerBuilder Add(IMcpServerBuilder builder)
+    {
         var services = builder.Services;
-        services.AddOptions<HybridServerTransportOptions>().Configure(configure ?? (static _ => { }));
         services.TryAddSingleton<HybridSessionRegistry>();
         services.TryAddSingleton(sp => CreateDelivery(sp));
         services.TryAddSingleton(sp => new WebhookCallRunner(
@@ -55,7 +83,7 @@ public static partial class HybridMcpServerBuilderExtensions
             sp.GetRequiredService<IOptions<McpServerOptions>>(),
             sp.GetRequiredService<ILogger<HybridStartup>>())
         {
-            Health = sp.GetService<Diagnostics.ServerHealthRegistry>(),
+            Health = sp.GetService<AsyncMcp.Diagnostics.ServerHealthRegistry>(),
             Probe = new HybridHealthProbe(sp.GetRequiredService<HybridDelivery>(), sp.GetRequiredService<HybridEndpointFilter>(), sp.GetRequiredService<HybridSessionRegistry>()),
         });
 
@@ -74,30 +102,6 @@ public static partial class HybridMcpServerBuilderExtensions
             filters.AddOutgoingFilter(next => (context, cancellationToken) => Filters(context.Services ?? context.Server.Services) is { } hybrid ? hybrid.OnOutgoingAsync(next, context, cancellationToken) : next(context, cancellationToken));
         });
         return builder;
-    }
-
-    /// <summary>
-    /// Mounts the Streamable HTTP endpoint of the hybrid transport (POST, GET and DELETE at <paramref name="pattern"/>).
-    /// Needs <see cref="WithHybridTransport"/>.
-    /// </summary>
-    /// <param name="endpoints">The endpoint route builder (the web application).</param>
-    /// <param name="pattern">The path; <c>/mcp</c> by default.</param>
-    /// <returns>The endpoints, for further conventions (authorization, rate limiting).</returns>
-    public static IEndpointConventionBuilder MapMcpHybrid(this IEndpointRouteBuilder endpoints, string pattern = "/mcp")
-    {
-        ArgumentNullException.ThrowIfNull(endpoints);
-        var filter = endpoints.ServiceProvider.GetService<HybridEndpointFilter>()
-            ?? throw new InvalidOperationException("MapMcpHybrid needs services.AddMcpServer().WithHybridTransport(...) first.");
-        filter.MappedPattern = pattern;
-        var mapped = endpoints.MapMcp(pattern);
-        mapped.Add(endpoint =>
-        {
-            if (endpoint.RequestDelegate is { } inner)
-            {
-                endpoint.RequestDelegate = filter.Wrap(inner);
-            }
-        });
-        return mapped;
     }
 
     private static HybridToolFilters? Filters(IServiceProvider? services) => services?.GetService<HybridToolFilters>();
@@ -181,9 +185,9 @@ public static partial class HybridMcpServerBuilderExtensions
         IOptions<McpServerOptions> serverOptions,
         ILogger<HybridStartup> logger) : IHostedService
     {
-        public Diagnostics.ServerHealthRegistry? Health { get; init; }
+        public AsyncMcp.Diagnostics.ServerHealthRegistry? Health { get; init; }
 
-        public required Diagnostics.IServerHealthProbe Probe { get; init; }
+        public required AsyncMcp.Diagnostics.IServerHealthProbe Probe { get; init; }
 
         public Task StartAsync(CancellationToken cancellationToken)
         {

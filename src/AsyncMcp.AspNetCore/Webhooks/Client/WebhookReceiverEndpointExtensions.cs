@@ -1,7 +1,7 @@
-using Microsoft.AspNetCore.Builder;
+using AsyncMcp.AspNetCore.Webhooks.Client;
 using Microsoft.AspNetCore.Routing;
 
-namespace AsyncMcp.AspNetCore.Webhooks.Client;
+namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Mounts a <see cref="WebhookReceiver"/> in an existing ASP.NET Core app.</summary>
 public static class WebhookReceiverEndpointExtensions

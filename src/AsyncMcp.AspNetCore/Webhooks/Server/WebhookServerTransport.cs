@@ -86,7 +86,7 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
     internal string? MappedPattern { get; set; }
 
     /// <summary>What the AsyncMcp health check asks about this server.</summary>
-    internal Diagnostics.IServerHealthProbe HealthProbe => field ??= new EndpointServerHealthProbe(
+    internal AsyncMcp.Diagnostics.IServerHealthProbe HealthProbe => field ??= new EndpointServerHealthProbe(
         $"{MessagingSystem} endpoint",
         () => Volatile.Read(ref _started) != 0 && Volatile.Read(ref _disposed) == 0,
         () => MappedPattern,
