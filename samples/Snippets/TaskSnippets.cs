@@ -1,4 +1,5 @@
 using Amazon.DynamoDBv2;
+using Amazon.SQS;
 using AsyncMcp.Aws.Tasks;
 using AsyncMcp.Tasks;
 using Microsoft.Extensions.Logging;
@@ -32,12 +33,20 @@ internal static class TaskSnippets
         return result;
     }
 
-    public static void ServerTasks(McpServerOptions serverOptions, ILoggerFactory loggerFactory)
+    public static async Task ServerTasks(McpServerOptions serverOptions, IAmazonSQS sqs, string taskQueueUrl, ILoggerFactory loggerFactory, IServiceProvider services, CancellationToken drainToken)
     {
         // snippet: tasks-server
-        var tasks = new McpTasksServerOptions { Store = new InMemoryTaskStore(), DefaultTimeToLive = TimeSpan.FromHours(1), PollInterval = TimeSpan.FromSeconds(1) };
+        using var dynamo = new AmazonDynamoDBClient();
+        var tasks = new McpTasksServerOptions
+        {
+            Store = new DynamoDbTaskStore(dynamo, new DynamoDbTaskStoreOptions { TableName = "asyncmcp-tasks" }),
+            WorkQueue = new SqsTaskWorkQueue(sqs, taskQueueUrl),
+            DefaultTimeToLive = TimeSpan.FromHours(24),
+        };
         tasks.TaskTools.Add("slow_compute");
-        serverOptions.AddTasks(tasks, loggerFactory);   // McpServerOptions, before the server is created
+        await using var worker = serverOptions.AddTasks(tasks, loggerFactory, services);   // McpServerOptions, before the server is created
+        // ... run the server; when it stops:
+        await worker.StopAsync(drainToken);
         // end snippet
     }
 
