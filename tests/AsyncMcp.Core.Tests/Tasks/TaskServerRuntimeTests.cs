@@ -337,7 +337,7 @@ public sealed class TaskServerRuntimeTests : IAsyncDisposable
 
     private async Task<McpClient> ConnectAsync(string clientId, CancellationToken cancellationToken, bool elicitation = false) =>
         await McpClient.CreateAsync(
-            new ClientTransport(_broker, clientId),
+            new BrokerClientTransport(_broker, ServerAddress, s_convention, clientId),
             elicitation
                 ? new McpClientOptions
                 {
@@ -353,33 +353,8 @@ public sealed class TaskServerRuntimeTests : IAsyncDisposable
 
     private sealed class ServerOptions : AsyncMcpServerTransportOptions;
 
-    private sealed class ClientOptions : AsyncMcpClientTransportOptions;
-
     private sealed class ReportingProgress(Action<DetailedTask> report) : IProgress<DetailedTask>
     {
         public void Report(DetailedTask value) => report(value);
-    }
-
-    /// <summary>The core's client session transport over the broker, with a configured client id.</summary>
-    private sealed class ClientTransport(InMemoryBroker broker, string clientId) : IClientTransport
-    {
-        public string Name => "in-memory";
-
-        public Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
-        {
-            var replyAddress = "memory://replies-" + Guid.NewGuid().ToString("N");
-            var transport = new AsyncMcpClientSessionTransport(
-                Name,
-                new PolledReplyFeed(broker.Queue(replyAddress), 10, isFatal: null, loggerFactory: null),
-                broker,
-                ServerAddress,
-                replyAddress,
-                s_convention,
-                new ClientOptions { ClientId = clientId },
-                loggerFactory: null,
-                "memory");
-            transport.Start();
-            return Task.FromResult<ITransport>(transport);
-        }
     }
 }

@@ -148,35 +148,9 @@ public sealed class TaskWorkerTests : IAsyncDisposable
     }
 
     private async Task<McpClient> ConnectAsync(string serverAddress, CancellationToken cancellationToken) =>
-        await McpClient.CreateAsync(new ClientTransport(_broker, serverAddress), cancellationToken: cancellationToken);
-
+        await McpClient.CreateAsync(new BrokerClientTransport(_broker, serverAddress, s_convention, "worker-test-client"), cancellationToken: cancellationToken);
 
     private sealed record Worker(string Address, McpQueueServer Server, McpTaskWorker Tasks);
 
     private sealed class ServerOptions : AsyncMcpServerTransportOptions;
-
-    private sealed class ClientOptions : AsyncMcpClientTransportOptions;
-
-    /// <summary>The core's client session transport over the broker, one client id for every connection.</summary>
-    private sealed class ClientTransport(InMemoryBroker broker, string serverAddress) : IClientTransport
-    {
-        public string Name => "in-memory";
-
-        public Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
-        {
-            var replyAddress = "memory://replies-" + Guid.NewGuid().ToString("N");
-            var transport = new AsyncMcpClientSessionTransport(
-                Name,
-                new PolledReplyFeed(broker.Queue(replyAddress), 10, isFatal: null, loggerFactory: null),
-                broker,
-                serverAddress,
-                replyAddress,
-                s_convention,
-                new ClientOptions { ClientId = "worker-test-client" },
-                loggerFactory: null,
-                "memory");
-            transport.Start();
-            return Task.FromResult<ITransport>(transport);
-        }
-    }
 }
