@@ -48,6 +48,23 @@ internal sealed class CostMeter(int emulatorProcessId)
 /// <summary>One measured set-up: its latency and throughput, its requests (by operation, over all measured calls) and CPU per call.</summary>
 internal sealed record CostResult(LatencyResult Latency, Dictionary<string, long> ClientRequests, Dictionary<string, long> ServerRequests, double CpuMsPerCall, double EmulatorCpuMsPerCall)
 {
+    /// <summary>Several runs of one set-up taken together: all their calls, requests and CPU.</summary>
+    public static CostResult Combine(IReadOnlyCollection<CostResult> runs)
+    {
+        var calls = runs.Sum(r => r.Latency.Calls);
+        return new CostResult(
+            LatencyRecorder.Combine([.. runs.Select(r => r.Latency)]),
+            Sum(runs.Select(r => r.ClientRequests)),
+            Sum(runs.Select(r => r.ServerRequests)),
+            runs.Sum(r => r.CpuMsPerCall * r.Latency.Calls) / calls,
+            runs.Sum(r => r.EmulatorCpuMsPerCall * r.Latency.Calls) / calls);
+
+        static Dictionary<string, long> Sum(IEnumerable<Dictionary<string, long>> counts) => counts
+            .SelectMany(c => c)
+            .GroupBy(p => p.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(p => p.Value), StringComparer.Ordinal);
+    }
+
     public double RequestsPerCall => (ClientRequests.Values.Sum() + ServerRequests.Values.Sum()) / (double)Latency.Calls;
 
     /// <summary>Requests per call of the operations <paramref name="operation"/> selects.</summary>

@@ -5,6 +5,9 @@ namespace AsyncMcp.Benchmarks;
 /// <summary>Runs a round trip from several concurrent callers and reports percentiles and throughput.</summary>
 internal static class LatencyRecorder
 {
+    /// <summary>Far above any call's time; a call that takes longer is stuck, and the benchmark fails instead of hanging.</summary>
+    private static readonly TimeSpan s_callDeadline = TimeSpan.FromSeconds(60);
+
     /// <summary>Runs <paramref name="warmupCalls"/> unmeasured, then <paramref name="totalCalls"/> measured calls, <paramref name="concurrency"/> at a time.</summary>
     /// <param name="roundTrip">One call, given its index.</param>
     /// <param name="concurrency">Calls in flight at once.</param>
@@ -45,7 +48,14 @@ internal static class LatencyRecorder
             while ((index = Interlocked.Increment(ref next)) < calls)
             {
                 var start = Stopwatch.GetTimestamp();
-                await roundTrip(index);
+                try
+                {
+                    await roundTrip(index).WaitAsync(s_callDeadline);
+                }
+                catch (TimeoutException)
+                {
+                    throw new TimeoutException($"Call {index} (concurrency {concurrency}) did not finish within {s_callDeadline.TotalSeconds:F0} s: a message was lost or held; the run stops rather than hang.");
+                }
                 if (samples is not null)
                 {
                     samples[index] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;

@@ -23,6 +23,26 @@ if (charts is not null)
     Directory.CreateDirectory(charts);
 }
 
+// Enough unmeasured calls that tiered JIT has promoted the hot paths (a method is recompiled after 30 calls and a
+// quiet 100 ms) before a row is measured, so concurrency-1 rows do not time the JIT; --quick keeps the old 10 %.
+int Warmup(int calls) => quick ? Math.Max(20, calls / 10) : Math.Max(300, calls / 10);
+// Rows that compare set-ups run each set-up this many times, interleaved (A, B, C, A, B, C, …), and pool the runs, so
+// that a burst of load from elsewhere on the machine falls on all of them rather than on one.
+var setupRounds = quick ? 1 : 3;
+async Task<T[]> Interleaved<T>(Func<IReadOnlyCollection<T>, T> combine, params Func<Task<T>>[] setups)
+{
+    var runs = setups.Select(_ => new List<T>()).ToArray();
+    for (var round = 0; round < setupRounds; round++)
+    {
+        for (var i = 0; i < setups.Length; i++)
+        {
+            runs[i].Add(await setups[i]());
+        }
+    }
+
+    return [.. runs.Select(combine)];
+}
+
 bool Run(string section) => only is null || string.Equals(only, section, StringComparison.OrdinalIgnoreCase);
 var report = new StringBuilder();
 void Line(string text = "")
@@ -41,6 +61,11 @@ Task<string> Queue(string prefix) => emulator.CreateQueueAsync(sqs, FauxqsEmulat
 var levels = quick
     ? new[] { (1, 50), (8, 200), (64, 640) }
     : new[] { (1, 400), (8, 1600), (64, 6400) };
+if (args.SkipWhile(a => a != "--concurrency").Skip(1).FirstOrDefault() is { } onlyConcurrency)
+{
+    // One level only (for a profile of one row, say); sections with levels of their own ignore it.
+    levels = [.. levels.Where(l => l.Item1.ToString(CultureInfo.InvariantCulture) == onlyConcurrency)];
+}
 
 Line($"Run: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}; fauxqs 2.4.1 on Node 22 (loopback).");
 Line();
@@ -50,17 +75,20 @@ if (Run("sqs"))
 {
 Line("### tools/call `echo` round trip over SQS vs. a raw two-hop SQS echo: time, AWS requests and CPU per call");
 Line();
-Line("Each side has its own SQS client, counted at its HTTP layer (every request on the wire, SDK retries included). CPU is this process's CPU time (`Process.TotalProcessorTime`, client and server both run in it) over the measured calls ÷ calls; the emulator's CPU is measured the same way on its process.");
+Line($"Each side has its own SQS client, counted at its HTTP layer (every request on the wire, SDK retries included). CPU is this process's CPU time (`Process.TotalProcessorTime`, client and server both run in it) over the measured calls ÷ calls; the emulator's CPU is measured the same way on its process. Each row: at least {Warmup(1)} unmeasured calls, then the set-ups {setupRounds} time{(setupRounds == 1 ? "" : "s")} each, interleaved, pooled (*calls* is per run).");
 Line();
 Line("| concurrency | calls | raw echo p50 | raw p99 | raw calls/s | AsyncMcp 2025-11-25 p50 | p99 | calls/s | AsyncMcp 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) |");
 Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
 var sqsCosts = new List<(int Concurrency, CostResult Raw, CostResult November, CostResult July)>();
 foreach (var (concurrency, calls) in levels)
 {
-    var warmup = Math.Max(20, calls / 10);
-    var raw = await MeasureRawSqsCostAsync(concurrency, calls, warmup);
-    var november = await MeasureSqsCostAsync("2025-11-25", concurrency, calls, warmup);
-    var july = await MeasureSqsCostAsync(null, concurrency, calls, warmup);
+    var warmup = Warmup(calls);
+    var results = await Interleaved(
+        CostResult.Combine,
+        () => MeasureRawSqsCostAsync(concurrency, calls, warmup),
+        () => MeasureSqsCostAsync("2025-11-25", concurrency, calls, warmup),
+        () => MeasureSqsCostAsync(null, concurrency, calls, warmup));
+    var (raw, november, july) = (results[0], results[1], results[2]);
     sqsCosts.Add((concurrency, raw, november, july));
     var (r, n, j) = (raw.Latency, november.Latency, july.Latency);
     Line(string.Create(CultureInfo.InvariantCulture,
@@ -125,16 +153,19 @@ if (Run("webhook"))
 Line();
 Line("### tools/call `echo` round trip over webhooks vs. the SDK's Streamable HTTP (both on Kestrel, loopback, this process)");
 Line();
-Line("Webhook: the client POSTs each request (signed) and the server POSTs the answer (signed) to the client's own Kestrel listener: two HTTP requests per call. Streamable HTTP: one POST answered on its SSE stream.");
+Line($"Webhook: the client POSTs each request (signed) and the server POSTs the answer (signed) to the client's own Kestrel listener: two HTTP requests per call. Streamable HTTP: one POST answered on its SSE stream. Warm-up and rounds ({setupRounds}, interleaved, pooled) as in the SQS table.");
 Line();
 Line("| concurrency | calls | Streamable HTTP p50 | p99 | calls/s | webhook 2025-11-25 p50 | p99 | calls/s | webhook 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) |");
 Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
 foreach (var (concurrency, calls) in levels)
 {
-    var warmup = Math.Max(20, calls / 10);
-    var streamable = await WebhookBench.MeasureStreamableHttpAsync("2025-11-25", concurrency, calls, warmup);
-    var november = await WebhookBench.MeasureWebhookAsync("2025-11-25", concurrency, calls, warmup);
-    var july = await WebhookBench.MeasureWebhookAsync(null, concurrency, calls, warmup);
+    var warmup = Warmup(calls);
+    var results = await Interleaved(
+        LatencyRecorder.Combine,
+        () => WebhookBench.MeasureStreamableHttpAsync("2025-11-25", concurrency, calls, warmup),
+        () => WebhookBench.MeasureWebhookAsync("2025-11-25", concurrency, calls, warmup),
+        () => WebhookBench.MeasureWebhookAsync(null, concurrency, calls, warmup));
+    var (streamable, november, july) = (results[0], results[1], results[2]);
     Line(string.Create(CultureInfo.InvariantCulture,
         $"| {concurrency} | {calls} | {streamable.P50Ms:F2} ms | {streamable.P99Ms:F2} ms | {streamable.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {november.P50Ms / streamable.P50Ms:F2}× / {july.P50Ms / streamable.P50Ms:F2}× | {november.PerSecond / streamable.PerSecond:F2}× / {july.PerSecond / streamable.PerSecond:F2}× |"));
 }
@@ -151,7 +182,7 @@ Line("| concurrency | calls | Streamable HTTP p50 | p99 | calls/s | hybrid fast 
 Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
 foreach (var (concurrency, calls) in levels)
 {
-    var warmup = Math.Max(20, calls / 10);
+    var warmup = Warmup(calls);
     var streamable = await WebhookBench.MeasureStreamableHttpAsync("2025-11-25", concurrency, calls, warmup);
     var fast = await HybridBench.MeasureAsync("2025-11-25", "echo", concurrency, calls, warmup);
     var november = await HybridBench.MeasureAsync("2025-11-25", "echo_later", concurrency, calls, warmup);
@@ -301,9 +332,9 @@ Line("*On* is the default: request deleted only after its answer reached SQS, le
 Line();
 Line("| concurrency | calls | raw echo calls/s | guarantees on p50 | p99 | calls/s | guarantees off p50 | p99 | calls/s | on / off throughput | on / raw throughput |");
 Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
-foreach (var (concurrency, calls) in new[] { levels[0], levels[2] })
+foreach (var (concurrency, calls) in levels.Where(l => l.Item1 != 8))
 {
-    var warmup = Math.Max(20, calls / 10);
+    var warmup = Warmup(calls);
     LatencyResult raw;
     await using (var echo = new RawSqsEcho(sqs, await Queue("raw-req"), await Queue("raw-resp")))
     {
@@ -344,40 +375,36 @@ if (Run("sns"))
 Line();
 Line("### tools/call `echo` round trip over SNS+SQS vs. a raw publish→queue→reply echo");
 Line();
-Line("Each side has its own SQS and SNS clients, counted at their HTTP layer; CPU as in the SQS table.");
+Line($"Each side has its own SQS and SNS clients, counted at their HTTP layer; CPU, warm-up and rounds ({setupRounds}, interleaved, pooled) as in the SQS table.");
 Line();
 Line("| concurrency | calls | raw SNS echo p50 | raw p99 | raw calls/s | raw echo with AsyncMcp's 7 attributes calls/s | AsyncMcp SNS+SQS 2025-11-25 p50 | p99 | calls/s | p50 ratio | throughput ratio (plain / 7-attribute raw) | SNS + SQS requests per call (raw / AsyncMcp) | CPU per call (raw / AsyncMcp) |");
 Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|");
 var snsRows = new List<string>();
 var snsCosts = new List<(int Concurrency, CostResult Raw, CostResult Transport)>();
-foreach (var (concurrency, calls) in new[] { levels[0], levels[1], levels[2] })
+foreach (var (concurrency, calls) in levels)
 {
-    var warmup = Math.Max(20, calls / 10);
-    var requestTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("raw-req-topic"));
-    var workerQueue = await snsProvisioner.EnsureSubscribedQueueAsync(requestTopic, FauxqsEmulator.UniqueName("raw-worker"));
-    var replyTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("raw-reply-topic"));
-    var replyQueue = await snsProvisioner.EnsureSubscribedQueueAsync(replyTopic, FauxqsEmulator.UniqueName("raw-reply"));
-    CostResult raw;
+    var warmup = Warmup(calls);
+    // Every run has topics and queues of its own: a long poll the raw echo abandons when it stops is still served by
+    // the emulator and would take the next run's message for a visibility timeout.
+    async Task<CostResult> MeasureRawAsync(bool wireAttributes)
     {
+        var requestTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("raw-req-topic"));
+        var workerQueue = await snsProvisioner.EnsureSubscribedQueueAsync(requestTopic, FauxqsEmulator.UniqueName("raw-worker"));
+        var replyTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("raw-reply-topic"));
+        var replyQueue = await snsProvisioner.EnsureSubscribedQueueAsync(replyTopic, FauxqsEmulator.UniqueName("raw-reply"));
         var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
         using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
         using var clientSns = CountedSns(clientCounter);
-        await using var echo = new RawSnsEcho(clientSqs, clientSns, requestTopic, workerQueue.Queue.QueueUrl, replyTopic, replyQueue.Queue.QueueUrl);
-        raw = await costMeter.MeasureAsync(clientCounter, serverCounter, echo.RoundTripAsync, concurrency, calls, warmup);
+        await using var echo = new RawSnsEcho(clientSqs, clientSns, requestTopic, workerQueue.Queue.QueueUrl, replyTopic, replyQueue.Queue.QueueUrl) { WireAttributes = wireAttributes };
+        return await costMeter.MeasureAsync(clientCounter, serverCounter, echo.RoundTripAsync, concurrency, calls, warmup);
     }
 
-    LatencyResult rawWithAttributes;
-    await using (var echo = new RawSnsEcho(sqs, sns, requestTopic, workerQueue.Queue.QueueUrl, replyTopic, replyQueue.Queue.QueueUrl) { WireAttributes = true })
+    async Task<CostResult> MeasureTransportCostAsync()
     {
-        rawWithAttributes = await LatencyRecorder.MeasureAsync(echo.RoundTripAsync, concurrency, calls, warmup);
-    }
-
-    var serverTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("bench-server-topic"));
-    var serverQueue = await snsProvisioner.EnsureSubscribedQueueAsync(serverTopic, FauxqsEmulator.UniqueName("bench-server"));
-    var clientTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("bench-client-topic"));
-    var clientQueue = await snsProvisioner.EnsureSubscribedQueueAsync(clientTopic, FauxqsEmulator.UniqueName("bench-client"));
-    CostResult transport;
-    {
+        var serverTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("bench-server-topic"));
+        var serverQueue = await snsProvisioner.EnsureSubscribedQueueAsync(serverTopic, FauxqsEmulator.UniqueName("bench-server"));
+        var clientTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("bench-client-topic"));
+        var clientQueue = await snsProvisioner.EnsureSubscribedQueueAsync(clientTopic, FauxqsEmulator.UniqueName("bench-client"));
         var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
         using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
         using var clientSns = CountedSns(clientCounter);
@@ -389,8 +416,11 @@ foreach (var (concurrency, calls) in new[] { levels[0], levels[1], levels[2] })
             new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransport(clientSqs, clientSns, new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransportOptions { ServerTopicArn = serverTopic, ClientTopicArn = clientTopic, ClientQueueUrl = clientQueue.Queue.QueueUrl }),
             new McpClientOptions { ProtocolVersion = "2025-11-25" });
         var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
-        transport = await costMeter.MeasureAsync(clientCounter, serverCounter, _ => client.CallToolAsync("echo", arguments).AsTask(), concurrency, calls, warmup);
+        return await costMeter.MeasureAsync(clientCounter, serverCounter, _ => client.CallToolAsync("echo", arguments).AsTask(), concurrency, calls, warmup);
     }
+
+    var results = await Interleaved(CostResult.Combine, () => MeasureRawAsync(false), () => MeasureRawAsync(true), MeasureTransportCostAsync);
+    var (raw, rawWithAttributes, transport) = (results[0], results[1].Latency, results[2]);
 
     snsCosts.Add((concurrency, raw, transport));
     var (r, t) = (raw.Latency, transport.Latency);
@@ -446,7 +476,7 @@ foreach (var (concurrency, calls) in quick ? new[] { (1, 100), (16, 320) } : new
     var rounds = new Dictionary<string, List<ScaleOutBench.PathResult>>();
     for (var round = 0; round < pathRounds; round++)
     {
-        foreach (var (name, measure) in Paths(concurrency, calls, Math.Max(20, calls / 10)))
+        foreach (var (name, measure) in Paths(concurrency, calls, Warmup(calls)))
         {
             (rounds.TryGetValue(name, out var list) ? list : rounds[name] = []).Add(await measure());
         }
