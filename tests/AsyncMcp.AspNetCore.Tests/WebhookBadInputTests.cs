@@ -43,6 +43,10 @@ public sealed class WebhookBadInputTests
         (status, json) = await peer.PostChunkedAsync(Call(15, new string('y', 200_000)).ToJsonString(), sessionId, "15");
         AssertError(413, -32600, "payload_too_large", 15, status, json);
 
+        // Within the limit without a Content-Length: read whole (the id comes from the body), then refused as unsigned.
+        (status, json) = await peer.PostChunkedAsync(Call(16, new string('z', 3000)).ToJsonString(), sessionId);
+        AssertError(401, -32600, "bad_signature", 16, status, json);
+
         // Wrong content type: 415, with the header's id; without the header the id is unknown (null).
         (status, json, _) = await peer.PostAsync(Call(12).ToJsonString(), sessionId, contentType: "text/plain", headers: RequestIdHeader(12));
         AssertError(415, -32600, "unsupported_content_type", 12, status, json);

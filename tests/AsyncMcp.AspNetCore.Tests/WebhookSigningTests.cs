@@ -102,6 +102,43 @@ public sealed class WebhookSigningTests
         Assert.Equal(VerificationOutcome.Refused, lenient.Verify(Headers("v1,AAAA"), Encoding.UTF8.GetBytes(SpecBody)).Outcome);
     }
 
+    [Fact]
+    public async Task Remembers_each_id_accepted_at_the_same_moment_once_and_forgets_them_when_their_timestamps_expire()
+    {
+        var signer = new WebhookSigner(WebhookSecret.Parse(SpecSecret, "secret"));
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(SpecTimestamp));
+        var verifier = new WebhookVerifier(signer, allowUnsigned: false, TimeSpan.FromMinutes(5), clock);
+        var body = Encoding.UTF8.GetBytes(SpecBody);
+        HeaderDictionary Signed(string id) => new()
+        {
+            [StandardWebhookHeaders.Id] = id,
+            [StandardWebhookHeaders.Timestamp] = SpecTimestamp.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [StandardWebhookHeaders.Signature] = signer.Sign(id, clock.GetUtcNow(), body),
+        };
+
+        // 64 senders at once, each id twice: every id is taken once and refused once as a replay, and counted once.
+        var ids = Enumerable.Range(0, 400).Select(i => $"msg_{i}").ToArray();
+        var outcomes = await Task.WhenAll(ids.Concat(ids).Chunk(ids.Length * 2 / 64).Select(chunk => Task.Run(() => chunk.Select(id => verifier.Verify(Signed(id), body).Outcome).ToList())));
+        Assert.Equal(ids.Length, outcomes.SelectMany(o => o).Count(o => o == VerificationOutcome.Valid));
+        Assert.Equal(ids.Length, outcomes.SelectMany(o => o).Count(o => o == VerificationOutcome.Replayed));
+        Assert.Equal(ids.Length, verifier.Remembered);
+
+        verifier.Forget("msg_0");
+        verifier.Forget("msg_0");
+        Assert.Equal(ids.Length - 1, verifier.Remembered);
+
+        // Past the tolerance, the next accepted message sweeps the expired ids: only its own remains.
+        clock.Advance(TimeSpan.FromMinutes(6));
+        var fresh = new HeaderDictionary
+        {
+            [StandardWebhookHeaders.Id] = "msg_fresh",
+            [StandardWebhookHeaders.Timestamp] = clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [StandardWebhookHeaders.Signature] = signer.Sign("msg_fresh", clock.GetUtcNow(), body),
+        };
+        Assert.Equal(VerificationOutcome.Valid, verifier.Verify(fresh, body).Outcome);
+        Assert.Equal(1, verifier.Remembered);
+    }
+
     private static WebhookVerifier Verifier(out FakeTimeProvider clock)
     {
         clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(SpecTimestamp));

@@ -61,12 +61,43 @@ internal static class WebhookStatus
             sizeLimit.MaxRequestBodySize = maxBytes + (64L * 1024);
         }
 
-        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 4096);
-        var chunk = new byte[16 * 1024];
-        int read;
         try
         {
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            return request.ContentLength is { } length
+                ? await ReadExactlyAsync(request.Body, (int)length, cancellationToken).ConfigureAwait(false)
+                : await ReadChunkedAsync(request.Body, maxBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // The server counts body bytes as it decodes them, which can run ahead of what has been read here.
+            return null;
+        }
+    }
+
+    /// <summary>A body of a declared length, read straight into an array of that length (one allocation per message).</summary>
+    private static async Task<byte[]> ReadExactlyAsync(Stream body, int length, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[length];
+        var total = 0;
+        int read;
+        while (total < length && (read = await body.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            total += read;
+        }
+
+        // Kestrel fails a read when a body ends before its Content-Length, so a short read is not expected here.
+        return total == length ? buffer : buffer[..total];
+    }
+
+    /// <summary>A body of no declared length (chunked), read through a pooled buffer up to <paramref name="maxBytes"/>.</summary>
+    private static async Task<byte[]?> ReadChunkedAsync(Stream body, int maxBytes, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream(4096);
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 if (buffer.Length + read > maxBytes)
                 {
@@ -76,10 +107,9 @@ internal static class WebhookStatus
                 buffer.Write(chunk, 0, read);
             }
         }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        finally
         {
-            // The server counts body bytes as it decodes them, which can run ahead of what has been read here.
-            return null;
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return buffer.ToArray();

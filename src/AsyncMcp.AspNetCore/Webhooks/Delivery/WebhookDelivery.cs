@@ -30,7 +30,9 @@ internal sealed partial class WebhookDelivery : IMessageSink, IDisposable
     private readonly int _capacity;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Dictionary<string, WebhookQueue> _queues = new(StringComparer.Ordinal);
+    // Changed only under _gate (a queue's Users count goes with it); read without it by HasRoom, once per request.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, WebhookQueue> _queues = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
     private readonly BackgroundOperations _deliveries = new();
     private readonly CancellationTokenSource _stopping = new();
     private int _stopped;
@@ -56,13 +58,7 @@ internal sealed partial class WebhookDelivery : IMessageSink, IDisposable
     public bool OrdersDeliveries => true;
 
     /// <summary>Whether a webhook's queue has room: when it has none, the client's webhook is not keeping up.</summary>
-    public bool HasRoom(string address)
-    {
-        lock (_queues)
-        {
-            return !_queues.TryGetValue(address, out var queue) || queue.Room.CurrentCount > 0;
-        }
-    }
+    public bool HasRoom(string address) => !_queues.TryGetValue(address, out var queue) || queue.Room.CurrentCount > 0;
 
     /// <inheritdoc />
     /// <returns>A task that completes once the message is queued (at once, unless the webhook's queue is full).</returns>
@@ -77,7 +73,7 @@ internal sealed partial class WebhookDelivery : IMessageSink, IDisposable
         }
 
         WebhookQueue queue;
-        lock (_queues)
+        lock (_gate)
         {
             if (!_queues.TryGetValue(address, out queue!))
             {
@@ -164,13 +160,13 @@ internal sealed partial class WebhookDelivery : IMessageSink, IDisposable
                 queue.Room.Release();
             }
 
-            lock (_queues)
+            lock (_gate)
             {
                 if (--queue.Users == 0)
                 {
                     if (_queues.TryGetValue(address, out var current) && current == queue)
                     {
-                        _queues.Remove(address);
+                        _queues.TryRemove(address, out _);
                     }
 
                     queue.Dispose();
@@ -182,11 +178,11 @@ internal sealed partial class WebhookDelivery : IMessageSink, IDisposable
     /// <summary>A webhook that failed for good can take nothing more: what is queued for it is cancelled, and a later send starts afresh.</summary>
     private void Abandon(WebhookQueue queue, string address)
     {
-        lock (_queues)
+        lock (_gate)
         {
             if (_queues.TryGetValue(address, out var current) && current == queue)
             {
-                _queues.Remove(address);
+                _queues.TryRemove(address, out _);
             }
         }
 

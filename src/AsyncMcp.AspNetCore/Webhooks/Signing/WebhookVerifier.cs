@@ -37,6 +37,10 @@ internal sealed class WebhookVerifier
     private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private long _lastSweepTicks;
 
+    // The number of ids in _seen, kept here because ConcurrentDictionary.Count takes every lock of the dictionary: read
+    // on each message, it made concurrent verifications wait on one another.
+    private int _remembered;
+
     public WebhookVerifier(WebhookSigner? signer, bool allowUnsigned, TimeSpan tolerance, TimeProvider? time = null)
     {
         _signer = signer;
@@ -44,6 +48,9 @@ internal sealed class WebhookVerifier
         _tolerance = tolerance;
         _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>How many accepted ids are remembered for replay protection.</summary>
+    internal int Remembered => Volatile.Read(ref _remembered);
 
     public VerificationResult Verify(IHeaderDictionary headers, ReadOnlySpan<byte> body)
     {
@@ -89,9 +96,13 @@ internal sealed class WebhookVerifier
         // Remembered for as long as its timestamp stays acceptable: a message stamped ahead of now (clock skew) is
         // still inside the tolerance until its timestamp plus the tolerance, later than now plus the tolerance.
         Sweep(now);
-        return _seen.TryAdd(id, (sentAt > now ? sentAt : now) + _tolerance)
-            ? new VerificationResult(VerificationOutcome.Valid, MessageId: id)
-            : new VerificationResult(VerificationOutcome.Replayed, MessageId: id);
+        if (!_seen.TryAdd(id, (sentAt > now ? sentAt : now) + _tolerance))
+        {
+            return new VerificationResult(VerificationOutcome.Replayed, MessageId: id);
+        }
+
+        Interlocked.Increment(ref _remembered);
+        return new VerificationResult(VerificationOutcome.Valid, MessageId: id);
     }
 
     /// <summary>
@@ -100,9 +111,9 @@ internal sealed class WebhookVerifier
     /// </summary>
     public void Forget(string? messageId)
     {
-        if (messageId is not null)
+        if (messageId is not null && _seen.TryRemove(messageId, out _))
         {
-            _seen.TryRemove(messageId, out _);
+            Interlocked.Decrement(ref _remembered);
         }
     }
 
@@ -110,7 +121,7 @@ internal sealed class WebhookVerifier
     private void Sweep(DateTimeOffset now)
     {
         var last = Interlocked.Read(ref _lastSweepTicks);
-        if (_seen.Count < MaxRemembered && now.UtcTicks - last < TimeSpan.TicksPerSecond * 10)
+        if (now.UtcTicks - last < TimeSpan.TicksPerSecond * 10 && Volatile.Read(ref _remembered) < MaxRemembered)
         {
             return;
         }
@@ -122,9 +133,9 @@ internal sealed class WebhookVerifier
 
         foreach (var entry in _seen)
         {
-            if (entry.Value < now)
+            if (entry.Value < now && _seen.TryRemove(entry))
             {
-                _seen.TryRemove(entry);
+                Interlocked.Decrement(ref _remembered);
             }
         }
     }
