@@ -20,17 +20,31 @@ internal static class LatencyRecorder
         await RunAsync(roundTrip, concurrency, warmupCalls, null);
         var samples = new double[totalCalls];
         measuring?.Invoke();
+        var cpuBefore = Environment.CpuUsage.TotalTime;
+        var (allocatedBefore, gen2Before) = (GC.GetTotalAllocatedBytes(), GC.CollectionCount(2));
         var stopwatch = Stopwatch.StartNew();
         await RunAsync(roundTrip, concurrency, totalCalls, samples);
         stopwatch.Stop();
+        var cpu = Environment.CpuUsage.TotalTime - cpuBefore;
+        var (allocated, gen2) = (GC.GetTotalAllocatedBytes() - allocatedBefore, GC.CollectionCount(2) - gen2Before);
         measured?.Invoke();
         Array.Sort(samples);
-        return FromSamples(concurrency, samples, stopwatch.Elapsed.TotalSeconds);
+        return FromSamples(concurrency, samples, stopwatch.Elapsed.TotalSeconds) with
+        {
+            CpuMsPerCall = cpu.TotalMilliseconds / totalCalls,
+            AllocatedKiBPerCall = allocated / 1024.0 / totalCalls,
+            Gen2Collections = gen2,
+        };
     }
 
     /// <summary>The calls of several runs taken together, as one run of all their calls in all their time.</summary>
     public static LatencyResult Combine(IReadOnlyCollection<LatencyResult> runs) =>
-        FromSamples(runs.First().Concurrency, [.. runs.SelectMany(r => r.Samples).Order()], runs.Sum(r => r.Seconds));
+        FromSamples(runs.First().Concurrency, [.. runs.SelectMany(r => r.Samples).Order()], runs.Sum(r => r.Seconds)) with
+        {
+            CpuMsPerCall = runs.Sum(r => r.CpuMsPerCall * r.Calls) / runs.Sum(r => r.Calls),
+            AllocatedKiBPerCall = runs.Sum(r => r.AllocatedKiBPerCall * r.Calls) / runs.Sum(r => r.Calls),
+            Gen2Collections = runs.Sum(r => r.Gen2Collections),
+        };
 
     private static LatencyResult FromSamples(int concurrency, double[] sorted, double seconds) =>
         new(concurrency, sorted.Length, Percentile(sorted, 0.50), Percentile(sorted, 0.99), sorted.Length / seconds, Percentile(sorted, 0.95))
@@ -75,4 +89,13 @@ internal sealed record LatencyResult(int Concurrency, int Calls, double P50Ms, d
 
     /// <summary>The wall time of all the calls.</summary>
     public double Seconds { get; init; }
+
+    /// <summary>This process's CPU time over the measured calls ÷ calls (every side that runs in this process).</summary>
+    public double CpuMsPerCall { get; init; }
+
+    /// <summary>Bytes allocated in this process over the measured calls ÷ calls, in KiB.</summary>
+    public double AllocatedKiBPerCall { get; init; }
+
+    /// <summary>Full (generation 2) collections during the measured calls.</summary>
+    public int Gen2Collections { get; init; }
 }

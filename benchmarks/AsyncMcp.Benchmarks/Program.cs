@@ -96,12 +96,12 @@ foreach (var (concurrency, calls) in levels)
 }
 
 Line();
-Line("| concurrency | SQS requests per call: raw / 2025-11-25 / 2026-07-28 | CPU per call, client + server: raw / 2025-11-25 / 2026-07-28 | CPU ratio (2025 / 2026) | emulator CPU per call: raw / 2025-11-25 / 2026-07-28 |");
-Line("|---:|---|---|---|---|");
+Line("| concurrency | SQS requests per call: raw / 2025-11-25 / 2026-07-28 | CPU per call, client + server: raw / 2025-11-25 / 2026-07-28 | CPU ratio (2025 / 2026) | emulator CPU per call: raw / 2025-11-25 / 2026-07-28 | allocated per call: raw / 2025-11-25 / 2026-07-28 |");
+Line("|---:|---|---|---|---|---|");
 foreach (var (concurrency, raw, november, july) in sqsCosts)
 {
     Line(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {raw.RequestsPerCall:F2} / {november.RequestsPerCall:F2} / {july.RequestsPerCall:F2} | {raw.CpuMsPerCall:F3} / {november.CpuMsPerCall:F3} / {july.CpuMsPerCall:F3} ms | {november.CpuMsPerCall / raw.CpuMsPerCall:F2}× / {july.CpuMsPerCall / raw.CpuMsPerCall:F2}× | {raw.EmulatorCpuMsPerCall:F3} / {november.EmulatorCpuMsPerCall:F3} / {july.EmulatorCpuMsPerCall:F3} ms |"));
+        $"| {concurrency} | {raw.RequestsPerCall:F2} / {november.RequestsPerCall:F2} / {july.RequestsPerCall:F2} | {raw.CpuMsPerCall:F3} / {november.CpuMsPerCall:F3} / {july.CpuMsPerCall:F3} ms | {november.CpuMsPerCall / raw.CpuMsPerCall:F2}× / {july.CpuMsPerCall / raw.CpuMsPerCall:F2}× | {raw.EmulatorCpuMsPerCall:F3} / {november.EmulatorCpuMsPerCall:F3} / {july.EmulatorCpuMsPerCall:F3} ms | {raw.Latency.AllocatedKiBPerCall:F1} / {november.Latency.AllocatedKiBPerCall:F1} / {july.Latency.AllocatedKiBPerCall:F1} KiB |"));
 }
 
 Line();
@@ -153,10 +153,10 @@ if (Run("webhook"))
 Line();
 Line("### tools/call `echo` round trip over webhooks vs. the SDK's Streamable HTTP (both on Kestrel, loopback, this process)");
 Line();
-Line($"Webhook: the client POSTs each request (signed) and the server POSTs the answer (signed) to the client's own Kestrel listener: two HTTP requests per call. Streamable HTTP: one POST answered on its SSE stream. Warm-up and rounds ({setupRounds}, interleaved, pooled) as in the SQS table.");
+Line($"Webhook: the client POSTs each request (signed) and the server POSTs the answer (signed) to the client's own Kestrel listener: two HTTP requests per call. Streamable HTTP: one POST answered on its SSE stream. CPU per call: this process's CPU time (client and server both) over the measured calls ÷ calls. Warm-up and rounds ({setupRounds}, interleaved, pooled) as in the SQS table.");
 Line();
-Line("| concurrency | calls | Streamable HTTP p50 | p99 | calls/s | webhook 2025-11-25 p50 | p99 | calls/s | webhook 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) |");
-Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+Line("| concurrency | calls | Streamable HTTP p50 | p99 | calls/s | webhook 2025-11-25 p50 | p99 | calls/s | webhook 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) | CPU per call: Streamable HTTP / 2025 / 2026 | allocated per call: Streamable HTTP / 2025 / 2026 |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|");
 foreach (var (concurrency, calls) in levels)
 {
     var warmup = Warmup(calls);
@@ -167,7 +167,7 @@ foreach (var (concurrency, calls) in levels)
         () => WebhookBench.MeasureWebhookAsync(null, concurrency, calls, warmup));
     var (streamable, november, july) = (results[0], results[1], results[2]);
     Line(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {calls} | {streamable.P50Ms:F2} ms | {streamable.P99Ms:F2} ms | {streamable.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {november.P50Ms / streamable.P50Ms:F2}× / {july.P50Ms / streamable.P50Ms:F2}× | {november.PerSecond / streamable.PerSecond:F2}× / {july.PerSecond / streamable.PerSecond:F2}× |"));
+        $"| {concurrency} | {calls} | {streamable.P50Ms:F2} ms | {streamable.P99Ms:F2} ms | {streamable.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {november.P50Ms / streamable.P50Ms:F2}× / {july.P50Ms / streamable.P50Ms:F2}× | {november.PerSecond / streamable.PerSecond:F2}× / {july.PerSecond / streamable.PerSecond:F2}× | {streamable.CpuMsPerCall:F3} / {november.CpuMsPerCall:F3} / {july.CpuMsPerCall:F3} ms | {streamable.AllocatedKiBPerCall:F1} / {november.AllocatedKiBPerCall:F1} / {july.AllocatedKiBPerCall:F1} KiB |"));
 }
 }
 
@@ -377,10 +377,11 @@ Line("### tools/call `echo` round trip over SNS+SQS vs. a raw publish→queue→
 Line();
 Line($"Each side has its own SQS and SNS clients, counted at their HTTP layer; CPU, warm-up and rounds ({setupRounds}, interleaved, pooled) as in the SQS table.");
 Line();
-Line("| concurrency | calls | raw SNS echo p50 | raw p99 | raw calls/s | raw echo with AsyncMcp's 7 attributes calls/s | AsyncMcp SNS+SQS 2025-11-25 p50 | p99 | calls/s | p50 ratio | throughput ratio (plain / 7-attribute raw) | SNS + SQS requests per call (raw / AsyncMcp) | CPU per call (raw / AsyncMcp) |");
-Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|");
+Line("| concurrency | calls | raw SNS echo p50 | raw p99 | raw calls/s | raw echo with AsyncMcp's 7 attributes calls/s | AsyncMcp 2025-11-25 p50 | p99 | calls/s | AsyncMcp 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio to the plain raw echo (2025 / 2026) | to the 7-attribute raw echo (2025 / 2026) |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|");
 var snsRows = new List<string>();
-var snsCosts = new List<(int Concurrency, CostResult Raw, CostResult Transport)>();
+var snsCostRows = new List<string>();
+var snsCosts = new List<(int Concurrency, CostResult Raw, CostResult Transport, CostResult July)>();
 foreach (var (concurrency, calls) in levels)
 {
     var warmup = Warmup(calls);
@@ -392,20 +393,22 @@ foreach (var (concurrency, calls) in levels)
         var workerQueue = await snsProvisioner.EnsureSubscribedQueueAsync(requestTopic, FauxqsEmulator.UniqueName("raw-worker"));
         var replyTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("raw-reply-topic"));
         var replyQueue = await snsProvisioner.EnsureSubscribedQueueAsync(replyTopic, FauxqsEmulator.UniqueName("raw-reply"));
-        var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+        using var clientCounter = new AwsRequestCounter();
+        using var serverCounter = new AwsRequestCounter();
         using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
         using var clientSns = CountedSns(clientCounter);
         await using var echo = new RawSnsEcho(clientSqs, clientSns, requestTopic, workerQueue.Queue.QueueUrl, replyTopic, replyQueue.Queue.QueueUrl) { WireAttributes = wireAttributes };
         return await costMeter.MeasureAsync(clientCounter, serverCounter, echo.RoundTripAsync, concurrency, calls, warmup);
     }
 
-    async Task<CostResult> MeasureTransportCostAsync()
+    async Task<CostResult> MeasureTransportCostAsync(string? protocol)
     {
         var serverTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("bench-server-topic"));
         var serverQueue = await snsProvisioner.EnsureSubscribedQueueAsync(serverTopic, FauxqsEmulator.UniqueName("bench-server"));
         var clientTopic = await snsProvisioner.EnsureTopicAsync(FauxqsEmulator.UniqueName("bench-client-topic"));
         var clientQueue = await snsProvisioner.EnsureSubscribedQueueAsync(clientTopic, FauxqsEmulator.UniqueName("bench-client"));
-        var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+        using var clientCounter = new AwsRequestCounter();
+        using var serverCounter = new AwsRequestCounter();
         using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
         using var clientSns = CountedSns(clientCounter);
         using var serverSqs = serverCounter.CreateSqsClient(emulator.ServiceUrl);
@@ -414,22 +417,29 @@ foreach (var (concurrency, calls) in levels)
         await server.StartAsync();
         await using var client = await McpClient.CreateAsync(
             new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransport(clientSqs, clientSns, new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransportOptions { ServerTopicArn = serverTopic, ClientTopicArn = clientTopic, ClientQueueUrl = clientQueue.Queue.QueueUrl }),
-            new McpClientOptions { ProtocolVersion = "2025-11-25" });
+            new McpClientOptions { ProtocolVersion = protocol });
         var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
         return await costMeter.MeasureAsync(clientCounter, serverCounter, _ => client.CallToolAsync("echo", arguments).AsTask(), concurrency, calls, warmup);
     }
 
-    var results = await Interleaved(CostResult.Combine, () => MeasureRawAsync(false), () => MeasureRawAsync(true), MeasureTransportCostAsync);
-    var (raw, rawWithAttributes, transport) = (results[0], results[1].Latency, results[2]);
+    var results = await Interleaved(CostResult.Combine, () => MeasureRawAsync(false), () => MeasureRawAsync(true), () => MeasureTransportCostAsync("2025-11-25"), () => MeasureTransportCostAsync(null));
+    var (raw, rawWithAttributes, transport, july) = (results[0], results[1].Latency, results[2], results[3]);
 
-    snsCosts.Add((concurrency, raw, transport));
-    var (r, t) = (raw.Latency, transport.Latency);
+    snsCosts.Add((concurrency, raw, transport, july));
+    var (r, t, j) = (raw.Latency, transport.Latency, july.Latency);
     Line(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {calls} | {r.P50Ms:F2} ms | {r.P99Ms:F2} ms | {r.PerSecond:F0} | {rawWithAttributes.PerSecond:F0} | {t.P50Ms:F2} ms | {t.P99Ms:F2} ms | {t.PerSecond:F0} | {t.P50Ms / r.P50Ms:F2}× | {t.PerSecond / r.PerSecond:F2}× / {t.PerSecond / rawWithAttributes.PerSecond:F2}× | {raw.RequestsPerCall:F2} / {transport.RequestsPerCall:F2} | {raw.CpuMsPerCall:F3} / {transport.CpuMsPerCall:F3} ms |"));
+        $"| {concurrency} | {calls} | {r.P50Ms:F2} ms | {r.P99Ms:F2} ms | {r.PerSecond:F0} | {rawWithAttributes.PerSecond:F0} | {t.P50Ms:F2} ms | {t.P99Ms:F2} ms | {t.PerSecond:F0} | {j.P50Ms:F2} ms | {j.P99Ms:F2} ms | {j.PerSecond:F0} | {t.P50Ms / r.P50Ms:F2}× / {j.P50Ms / r.P50Ms:F2}× | {t.PerSecond / r.PerSecond:F2}× / {j.PerSecond / r.PerSecond:F2}× | {t.PerSecond / rawWithAttributes.PerSecond:F2}× / {j.PerSecond / rawWithAttributes.PerSecond:F2}× |"));
+    snsCostRows.Add(string.Create(CultureInfo.InvariantCulture,
+        $"| {concurrency} | {raw.RequestsPerCall:F2} / {transport.RequestsPerCall:F2} / {july.RequestsPerCall:F2} | {raw.CpuMsPerCall:F3} / {transport.CpuMsPerCall:F3} / {july.CpuMsPerCall:F3} ms | {transport.CpuMsPerCall / raw.CpuMsPerCall:F2}× / {july.CpuMsPerCall / raw.CpuMsPerCall:F2}× | {raw.EmulatorCpuMsPerCall:F3} / {transport.EmulatorCpuMsPerCall:F3} / {july.EmulatorCpuMsPerCall:F3} ms | {r.AllocatedKiBPerCall:F1} / {t.AllocatedKiBPerCall:F1} / {j.AllocatedKiBPerCall:F1} KiB |"));
     snsRows.Add($"| {concurrency} | raw SNS echo | {raw.Breakdown(server: false)} | {raw.Breakdown(server: true)} |");
-    snsRows.Add($"| {concurrency} | AsyncMcp SNS+SQS | {transport.Breakdown(server: false)} | {transport.Breakdown(server: true)} |");
+    snsRows.Add($"| {concurrency} | AsyncMcp 2025-11-25 | {transport.Breakdown(server: false)} | {transport.Breakdown(server: true)} |");
+    snsRows.Add($"| {concurrency} | AsyncMcp 2026-07-28 | {july.Breakdown(server: false)} | {july.Breakdown(server: true)} |");
 }
 
+Line();
+Line("| concurrency | SNS + SQS requests per call: raw / 2025-11-25 / 2026-07-28 | CPU per call, client + server: raw / 2025-11-25 / 2026-07-28 | CPU ratio (2025 / 2026) | emulator CPU per call | allocated per call |");
+Line("|---:|---|---|---|---|---|");
+snsCostRows.ForEach(row => Line(row));
 Line();
 Line("| concurrency | set-up | client requests per call by operation | server requests per call by operation (the raw echo's worker shares the caller's clients) |");
 Line("|---:|---|---|---|");
@@ -441,6 +451,7 @@ if (charts is not null)
     [
         ("raw SNS echo", [.. snsCosts.Select(c => c.Raw.Latency.PerSecond)], true),
         ("AsyncMcp SNS+SQS 2025-11-25", [.. snsCosts.Select(c => c.Transport.Latency.PerSecond)], false),
+        ("AsyncMcp SNS+SQS 2026-07-28", [.. snsCosts.Select(c => c.July.Latency.PerSecond)], false),
     ]);
 }
 }
@@ -582,7 +593,8 @@ AsyncMcp.Aws.Sns.SnsQueryClient CountedSns(AwsRequestCounter counter) =>
 
 async Task<CostResult> MeasureRawSqsCostAsync(int concurrency, int calls, int warmup)
 {
-    var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+    using var clientCounter = new AwsRequestCounter();
+    using var serverCounter = new AwsRequestCounter();
     using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
     using var serverSqs = serverCounter.CreateSqsClient(emulator.ServiceUrl);
     await using var echo = new RawSqsEcho(clientSqs, await Queue("raw-req"), await Queue("raw-resp"), serverSqs);
@@ -591,7 +603,8 @@ async Task<CostResult> MeasureRawSqsCostAsync(int concurrency, int calls, int wa
 
 async Task<CostResult> MeasureSqsCostAsync(string? protocol, int concurrency, int calls, int warmup)
 {
-    var (clientCounter, serverCounter) = (new AwsRequestCounter(), new AwsRequestCounter());
+    using var clientCounter = new AwsRequestCounter();
+    using var serverCounter = new AwsRequestCounter();
     using var clientSqs = clientCounter.CreateSqsClient(emulator.ServiceUrl);
     using var serverSqs = serverCounter.CreateSqsClient(emulator.ServiceUrl);
     var requestQueue = await Queue("bench-req");

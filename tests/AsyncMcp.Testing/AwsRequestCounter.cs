@@ -12,9 +12,10 @@ namespace AsyncMcp.Testing;
 /// <see cref="CreateHttpClient"/> (the SNS Query client: the operation is the form's <c>Action</c>). Optionally keeps
 /// the number of entries of each batch request.
 /// </summary>
-public sealed class AwsRequestCounter
+public sealed class AwsRequestCounter : IDisposable
 {
     private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
+    private readonly ConcurrentBag<HttpClient> _clients = [];
     private readonly ConcurrentQueue<(string Operation, int Entries)> _batches = new();
     private Hold? _hold;
 
@@ -31,7 +32,21 @@ public sealed class AwsRequestCounter
     });
 
     /// <summary>An HTTP client whose requests this counter counts.</summary>
-    public HttpClient CreateHttpClient() => new(new CountingHandler(this, new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(30) };
+    public HttpClient CreateHttpClient()
+    {
+        var client = new HttpClient(new CountingHandler(this, new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(30) };
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>Closes the connections of every client this counter created (the SNS Query client does not own the one it is given).</summary>
+    public void Dispose()
+    {
+        while (_clients.TryTake(out var client))
+        {
+            client.Dispose();
+        }
+    }
 
     /// <summary>The requests counted so far, by operation.</summary>
     public Dictionary<string, long> Snapshot() => new(_counts, StringComparer.Ordinal);
