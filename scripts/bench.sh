@@ -2,7 +2,7 @@
 # Runs the benchmarks on the local emulator and writes a Markdown report to artifacts/benchmarks.md and SVG charts
 # (ScottPlot) to artifacts/charts/.
 # Pass --quick for a short smoke run, --only NAME for one section (sqs, webhook, hybrid, proxy, restart, memory,
-# dispose, delivery, s3, sns, scale, tasks).
+# dispose, delivery, s3, sns, scale, tasks, idle); --concurrency N for one level of the sections that have levels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh

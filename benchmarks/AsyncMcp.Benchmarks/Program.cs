@@ -96,12 +96,12 @@ foreach (var (concurrency, calls) in levels)
 }
 
 Line();
-Line("| concurrency | SQS requests per call: raw / 2025-11-25 / 2026-07-28 | CPU per call, client + server: raw / 2025-11-25 / 2026-07-28 | CPU ratio (2025 / 2026) | emulator CPU per call: raw / 2025-11-25 / 2026-07-28 | allocated per call: raw / 2025-11-25 / 2026-07-28 |");
-Line("|---:|---|---|---|---|---|");
+Line("| concurrency | SQS requests per call: raw / 2025-11-25 / 2026-07-28 | CPU per call, client + server: raw / 2025-11-25 / 2026-07-28 | CPU ratio (2025 / 2026) | emulator CPU per call: raw / 2025-11-25 / 2026-07-28 | allocated per call: raw / 2025-11-25 / 2026-07-28 | full GCs during the measured calls |");
+Line("|---:|---|---|---|---|---|---|");
 foreach (var (concurrency, raw, november, july) in sqsCosts)
 {
     Line(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {raw.RequestsPerCall:F2} / {november.RequestsPerCall:F2} / {july.RequestsPerCall:F2} | {raw.CpuMsPerCall:F3} / {november.CpuMsPerCall:F3} / {july.CpuMsPerCall:F3} ms | {november.CpuMsPerCall / raw.CpuMsPerCall:F2}× / {july.CpuMsPerCall / raw.CpuMsPerCall:F2}× | {raw.EmulatorCpuMsPerCall:F3} / {november.EmulatorCpuMsPerCall:F3} / {july.EmulatorCpuMsPerCall:F3} ms | {raw.Latency.AllocatedKiBPerCall:F1} / {november.Latency.AllocatedKiBPerCall:F1} / {july.Latency.AllocatedKiBPerCall:F1} KiB |"));
+        $"| {concurrency} | {raw.RequestsPerCall:F2} / {november.RequestsPerCall:F2} / {july.RequestsPerCall:F2} | {raw.CpuMsPerCall:F3} / {november.CpuMsPerCall:F3} / {july.CpuMsPerCall:F3} ms | {november.CpuMsPerCall / raw.CpuMsPerCall:F2}× / {july.CpuMsPerCall / raw.CpuMsPerCall:F2}× | {raw.EmulatorCpuMsPerCall:F3} / {november.EmulatorCpuMsPerCall:F3} / {july.EmulatorCpuMsPerCall:F3} ms | {raw.Latency.AllocatedKiBPerCall:F1} / {november.Latency.AllocatedKiBPerCall:F1} / {july.Latency.AllocatedKiBPerCall:F1} KiB | {raw.Latency.Gen2Collections} / {november.Latency.Gen2Collections} / {july.Latency.Gen2Collections} |"));
 }
 
 Line();
@@ -145,6 +145,60 @@ if (charts is not null)
         ("AsyncMcp 2025-11-25", [.. sqsCosts.Select(c => c.November.CpuMsPerCall)]),
         ("AsyncMcp 2026-07-28", [.. sqsCosts.Select(c => c.July.CpuMsPerCall)]),
     ]);
+}
+}
+
+if (Run("idle"))
+{
+Line();
+Line("### CPU while idle: a connected client and its server with no calls");
+Line();
+var idleFor = TimeSpan.FromSeconds(quick ? 3 : 10);
+Line(string.Create(CultureInfo.InvariantCulture, $"After 300 calls and 3 s (so that the JIT's background recompilation is over), nothing for {idleFor.TotalSeconds:F0} s; this process's CPU time and the emulator's over that time, and the SQS requests both sides made. Long polls wait 20 s, so an idle pair should make almost none."));
+Line();
+Line("| set-up | CPU of this process | emulator CPU | SQS requests |");
+Line("|---|---:|---:|---:|");
+async Task IdleRowAsync(string name, Func<AwsRequestCounter, AwsRequestCounter, Task<IAsyncDisposable>> start)
+{
+    using var clientCounter = new AwsRequestCounter();
+    using var serverCounter = new AwsRequestCounter();
+    await using var running = await start(clientCounter, serverCounter);
+    await Task.Delay(TimeSpan.FromSeconds(3));
+    using var emulatorProcess = Process.GetProcessById(emulator.ProcessId);
+    var (cpu, emulatorCpu, requests) = (Environment.CpuUsage.TotalTime, emulatorProcess.TotalProcessorTime, clientCounter.Snapshot().Values.Sum() + serverCounter.Snapshot().Values.Sum());
+    await Task.Delay(idleFor);
+    emulatorProcess.Refresh();
+    Line(string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {(Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds:F0} ms | {(emulatorProcess.TotalProcessorTime - emulatorCpu).TotalMilliseconds:F0} ms | {clientCounter.Snapshot().Values.Sum() + serverCounter.Snapshot().Values.Sum() - requests} |"));
+}
+
+await IdleRowAsync("raw SQS echo", async (client, server) =>
+{
+    var echo = new RawSqsEcho(client.CreateSqsClient(emulator.ServiceUrl), await Queue("raw-req"), await Queue("raw-resp"), server.CreateSqsClient(emulator.ServiceUrl));
+    for (var i = 0; i < 300; i++)
+    {
+        await echo.RoundTripAsync(i);
+    }
+
+    return echo;
+});
+foreach (var protocol in new[] { "2025-11-25", "2026-07-28" })
+{
+    await IdleRowAsync($"AsyncMcp over SQS, {protocol}", async (clientCounter, serverCounter) =>
+    {
+        var requestQueue = await Queue("bench-req");
+        var server = new SqsServerTransport(serverCounter.CreateSqsClient(emulator.ServiceUrl), new SqsServerTransportOptions { RequestQueueUrl = requestQueue }, serverOptions);
+        await server.StartAsync();
+        var client = await McpClient.CreateAsync(
+            new SqsClientTransport(clientCounter.CreateSqsClient(emulator.ServiceUrl), new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueue, ResponseQueueUrl = await Queue("bench-resp") }),
+            new McpClientOptions { ProtocolVersion = protocol });
+        for (var i = 0; i < 300; i++)
+        {
+            await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "hello" });
+        }
+
+        return new Both(client, server);
+    });
 }
 }
 
@@ -650,3 +704,13 @@ static long SettledManagedMemory()
 
 static string InitializeBody(string responseQueue) =>
     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"bench\",\"version\":\"1\"},\"_meta\":{\"responseQueueUrl\":\"" + responseQueue + "\"}}}";
+
+/// <summary>Disposes a client, then its server.</summary>
+internal sealed class Both(IAsyncDisposable client, IAsyncDisposable server) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await client.DisposeAsync();
+        await server.DisposeAsync();
+    }
+}
