@@ -2,6 +2,7 @@ using AsyncMcp.AspNetCore.Webhooks.Client;
 using AsyncMcp.AspNetCore.Webhooks.Server;
 using AsyncMcp.AspNetCore.Webhooks.Signing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -111,6 +112,34 @@ public sealed class WebhookHostingAndOptionsTests
         {
             Environment.SetEnvironmentVariable(name, null);
         }
+    }
+
+    [Fact]
+    public void Lists_in_configuration_replace_the_default_lists_rather_than_add_to_them()
+    {
+        // "https" alone must mean http is refused: the configuration binder on its own would keep the default ["https", "http"].
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Security:Secret"] = WebhookSecret.Generate(),
+            ["AddressPolicy:AllowedSchemes:0"] = "https",
+            ["AddressPolicy:DeniedHosts:0"] = "metadata.internal",
+            ["SupportedProtocolVersions:0"] = "2026-07-28",
+            ["SupportedProtocolVersions:1"] = "2025-11-25",
+            ["MaxSessions"] = "5",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddMcpServer().WithWebhookServerTransport(configuration, o => o.MaxConcurrentRequests = 3);
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebhookServerTransportOptions>>().Value;
+        Assert.Equal(["https"], options.AddressPolicy.AllowedSchemes);
+        Assert.Equal(["metadata.internal"], options.AddressPolicy.DeniedHosts);
+        Assert.Equal(["2026-07-28", "2025-11-25"], options.SupportedProtocolVersions);
+        Assert.Equal(5, options.MaxSessions);
+        Assert.Equal(3, options.MaxConcurrentRequests);
+
+        // Lists the configuration does not name keep their defaults.
+        Assert.Equal(Webhooks.Delivery.WebhookAddressPolicy.DefaultDeniedNetworks, options.AddressPolicy.DeniedNetworks);
     }
 
     public static TheoryData<string, Action<WebhookServerTransportOptions>> BadServerOptions => new()

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -31,6 +32,7 @@ public sealed class ConfigurationBindingTests(EmulatorFixture fixture)
                   "RequestQueueUrl": "{{requestQueueUrl}}",
                   "MaxConcurrentRequests": 7,
                   "WaitTime": "00:00:02",
+                  "SupportedProtocolVersions": [ "2025-11-25" ],
                   "Workers": { "Enabled": false }
                 }
               }
@@ -53,14 +55,37 @@ public sealed class ConfigurationBindingTests(EmulatorFixture fixture)
         Assert.Equal(7, options.MaxConcurrentRequests);
         Assert.Equal(TimeSpan.FromSeconds(2), options.WaitTime);
         Assert.False(options.Workers.Enabled);
+        Assert.Equal(["2025-11-25"], options.SupportedProtocolVersions);
 
         var responseQueueUrl = await fixture.CreateQueueAsync("bound-resp");
         await using (var client = await McpClient.CreateAsync(
             new SqsClientTransport(fixture.Sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = responseQueueUrl }),
+            new McpClientOptions { ProtocolVersion = "2025-11-25" },
             cancellationToken: Timeout))
         {
             var result = await client.CallToolAsync("shout", new Dictionary<string, object?> { ["text"] = "bound" }, cancellationToken: Timeout);
             Assert.Equal("BOUND", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        }
+
+        // The configured list replaced the default one: a revision it leaves out is refused, with the revisions it
+        // names (supported, requested), so that a client pinned to it is told clearly and one left free falls back.
+        var refused = await Assert.ThrowsAnyAsync<McpException>(async () =>
+        {
+            await using var pinned = await McpClient.CreateAsync(
+                new SqsClientTransport(fixture.Sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = await fixture.CreateQueueAsync("bound-resp-2026") }),
+                new McpClientOptions { ProtocolVersion = "2026-07-28" },
+                cancellationToken: Timeout);
+        });
+        Assert.Contains("'2026-07-28'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Server-supported versions: 2025-11-25", refused.Message, StringComparison.Ordinal);
+
+        await using (var free = await McpClient.CreateAsync(
+            new SqsClientTransport(fixture.Sqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueueUrl, ResponseQueueUrl = await fixture.CreateQueueAsync("bound-resp-free") }),
+            cancellationToken: Timeout))
+        {
+            Assert.Equal("2025-11-25", free.NegotiatedProtocolVersion);
+            var result = await free.CallToolAsync("shout", new Dictionary<string, object?> { ["text"] = "fell back" }, cancellationToken: Timeout);
+            Assert.Equal("FELL BACK", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
         }
 
         await host.StopAsync(Timeout);

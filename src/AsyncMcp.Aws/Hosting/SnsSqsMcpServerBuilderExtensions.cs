@@ -3,6 +3,7 @@ using Amazon.SQS;
 using AsyncMcp.Aws.Hosting;
 using AsyncMcp.Aws.Sns;
 using AsyncMcp.Aws.SnsSqs;
+using AsyncMcp.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -43,7 +44,7 @@ public static class SnsSqsMcpServerBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = builder.Services.AddOptions<SnsSqsServerTransportOptions>().Bind(configuration);
+        var options = builder.Services.AddOptions<SnsSqsServerTransportOptions>().BindReplacingLists(configuration);
         if (configure is not null)
         {
             options.Configure(configure);

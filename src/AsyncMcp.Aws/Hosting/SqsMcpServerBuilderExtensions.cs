@@ -1,6 +1,7 @@
 using Amazon.SQS;
 using AsyncMcp.Aws.Hosting;
 using AsyncMcp.Aws.Sqs;
+using AsyncMcp.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -42,7 +43,7 @@ public static class SqsMcpServerBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = builder.Services.AddOptions<SqsServerTransportOptions>().Bind(configuration);
+        var options = builder.Services.AddOptions<SqsServerTransportOptions>().BindReplacingLists(configuration);
         if (configure is not null)
         {
             options.Configure(configure);

@@ -109,7 +109,7 @@ internal sealed partial class MessageDispatcher : IAsyncDisposable
 
         if (rpc is JsonRpcRequest versioned && message.Attributes.TryGetValue(WireAttributes.ProtocolVersion, out var version) && !_supportedVersions.Contains(version))
         {
-            var error = JsonRpcErrors.Create(versioned.Id, McpErrorCode.UnsupportedProtocolVersion, $"Protocol version '{version}' is not supported; this server supports {string.Join(", ", _options.SupportedProtocolVersions)}.", ErrorReasons.UnsupportedProtocolVersion);
+            var error = JsonRpcErrors.UnsupportedProtocolVersion(versioned.Id, version, [.. _options.SupportedProtocolVersions]);
             await _rejections.RejectAsync(message, error, _rejections.ErrorAddressFor(versioned, sessionId, session), sessionId, clientId, cancellationToken).ConfigureAwait(false);
             return null;
         }

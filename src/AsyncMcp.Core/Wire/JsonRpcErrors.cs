@@ -27,6 +27,31 @@ public static class JsonRpcErrors
         },
     };
 
+    /// <summary>
+    /// <c>-32022</c> for a request of a revision this server does not take, with the data the protocol gives it
+    /// (<c>supported</c>, <c>requested</c>), so that a client can take a revision from the list and try again, and the
+    /// <c>reason</c> every AsyncMcp error carries.
+    /// </summary>
+    /// <param name="id">The id of the request refused.</param>
+    /// <param name="requested">The revision it asked for.</param>
+    /// <param name="supported">The revisions this server takes.</param>
+    /// <returns>The error.</returns>
+    internal static JsonRpcError UnsupportedProtocolVersion(RequestId id, string requested, IReadOnlyCollection<string> supported) => new()
+    {
+        Id = id,
+        Error = new JsonRpcErrorDetail
+        {
+            Code = (int)McpErrorCode.UnsupportedProtocolVersion,
+            Message = $"Protocol version '{requested}' is not supported; this server supports {string.Join(", ", supported)}.",
+            Data = new JsonObject
+            {
+                ["reason"] = ErrorReasons.UnsupportedProtocolVersion,
+                ["supported"] = new JsonArray([.. supported.Select(v => (JsonNode?)JsonValue.Create(v))]),
+                ["requested"] = requested,
+            },
+        },
+    };
+
     /// <summary>The short error that replaces an answer too large for its destination, so that the call fails clearly instead of waiting.</summary>
     /// <param name="id">The id of the request the answer was for.</param>
     /// <param name="tooLarge">What the destination refused.</param>

@@ -1,4 +1,5 @@
 using AsyncMcp.AspNetCore.Hybrid.Server;
+using AsyncMcp.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -45,7 +46,7 @@ public static partial class HybridMcpServerBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = builder.Services.AddOptions<HybridServerTransportOptions>().Bind(configuration);
+        var options = builder.Services.AddOptions<HybridServerTransportOptions>().BindReplacingLists(configuration);
         if (configure is not null)
         {
             options.Configure(configure);

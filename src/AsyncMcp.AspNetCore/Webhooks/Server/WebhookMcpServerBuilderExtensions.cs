@@ -1,4 +1,5 @@
 using AsyncMcp.AspNetCore.Webhooks.Server;
+using AsyncMcp.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -40,7 +41,7 @@ public static class WebhookMcpServerBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = builder.Services.AddOptions<WebhookServerTransportOptions>().Bind(configuration);
+        var options = builder.Services.AddOptions<WebhookServerTransportOptions>().BindReplacingLists(configuration);
         if (configure is not null)
         {
             options.Configure(configure);
