@@ -22,6 +22,9 @@ internal sealed record OutboundMessage(string Body, IReadOnlyDictionary<string, 
 
     /// <summary>For an answer, the id of the request it answers; otherwise <see langword="null"/>.</summary>
     public RequestId? AnsweredId { get; init; }
+
+    /// <summary>Whether this is the notice that a session closed: the last message of its session, after all the others.</summary>
+    public bool ClosesSession => Attributes.TryGetValue(Wire.WireAttributes.Method, out var method) && method == Wire.WireMethods.SessionClose;
 }
 
 /// <summary>The kind of JSON-RPC message an <see cref="OutboundMessage"/> carries.</summary>

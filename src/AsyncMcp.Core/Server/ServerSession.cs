@@ -122,7 +122,7 @@ internal sealed partial class ServerSession : TransportBase
         // A session that is answering is not idle: a long tool must not be followed by an immediate expiry.
         Touch();
         Func<Task> run = send is null ? () => _context.Sink.SendAsync(address, message, cancellationToken) : () => send(cancellationToken);
-        return Lane is { } lane ? lane.SendAsync(message.Kind, run) : run();
+        return Lane is { } lane ? lane.SendAsync(message.Kind, run, afterAllEarlier: message.ClosesSession) : run();
     }
 
     /// <summary>
@@ -188,7 +188,8 @@ internal sealed partial class ServerSession : TransportBase
         timeout.CancelAfter(s_stopTimeout);
         try
         {
-            await SendAsync(_context.Build(notice, SessionId, ClientId, Key.Value), ReplyAddress, timeout.Token).ConfigureAwait(false);
+            // It goes after the session's answers still being sent; waiting for them is bounded like the send itself.
+            await SendAsync(_context.Build(notice, SessionId, ClientId, Key.Value), ReplyAddress, timeout.Token).WaitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -86,7 +86,7 @@ internal sealed partial class WebhookDelivery : IMessageSink, IDisposable
 
         // The place in the order is taken now, in the order the session handed its messages over; room may come later.
         var admitted = queue.Room.WaitAsync(cancellationToken);
-        var delivery = queue.Lane.SendAsync(message.Kind, () => DeliverAsync(queue, address, message, admitted));
+        var delivery = queue.Lane.SendAsync(message.Kind, () => DeliverAsync(queue, address, message, admitted), afterAllEarlier: message.ClosesSession);
         _deliveries.Run(() => SettleAsync(queue, address, message, admitted, delivery));
         return admitted;
     }
