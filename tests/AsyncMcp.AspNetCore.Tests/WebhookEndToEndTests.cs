@@ -44,6 +44,31 @@ public sealed class WebhookEndToEndTests
         Assert.Same(notFound, later.Details.Exception);
     }
 
+    [Fact]
+    public async Task Stopping_the_server_tells_a_webhook_client_its_session_closed_after_its_last_answer()
+    {
+        await using var harness = await WebhookHarness.StartAsync(o => o.ShutdownDrainTimeout = TimeSpan.FromSeconds(30));
+        var client = await harness.ConnectAsync(Protocols.November2025);
+        var sessionId = client.SessionId!;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = client.CallToolAsync(
+            "slow",
+            new Dictionary<string, object?> { ["steps"] = 5, ["delayMs"] = 100 },
+            new SynchronousProgress(_ => started.TrySetResult()),
+            cancellationToken: Timeout).AsTask();
+        await started.Task.WaitAsync(DefaultDeadline, Timeout);
+
+        await harness.StopAsync();
+
+        // The answer first, then the notice (POSTed to the client's webhook, which takes only POSTs): the connection
+        // ends with the server's reason rather than at its next call, and nothing failed to be delivered.
+        Assert.Equal("done after 5 steps", Assert.IsType<TextContentBlock>(Assert.Single((await call.WaitAsync(DefaultDeadline, Timeout)).Content)).Text);
+        var completion = await client.Completion.WaitAsync(DefaultDeadline, Timeout);
+        var closed = Assert.IsType<AsyncMcp.Messaging.SessionNotFoundException>(completion.Exception);
+        Assert.Contains($"The server closed session '{sessionId}': server shutting down", closed.Message, StringComparison.Ordinal);
+        Assert.False(harness.Logged("could not be delivered"), string.Join(Environment.NewLine, harness.Logs.Entries.Select(e => e.Message)));
+    }
+
     [Theory]
     [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
     public async Task Works_unsigned_when_both_sides_allow_it(string protocol)

@@ -11,8 +11,8 @@ namespace AsyncMcp.AspNetCore.Webhooks.Delivery;
 /// <summary>
 /// Sends each message as one HTTP POST (signed with Standard Webhooks when a secret is set): one attempt, with failures
 /// classified: connection errors, timeouts, 408, 429 and 5xx are transient (retried by the caller); 413 is a
-/// <see cref="MessageTooLargeException"/>; other refusals are final. The session-close notification becomes a
-/// <c>DELETE</c>, as asyncmcp's webhook transport closes sessions.
+/// <see cref="MessageTooLargeException"/>; other refusals are final. From a client, the session-close notification
+/// becomes a <c>DELETE</c>, as asyncmcp's webhook transport closes sessions.
 /// </summary>
 internal sealed class WebhookHttpSink : IMessageSink
 {
@@ -41,6 +41,13 @@ internal sealed class WebhookHttpSink : IMessageSink
     /// </summary>
     public Func<OutboundMessage, HttpStatusCode, string, Task<bool>>? OnRefused { get; init; }
 
+    /// <summary>
+    /// Whether the session-close notification goes as a <c>DELETE</c> (a client closing its session on a server, as
+    /// asyncmcp's webhook servers take it; the default) or as an ordinary POSTed notification (a server telling its
+    /// client's webhook, which takes only POSTs).
+    /// </summary>
+    public bool SessionCloseAsDelete { get; init; } = true;
+
     /// <summary>Extra headers for every request (the hybrid transport's <c>mcp-session-id</c>, for example).</summary>
     public Action<OutboundMessage, HttpRequestHeaders>? AddHeaders { get; init; }
 
@@ -57,7 +64,7 @@ internal sealed class WebhookHttpSink : IMessageSink
 
     private async Task PostAsync(string address, OutboundMessage message, CancellationToken cancellationToken)
     {
-        var close = message.Attributes.TryGetValue(WireAttributes.Method, out var method) && method == WireMethods.SessionClose;
+        var close = SessionCloseAsDelete && message.ClosesSession;
         var body = close ? [] : Encoding.UTF8.GetBytes(message.Body);
         using var request = new HttpRequestMessage(close ? HttpMethod.Delete : HttpMethod.Post, address);
         if (!close)

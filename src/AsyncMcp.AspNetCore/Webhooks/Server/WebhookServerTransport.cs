@@ -58,7 +58,7 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
         _http = _guard.CreateHttpClient();
         // Each client's webhook has its own bounded queue, retries happen inside it, and a send returns once queued:
         // a request's in-flight slot and a client's POST never wait on a webhook.
-        var retrying = new RetryingMessageSink(new WebhookHttpSink(_http, signer, options.DeliveryTimeout), options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>())
+        var retrying = new RetryingMessageSink(new WebhookHttpSink(_http, signer, options.DeliveryTimeout) { SessionCloseAsDelete = false }, options.SendRetry, loggerFactory?.CreateLogger<RetryingMessageSink>())
         {
             MessagingSystem = MessagingSystem,
         };
