@@ -380,7 +380,7 @@ Line();
 if (Run("delivery"))
 {
 Line();
-Line("### Delivery guarantees on and off (issue 3), 2025-11-25 sessions");
+Line("### Delivery guarantees on and off, 2025-11-25 sessions");
 Line();
 Line("*On* is the default: request deleted only after its answer reached SQS, leases renewed, answers remembered for 15 minutes to answer redeliveries, Polly retries. *Off* keeps what cannot be turned off (delete after the answer, lease renewal) and disables the answer cache (`DuplicateWindow = 0`) and retries (`SendRetry.MaxAttempts = 1`).");
 Line();
