@@ -194,7 +194,7 @@ foreach (var protocol in new[] { "2025-11-25", "2026-07-28" })
             new McpClientOptions { ProtocolVersion = protocol });
         for (var i = 0; i < 300; i++)
         {
-            await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "hello" });
+            await EchoCall.RunAsync(client);
         }
 
         return new Both(client, server);
@@ -472,8 +472,7 @@ foreach (var (concurrency, calls) in levels)
         await using var client = await McpClient.CreateAsync(
             new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransport(clientSqs, clientSns, new AsyncMcp.Aws.SnsSqs.SnsSqsClientTransportOptions { ServerTopicArn = serverTopic, ClientTopicArn = clientTopic, ClientQueueUrl = clientQueue.Queue.QueueUrl }),
             new McpClientOptions { ProtocolVersion = protocol });
-        var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
-        return await costMeter.MeasureAsync(clientCounter, serverCounter, _ => client.CallToolAsync("echo", arguments).AsTask(), concurrency, calls, warmup);
+        return await costMeter.MeasureAsync(clientCounter, serverCounter, _ => EchoCall.RunAsync(client), concurrency, calls, warmup);
     }
 
     var results = await Interleaved(CostResult.Combine, () => MeasureRawAsync(false), () => MeasureRawAsync(true), () => MeasureTransportCostAsync("2025-11-25"), () => MeasureTransportCostAsync(null));
@@ -668,21 +667,7 @@ async Task<CostResult> MeasureSqsCostAsync(string? protocol, int concurrency, in
     await using var client = await McpClient.CreateAsync(
         new SqsClientTransport(clientSqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueue, ResponseQueueUrl = responseQueue }),
         new McpClientOptions { ProtocolVersion = protocol });
-    var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
-    return await costMeter.MeasureAsync(
-        clientCounter,
-        serverCounter,
-        async _ =>
-        {
-            var result = await client.CallToolAsync("echo", arguments);
-            if (result.Content is not [TextContentBlock { Text: "Echo: hello" }])
-            {
-                throw new InvalidOperationException("wrong answer");
-            }
-        },
-        concurrency,
-        calls,
-        warmup);
+    return await costMeter.MeasureAsync(clientCounter, serverCounter, _ => EchoCall.RunAsync(client), concurrency, calls, warmup);
 }
 
 static double Median(List<double> values)

@@ -23,7 +23,6 @@ internal sealed class ScaleOutBench(FauxqsEmulator emulator, IAmazonSQS sqs, Mcp
         "AsyncMcp.TestServerHost",
         Path.GetRelativePath(Path.Combine(RepositoryPaths.Root, "benchmarks", "AsyncMcp.Benchmarks"), AppContext.BaseDirectory),
         "AsyncMcp.TestServerHost.dll");
-    private static readonly Dictionary<string, object?> s_arguments = new() { ["message"] = "hello" };
 
     /// <summary>Latency of one way of reaching a session's worker, and the SQS requests of the client and of all servers by operation.</summary>
     public sealed record PathResult(LatencyResult Latency, Dictionary<string, long> ClientRequests, Dictionary<string, long> ServerRequests)
@@ -124,7 +123,7 @@ internal sealed class ScaleOutBench(FauxqsEmulator emulator, IAmazonSQS sqs, Mcp
                 clients.Add(await McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = protocol }));
             }
 
-            Task Call(int index) => CallEchoAsync(clients[index % clientCount]);
+            Task Call(int index) => EchoCall.RunAsync(clients[index % clientCount]);
             await LatencyRecorder.MeasureAsync(Call, inFlight, warmup, 0);
             var processes = workers.Select(w => Process.GetProcessById(w.ProcessId)).ToList();
             using var emulatorProcess = Process.GetProcessById(emulator.ProcessId);
@@ -177,7 +176,7 @@ internal sealed class ScaleOutBench(FauxqsEmulator emulator, IAmazonSQS sqs, Mcp
 
     private static async Task<PathResult> MeasurePathAsync(Connection client, Server[] servers, int concurrency, int calls, int warmup, Func<Task>? beforeMeasuring = null)
     {
-        Task Call(int _) => CallEchoAsync(client.Client);
+        Task Call(int _) => EchoCall.RunAsync(client.Client);
         await LatencyRecorder.MeasureAsync(Call, concurrency, warmup, 0);
         if (beforeMeasuring is not null)
         {
@@ -198,15 +197,6 @@ internal sealed class ScaleOutBench(FauxqsEmulator emulator, IAmazonSQS sqs, Mcp
 
     private static Dictionary<string, long> Sum(IEnumerable<Dictionary<string, long>> counts) =>
         counts.SelectMany(c => c).GroupBy(p => p.Key, p => p.Value).ToDictionary(g => g.Key, g => g.Sum(), StringComparer.Ordinal);
-
-    private static async Task CallEchoAsync(McpClient client)
-    {
-        var result = await client.CallToolAsync("echo", s_arguments);
-        if (result.Content is not [TextContentBlock { Text: "Echo: hello" }])
-        {
-            throw new InvalidOperationException("wrong answer");
-        }
-    }
 
     private async Task<Server> StartServerAsync(string queue, bool workers = true)
     {

@@ -80,21 +80,7 @@ internal static class WebhookBench
 
         public static McpServerOptions ServerOptions() => new() { ToolCollection = [Tool()] };
 
-        public static Task<LatencyResult> MeasureAsync(McpClient client, int concurrency, int calls, int warmup)
-        {
-            var arguments = new Dictionary<string, object?> { ["message"] = "hello" };
-            return LatencyRecorder.MeasureAsync(
-                async _ =>
-                {
-                    var result = await client.CallToolAsync("echo", arguments);
-                    if (result.Content is not [TextContentBlock { Text: "Echo: hello" }])
-                    {
-                        throw new InvalidOperationException("wrong answer");
-                    }
-                },
-                concurrency,
-                calls,
-                warmup);
-        }
+        public static Task<LatencyResult> MeasureAsync(McpClient client, int concurrency, int calls, int warmup) =>
+            LatencyRecorder.MeasureAsync(_ => EchoCall.RunAsync(client), concurrency, calls, warmup);
     }
 }

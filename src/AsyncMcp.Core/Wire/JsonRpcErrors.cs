@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -43,14 +44,19 @@ public static class JsonRpcErrors
         {
             Code = (int)McpErrorCode.UnsupportedProtocolVersion,
             Message = $"Protocol version '{requested}' is not supported; this server supports {string.Join(", ", supported)}.",
-            Data = new JsonObject
-            {
-                ["reason"] = ErrorReasons.UnsupportedProtocolVersion,
-                ["supported"] = new JsonArray([.. supported.Select(v => (JsonNode?)JsonValue.Create(v))]),
-                ["requested"] = requested,
-            },
+            Data = UnsupportedProtocolVersionData(requested, supported),
         },
     };
+
+    private static JsonObject UnsupportedProtocolVersionData(string requested, IReadOnlyCollection<string> supported)
+    {
+        // The SDK's own type names the members its client reads; the reason is added beside them.
+        var data = (JsonObject)JsonSerializer.SerializeToNode(
+            new UnsupportedProtocolVersionErrorData { Supported = [.. supported], Requested = requested },
+            McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(UnsupportedProtocolVersionErrorData)))!;
+        data["reason"] = ErrorReasons.UnsupportedProtocolVersion;
+        return data;
+    }
 
     /// <summary>The short error that replaces an answer too large for its destination, so that the call fails clearly instead of waiting.</summary>
     /// <param name="id">The id of the request the answer was for.</param>
