@@ -13,10 +13,9 @@ internal sealed class CostMeter(int emulatorProcessId)
 {
     public async Task<CostResult> MeasureAsync(AwsRequestCounter client, AwsRequestCounter server, Func<int, Task> roundTrip, int concurrency, int calls, int warmup)
     {
-        using var self = Process.GetCurrentProcess();
         using var emulator = Process.GetProcessById(emulatorProcessId);
         Dictionary<string, long> clientBefore = [], serverBefore = [], clientAfter = [], serverAfter = [];
-        TimeSpan cpuBefore = default, cpuAfter = default, emulatorBefore = default, emulatorAfter = default;
+        TimeSpan emulatorBefore = default, emulatorAfter = default;
         var latency = await LatencyRecorder.MeasureAsync(
             roundTrip,
             concurrency,
@@ -25,29 +24,29 @@ internal sealed class CostMeter(int emulatorProcessId)
             measuring: () =>
             {
                 (clientBefore, serverBefore) = (client.Snapshot(), server.Snapshot());
-                self.Refresh();
                 emulator.Refresh();
-                (cpuBefore, emulatorBefore) = (self.TotalProcessorTime, emulator.TotalProcessorTime);
+                emulatorBefore = emulator.TotalProcessorTime;
             },
             measured: () =>
             {
-                self.Refresh();
                 emulator.Refresh();
-                (cpuAfter, emulatorAfter) = (self.TotalProcessorTime, emulator.TotalProcessorTime);
+                emulatorAfter = emulator.TotalProcessorTime;
                 (clientAfter, serverAfter) = (client.Snapshot(), server.Snapshot());
             });
         return new CostResult(
             latency,
             AwsRequestCounter.Difference(clientAfter, clientBefore),
             AwsRequestCounter.Difference(serverAfter, serverBefore),
-            (cpuAfter - cpuBefore).TotalMilliseconds / calls,
             (emulatorAfter - emulatorBefore).TotalMilliseconds / calls);
     }
 }
 
 /// <summary>One measured set-up: its latency and throughput, its requests (by operation, over all measured calls) and CPU per call.</summary>
-internal sealed record CostResult(LatencyResult Latency, Dictionary<string, long> ClientRequests, Dictionary<string, long> ServerRequests, double CpuMsPerCall, double EmulatorCpuMsPerCall)
+internal sealed record CostResult(LatencyResult Latency, Dictionary<string, long> ClientRequests, Dictionary<string, long> ServerRequests, double EmulatorCpuMsPerCall)
 {
+    /// <summary>This process's CPU per call (client and server both run in it), as the latency run measured it.</summary>
+    public double CpuMsPerCall => Latency.CpuMsPerCall;
+
     /// <summary>Several runs of one set-up taken together: all their calls, requests and CPU.</summary>
     public static CostResult Combine(IReadOnlyCollection<CostResult> runs)
     {
@@ -56,7 +55,6 @@ internal sealed record CostResult(LatencyResult Latency, Dictionary<string, long
             LatencyRecorder.Combine([.. runs.Select(r => r.Latency)]),
             Sum(runs.Select(r => r.ClientRequests)),
             Sum(runs.Select(r => r.ServerRequests)),
-            runs.Sum(r => r.CpuMsPerCall * r.Latency.Calls) / calls,
             runs.Sum(r => r.EmulatorCpuMsPerCall * r.Latency.Calls) / calls);
 
         static Dictionary<string, long> Sum(IEnumerable<Dictionary<string, long>> counts) => counts

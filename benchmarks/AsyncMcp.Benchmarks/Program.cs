@@ -75,7 +75,7 @@ if (Run("sqs"))
 {
 Line("### tools/call `echo` round trip over SQS vs. a raw two-hop SQS echo: time, AWS requests and CPU per call");
 Line();
-Line($"Each side has its own SQS client, counted at its HTTP layer (every request on the wire, SDK retries included). CPU is this process's CPU time (`Process.TotalProcessorTime`, client and server both run in it) over the measured calls ÷ calls; the emulator's CPU is measured the same way on its process. Each row: at least {Warmup(1)} unmeasured calls, then the set-ups {setupRounds} time{(setupRounds == 1 ? "" : "s")} each, interleaved, pooled (*calls* is per run).");
+Line($"Each side has its own SQS client, counted at its HTTP layer (every request on the wire, SDK retries included). CPU is this process's CPU time (`Environment.CpuUsage`, client and server both run in it) over the measured calls ÷ calls; the emulator's CPU is measured the same way on its process. Each row: at least {Warmup(1)} unmeasured calls, then the set-ups {setupRounds} time{(setupRounds == 1 ? "" : "s")} each, interleaved, pooled (*calls* is per run).");
 Line();
 Line("| concurrency | calls | raw echo p50 | raw p99 | raw calls/s | AsyncMcp 2025-11-25 p50 | p99 | calls/s | AsyncMcp 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) |");
 Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
