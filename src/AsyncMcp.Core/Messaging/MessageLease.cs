@@ -49,7 +49,14 @@ internal sealed partial class MessageLease : IDisposable
         {
             while (true)
             {
-                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                // Settling cancels the wait; seen without an exception, which would cost more than the rest of a
+                // short call's lease together.
+                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 if (IsLost)
                 {
                     wait = _duration * RenewAt;
