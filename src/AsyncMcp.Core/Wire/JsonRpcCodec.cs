@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -41,17 +42,26 @@ internal static class JsonRpcCodec
             return Empty;
         }
 
-        byte[] utf8;
+        int length;
         try
         {
-            utf8 = s_strictUtf8.GetBytes(body);
+            length = s_strictUtf8.GetByteCount(body);
         }
         catch (EncoderFallbackException)
         {
             return DecodeResult.Failed(McpErrorCode.ParseError, "The message body is not valid JSON: it holds an unpaired UTF-16 surrogate character.", default);
         }
 
-        return DecodeUtf8(utf8);
+        // Nothing decoded keeps a reference to these bytes (the message's values are copies), so they are pooled.
+        var utf8 = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            return DecodeUtf8(utf8.AsMemory(0, s_strictUtf8.GetBytes(body, utf8)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(utf8);
+        }
     }
 
     /// <summary>Parses one message body given as UTF-8 bytes (an HTTP body, for example).</summary>
@@ -64,14 +74,28 @@ internal static class JsonRpcCodec
             return DecodeResult.Failed(McpErrorCode.ParseError, "The message body is not valid JSON: it is not UTF-8 text.", default);
         }
 
-        return utf8Body.Trim(" \t\r\n"u8).IsEmpty ? Empty : DecodeUtf8(utf8Body);
+        if (utf8Body.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            return Empty;
+        }
+
+        var copy = ArrayPool<byte>.Shared.Rent(utf8Body.Length);
+        try
+        {
+            utf8Body.CopyTo(copy);
+            return DecodeUtf8(copy.AsMemory(0, utf8Body.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
     }
 
     private static DecodeResult Empty => DecodeResult.Failed(McpErrorCode.ParseError, "The message body is empty; expected one JSON-RPC 2.0 message.", default);
 
-    private static DecodeResult DecodeUtf8(ReadOnlySpan<byte> utf8)
+    private static DecodeResult DecodeUtf8(ReadOnlyMemory<byte> utf8)
     {
-        var facts = JsonBodyScanner.Scan(utf8);
+        var facts = JsonBodyScanner.Scan(utf8.Span);
         if (facts.SyntaxError is { } syntaxError)
         {
             return DecodeResult.Failed(McpErrorCode.ParseError, $"The message body is not valid JSON: {syntaxError}", default);
@@ -115,9 +139,11 @@ internal static class JsonRpcCodec
 
         try
         {
-            // Members named twice deeper down are refused here, while parsing, rather than when a handler reads them.
-            var node = JsonNode.Parse(utf8, documentOptions: s_documentOptions);
-            var message = node!.Deserialize(s_messageType);
+            // Members named twice deeper down are refused here, while parsing, rather than when a handler reads them
+            // (the document is only checked, then returned to the pool); the message is then read from the bytes.
+            JsonDocument.Parse(utf8, s_documentOptions).Dispose();
+
+            var message = JsonSerializer.Deserialize(utf8.Span, s_messageType);
             return message is null
                 ? Invalid("The message is not a JSON-RPC 2.0 message.", id, facts)
                 : DecodeResult.Succeeded(message);
