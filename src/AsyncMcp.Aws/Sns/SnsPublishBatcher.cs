@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text;
 using AsyncMcp.Aws.Sqs.Batching;
@@ -19,9 +18,13 @@ internal sealed class SnsPublishBatcher
     private static readonly ConditionalWeakTable<ISnsClient, SnsPublishBatcher> s_batchers = new();
 
     private readonly ISnsClient _sns;
-    private readonly ConcurrentDictionary<string, BatchLane<SnsPublishRequest>> _lanes = new(StringComparer.Ordinal);
+    private readonly BatchLanes<SnsPublishRequest> _lanes;
 
-    private SnsPublishBatcher(ISnsClient sns) => _sns = sns;
+    private SnsPublishBatcher(ISnsClient sns)
+    {
+        _sns = sns;
+        _lanes = new(PublishBatchAsync, Size, MaxBatchBytes);
+    }
 
     /// <summary>The batcher of an SNS client.</summary>
     public static SnsPublishBatcher For(ISnsClient sns)
@@ -31,21 +34,8 @@ internal sealed class SnsPublishBatcher
     }
 
     /// <summary>Publishes a message, alone or with others for the same topic.</summary>
-    public async Task PublishAsync(SnsPublishRequest request, CancellationToken cancellationToken = default)
-    {
-        var lane = _lanes.GetOrAdd(request.TopicArn, topic => new BatchLane<SnsPublishRequest>(batch => PublishBatchAsync(topic, batch), Size, MaxBatchBytes));
-        try
-        {
-            await lane.SubmitAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (lane.IsIdle)
-            {
-                _lanes.TryRemove(new KeyValuePair<string, BatchLane<SnsPublishRequest>>(request.TopicArn, lane));
-            }
-        }
-    }
+    public Task PublishAsync(SnsPublishRequest request, CancellationToken cancellationToken = default) =>
+        _lanes.SubmitAsync(request.TopicArn, request, cancellationToken);
 
     private async Task PublishBatchAsync(string topicArn, IReadOnlyList<BatchLane<SnsPublishRequest>.Pending> batch)
     {

@@ -50,6 +50,9 @@ internal sealed class BatchLane<TEntry>
         }
     }
 
+    /// <summary>When an operation was last submitted (a <see cref="TimeProvider"/> timestamp), for <see cref="BatchLanes{TEntry}"/>.</summary>
+    public long LastUsed { get; set; }
+
     /// <summary>How many entries wait for a batch.</summary>
     public int WaitingCount
     {
@@ -65,7 +68,11 @@ internal sealed class BatchLane<TEntry>
     /// <summary>Queues an operation and completes when its batch has; fails with the error its single call would have had.</summary>
     public Task SubmitAsync(TEntry entry, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+
         var pending = new Pending(entry, cancellationToken);
         lock (_gate)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -26,11 +25,17 @@ internal sealed class SqsBatcher
     private static readonly ConditionalWeakTable<IAmazonSQS, SqsBatcher> s_batchers = new();
 
     private readonly IAmazonSQS _sqs;
-    private readonly ConcurrentDictionary<string, BatchLane<SendMessageRequest>> _sends = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, BatchLane<DeleteMessageRequest>> _deletes = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, BatchLane<ChangeMessageVisibilityRequest>> _visibility = new(StringComparer.Ordinal);
+    private readonly BatchLanes<SendMessageRequest> _sends;
+    private readonly BatchLanes<DeleteMessageRequest> _deletes;
+    private readonly BatchLanes<ChangeMessageVisibilityRequest> _visibility;
 
-    private SqsBatcher(IAmazonSQS sqs) => _sqs = sqs;
+    private SqsBatcher(IAmazonSQS sqs)
+    {
+        _sqs = sqs;
+        _sends = new(SendBatchAsync, SendSize, MaxSendBatchBytes);
+        _deletes = new(DeleteBatchAsync, static _ => 0, int.MaxValue);
+        _visibility = new(VisibilityBatchAsync, static _ => 0, int.MaxValue);
+    }
 
     /// <summary>The batcher of an SQS client.</summary>
     public static SqsBatcher For(IAmazonSQS sqs)
@@ -41,53 +46,22 @@ internal sealed class SqsBatcher
 
     /// <summary>Sends a message, alone or in a batch with others sent to the same queue at the same moment.</summary>
     public Task SendAsync(SendMessageRequest request, CancellationToken cancellationToken = default) =>
-        SubmitAsync(_sends, request.QueueUrl, request, SendBatchAsync, SendSize, MaxSendBatchBytes, cancellationToken);
+        _sends.SubmitAsync(request.QueueUrl, request, cancellationToken);
 
     /// <summary>Deletes a message, alone or in a batch with other deletes on the same queue at the same moment.</summary>
     public Task DeleteAsync(string queueUrl, string receiptHandle, CancellationToken cancellationToken = default) =>
-        SubmitAsync(_deletes, queueUrl, new DeleteMessageRequest { QueueUrl = queueUrl, ReceiptHandle = receiptHandle }, DeleteBatchAsync, static _ => 0, int.MaxValue, cancellationToken);
+        _deletes.SubmitAsync(queueUrl, new DeleteMessageRequest { QueueUrl = queueUrl, ReceiptHandle = receiptHandle }, cancellationToken);
 
     /// <summary>Changes a message's visibility timeout, alone or in a batch with other changes on the same queue.</summary>
     public Task ChangeVisibilityAsync(string queueUrl, string receiptHandle, int visibilityTimeoutSeconds, CancellationToken cancellationToken = default) =>
-        SubmitAsync(
-            _visibility,
+        _visibility.SubmitAsync(
             queueUrl,
             new ChangeMessageVisibilityRequest { QueueUrl = queueUrl, ReceiptHandle = receiptHandle, VisibilityTimeout = visibilityTimeoutSeconds },
-            VisibilityBatchAsync,
-            static _ => 0,
-            int.MaxValue,
             cancellationToken);
 
     /// <summary>How many operations on <paramref name="queueUrl"/> wait for a batch (not those in flight).</summary>
     internal int Waiting(string queueUrl) =>
-        (_sends.TryGetValue(queueUrl, out var sends) ? sends.WaitingCount : 0) +
-        (_deletes.TryGetValue(queueUrl, out var deletes) ? deletes.WaitingCount : 0) +
-        (_visibility.TryGetValue(queueUrl, out var visibility) ? visibility.WaitingCount : 0);
-
-    private static async Task SubmitAsync<TEntry>(
-        ConcurrentDictionary<string, BatchLane<TEntry>> lanes,
-        string queueUrl,
-        TEntry entry,
-        Func<string, IReadOnlyList<BatchLane<TEntry>.Pending>, Task> sendBatch,
-        Func<TEntry, int> size,
-        int maxBatchBytes,
-        CancellationToken cancellationToken)
-    {
-        var lane = lanes.GetOrAdd(queueUrl, url => new BatchLane<TEntry>(batch => sendBatch(url, batch), size, maxBatchBytes));
-        try
-        {
-            await lane.SubmitAsync(entry, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            // Lanes of queues no longer used (a client's reply queue) are not kept. A caller that took the lane just
-            // before it was dropped still has a lane that works on its own; only the sharing is lost.
-            if (lane.IsIdle)
-            {
-                lanes.TryRemove(new KeyValuePair<string, BatchLane<TEntry>>(queueUrl, lane));
-            }
-        }
-    }
+        _sends.WaitingCount(queueUrl) + _deletes.WaitingCount(queueUrl) + _visibility.WaitingCount(queueUrl);
 
     private async Task SendBatchAsync(string queueUrl, IReadOnlyList<BatchLane<SendMessageRequest>.Pending> batch)
     {
