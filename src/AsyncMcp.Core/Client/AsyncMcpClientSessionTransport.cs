@@ -29,7 +29,7 @@ namespace AsyncMcp.Client;
 /// message by what it is.
 /// </para>
 /// </remarks>
-internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
+internal sealed partial class AsyncMcpClientSessionTransport : McpTransportBase
 {
     private const string PerRequestProtocolVersionKey = "io.modelcontextprotocol/protocolVersion";
     private const string DefaultInitializeRevision = "2025-11-25";
@@ -77,7 +77,7 @@ internal sealed partial class AsyncMcpClientSessionTransport : TransportBase
         AsyncMcpClientTransportOptions options,
         ILoggerFactory? loggerFactory,
         string messagingSystem = "asyncmcp")
-        : base(name, loggerFactory)
+        : base(name)
     {
         ArgumentNullException.ThrowIfNull(replies);
         ArgumentNullException.ThrowIfNull(sink);

@@ -17,7 +17,7 @@ namespace AsyncMcp.Server;
 /// answers it (and sends its progress and its requests to the client) through that request; what the session sends
 /// through itself belongs to no request (a list-changed notification, say) and goes to the session's reply address.
 /// </remarks>
-internal sealed partial class ServerSession : TransportBase
+internal sealed partial class ServerSession : McpTransportBase
 {
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(5);
 
@@ -32,7 +32,7 @@ internal sealed partial class ServerSession : TransportBase
     private int _closing;
 
     public ServerSession(SessionKey key, string? sessionId, string? clientId, string replyAddress, SessionKey? initializeKey, DispatchContext context)
-        : base(sessionId is null ? $"asyncmcp-client-{clientId}" : $"asyncmcp-session-{sessionId}", context.LoggerFactory)
+        : base(sessionId is null ? $"asyncmcp-client-{clientId}" : $"asyncmcp-session-{sessionId}")
     {
         Key = key;
         SessionId = sessionId;
