@@ -23,11 +23,17 @@ if (charts is not null)
     Directory.CreateDirectory(charts);
 }
 
-// Enough unmeasured calls that tiered JIT has promoted the hot paths (a method is recompiled after 30 calls and a
-// quiet 100 ms) before a row is measured, so concurrency-1 rows do not time the JIT; --quick keeps the old 10 %.
-int Warmup(int calls) => quick ? Math.Max(20, calls / 10) : Math.Max(300, calls / 10);
+// Enough unmeasured calls that tiered JIT has promoted the hot paths before a row is measured, so concurrency-1 rows
+// do not time the JIT: a method is recompiled after 30 calls and a quiet 100 ms, and with dynamic PGO twice (an
+// instrumented tier first). 300 calls was not enough: the JIT's background compiles and the set-up's own background
+// work still fell in the measured window (0.2–0.7 ms of CPU per call at concurrency 1, more for the set-ups with more
+// code); --quick keeps the old 10 %.
+int Warmup(int calls) => quick ? Math.Max(20, calls / 10) : Math.Max(1000, calls / 10);
 // Rows that compare set-ups run each set-up this many times, interleaved (A, B, C, A, B, C, …), and pool the runs, so
-// that a burst of load from elsewhere on the machine falls on all of them rather than on one.
+// that a burst of load from elsewhere on the machine falls on all of them rather than on one. Each run starts on a
+// collected heap: otherwise what the run before left (promoted, not yet collected) is traced by this run's
+// collections, and a set-up run after another set-up of the same weight measured about 0.4 ms more CPU per call at
+// concurrency 1 than the same set-up run after the raw echo (the same set-up in both places, three runs).
 var setupRounds = quick ? 1 : 3;
 async Task<T[]> Interleaved<T>(Func<IReadOnlyCollection<T>, T> combine, params Func<Task<T>>[] setups)
 {
@@ -36,6 +42,9 @@ async Task<T[]> Interleaved<T>(Func<IReadOnlyCollection<T>, T> combine, params F
     {
         for (var i = 0; i < setups.Length; i++)
         {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
             runs[i].Add(await setups[i]());
         }
     }
@@ -60,7 +69,7 @@ Task<string> Queue(string prefix) => emulator.CreateQueueAsync(sqs, FauxqsEmulat
 
 var levels = quick
     ? new[] { (1, 50), (8, 200), (64, 640) }
-    : new[] { (1, 400), (8, 1600), (64, 6400) };
+    : new[] { (1, 2000), (8, 1600), (64, 6400) };
 if (args.SkipWhile(a => a != "--concurrency").Skip(1).FirstOrDefault() is { } onlyConcurrency)
 {
     // One level only (for a profile of one row, say); sections with levels of their own ignore it.
