@@ -219,6 +219,43 @@ public sealed class WebhookAddressPolicyTests
         Assert.Equal(0, harness.State.SlowStarted);
     }
 
+    [Fact]
+    public async Task A_url_named_again_and_again_is_checked_once_per_half_minute_and_a_failed_lookup_is_not_remembered()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var lookups = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var dnsAnswers = true;
+        var guard = Guard(new WebhookAddressPolicy());
+        guard.Time = time;
+        guard.Resolve = (host, _) =>
+        {
+            lookups.Enqueue(host);
+            return dnsAnswers
+                ? Task.FromResult(new[] { IPAddress.Parse(host == "inside.test" ? "10.1.2.3" : "93.184.216.34") })
+                : throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.TryAgain);
+        };
+
+        // A lookup that fails is an error each time, never a remembered verdict.
+        dnsAnswers = false;
+        await Assert.ThrowsAsync<Messaging.AsyncMcpTransportException>(() => guard.CheckNamedAsync("https://hooks.test/a", Timeout));
+        dnsAnswers = true;
+        Assert.Null(await guard.CheckNamedAsync("https://hooks.test/a", Timeout));
+        Assert.Null(await guard.CheckNamedAsync("https://hooks.test/a", Timeout));
+        Assert.Equal(2, lookups.Count);
+
+        // A refusal is remembered as well, with its reason.
+        var refused = await guard.CheckNamedAsync("https://inside.test/hook", Timeout);
+        Assert.Contains("10.1.2.3", refused, StringComparison.Ordinal);
+        Assert.Equal(refused, await guard.CheckNamedAsync("https://inside.test/hook", Timeout));
+        Assert.Equal(3, lookups.Count);
+
+        // Half a minute later each URL is checked afresh.
+        time.Advance(WebhookAddressGuard.NamedVerdictLifetime);
+        Assert.Null(await guard.CheckNamedAsync("https://hooks.test/a", Timeout));
+        Assert.NotNull(await guard.CheckNamedAsync("https://inside.test/hook", Timeout));
+        Assert.Equal(5, lookups.Count);
+    }
+
     private static WebhookAddressGuard Guard(WebhookAddressPolicy policy) => new(policy, "Options.AddressPolicy");
 
     private static string OnHost(string url, string host)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
@@ -51,6 +52,18 @@ internal sealed class WebhookAddressGuard
         _deniedNetworks = ParseNetworks(policy.DeniedNetworks, $"{owner}.{nameof(WebhookAddressPolicy.DeniedNetworks)}");
     }
 
+    /// <summary>How long <see cref="CheckNamedAsync"/> reuses its verdict on a URL.</summary>
+    internal static readonly TimeSpan NamedVerdictLifetime = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many verdicts <see cref="CheckNamedAsync"/> stores before it starts afresh.</summary>
+    internal const int NamedVerdictsKept = 1024;
+
+    private readonly ConcurrentDictionary<string, (string? Refusal, long CheckedAt)> _namedVerdicts = new(StringComparer.Ordinal);
+    private int _namedVerdictsStored;
+
+    /// <summary>The clock that ages <see cref="CheckNamedAsync"/>'s verdicts; a test replaces it.</summary>
+    internal TimeProvider Time { get; set; } = TimeProvider.System;
+
     /// <summary>Resolves a host name to its addresses; a test replaces it to stand in for DNS.</summary>
     internal Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; set; } = static (host, cancellationToken) => Dns.GetHostAddressesAsync(host, cancellationToken);
 
@@ -82,6 +95,36 @@ internal sealed class WebhookAddressGuard
         {
             return ex.Message;
         }
+    }
+
+    /// <summary>
+    /// <see cref="CheckAsync"/> for a URL a request names, reusing the verdict on the same URL for
+    /// <see cref="NamedVerdictLifetime"/>: a session-less client names its webhook on every request, and checking it
+    /// afresh cost a URL parse, the host lists and a DNS lookup per request. Reusing a verdict is safe because every
+    /// connection is checked again as it is made (<see cref="ConnectAsync"/>), whatever was decided here; a failed
+    /// lookup is not remembered.
+    /// </summary>
+    /// <param name="address">The webhook URL.</param>
+    /// <param name="cancellationToken">Cancels DNS resolution.</param>
+    /// <returns><see langword="null"/> if allowed; otherwise why not.</returns>
+    public async Task<string?> CheckNamedAsync(string address, CancellationToken cancellationToken)
+    {
+        var now = Time.GetTimestamp();
+        if (_namedVerdicts.TryGetValue(address, out var known) && Time.GetElapsedTime(known.CheckedAt, now) < NamedVerdictLifetime)
+        {
+            return known.Refusal;
+        }
+
+        var refusal = await CheckAsync(address, cancellationToken).ConfigureAwait(false);
+        if (Interlocked.Increment(ref _namedVerdictsStored) > NamedVerdictsKept)
+        {
+            // Many URLs (or many renewals): start afresh rather than keep an unbounded table.
+            _namedVerdicts.Clear();
+            Volatile.Write(ref _namedVerdictsStored, 1);
+        }
+
+        _namedVerdicts[address] = (refusal, now);
+        return refusal;
     }
 
     /// <summary>Checks the parts of a URL that need no DNS: scheme, user info and host name.</summary>

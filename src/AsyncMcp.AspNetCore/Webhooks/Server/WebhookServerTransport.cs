@@ -256,7 +256,7 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
                 return false;
             }
 
-            if (await _guard.CheckAsync(replyAddress, context.RequestAborted).ConfigureAwait(false) is { } refusal)
+            if (await _guard.CheckNamedAsync(replyAddress, context.RequestAborted).ConfigureAwait(false) is { } refusal)
             {
                 LogAddressRefused(clientId, replyAddress, refusal);
                 await Refuse(context, StatusCodes.Status403Forbidden, id, McpErrorCode.InvalidParams, $"The webhook URL is refused by the server's reply-address policy: {refusal}", ErrorReasons.ReplyAddressRefused).ConfigureAwait(false);
