@@ -11,11 +11,18 @@ namespace AsyncMcp.Messaging;
 /// </param>
 internal sealed record OutboundMessage(string Body, IReadOnlyDictionary<string, string> Attributes, string? OrderingKey = null)
 {
+    private string? _deduplicationId;
+
     /// <summary>
     /// An id that stays the same across retries of this message, so that a broker that deduplicates (an SQS FIFO
-    /// queue) drops a retry of a send that had in fact succeeded.
+    /// queue) drops a retry of a send that had in fact succeeded. Made on first use, once: most messages go to queues
+    /// that do not deduplicate and never need one.
     /// </summary>
-    public string DeduplicationId { get; init; } = Guid.NewGuid().ToString("N");
+    public string DeduplicationId
+    {
+        get => _deduplicationId ?? Interlocked.CompareExchange(ref _deduplicationId, Guid.NewGuid().ToString("N"), null) ?? _deduplicationId!;
+        init => _deduplicationId = value;
+    }
 
     /// <summary>What the payload is: a request, a notification, or an answer (a result or an error).</summary>
     public OutboundKind Kind { get; init; }
