@@ -49,8 +49,7 @@ internal sealed partial class MessageLease : IDisposable
         {
             while (true)
             {
-                // Settling cancels the wait; seen without an exception, which would cost more than the rest of a
-                // short call's lease together.
+                // Settling cancels this wait, once per message: it is seen here without an exception being thrown.
                 await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 if (cancellationToken.IsCancellationRequested)
                 {

@@ -19,7 +19,7 @@ internal sealed class BatchLanes<TEntry>
     private readonly Func<TEntry, int> _size;
     private readonly int _maxBatchBytes;
     private readonly TimeProvider _time;
-    private long _nextSweep;
+    private long _lastSweep;
 
     /// <summary>Creates the lanes.</summary>
     /// <param name="sendBatch">Sends one batch to a destination (see <see cref="BatchLane{TEntry}"/>).</param>
@@ -32,7 +32,7 @@ internal sealed class BatchLanes<TEntry>
         _size = size;
         _maxBatchBytes = maxBatchBytes;
         _time = time ?? TimeProvider.System;
-        _nextSweep = _time.GetTimestamp() + Ticks(IdleLifetime);
+        _lastSweep = _time.GetTimestamp();
     }
 
     /// <summary>How many destinations have a lane.</summary>
@@ -56,8 +56,8 @@ internal sealed class BatchLanes<TEntry>
 
     private void SweepIfDue(long now)
     {
-        var due = Volatile.Read(ref _nextSweep);
-        if (now < due || Interlocked.CompareExchange(ref _nextSweep, now + Ticks(IdleLifetime), due) != due)
+        var last = Volatile.Read(ref _lastSweep);
+        if (_time.GetElapsedTime(last, now) < IdleLifetime || Interlocked.CompareExchange(ref _lastSweep, now, last) != last)
         {
             return;
         }
@@ -72,6 +72,4 @@ internal sealed class BatchLanes<TEntry>
             }
         }
     }
-
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 }
