@@ -16,8 +16,18 @@ internal sealed class CostMeter(int emulatorProcessId)
         using var emulator = Process.GetProcessById(emulatorProcessId);
         Dictionary<string, long> clientBefore = [], serverBefore = [], clientAfter = [], serverAfter = [];
         TimeSpan emulatorBefore = default, emulatorAfter = default;
+
+        // One call at a time: its timeline too (the measured calls only).
+        var timeline = concurrency == 1 ? new CallTimeline() : null;
+        Func<int, Task> measuredRoundTrip = timeline is null ? roundTrip : async index =>
+        {
+            var recording = CallTimeline.Current;
+            recording?.Begin();
+            await roundTrip(index).ConfigureAwait(false);
+            recording?.Mark(CallTimeline.Point.CallReturned);
+        };
         var latency = await LatencyRecorder.MeasureAsync(
-            roundTrip,
+            measuredRoundTrip,
             concurrency,
             calls,
             warmup,
@@ -26,9 +36,16 @@ internal sealed class CostMeter(int emulatorProcessId)
                 (clientBefore, serverBefore) = (client.Snapshot(), server.Snapshot());
                 emulator.Refresh();
                 emulatorBefore = emulator.TotalProcessorTime;
+                if (timeline is not null)
+                {
+                    client.Observer = (operation, response) => timeline.Observe(server: false, operation, response);
+                    server.Observer = (operation, response) => timeline.Observe(server: true, operation, response);
+                    CallTimeline.Current = timeline;
+                }
             },
             measured: () =>
             {
+                (client.Observer, server.Observer, CallTimeline.Current) = (null, null, null);
                 emulator.Refresh();
                 emulatorAfter = emulator.TotalProcessorTime;
                 (clientAfter, serverAfter) = (client.Snapshot(), server.Snapshot());
@@ -37,7 +54,10 @@ internal sealed class CostMeter(int emulatorProcessId)
             latency,
             AwsRequestCounter.Difference(clientAfter, clientBefore),
             AwsRequestCounter.Difference(serverAfter, serverBefore),
-            (emulatorAfter - emulatorBefore).TotalMilliseconds / calls);
+            (emulatorAfter - emulatorBefore).TotalMilliseconds / calls)
+        {
+            Timelines = timeline is null ? [] : [timeline],
+        };
     }
 }
 
@@ -47,6 +67,9 @@ internal sealed record CostResult(LatencyResult Latency, Dictionary<string, long
     /// <summary>This process's CPU per call (client and server both run in it), as the latency run measured it.</summary>
     public double CpuMsPerCall => Latency.CpuMsPerCall;
 
+    /// <summary>The timelines of the calls, at concurrency 1 (one per run).</summary>
+    public IReadOnlyList<CallTimeline> Timelines { get; init; } = [];
+
     /// <summary>Several runs of one set-up taken together: all their calls, requests and CPU.</summary>
     public static CostResult Combine(IReadOnlyCollection<CostResult> runs)
     {
@@ -55,7 +78,10 @@ internal sealed record CostResult(LatencyResult Latency, Dictionary<string, long
             LatencyRecorder.Combine([.. runs.Select(r => r.Latency)]),
             Sum(runs.Select(r => r.ClientRequests)),
             Sum(runs.Select(r => r.ServerRequests)),
-            runs.Sum(r => r.EmulatorCpuMsPerCall * r.Latency.Calls) / calls);
+            runs.Sum(r => r.EmulatorCpuMsPerCall * r.Latency.Calls) / calls)
+        {
+            Timelines = [.. runs.SelectMany(r => r.Timelines)],
+        };
 
         static Dictionary<string, long> Sum(IEnumerable<Dictionary<string, long>> counts) => counts
             .SelectMany(c => c)

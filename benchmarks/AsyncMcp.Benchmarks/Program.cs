@@ -79,6 +79,17 @@ if (args.SkipWhile(a => a != "--concurrency").Skip(1).FirstOrDefault() is { } on
 Line($"Run: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}; fauxqs 2.4.1 on Node 22 (loopback).");
 Line();
 var serverOptions = TestMcpServer.CreateOptions();
+// Where a call's handling in the MCP SDK starts and ends, for the timelines at concurrency 1 (nothing while none records).
+serverOptions.Filters.Message.IncomingFilters.Add(next => (context, cancellationToken) =>
+{
+    CallTimeline.Current?.Mark(CallTimeline.Point.HandlerStarted);
+    return next(context, cancellationToken);
+});
+serverOptions.Filters.Message.OutgoingFilters.Add(next => (context, cancellationToken) =>
+{
+    CallTimeline.Current?.Mark(CallTimeline.Point.AnswerSent);
+    return next(context, cancellationToken);
+});
 var costMeter = new CostMeter(emulator.ProcessId);
 if (Run("sqs"))
 {
@@ -123,6 +134,8 @@ foreach (var (concurrency, raw, november, july) in sqsCosts)
         Line($"| {concurrency} | {name} | {cost.Breakdown(server: false)} | {cost.Breakdown(server: true)} |");
     }
 }
+
+TimelineTable([.. sqsCosts.Where(c => c.Concurrency == 1).SelectMany(c => new[] { ("raw echo", c.Raw), ("AsyncMcp 2025-11-25", c.November), ("AsyncMcp 2026-07-28", c.July) })]);
 
 if (charts is not null)
 {
@@ -677,6 +690,29 @@ async Task<CostResult> MeasureSqsCostAsync(string? protocol, int concurrency, in
         new SqsClientTransport(clientSqs, new SqsClientTransportOptions { ServerRequestQueueUrl = requestQueue, ResponseQueueUrl = responseQueue }),
         new McpClientOptions { ProtocolVersion = protocol });
     return await costMeter.MeasureAsync(clientCounter, serverCounter, _ => EchoCall.RunAsync(client), concurrency, calls, warmup);
+}
+
+// Where the time of a call goes at concurrency 1: the median of each segment of the calls' timelines, per set-up.
+void TimelineTable(IReadOnlyList<(string Name, CostResult Result)> setups)
+{
+    if (setups.Count == 0)
+    {
+        return;
+    }
+
+    Line();
+    Line("Where the time of a call goes at concurrency 1: each call's timestamps at the points below (its requests on the wire at the HTTP layer; the MCP SDK's handling by its message filters), median of each segment over the measured calls, in µs. The raw echo has no MCP handler, so its server is one segment; medians of segments do not add up to the median call exactly.");
+    Line();
+    var segments = setups.Select(s => CallTimeline.Segments(s.Result.Timelines).ToDictionary(x => (x.From, x.To), x => x.MedianMicroseconds)).ToList();
+    var rows = segments.SelectMany(s => s.Keys).Distinct().OrderBy(k => k.From).ThenBy(k => k.To).ToList();
+    Line("| segment | " + string.Join(" | ", setups.Select(s => s.Name)) + " |");
+    Line("|---|" + string.Concat(setups.Select(_ => "---:|")));
+    foreach (var (from, to) in rows)
+    {
+        Line($"| {from} → {to} | " + string.Join(" | ", segments.Select(s => s.TryGetValue((from, to), out var v) ? v.ToString("F0", CultureInfo.InvariantCulture) : "")) + " |");
+    }
+
+    Line("| the whole call (p50) | " + string.Join(" | ", setups.Select(s => (s.Result.Latency.P50Ms * 1000).ToString("F0", CultureInfo.InvariantCulture))) + " |");
 }
 
 static double Median(List<double> values)

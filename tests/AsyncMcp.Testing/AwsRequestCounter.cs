@@ -19,6 +19,12 @@ public sealed class AwsRequestCounter : IDisposable
     private readonly ConcurrentQueue<(string Operation, int Entries)> _batches = new();
     private Hold? _hold;
 
+    /// <summary>
+    /// When set, told of every request as it goes out (with no response) and again when its response is back: its operation
+    /// and its response. For timelines of a call; it runs on the request's path, so it must be quick.
+    /// </summary>
+    public Action<string, HttpResponseMessage?>? Observer { get; set; }
+
     /// <summary>Whether to keep the entry count of every batch request (read from its body).</summary>
     public bool RecordBatches { get; init; }
 
@@ -72,7 +78,7 @@ public sealed class AwsRequestCounter : IDisposable
             .Where(p => p.Value != 0)
             .ToDictionary(StringComparer.Ordinal);
 
-    private async Task CountAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<string> CountAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         string? operation = null;
         if (request.Headers.TryGetValues("X-Amz-Target", out var targets) && targets.FirstOrDefault() is { } target)
@@ -109,6 +115,8 @@ public sealed class AwsRequestCounter : IDisposable
                 _batches.Enqueue((operation, json.RootElement.TryGetProperty("Entries", out var entries) ? entries.GetArrayLength() : 0));
             }
         }
+
+        return operation;
     }
 
     private sealed record Hold(string Operation, Task Release)
@@ -120,8 +128,16 @@ public sealed class AwsRequestCounter : IDisposable
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            await counter.CountAsync(request, cancellationToken).ConfigureAwait(false);
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var operation = await counter.CountAsync(request, cancellationToken).ConfigureAwait(false);
+            if (counter.Observer is not { } observer)
+            {
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+
+            observer(operation, null);
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            observer(operation, response);
+            return response;
         }
     }
 
