@@ -44,7 +44,7 @@ internal sealed partial class AsyncMcpClientSessionTransport : McpTransportBase
     private readonly AsyncMcpClientTransportOptions _options;
     private readonly IReplyFeed _replies;
     private readonly ILogger _logger;
-    private readonly BackgroundOperations _acks = new();
+    private readonly BackgroundOperations _acks = new(behindQueuedWork: true);
     private readonly Lock _gate = new();
     private readonly string _clientId;
     private readonly HashSet<RequestId> _outstanding = [];

@@ -45,7 +45,7 @@ internal sealed partial class ReplyDemultiplexer : IAsyncDisposable
     private readonly HashSet<ReplySubscription> _subscriptions = [];
     private readonly HashSet<string> _closed = new(StringComparer.Ordinal);
     private readonly Queue<string> _closedOrder = new();
-    private readonly BackgroundOperations _acks = new();
+    private readonly BackgroundOperations _acks = new(behindQueuedWork: true);
     private TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _fault;
     private int _started;

@@ -14,12 +14,22 @@ namespace AsyncMcp.Messaging;
 internal sealed class BackgroundOperations
 {
     private readonly ConcurrentDictionary<Task, byte> _running = new();
+    private readonly TaskCreationOptions _options;
     private volatile bool _closed;
+
+    /// <summary>Creates a set of background operations.</summary>
+    /// <param name="behindQueuedWork">
+    /// Whether operations go to the thread pool's global queue, behind the work already queued on the thread that starts
+    /// them (which a pool thread runs first), rather than to that thread's own queue, ahead of it. For acknowledgements:
+    /// the delete of a reply must not go out before the caller the reply wakes has sent its next request.
+    /// </param>
+    public BackgroundOperations(bool behindQueuedWork = false) =>
+        _options = TaskCreationOptions.DenyChildAttach | (behindQueuedWork ? TaskCreationOptions.PreferFairness : TaskCreationOptions.None);
 
     /// <summary>Starts <paramref name="operation"/> on the thread pool, also once draining has begun.</summary>
     public void Run(Func<Task> operation)
     {
-        var task = Task.Run(operation);
+        var task = Task.Factory.StartNew(operation, CancellationToken.None, _options, TaskScheduler.Default).Unwrap();
         _running.TryAdd(task, 0);
         _ = task.ContinueWith(
             static (done, state) =>
