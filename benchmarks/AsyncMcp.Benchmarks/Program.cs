@@ -33,7 +33,8 @@ int Warmup(int calls) => quick ? Math.Max(20, calls / 10) : Math.Max(1000, calls
 // that a burst of load from elsewhere on the machine falls on all of them rather than on one. Each run starts on a
 // collected heap: otherwise what the run before left (promoted, not yet collected) is traced by this run's
 // collections, and a set-up run after another set-up of the same weight measured about 0.4 ms more CPU per call at
-// concurrency 1 than the same set-up run after the raw echo (the same set-up in both places, three runs).
+// concurrency 1 than the same set-up run after the raw echo (the same set-up in both places, three runs; part of that
+// was the first round's JIT, below).
 // A first round runs every set-up once and is not counted: the first run of a set-up in the process still pays for
 // its JIT after 1,000 warm-up calls (tiered compilation goes on in the background for seconds: at concurrency 1 the
 // first round cost the raw echo 2.4 ms of CPU per call and the first AsyncMcp set-up 2.5 ms, against 0.93 and
