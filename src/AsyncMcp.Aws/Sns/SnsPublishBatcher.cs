@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
-using AsyncMcp.Aws.Sqs.Batching;
+using AsyncMcp.Messaging.Batching;
 
 namespace AsyncMcp.Aws.Sns;
 
@@ -23,7 +23,7 @@ internal sealed class SnsPublishBatcher
     private SnsPublishBatcher(ISnsClient sns)
     {
         _sns = sns;
-        _lanes = new(PublishBatchAsync, Size, MaxBatchBytes);
+        _lanes = new(PublishBatchAsync, Size, BatchLimits.Aws(MaxBatchBytes));
     }
 
     /// <summary>The batcher of an SNS client.</summary>

@@ -5,6 +5,7 @@ using System.Text;
 using Amazon.Runtime;
 using Amazon.SQS;
 using Amazon.SQS.Model;
+using AsyncMcp.Messaging.Batching;
 
 namespace AsyncMcp.Aws.Sqs.Batching;
 
@@ -32,9 +33,9 @@ internal sealed class SqsBatcher
     private SqsBatcher(IAmazonSQS sqs)
     {
         _sqs = sqs;
-        _sends = new(SendBatchAsync, SendSize, MaxSendBatchBytes);
-        _deletes = new(DeleteBatchAsync, static _ => 0, int.MaxValue);
-        _visibility = new(VisibilityBatchAsync, static _ => 0, int.MaxValue);
+        _sends = new(SendBatchAsync, SendSize, BatchLimits.Aws(MaxSendBatchBytes));
+        _deletes = new(DeleteBatchAsync, static _ => 0, BatchLimits.Aws(int.MaxValue));
+        _visibility = new(VisibilityBatchAsync, static _ => 0, BatchLimits.Aws(int.MaxValue));
     }
 
     /// <summary>The batcher of an SQS client.</summary>

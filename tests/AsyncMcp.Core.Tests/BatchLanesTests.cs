@@ -1,7 +1,7 @@
-using AsyncMcp.Aws.Sqs.Batching;
+using AsyncMcp.Messaging.Batching;
 using Microsoft.Extensions.Time.Testing;
 
-namespace AsyncMcp.Aws.Tests;
+namespace AsyncMcp.Core.Tests;
 
 /// <summary>
 /// The lanes of one batcher: a destination used call after call keeps one lane; a lane idle for a minute is dropped,
@@ -32,7 +32,7 @@ public sealed class BatchLanesTests
                 return Task.CompletedTask;
             },
             static _ => 1,
-            int.MaxValue,
+            BatchLimits.Aws(int.MaxValue),
             time);
 
         await lanes.SubmitAsync("reply-queue-a", "1", Timeout).WaitAsync(TimeSpan.FromSeconds(10), Timeout);
@@ -74,7 +74,7 @@ public sealed class BatchLanesTests
                 }
             },
             static _ => 1,
-            int.MaxValue,
+            BatchLimits.Aws(int.MaxValue),
             time);
 
         var slow = lanes.SubmitAsync("slow", "1", Timeout);
@@ -98,7 +98,7 @@ public sealed class BatchLanesTests
                 return Task.CompletedTask;
             },
             static _ => 1,
-            int.MaxValue);
+            BatchLimits.Aws(int.MaxValue));
 
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();

@@ -1,10 +1,10 @@
-namespace AsyncMcp.Aws.Sqs.Batching;
+namespace AsyncMcp.Messaging.Batching;
 
 /// <summary>
 /// Gathers the operations on one queue that are waiting at the same moment into batches: an operation submitted while
 /// nothing of its kind is in flight goes out at once (alone if it is alone: a batcher never waits to fill a batch);
 /// operations submitted while a batch is in flight wait for it to end and then go out together. A full batch does not
-/// wait: up to <see cref="MaxConcurrentBatches"/> go out side by side.
+/// wait: up to a set number of batches go out side by side.
 /// </summary>
 /// <typeparam name="TEntry">One operation (a send, a delete, a visibility change).</typeparam>
 /// <remarks>
@@ -14,28 +14,22 @@ namespace AsyncMcp.Aws.Sqs.Batching;
 /// </remarks>
 internal sealed class BatchLane<TEntry>
 {
-    /// <summary>The most entries SQS takes in one batch request.</summary>
-    public const int MaxEntries = 10;
-
-    /// <summary>How many batches of one kind to one queue may be in flight at once.</summary>
-    public const int MaxConcurrentBatches = 8;
-
     private readonly Func<IReadOnlyList<Pending>, Task> _sendBatch;
     private readonly Func<TEntry, int> _size;
-    private readonly int _maxBatchBytes;
+    private readonly BatchLimits _limits;
     private readonly Lock _gate = new();
     private readonly Queue<Pending> _waiting = new();
     private int _inFlight;
 
     /// <summary>Creates a lane.</summary>
     /// <param name="sendBatch">Sends one batch (one entry or more) and completes every entry of it; must not throw.</param>
-    /// <param name="size">The bytes an entry counts against <paramref name="maxBatchBytes"/>.</param>
-    /// <param name="maxBatchBytes">The most bytes of entries in one batch; an entry larger than this goes alone.</param>
-    public BatchLane(Func<IReadOnlyList<Pending>, Task> sendBatch, Func<TEntry, int> size, int maxBatchBytes)
+    /// <param name="size">The bytes an entry counts against the limits' bytes.</param>
+    /// <param name="limits">How large a batch may be and how many may be in flight at once.</param>
+    public BatchLane(Func<IReadOnlyList<Pending>, Task> sendBatch, Func<TEntry, int> size, BatchLimits limits)
     {
         _sendBatch = sendBatch;
         _size = size;
-        _maxBatchBytes = maxBatchBytes;
+        _limits = limits;
     }
 
     /// <summary>Whether nothing waits and nothing is in flight.</summary>
@@ -104,14 +98,14 @@ internal sealed class BatchLane<TEntry>
 
     private List<Pending>? TakeBatch()
     {
-        if (_waiting.Count == 0 || (_inFlight > 0 && (_waiting.Count < MaxEntries || _inFlight >= MaxConcurrentBatches)))
+        if (_waiting.Count == 0 || (_inFlight > 0 && (_waiting.Count < _limits.MaxEntries || _inFlight >= _limits.MaxConcurrentBatches)))
         {
             return null;
         }
 
-        var batch = new List<Pending>(Math.Min(_waiting.Count, MaxEntries));
+        var batch = new List<Pending>(Math.Min(_waiting.Count, _limits.MaxEntries));
         long bytes = 0;
-        while (batch.Count < MaxEntries && _waiting.TryPeek(out var next))
+        while (batch.Count < _limits.MaxEntries && _waiting.TryPeek(out var next))
         {
             if (next.CancellationToken.IsCancellationRequested)
             {
@@ -122,7 +116,7 @@ internal sealed class BatchLane<TEntry>
             }
 
             var size = _size(next.Entry);
-            if (batch.Count > 0 && bytes + size > _maxBatchBytes)
+            if (batch.Count > 0 && bytes + size > _limits.MaxBytes)
             {
                 break;
             }
@@ -219,4 +213,14 @@ internal sealed class BatchLane<TEntry>
             }
         }
     }
+}
+
+/// <summary>The limits of a <see cref="BatchLane{TEntry}"/>'s batches.</summary>
+/// <param name="MaxEntries">The most entries in one batch.</param>
+/// <param name="MaxBytes">The most bytes of entries in one batch; an entry larger than this goes alone.</param>
+/// <param name="MaxConcurrentBatches">How many batches to one destination may be in flight at once.</param>
+internal readonly record struct BatchLimits(int MaxEntries, int MaxBytes, int MaxConcurrentBatches)
+{
+    /// <summary>SQS and SNS: ten entries a request, up to eight requests of one kind to one destination side by side.</summary>
+    public static BatchLimits Aws(int maxBytes) => new(10, maxBytes, 8);
 }

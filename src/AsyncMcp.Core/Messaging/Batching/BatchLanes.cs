@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace AsyncMcp.Aws.Sqs.Batching;
+namespace AsyncMcp.Messaging.Batching;
 
 /// <summary>
 /// The <see cref="BatchLane{TEntry}"/>s of one kind of operation, one per destination (a queue URL, a topic ARN):
@@ -17,20 +17,20 @@ internal sealed class BatchLanes<TEntry>
     private readonly ConcurrentDictionary<string, BatchLane<TEntry>> _lanes = new(StringComparer.Ordinal);
     private readonly Func<string, IReadOnlyList<BatchLane<TEntry>.Pending>, Task> _sendBatch;
     private readonly Func<TEntry, int> _size;
-    private readonly int _maxBatchBytes;
+    private readonly BatchLimits _limits;
     private readonly TimeProvider _time;
     private long _lastSweep;
 
     /// <summary>Creates the lanes.</summary>
     /// <param name="sendBatch">Sends one batch to a destination (see <see cref="BatchLane{TEntry}"/>).</param>
-    /// <param name="size">The bytes an entry counts against <paramref name="maxBatchBytes"/>.</param>
-    /// <param name="maxBatchBytes">The most bytes of entries in one batch.</param>
+    /// <param name="size">The bytes an entry counts against the limits' bytes.</param>
+    /// <param name="limits">How large a batch may be and how many may be in flight at once to one destination.</param>
     /// <param name="time">The clock that ages idle lanes; the system clock when <see langword="null"/>.</param>
-    public BatchLanes(Func<string, IReadOnlyList<BatchLane<TEntry>.Pending>, Task> sendBatch, Func<TEntry, int> size, int maxBatchBytes, TimeProvider? time = null)
+    public BatchLanes(Func<string, IReadOnlyList<BatchLane<TEntry>.Pending>, Task> sendBatch, Func<TEntry, int> size, BatchLimits limits, TimeProvider? time = null)
     {
         _sendBatch = sendBatch;
         _size = size;
-        _maxBatchBytes = maxBatchBytes;
+        _limits = limits;
         _time = time ?? TimeProvider.System;
         _lastSweep = _time.GetTimestamp();
     }
@@ -44,12 +44,15 @@ internal sealed class BatchLanes<TEntry>
         var now = _time.GetTimestamp();
         var lane = _lanes.TryGetValue(destination, out var existing)
             ? existing
-            : _lanes.GetOrAdd(destination, static (key, lanes) => new BatchLane<TEntry>(batch => lanes._sendBatch(key, batch), lanes._size, lanes._maxBatchBytes), this);
+            : _lanes.GetOrAdd(destination, static (key, lanes) => new BatchLane<TEntry>(batch => lanes._sendBatch(key, batch), lanes._size, lanes._limits), this);
         lane.LastUsed = now;
         var submitted = lane.SubmitAsync(entry, cancellationToken);
         SweepIfDue(now);
         return submitted;
     }
+
+    /// <summary>How many operations wait for a batch, all destinations together (not those in flight).</summary>
+    internal int TotalWaitingCount => _lanes.Values.Sum(static lane => lane.WaitingCount);
 
     /// <summary>How many operations for a destination wait for a batch (not those in flight).</summary>
     public int WaitingCount(string destination) => _lanes.TryGetValue(destination, out var lane) ? lane.WaitingCount : 0;
