@@ -3,11 +3,14 @@ namespace AsyncMcp.AspNetCore.Webhooks.Client;
 /// <summary>Helpers shared by the clients that receive webhook deliveries (the webhook and hybrid transports).</summary>
 internal static class WebhookConnection
 {
-    /// <summary>The webhook URL of one connection: <paramref name="webhookUrl"/> with its <c>client</c> query parameter.</summary>
+    /// <summary>
+    /// The webhook URL of one connection: <paramref name="webhookUrl"/> with its <c>client</c> query parameter, and the
+    /// parameter by which it takes batched deliveries (see <see cref="WebhookBatches"/>), which the receiver reads.
+    /// </summary>
     public static string WithConnection(Uri webhookUrl, string connection)
     {
         var builder = new UriBuilder(webhookUrl);
-        var parameter = $"{WebhookReceiver.ConnectionParameter}={connection}";
+        var parameter = $"{WebhookReceiver.ConnectionParameter}={connection}&{WebhookBatches.QueryPart}";
         builder.Query = string.IsNullOrEmpty(builder.Query) ? parameter : builder.Query.TrimStart('?') + "&" + parameter;
         return builder.Uri.ToString();
     }

@@ -57,7 +57,7 @@ public sealed partial class WebhookReceiver
         return new Registration(this, connection, source);
     }
 
-    /// <summary>Handles one delivery: POST a JSON-RPC message.</summary>
+    /// <summary>Handles one delivery: POST a JSON-RPC message, or a JSON array of them (see <see cref="WebhookBatches"/>).</summary>
     /// <param name="context">The HTTP context.</param>
     /// <returns>A task that completes when the response is written.</returns>
     public async Task HandleAsync(HttpContext context)
@@ -107,13 +107,37 @@ public sealed partial class WebhookReceiver
             return;
         }
 
-        var message = new PushedMessage(verified.MessageId ?? Guid.NewGuid().ToString("N"), Encoding.UTF8.GetString(bytes), WebhookHeaders.Read(request.Headers));
-        if (!await source.PushAsync(message, context.RequestAborted).ConfigureAwait(false))
+        var id = verified.MessageId ?? Guid.NewGuid().ToString("N");
+        var headers = WebhookHeaders.Read(request.Headers);
+        IReadOnlyList<string> bodies;
+        if (WebhookBatches.IsBatch(bytes))
         {
-            _verifier.Forget(verified.MessageId);
-            context.Response.Headers.RetryAfter = "1";
-            await Refuse(context, StatusCodes.Status503ServiceUnavailable, default, "The client connection is not taking deliveries now (starting or closing); try again shortly.", ErrorReasons.ServerBusy).ConfigureAwait(false);
-            return;
+            // Several messages in one delivery (an AsyncMcp server batching answers for this connection's session).
+            if (WebhookBatches.Split(bytes, out var problem) is not { } split)
+            {
+                _verifier.Forget(verified.MessageId);
+                await Refuse(context, StatusCodes.Status400BadRequest, default, $"The delivery is not a valid batch: {problem}.", ErrorReasons.InvalidMessage).ConfigureAwait(false);
+                return;
+            }
+
+            bodies = split;
+        }
+        else
+        {
+            bodies = [Encoding.UTF8.GetString(bytes)];
+        }
+
+        for (var i = 0; i < bodies.Count; i++)
+        {
+            var message = new PushedMessage(bodies.Count == 1 ? id : $"{id}#{i}", bodies[i], headers);
+            if (!await source.PushAsync(message, context.RequestAborted).ConfigureAwait(false))
+            {
+                // Only a connection that is starting or closing takes nothing; a retry finds it open, or gone (404).
+                _verifier.Forget(verified.MessageId);
+                context.Response.Headers.RetryAfter = "1";
+                await Refuse(context, StatusCodes.Status503ServiceUnavailable, default, "The client connection is not taking deliveries now (starting or closing); try again shortly.", ErrorReasons.ServerBusy).ConfigureAwait(false);
+                return;
+            }
         }
 
         await WebhookStatus.WriteAsync(context, WebhookStatus.Success).ConfigureAwait(false);

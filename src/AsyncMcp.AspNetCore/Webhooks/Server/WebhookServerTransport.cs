@@ -62,7 +62,8 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
         {
             MessagingSystem = MessagingSystem,
         };
-        _delivery = new WebhookDelivery(retrying, options.MaxQueuedDeliveriesPerClient, loggerFactory?.CreateLogger<WebhookDelivery>())
+        Batching = options.BatchDeliveries ? new BatchingWebhookSink(retrying) : null;
+        _delivery = new WebhookDelivery((IMessageSink?)Batching ?? retrying, options.MaxQueuedDeliveriesPerClient, loggerFactory?.CreateLogger<WebhookDelivery>())
         {
             OnFailed = OnDeliveryFailedAsync,
         };
@@ -81,6 +82,9 @@ public sealed partial class WebhookServerTransport : IAsyncDisposable
 
     /// <summary>The dispatcher: its counters, for tests.</summary>
     internal MessageDispatcher Dispatcher { get; }
+
+    /// <summary>What gathers answers into batched deliveries, when <see cref="WebhookServerTransportOptions.BatchDeliveries"/> is on; for tests.</summary>
+    internal BatchingWebhookSink? Batching { get; }
 
     /// <summary>The path the endpoint is mounted at, once <c>MapMcpWebhook</c> has mounted it.</summary>
     internal string? MappedPattern { get; set; }

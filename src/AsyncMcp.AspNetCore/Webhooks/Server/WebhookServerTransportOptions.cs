@@ -30,6 +30,14 @@ public sealed class WebhookServerTransportOptions : AsyncMcpServerTransportOptio
     /// </summary>
     public int MaxQueuedDeliveriesPerClient { get; set; } = 1000;
 
+    /// <summary>
+    /// Whether answers waiting at the same moment for one session's webhook go out together, as one POST whose body is
+    /// a JSON array, to clients whose webhook URL asks for it (AsyncMcp's clients do; asyncmcp's do not, and always get
+    /// one message per POST). An answer that finds nothing in flight to its webhook still goes out at once, alone.
+    /// Default <see langword="true"/>.
+    /// </summary>
+    public bool BatchDeliveries { get; set; } = true;
+
     /// <inheritdoc />
     public override void Validate()
     {
