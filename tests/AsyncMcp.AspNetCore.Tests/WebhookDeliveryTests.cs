@@ -50,7 +50,8 @@ public sealed class WebhookDeliveryTests
         var stuck = Enumerable.Range(0, limit + 1)
             .Select(i => slow.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = $"slow {i}" }, cancellationToken: Timeout).AsTask())
             .ToArray();
-        await Eventually(() => Volatile.Read(ref hanging) >= limit + 1);
+        // (one POST hangs; the answers made meanwhile wait for it, to go out together, since this client asks for batches)
+        await Eventually(() => Volatile.Read(ref hanging) + harness.Server.Batching!.WaitingCount >= limit + 1);
 
         // ...while B's twenty calls are all served at once, before A's webhook lets go.
         for (var i = 0; i < 20; i++)
