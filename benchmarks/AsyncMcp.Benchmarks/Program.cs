@@ -46,8 +46,10 @@ async Task<T[]> Interleaved<T>(Func<IReadOnlyCollection<T>, T> combine, params F
     var runs = setups.Select(_ => new List<T>()).ToArray();
     for (var round = 0; round < discardedRounds + setupRounds; round++)
     {
-        for (var i = 0; i < setups.Length; i++)
+        // Each round starts one set-up later: a set-up's place in the round changes what it runs after.
+        for (var k = 0; k < setups.Length; k++)
         {
+            var i = (k + round) % setups.Length;
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
@@ -239,10 +241,11 @@ if (Run("webhook"))
 Line();
 Line("### tools/call `echo` round trip over webhooks vs. the SDK's Streamable HTTP (both on Kestrel, loopback, this process)");
 Line();
-Line($"Webhook: the client POSTs each request (signed) and the server POSTs the answer (signed) to the client's own Kestrel listener: two HTTP requests per call. Streamable HTTP: one POST answered on its SSE stream. CPU per call: this process's CPU time (client and server both) over the measured calls ÷ calls. Warm-up and rounds ({setupRounds}, interleaved, pooled) as in the SQS table.");
+Line($"Webhook: the client POSTs each request (signed) and the server POSTs the answer (signed) to the client's own Kestrel listener: two HTTP requests per call, or fewer when answers that wait for the client's webhook at the same moment go out in one POST (AsyncMcp's batched deliveries, on by default; the last set-up turns them off). Streamable HTTP: one POST answered on its SSE stream. CPU per call: this process's CPU time (client and server both) over the measured calls ÷ calls. Warm-up and rounds ({setupRounds}, interleaved, pooled) as in the SQS table.");
 Line();
-Line("| concurrency | calls | Streamable HTTP p50 | p99 | calls/s | webhook 2025-11-25 p50 | p99 | calls/s | webhook 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) | CPU per call: Streamable HTTP / 2025 / 2026 | allocated per call: Streamable HTTP / 2025 / 2026 |");
-Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|");
+Line("| concurrency | calls | Streamable HTTP p50 | p99 | calls/s | webhook 2025-11-25 p50 | p99 | calls/s | webhook 2026-07-28 p50 | p99 | calls/s | p50 ratio (2025 / 2026) | throughput ratio (2025 / 2026) | CPU per call: Streamable HTTP / 2025 / 2026 | allocated per call: Streamable HTTP / 2025 / 2026 | one answer per POST (2025-11-25): p50, calls/s, ratio, CPU per call |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---|");
+var webhookRows = new List<(int Concurrency, LatencyResult Streamable, LatencyResult November, LatencyResult July, LatencyResult Unbatched)>();
 foreach (var (concurrency, calls) in levels)
 {
     var warmup = Warmup(calls);
@@ -250,10 +253,24 @@ foreach (var (concurrency, calls) in levels)
         LatencyRecorder.Combine,
         () => WebhookBench.MeasureStreamableHttpAsync("2025-11-25", concurrency, calls, warmup),
         () => WebhookBench.MeasureWebhookAsync("2025-11-25", concurrency, calls, warmup),
-        () => WebhookBench.MeasureWebhookAsync(null, concurrency, calls, warmup));
-    var (streamable, november, july) = (results[0], results[1], results[2]);
+        () => WebhookBench.MeasureWebhookAsync(null, concurrency, calls, warmup),
+        () => WebhookBench.MeasureWebhookAsync("2025-11-25", concurrency, calls, warmup, batch: false));
+    var (streamable, november, july, unbatched) = (results[0], results[1], results[2], results[3]);
+    webhookRows.Add((concurrency, streamable, november, july, unbatched));
     Line(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {calls} | {streamable.P50Ms:F2} ms | {streamable.P99Ms:F2} ms | {streamable.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {november.P50Ms / streamable.P50Ms:F2}× / {july.P50Ms / streamable.P50Ms:F2}× | {november.PerSecond / streamable.PerSecond:F2}× / {july.PerSecond / streamable.PerSecond:F2}× | {streamable.CpuMsPerCall:F3} / {november.CpuMsPerCall:F3} / {july.CpuMsPerCall:F3} ms | {streamable.AllocatedKiBPerCall:F1} / {november.AllocatedKiBPerCall:F1} / {july.AllocatedKiBPerCall:F1} KiB |"));
+        $"| {concurrency} | {calls} | {streamable.P50Ms:F2} ms | {streamable.P99Ms:F2} ms | {streamable.PerSecond:F0} | {november.P50Ms:F2} ms | {november.P99Ms:F2} ms | {november.PerSecond:F0} | {july.P50Ms:F2} ms | {july.P99Ms:F2} ms | {july.PerSecond:F0} | {november.P50Ms / streamable.P50Ms:F2}× / {july.P50Ms / streamable.P50Ms:F2}× | {november.PerSecond / streamable.PerSecond:F2}× / {july.PerSecond / streamable.PerSecond:F2}× | {streamable.CpuMsPerCall:F3} / {november.CpuMsPerCall:F3} / {july.CpuMsPerCall:F3} ms | {streamable.AllocatedKiBPerCall:F1} / {november.AllocatedKiBPerCall:F1} / {july.AllocatedKiBPerCall:F1} KiB | {unbatched.P50Ms:F2} ms, {unbatched.PerSecond:F0}, {unbatched.PerSecond / streamable.PerSecond:F2}×, {unbatched.CpuMsPerCall:F3} ms |"));
+}
+
+if (charts is not null)
+{
+    var xs = webhookRows.Select(r => r.Concurrency).ToList();
+    Charts.Lines(Path.Combine(charts, "webhook-throughput.svg"), "Webhook echo: calls per second", "calls/s", xs,
+    [
+        ("SDK Streamable HTTP", [.. webhookRows.Select(r => r.Streamable.PerSecond)], true),
+        ("AsyncMcp webhook 2025-11-25", [.. webhookRows.Select(r => r.November.PerSecond)], false),
+        ("AsyncMcp webhook 2026-07-28", [.. webhookRows.Select(r => r.July.PerSecond)], false),
+        ("AsyncMcp webhook 2025-11-25, one answer per POST", [.. webhookRows.Select(r => r.Unbatched.PerSecond)], true),
+    ]);
 }
 }
 

@@ -19,10 +19,15 @@ namespace AsyncMcp.Benchmarks;
 /// </summary>
 internal static class WebhookBench
 {
-    public static async Task<LatencyResult> MeasureWebhookAsync(string? protocol, int concurrency, int calls, int warmup)
+    /// <param name="protocol">The revision the client asks for; <see langword="null"/> for the SDK's default.</param>
+    /// <param name="concurrency">Calls in flight at once.</param>
+    /// <param name="calls">Measured calls.</param>
+    /// <param name="warmup">Calls before measuring.</param>
+    /// <param name="batch">Whether the server may send the answers waiting for the client's webhook in one POST (the default), or one per POST.</param>
+    public static async Task<LatencyResult> MeasureWebhookAsync(string? protocol, int concurrency, int calls, int warmup, bool batch = true)
     {
         var secret = WebhookSecret.Generate();
-        var options = new WebhookServerTransportOptions { Security = { Secret = secret }, AddressPolicy = { AllowLoopback = true } };
+        var options = new WebhookServerTransportOptions { Security = { Secret = secret }, AddressPolicy = { AllowLoopback = true }, BatchDeliveries = batch };
         await using var server = new WebhookServerTransport(options, Echo.ServerOptions());
         server.Start();
         var app = await StartAppAsync(app => app.MapMcpWebhook("/mcp/request", server), null);
