@@ -28,28 +28,10 @@ public sealed class WebhookBatchDeliveryTests
     {
         await using var harness = await WebhookHarness.StartAsync();
         await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        peer.Intercept = async body =>
-        {
-            if (body is JsonObject { } single && (int?)single["id"] == 2)
-            {
-                held.TrySetResult();
-                await gate.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
-            }
-
-            return null;
-        };
         var sessionId = await peer.OpenSessionAsync(asks ? peer.WebhookUrl + "?asyncmcp-batch=1" : null);
 
         // The answer to 2 is held at the webhook; the answers to 3..7 are made meanwhile.
-        Assert.Equal(200, (await peer.PostAsync(Call(2), sessionId)).Status);
-        await held.Task.WaitAsync(TimeSpan.FromSeconds(30), Timeout);
-        for (var id = 3; id < 3 + Waiting; id++)
-        {
-            Assert.Equal(200, (await peer.PostAsync(Call(id), sessionId)).Status);
-        }
-
+        var gate = await HoldTheAnswerTo2AndCall3To7Async(peer, sessionId);
         if (asks)
         {
             // They wait for the POST in flight to end...
@@ -85,33 +67,18 @@ public sealed class WebhookBatchDeliveryTests
     {
         await using var harness = await WebhookHarness.StartAsync();
         await using var peer = await RawWebhookPeer.StartAsync(harness.Url, harness.Secret);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var refusedBatches = 0;
-        peer.Intercept = async body =>
-        {
-            if (body is JsonArray)
-            {
-                Interlocked.Increment(ref refusedBatches);
-                return 413;
-            }
-
-            if ((int?)body["id"] == 2)
-            {
-                held.TrySetResult();
-                await gate.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
-            }
-
-            return null;
-        };
         var sessionId = await peer.OpenSessionAsync(peer.WebhookUrl + "?asyncmcp-batch=1");
-
-        Assert.Equal(200, (await peer.PostAsync(Call(2), sessionId)).Status);
-        await held.Task.WaitAsync(TimeSpan.FromSeconds(30), Timeout);
-        for (var id = 3; id < 3 + Waiting; id++)
+        var gate = await HoldTheAnswerTo2AndCall3To7Async(peer, sessionId, refuse: body =>
         {
-            Assert.Equal(200, (await peer.PostAsync(Call(id), sessionId)).Status);
-        }
+            if (body is not JsonArray)
+            {
+                return null;
+            }
+
+            Interlocked.Increment(ref refusedBatches);
+            return 413;
+        });
 
         await Eventually(() => harness.Server.Batching!.WaitingCount == Waiting, what: "five answers waiting for the webhook");
         gate.TrySetResult();
@@ -125,8 +92,9 @@ public sealed class WebhookBatchDeliveryTests
         Assert.DoesNotContain(peer.Deliveries, d => d.Body is JsonArray);
     }
 
-    [Fact]
-    public async Task Our_client_takes_batched_answers_and_each_call_gets_its_own()
+    [Theory]
+    [MemberData(nameof(Protocols.Both), MemberType = typeof(Protocols))]
+    public async Task Our_client_takes_batched_answers_and_each_call_gets_its_own(string protocolVersion)
     {
         await using var harness = await WebhookHarness.StartAsync();
 
@@ -153,7 +121,7 @@ public sealed class WebhookBatchDeliveryTests
             await receiver.HandleAsync(context);
         }));
         await using var appScope = harness.Own(app);
-        var client = await harness.ConnectAsync(Protocols.November2025, o =>
+        var client = await harness.ConnectAsync(protocolVersion, o =>
         {
             o.Receiver = receiver;
             o.WebhookUrl = new Uri(WebhookHarness.BoundAddress(app) + "/hook");
@@ -229,6 +197,40 @@ public sealed class WebhookBatchDeliveryTests
     [InlineData("http://127.0.0.1:5000/hook#?asyncmcp-batch=1", false)]
     public void Only_the_exact_query_parameter_asks_for_batches(string address, bool asks) =>
         Assert.Equal(asks, AsyncMcp.AspNetCore.Webhooks.WebhookBatches.AreAcceptedBy(address));
+
+    /// <summary>
+    /// Holds the delivery of the answer to request 2 at the peer's webhook until the returned gate opens, and meanwhile
+    /// calls 3 to 7; <paramref name="refuse"/> may answer other deliveries with a status code instead.
+    /// </summary>
+    private static async Task<TaskCompletionSource> HoldTheAnswerTo2AndCall3To7Async(RawWebhookPeer peer, string sessionId, Func<JsonNode, int?>? refuse = null)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        peer.Intercept = async body =>
+        {
+            if (refuse?.Invoke(body) is { } status)
+            {
+                return status;
+            }
+
+            if (body is JsonObject single && (int?)single["id"] == 2)
+            {
+                held.TrySetResult();
+                await gate.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+            }
+
+            return null;
+        };
+
+        Assert.Equal(200, (await peer.PostAsync(Call(2), sessionId)).Status);
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30), Timeout);
+        for (var id = 3; id < 3 + Waiting; id++)
+        {
+            Assert.Equal(200, (await peer.PostAsync(Call(id), sessionId)).Status);
+        }
+
+        return gate;
+    }
 
     private static string? Text(CallToolResult result) => Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
 
