@@ -141,6 +141,50 @@ public sealed class WebhookBatchDeliveryTests
         Assert.Equal([Waiting], batches.ToArray());
     }
 
+    [Fact]
+    public async Task A_client_that_turns_batches_off_names_a_plain_url_and_gets_its_answers_one_per_post()
+    {
+        await using var harness = await WebhookHarness.StartAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = 0;
+        string? address = null;
+        var receiver = new WebhookReceiver(new() { Secret = harness.Secret });
+        var app = await WebhookHarness.StartAppAsync(app => app.MapPost("/hook", async (HttpContext context) =>
+        {
+            address ??= context.Request.QueryString.ToString();
+            context.Request.EnableBuffering();
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            context.Request.Body.Position = 0;
+            if ((string?)body?["result"]?["content"]?[0]?["text"] == "Echo: first" && Interlocked.Increment(ref holding) == 1)
+            {
+                await gate.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+            }
+
+            await receiver.HandleAsync(context);
+        }));
+        await using var appScope = harness.Own(app);
+        var client = await harness.ConnectAsync(Protocols.November2025, o =>
+        {
+            o.Receiver = receiver;
+            o.WebhookUrl = new Uri(WebhookHarness.BoundAddress(app) + "/hook");
+            o.AcceptBatchedDeliveries = false;
+        });
+        Assert.DoesNotContain("asyncmcp-batch", address, StringComparison.Ordinal);
+
+        // While the first answer is held, the others pass it: each has a POST of its own.
+        var first = client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "first" }, cancellationToken: Timeout).AsTask();
+        await Eventually(() => Volatile.Read(ref holding) == 1, what: "the first answer held at the webhook");
+        for (var i = 0; i < Waiting; i++)
+        {
+            Assert.Equal($"Echo: call {i}", Text(await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = $"call {i}" }, cancellationToken: Timeout)));
+        }
+
+        Assert.False(first.IsCompleted);
+        Assert.Equal(0, harness.Server.Batching!.WaitingCount);
+        gate.TrySetResult();
+        Assert.Equal("Echo: first", Text(await first));
+    }
+
     [Theory]
     [InlineData("[]", "the batch is empty")]
     [InlineData("[1, 2]", "element 0 of the batch is not a JSON object")]

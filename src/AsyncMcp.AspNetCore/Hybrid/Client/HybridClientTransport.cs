@@ -59,7 +59,7 @@ public sealed class HybridClientTransport : IClientTransport
             string? webhookUrl = null;
             if (_options.UseWebhook)
             {
-                var replies = await WebhookReplies.OpenAsync(_options.Receiver, _options.WebhookUrl, _options.ListenUrl, _options.WebhookPath, _options.Security, _options.MaxDeliveryBytes, resources, _loggerFactory, cancellationToken).ConfigureAwait(false);
+                var replies = await WebhookReplies.OpenAsync(_options.Receiver, _options.WebhookUrl, _options.ListenUrl, _options.WebhookPath, _options.Security, _options.MaxDeliveryBytes, acceptBatches: false, resources, _loggerFactory, cancellationToken).ConfigureAwait(false);
                 (connection, webhookUrl, deliveries) = replies;
             }
 

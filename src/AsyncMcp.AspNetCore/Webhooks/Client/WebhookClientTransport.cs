@@ -52,7 +52,7 @@ public sealed class WebhookClientTransport : IClientTransport
         var resources = new OwnedResources();
         try
         {
-            var (_, replyAddress, replies) = await WebhookReplies.OpenAsync(_options.Receiver, _options.WebhookUrl, _options.ListenUrl, _options.WebhookPath, _options.Security, _options.MaxDeliveryBytes, resources, _loggerFactory, cancellationToken).ConfigureAwait(false);
+            var (_, replyAddress, replies) = await WebhookReplies.OpenAsync(_options.Receiver, _options.WebhookUrl, _options.ListenUrl, _options.WebhookPath, _options.Security, _options.MaxDeliveryBytes, _options.AcceptBatchedDeliveries, resources, _loggerFactory, cancellationToken).ConfigureAwait(false);
 
             var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan };
             resources.Add(http);

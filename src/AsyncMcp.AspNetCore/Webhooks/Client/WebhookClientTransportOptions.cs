@@ -37,6 +37,14 @@ public sealed class WebhookClientTransportOptions : AsyncMcpClientTransportOptio
     /// <summary>The largest delivery the transport's own listener accepts. Default 16 MiB.</summary>
     public int MaxDeliveryBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Whether the webhook URL this client names asks AsyncMcp servers to send the answers that wait for it at the same
+    /// moment together, in one POST (a JSON array; the receiver takes both forms). Servers that do not know the
+    /// extension (asyncmcp's) ignore it. Turn it off to get one message per POST from every server. Default
+    /// <see langword="true"/>.
+    /// </summary>
+    public bool AcceptBatchedDeliveries { get; set; } = true;
+
     /// <summary>The client name in logs. Default <c>asyncmcp-webhook</c>.</summary>
     public string Name { get; set; } = "asyncmcp-webhook";
 

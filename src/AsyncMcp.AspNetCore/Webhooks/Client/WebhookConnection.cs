@@ -4,13 +4,13 @@ namespace AsyncMcp.AspNetCore.Webhooks.Client;
 internal static class WebhookConnection
 {
     /// <summary>
-    /// The webhook URL of one connection: <paramref name="webhookUrl"/> with its <c>client</c> query parameter, and the
-    /// parameter by which it takes batched deliveries (see <see cref="WebhookBatches"/>), which the receiver reads.
+    /// The webhook URL of one connection: <paramref name="webhookUrl"/> with its <c>client</c> query parameter, and, when
+    /// <paramref name="acceptBatches"/>, the parameter by which it asks for batched deliveries (see <see cref="WebhookBatches"/>).
     /// </summary>
-    public static string WithConnection(Uri webhookUrl, string connection)
+    public static string WithConnection(Uri webhookUrl, string connection, bool acceptBatches)
     {
         var builder = new UriBuilder(webhookUrl);
-        var parameter = $"{WebhookReceiver.ConnectionParameter}={connection}&{WebhookBatches.QueryPart}";
+        var parameter = $"{WebhookReceiver.ConnectionParameter}={connection}" + (acceptBatches ? "&" + WebhookBatches.QueryPart : string.Empty);
         builder.Query = string.IsNullOrEmpty(builder.Query) ? parameter : builder.Query.TrimStart('?') + "&" + parameter;
         return builder.Uri.ToString();
     }

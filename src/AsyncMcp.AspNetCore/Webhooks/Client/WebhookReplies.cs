@@ -14,6 +14,7 @@ namespace AsyncMcp.AspNetCore.Webhooks.Client;
 internal sealed record WebhookReplies(string Connection, string Address, PushedReplyFeed Feed)
 {
     /// <summary>Opens a connection's webhook; what it starts (a listener, the registration) is added to <paramref name="resources"/>.</summary>
+    /// <remarks><paramref name="acceptBatches"/>: whether its URL asks for batched deliveries (the webhook transport's servers send them; the hybrid's do not).</remarks>
     public static async Task<WebhookReplies> OpenAsync(
         WebhookReceiver? receiver,
         Uri? webhookUrl,
@@ -21,6 +22,7 @@ internal sealed record WebhookReplies(string Connection, string Address, PushedR
         string webhookPath,
         Signing.WebhookSecurityOptions security,
         int maxDeliveryBytes,
+        bool acceptBatches,
         OwnedResources resources,
         ILoggerFactory? loggerFactory,
         CancellationToken cancellationToken)
@@ -39,7 +41,7 @@ internal sealed record WebhookReplies(string Connection, string Address, PushedR
         }
 
         var connection = Guid.NewGuid().ToString("N");
-        var address = WebhookConnection.WithConnection(baseUrl, connection);
+        var address = WebhookConnection.WithConnection(baseUrl, connection, acceptBatches);
         var feed = new PushedReplyFeed(address);
         resources.Add(receiver.Register(connection, feed));
         return new WebhookReplies(connection, address, feed);
