@@ -118,7 +118,9 @@ public sealed class ChildProcess : IAsyncDisposable
 
         var exited = _process.WaitForExitAsync();
         var winner = await Task.WhenAny(found.Task, exited, Task.Delay(timeout)).ConfigureAwait(false);
-        if (winner == found.Task)
+        // A line printed just before the process exits completes the wait first, but its continuations run
+        // asynchronously, so the exit can win the race to WhenAny: a found line always counts.
+        if (winner == found.Task || found.Task.IsCompletedSuccessfully)
         {
             return await found.Task.ConfigureAwait(false);
         }
