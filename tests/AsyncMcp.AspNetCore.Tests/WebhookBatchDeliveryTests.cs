@@ -98,82 +98,36 @@ public sealed class WebhookBatchDeliveryTests
     {
         await using var harness = await WebhookHarness.StartAsync();
 
-        // The client receives on a webhook mounted in an app of its own, which holds the first answer of the calls below
-        // until the others wait for it, and notes which deliveries were batches.
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holding = 0;
-        var batches = new ConcurrentQueue<int>();
-        var receiver = new WebhookReceiver(new() { Secret = harness.Secret });
-        var app = await WebhookHarness.StartAppAsync(app => app.MapPost("/hook", async (HttpContext context) =>
-        {
-            context.Request.EnableBuffering();
-            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-            context.Request.Body.Position = 0;
-            if (body is JsonArray array)
-            {
-                batches.Enqueue(array.Count);
-            }
-            else if ((string?)body?["result"]?["content"]?[0]?["text"] == "Echo: first" && Interlocked.Increment(ref holding) == 1)
-            {
-                await gate.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
-            }
-
-            await receiver.HandleAsync(context);
-        }));
-        await using var appScope = harness.Own(app);
-        var client = await harness.ConnectAsync(protocolVersion, o =>
-        {
-            o.Receiver = receiver;
-            o.WebhookUrl = new Uri(WebhookHarness.BoundAddress(app) + "/hook");
-        });
+        // The client receives on a webhook of its own, which holds the first answer of the calls below until the others
+        // wait for it, and notes which deliveries were batches.
+        var webhook = harness.Own(await HoldingWebhook.StartAsync(harness));
+        var client = await webhook.ConnectAsync(harness, protocolVersion);
 
         var first = client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "first" }, cancellationToken: Timeout).AsTask();
-        await Eventually(() => Volatile.Read(ref holding) == 1, what: "the first answer held at the webhook");
+        await Eventually(() => webhook.Holding == 1, what: "the first answer held at the webhook");
         var rest = Enumerable.Range(0, Waiting)
             .Select(i => client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = $"call {i}" }, cancellationToken: Timeout).AsTask())
             .ToArray();
         await Eventually(() => harness.Server.Batching!.WaitingCount == Waiting, what: "five answers waiting for the webhook");
-        gate.TrySetResult();
+        webhook.Release();
 
         Assert.Equal("Echo: first", Text(await first));
         var answers = await Task.WhenAll(rest);
         Assert.Equal(Enumerable.Range(0, Waiting).Select(i => $"Echo: call {i}"), answers.Select(Text));
-        Assert.Equal([Waiting], batches.ToArray());
+        Assert.Equal([Waiting], webhook.Batches.ToArray());
     }
 
     [Fact]
     public async Task A_client_that_turns_batches_off_names_a_plain_url_and_gets_its_answers_one_per_post()
     {
         await using var harness = await WebhookHarness.StartAsync();
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holding = 0;
-        string? address = null;
-        var receiver = new WebhookReceiver(new() { Secret = harness.Secret });
-        var app = await WebhookHarness.StartAppAsync(app => app.MapPost("/hook", async (HttpContext context) =>
-        {
-            address ??= context.Request.QueryString.ToString();
-            context.Request.EnableBuffering();
-            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-            context.Request.Body.Position = 0;
-            if ((string?)body?["result"]?["content"]?[0]?["text"] == "Echo: first" && Interlocked.Increment(ref holding) == 1)
-            {
-                await gate.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
-            }
-
-            await receiver.HandleAsync(context);
-        }));
-        await using var appScope = harness.Own(app);
-        var client = await harness.ConnectAsync(Protocols.November2025, o =>
-        {
-            o.Receiver = receiver;
-            o.WebhookUrl = new Uri(WebhookHarness.BoundAddress(app) + "/hook");
-            o.AcceptBatchedDeliveries = false;
-        });
-        Assert.DoesNotContain("asyncmcp-batch", address, StringComparison.Ordinal);
+        var webhook = harness.Own(await HoldingWebhook.StartAsync(harness));
+        var client = await webhook.ConnectAsync(harness, Protocols.November2025, o => o.AcceptBatchedDeliveries = false);
+        Assert.DoesNotContain("asyncmcp-batch", webhook.Address, StringComparison.Ordinal);
 
         // While the first answer is held, the others pass it: each has a POST of its own.
         var first = client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "first" }, cancellationToken: Timeout).AsTask();
-        await Eventually(() => Volatile.Read(ref holding) == 1, what: "the first answer held at the webhook");
+        await Eventually(() => webhook.Holding == 1, what: "the first answer held at the webhook");
         for (var i = 0; i < Waiting; i++)
         {
             Assert.Equal($"Echo: call {i}", Text(await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = $"call {i}" }, cancellationToken: Timeout)));
@@ -181,7 +135,7 @@ public sealed class WebhookBatchDeliveryTests
 
         Assert.False(first.IsCompleted);
         Assert.Equal(0, harness.Server.Batching!.WaitingCount);
-        gate.TrySetResult();
+        webhook.Release();
         Assert.Equal("Echo: first", Text(await first));
     }
 
@@ -193,19 +147,9 @@ public sealed class WebhookBatchDeliveryTests
     public async Task A_malformed_batch_gets_400_with_the_reason_and_the_connection_keeps_working(string body, string reason)
     {
         await using var harness = await WebhookHarness.StartAsync();
-        string? address = null;
-        var receiver = new WebhookReceiver(new() { Secret = harness.Secret });
-        var app = await WebhookHarness.StartAppAsync(app => app.MapPost("/hook", async (HttpContext context) =>
-        {
-            address ??= $"http://{context.Request.Host}{context.Request.Path}{context.Request.QueryString}";
-            await receiver.HandleAsync(context);
-        }));
-        await using var appScope = harness.Own(app);
-        var client = await harness.ConnectAsync(Protocols.November2025, o =>
-        {
-            o.Receiver = receiver;
-            o.WebhookUrl = new Uri(WebhookHarness.BoundAddress(app) + "/hook");
-        });
+        var webhook = harness.Own(await HoldingWebhook.StartAsync(harness));
+        var client = await webhook.ConnectAsync(harness, Protocols.November2025);
+        var address = webhook.Address;
         Assert.NotNull(address);
         Assert.Contains("asyncmcp-batch=1", address, StringComparison.Ordinal);
 
@@ -285,4 +229,83 @@ public sealed class WebhookBatchDeliveryTests
         ["method"] = "tools/call",
         ["params"] = new JsonObject { ["name"] = "echo", ["arguments"] = new JsonObject { ["message"] = "x" } },
     };
+
+    /// <summary>
+    /// A client's webhook mounted in an app of its own (127.0.0.1, a free port): notes the full address of the first
+    /// delivery and the size of every batch, and holds the first delivery of the answer "Echo: first" until released.
+    /// </summary>
+    private sealed class HoldingWebhook : IAsyncDisposable
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly WebhookReceiver _receiver;
+        private WebApplication? _app;
+        private int _holding;
+        private string? _address;
+
+        private HoldingWebhook(string secret) => _receiver = new WebhookReceiver(new() { Secret = secret });
+
+        /// <summary>The full URL of the first delivery (the connection's webhook address).</summary>
+        public string? Address => Volatile.Read(ref _address);
+
+        /// <summary>How many deliveries of the answer "Echo: first" came (the first is held).</summary>
+        public int Holding => Volatile.Read(ref _holding);
+
+        /// <summary>The number of answers in each batched delivery.</summary>
+        public ConcurrentQueue<int> Batches { get; } = new();
+
+        public static async Task<HoldingWebhook> StartAsync(WebhookHarness harness)
+        {
+            var webhook = new HoldingWebhook(harness.Secret);
+            webhook._app = await WebhookHarness.StartAppAsync(app => app.MapPost("/hook", webhook.HandleAsync));
+            return webhook;
+        }
+
+        public Task<ModelContextProtocol.Client.McpClient> ConnectAsync(WebhookHarness harness, string protocolVersion, Action<WebhookClientTransportOptions>? configure = null) =>
+            harness.ConnectAsync(protocolVersion, o =>
+            {
+                o.Receiver = _receiver;
+                o.WebhookUrl = new Uri(WebhookHarness.BoundAddress(_app!) + "/hook");
+                configure?.Invoke(o);
+            });
+
+        public void Release() => _gate.TrySetResult();
+
+        public async ValueTask DisposeAsync()
+        {
+            Release();
+            if (_app is not null)
+            {
+                await _app.StopAsync();
+                await _app.DisposeAsync();
+            }
+        }
+
+        private async Task HandleAsync(HttpContext context)
+        {
+            Interlocked.CompareExchange(ref _address, $"http://{context.Request.Host}{context.Request.Path}{context.Request.QueryString}", null);
+            context.Request.EnableBuffering();
+            JsonNode? body;
+            try
+            {
+                body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // Malformed on purpose: the receiver refuses it.
+                body = null;
+            }
+
+            context.Request.Body.Position = 0;
+            if (body is JsonArray array)
+            {
+                Batches.Enqueue(array.Count);
+            }
+            else if (body is JsonObject answer && (string?)answer["result"]?["content"]?[0]?["text"] == "Echo: first" && Interlocked.Increment(ref _holding) == 1)
+            {
+                await _gate.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+            }
+
+            await _receiver.HandleAsync(context);
+        }
+    }
 }

@@ -5,16 +5,14 @@ namespace AsyncMcp.AspNetCore.Webhooks;
 
 /// <summary>
 /// AsyncMcp's extension of asyncmcp's webhook wire: a delivery whose body is a JSON array carries several JSON-RPC
-/// messages (answers of one session) in one POST. A client asks for it by the <see cref="Parameter"/> query parameter
+/// messages (answers of one session) in one POST. A client asks for it by the <see cref="QueryPart"/> query parameter
 /// of the webhook URL it names; a server sends arrays only to such URLs, so asyncmcp's clients, which name plain
 /// URLs, get one message per POST as before.
 /// </summary>
 internal static class WebhookBatches
 {
-    /// <summary>The query parameter (with the value <c>1</c>) by which a webhook URL says it takes batched deliveries.</summary>
-    public const string Parameter = "asyncmcp-batch";
-
-    private const string Marker = Parameter + "=1";
+    /// <summary>The query part (parameter and value) by which a webhook URL says it takes batched deliveries.</summary>
+    public const string QueryPart = "asyncmcp-batch=1";
 
     /// <summary>Whether a webhook URL says it takes batched deliveries.</summary>
     public static bool AreAcceptedBy(string address)
@@ -29,7 +27,7 @@ internal static class WebhookBatches
 
         foreach (var part in url[(query + 1)..].Split('&'))
         {
-            if (url[(query + 1)..][part].SequenceEqual(Marker))
+            if (url[(query + 1)..][part].SequenceEqual(QueryPart))
             {
                 return true;
             }
@@ -37,9 +35,6 @@ internal static class WebhookBatches
 
         return false;
     }
-
-    /// <summary>The query part that marks a webhook URL as taking batched deliveries.</summary>
-    public static string QueryPart => Marker;
 
     /// <summary>Whether a delivery's body is a batch (a JSON array), judged by its first non-blank byte.</summary>
     public static bool IsBatch(ReadOnlySpan<byte> body)
